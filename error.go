@@ -1,0 +1,76 @@
+package iamd
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each face maps them to its own wire shape and status; the core never
+// knows about HTTP or any vendor's error format.
+const (
+	EINVALID         = "invalid"         // bad input; Field names what was wrong
+	ENOTFOUND        = "not_found"       // absent, or belongs to an instance the caller cannot see
+	ECONFLICT        = "conflict"        // uniqueness or a concurrent change
+	EUNAUTHENTICATED = "unauthenticated" // no or bad credentials
+	EFORBIDDEN       = "forbidden"       // authenticated but lacks the privilege
+	ETOOLARGE        = "too_large"       // request or batch over a limit
+	EINTERNAL        = "internal"        // anything unexpected; the message is never shown to clients
+)
+
+// Error is the domain error. Field holds the canonical field name (one of the
+// Field* constants) so that each face can translate it to its own wire name.
+type Error struct {
+	Code    string
+	Field   string
+	Message string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("iamd %s (%s): %s", e.Code, e.Field, e.Message)
+	}
+	return fmt.Sprintf("iamd %s: %s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with no field.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns an EINVALID error that names the offending field.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Code: EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of a domain error, or EINTERNAL for any other error
+// and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EINTERNAL
+	}
+}
+
+// ErrorField returns the canonical field a domain error names, if any.
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}
+
+// ErrorMessage returns the human-readable message of a domain error. Internal errors
+// get a generic text: their details belong in logs, not in responses.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}

@@ -1,0 +1,54 @@
+package iamd
+
+import (
+	"context"
+	"time"
+)
+
+// Event is one append-only audit record: every change and every sign-in.
+type Event struct {
+	ID         int64
+	InstanceID string
+	ActorID    string // the acting user's id; "" for the system itself (bootstrap)
+	ActorName  string
+	Action     string // one of the Action* constants
+	TargetType string // "user", "group", "instance", "access_key", "api_token"
+	TargetID   string
+	Outcome    string // OutcomeSuccess or OutcomeFailure
+	Reason     string // why a failure failed; for the audit log only, never sent to the caller
+	Source     string // the client's network address
+	Time       time.Time
+}
+
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+)
+
+const (
+	ActionInstanceCreate  = "instance.create"
+	ActionUserCreate      = "user.create"
+	ActionUserUpdate      = "user.update"
+	ActionUserDelete      = "user.delete"
+	ActionGroupCreate     = "group.create"
+	ActionGroupDelete     = "group.delete"
+	ActionGroupAddMembers = "group.members.add"
+	ActionGroupRemoveMem  = "group.members.remove"
+	ActionAccessKeyCreate = "access_key.create"
+	ActionAPITokenCreate  = "api_token.create"
+	ActionPasswordSet     = "password.set"
+	ActionSignIn          = "sign_in"
+)
+
+// EventFilter selects audit events, newest first.
+type EventFilter struct {
+	InstanceID string
+	TargetID   string
+	Action     string
+	Limit      int
+}
+
+// EventService reads the audit log.
+type EventService interface {
+	ListEvents(ctx context.Context, f EventFilter) ([]Event, error)
+}

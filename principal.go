@@ -1,0 +1,78 @@
+package iamd
+
+import (
+	"context"
+	"slices"
+)
+
+// Privilege names. Every face operation needs one of them on the target instance.
+const (
+	PrivilegeUserRead      = "USER_READ"
+	PrivilegeUserWrite     = "USER_WRITE"
+	PrivilegeUserDelete    = "USER_DELETE"
+	PrivilegeGroupRead     = "GROUP_READ"
+	PrivilegeGroupWrite    = "GROUP_WRITE"
+	PrivilegeAuditRead     = "AUDIT_READ"
+	PrivilegeInstanceAdmin = "INSTANCE_ADMIN" // create instances: platform administrators only
+)
+
+// AllPrivileges lists every privilege the core knows.
+var AllPrivileges = []string{
+	PrivilegeUserRead, PrivilegeUserWrite, PrivilegeUserDelete,
+	PrivilegeGroupRead, PrivilegeGroupWrite, PrivilegeAuditRead, PrivilegeInstanceAdmin,
+}
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	UserID        string
+	InstanceID    string
+	Name          string // display name, else login name: what audit stamps show
+	PlatformAdmin bool   // every privilege on every instance
+	Privileges    []string
+}
+
+// Can reports whether p holds privilege on instanceID. A principal of another instance
+// never can; callers answer ENOTFOUND so that existence does not leak.
+func (p *Principal) Can(instanceID, privilege string) bool {
+	if p == nil {
+		return false
+	}
+	if p.PlatformAdmin {
+		return true
+	}
+	return p.InstanceID == instanceID && slices.Contains(p.Privileges, privilege)
+}
+
+// Sees reports whether p may know that instanceID exists.
+func (p *Principal) Sees(instanceID string) bool {
+	return p != nil && (p.PlatformAdmin || p.InstanceID == instanceID)
+}
+
+type contextKey int
+
+const (
+	principalKey contextKey = iota
+	sourceKey
+)
+
+// NewContextWithPrincipal returns ctx carrying the authenticated caller.
+func NewContextWithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey, p)
+}
+
+// PrincipalFromContext returns the caller, or nil.
+func PrincipalFromContext(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey).(*Principal)
+	return p
+}
+
+// NewContextWithSource returns ctx carrying the client's network address for audit.
+func NewContextWithSource(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, sourceKey, addr)
+}
+
+// SourceFromContext returns the client's network address, or "".
+func SourceFromContext(ctx context.Context) string {
+	s, _ := ctx.Value(sourceKey).(string)
+	return s
+}

@@ -1,0 +1,66 @@
+package iamd
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists the directory. Implementations (sqlite, postgres) hold no rules beyond
+// integrity: the core validates and authorizes before it calls them. Every method that
+// changes state takes the audit Event for that change and appends it in the same
+// transaction, so a change is never stored without its record, nor a record without its
+// change.
+//
+// Errors are domain errors: ENOTFOUND for an absent (or other-instance) row,
+// ECONFLICT with Field set for a uniqueness violation or a stale Version.
+type Store interface {
+	Ping(ctx context.Context) error
+	Close() error
+
+	CreateInstance(ctx context.Context, inst *Instance, ev Event) error
+	GetInstance(ctx context.Context, id string) (*Instance, error)
+	ListInstances(ctx context.Context) ([]Instance, error)
+
+	// CreateUser inserts u (ID, timestamps and Version already set by the core) and its
+	// memberships of groupIDs. ECONFLICT/FieldLoginName when the login key is taken in
+	// the instance; EINVALID/FieldGroupIDs when a group does not exist there.
+	CreateUser(ctx context.Context, u *User, groupIDs []string, ev Event) error
+	// GetUser returns the user with Roles, Privileges and Groups filled in.
+	GetUser(ctx context.Context, instanceID, id string) (*User, error)
+	GetUserByLogin(ctx context.Context, instanceID, loginName string) (*User, error)
+	// UpdateUser replaces every mutable column of u if the stored Version equals
+	// expectedVersion, and stores u.Version (which the core has incremented). A stale
+	// version answers ECONFLICT; a missing user ENOTFOUND.
+	UpdateUser(ctx context.Context, u *User, expectedVersion int64, ev Event) error
+	DeleteUser(ctx context.Context, instanceID, id string, ev Event) error
+	// ListUsers returns one page in f.Sort order (ties broken by id) and the total.
+	// Groups, Roles and Privileges are not filled in on listed users.
+	ListUsers(ctx context.Context, f UserFilter) (*UserPage, error)
+
+	CreateGroup(ctx context.Context, g *Group, ev Event) error
+	GetGroup(ctx context.Context, instanceID, id string) (*Group, error)
+	ListGroups(ctx context.Context, f GroupFilter) (*GroupPage, error)
+	DeleteGroup(ctx context.Context, instanceID, id string, ev Event) error
+	// AddGroupMembers is idempotent for users already members. ENOTFOUND when the group
+	// or any user is not in the instance (nothing is changed then).
+	AddGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string, ev Event) error
+	RemoveGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string, ev Event) error
+
+	// EffectivePrivileges returns the user's privileges: direct, through roles, and
+	// through its groups' roles, without duplicates, sorted.
+	EffectivePrivileges(ctx context.Context, instanceID, userID string) ([]string, error)
+	// GrantPrivileges adds direct privileges to a user (idempotent).
+	GrantPrivileges(ctx context.Context, instanceID, userID string, privileges []string, ev Event) error
+
+	CreateAccessKey(ctx context.Context, k *AccessKey, ev Event) error
+	// GetAccessKey finds a key by its public id, across instances.
+	GetAccessKey(ctx context.Context, id string) (*AccessKey, error)
+	CreateAPIToken(ctx context.Context, t *APIToken, ev Event) error
+	GetAPITokenByHash(ctx context.Context, hash []byte) (*APIToken, error)
+
+	AppendEvent(ctx context.Context, ev Event) error
+	ListEvents(ctx context.Context, f EventFilter) ([]Event, error)
+}
+
+// Clock lets tests control time.
+type Clock func() time.Time

@@ -1,0 +1,243 @@
+package iamd
+
+import (
+	"context"
+	"time"
+)
+
+// UserStatus is the administrative state of a user. Faces show it as Ncloud's status,
+// ECE's security.enabled, VikingCloud's enabled and SCIM's active.
+type UserStatus string
+
+const (
+	UserActive    UserStatus = "active"
+	UserSuspended UserStatus = "suspended"
+)
+
+// User is the one canonical record behind every face: the union of the faces' fields
+// (see the field mapping in design.md). Empty strings mean "not set".
+type User struct {
+	ID         string // 32 lowercase hex characters
+	InstanceID string
+	LoginName  string // unique per instance, compared case-insensitively
+	Realm      string // authenticator / security realm; "" is the instance's own directory
+
+	DisplayName string
+	GivenName   string
+	FamilyName  string
+
+	Email            string
+	EmailVerified    bool
+	PhoneCountryCode string // "+" and the calling code, e.g. "+82"
+	PhoneNumber      string
+	PhoneExtension   string
+	PhoneVerified    bool
+
+	EmployeeNumber string
+	Department     string
+	BusinessUnit   string
+	Manager        string
+	Organization   string
+	Description    string
+	TimeZone       string // IANA zone name
+	Locale         string
+	ExternalID     string
+
+	Status        UserStatus
+	ConsoleDenied bool // Ncloud accessRules.consoleAccessAllowed, negated so the zero value allows
+	APIDenied     bool // Ncloud accessRules.apiAccessAllowed, negated likewise
+	Builtin       bool // a system user that cannot be deleted
+	SSO           bool // authenticated elsewhere; has no password here
+	PlatformAdmin bool // may act on every instance with every privilege
+
+	// Account state, driven by the accounts core.
+	PasswordHash        string // PHC string; never leaves the core
+	TemporaryPassword   bool   // the next sign-in must change the password
+	PasswordChangedAt   *time.Time
+	PasswordFailedCount int
+	LockedUntil         *time.Time
+	Expired             bool
+	CredentialsExpired  bool
+	MFAEnabled          bool
+	ElevatedUntil       *time.Time
+	FirstLoginAt        *time.Time
+	LastLoginAt         *time.Time
+	LastFailedLoginAt   *time.Time
+
+	Roles      []string // direct role names
+	Privileges []string // direct privilege names
+	Groups     []GroupRef
+
+	CreatedAt     time.Time
+	CreatedBy     string // the actor's user id
+	CreatedByName string // the actor's display name at the time
+	UpdatedAt     time.Time
+	UpdatedBy     string
+	UpdatedByName string
+	Version       int64 // incremented by every change; SCIM's ETag, optimistic concurrency
+}
+
+// GroupRef names a group a user belongs to.
+type GroupRef struct {
+	ID   string
+	Name string
+}
+
+// Canonical field names, used in Error.Field. Faces translate them to their wire names.
+const (
+	FieldID               = "id"
+	FieldInstanceID       = "instance_id"
+	FieldLoginName        = "login_name"
+	FieldRealm            = "realm"
+	FieldDisplayName      = "display_name"
+	FieldGivenName        = "given_name"
+	FieldFamilyName       = "family_name"
+	FieldEmail            = "email"
+	FieldPhoneCountryCode = "phone_country_code"
+	FieldPhoneNumber      = "phone_number"
+	FieldPhoneExtension   = "phone_extension"
+	FieldEmployeeNumber   = "employee_number"
+	FieldDepartment       = "department"
+	FieldBusinessUnit     = "business_unit"
+	FieldManager          = "manager"
+	FieldOrganization     = "organization"
+	FieldDescription      = "description"
+	FieldTimeZone         = "time_zone"
+	FieldLocale           = "locale"
+	FieldExternalID       = "external_id"
+	FieldStatus           = "status"
+	FieldGroupIDs         = "group_ids"
+	FieldName             = "name"
+	FieldPassword         = "password"
+	FieldPrivileges       = "privileges"
+	FieldRoles            = "roles"
+	FieldUserIDs          = "user_ids"
+	FieldPage             = "page"
+	FieldSize             = "size"
+	FieldSort             = "sort"
+	FieldAccessKey        = "access_key"
+)
+
+// UserUpdate is a partial change: a nil field stays as it is; a pointer to the zero
+// value clears it.
+type UserUpdate struct {
+	DisplayName      *string
+	GivenName        *string
+	FamilyName       *string
+	Email            *string
+	EmailVerified    *bool
+	PhoneCountryCode *string
+	PhoneNumber      *string
+	PhoneExtension   *string
+	PhoneVerified    *bool
+	EmployeeNumber   *string
+	Department       *string
+	BusinessUnit     *string
+	Manager          *string
+	Organization     *string
+	Description      *string
+	TimeZone         *string
+	Locale           *string
+	ExternalID       *string
+	Status           *UserStatus
+	ConsoleDenied    *bool
+	APIDenied        *bool
+}
+
+// Apply copies every set field of upd into u.
+func (upd *UserUpdate) Apply(u *User) {
+	setString := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	setBool := func(dst *bool, src *bool) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	setString(&u.DisplayName, upd.DisplayName)
+	setString(&u.GivenName, upd.GivenName)
+	setString(&u.FamilyName, upd.FamilyName)
+	setString(&u.Email, upd.Email)
+	setBool(&u.EmailVerified, upd.EmailVerified)
+	setString(&u.PhoneCountryCode, upd.PhoneCountryCode)
+	setString(&u.PhoneNumber, upd.PhoneNumber)
+	setString(&u.PhoneExtension, upd.PhoneExtension)
+	setBool(&u.PhoneVerified, upd.PhoneVerified)
+	setString(&u.EmployeeNumber, upd.EmployeeNumber)
+	setString(&u.Department, upd.Department)
+	setString(&u.BusinessUnit, upd.BusinessUnit)
+	setString(&u.Manager, upd.Manager)
+	setString(&u.Organization, upd.Organization)
+	setString(&u.Description, upd.Description)
+	setString(&u.TimeZone, upd.TimeZone)
+	setString(&u.Locale, upd.Locale)
+	setString(&u.ExternalID, upd.ExternalID)
+	if upd.Status != nil {
+		u.Status = *upd.Status
+	}
+	setBool(&u.ConsoleDenied, upd.ConsoleDenied)
+	setBool(&u.APIDenied, upd.APIDenied)
+	// A changed email or phone is no longer the one that was verified.
+	if upd.Email != nil && upd.EmailVerified == nil {
+		u.EmailVerified = false
+	}
+	if (upd.PhoneNumber != nil || upd.PhoneCountryCode != nil) && upd.PhoneVerified == nil {
+		u.PhoneVerified = false
+	}
+}
+
+// UserSort orders a user listing.
+type UserSort struct {
+	Key        string // one of the SortBy* constants
+	Descending bool
+}
+
+const (
+	SortByCreatedAt = "created_at"
+	SortByLoginName = "login_name"
+	SortByName      = "display_name"
+	SortByUpdatedAt = "updated_at"
+)
+
+// UserFilter selects users of one instance. Zero fields do not filter.
+type UserFilter struct {
+	InstanceID      string
+	LoginName       string // exact match, case-insensitive
+	ExcludedGroupID string // users who are not members of this group
+	GroupID         string // users who are members of this group
+	Status          UserStatus
+	Sort            []UserSort // ties are always broken by id
+	Offset          int
+	Limit           int // 0 means DefaultPageSize; at most MaxPageSize
+}
+
+const (
+	DefaultPageSize = 20
+	MaxPageSize     = 1000
+)
+
+// UserPage is one page of a listing; Total counts every match, not just this page.
+type UserPage struct {
+	Users []User
+	Total int
+}
+
+// CreateUserOptions carries what is created together with a user, in one transaction.
+type CreateUserOptions struct {
+	GroupIDs []string
+	Password string // clear text, hashed by the core; "" sets no password
+}
+
+// UserService is the user directory as the faces see it. Every method reads the
+// caller from the context (NewContextWithPrincipal), checks its privilege on the
+// instance, and appends an audit event for every change.
+type UserService interface {
+	CreateUser(ctx context.Context, u *User, opts CreateUserOptions) (*User, error)
+	GetUser(ctx context.Context, instanceID, id string) (*User, error)
+	FindUserByLogin(ctx context.Context, instanceID, loginName string) (*User, error)
+	ListUsers(ctx context.Context, f UserFilter) (*UserPage, error)
+	UpdateUser(ctx context.Context, instanceID, id string, upd UserUpdate) (*User, error)
+	DeleteUser(ctx context.Context, instanceID, id string) error
+}

@@ -1,0 +1,188 @@
+package iamd
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+	_ "time/tzdata" // IANA zones must validate on machines without system zoneinfo
+	"unicode"
+	"unicode/utf8"
+)
+
+// Canonical limits, counted in characters (runes). A face whose vendor documents a
+// tighter limit checks that too; none may accept more than these.
+const (
+	MaxIdentifierLen  = 64
+	MaxLoginNameLen   = 128
+	MaxNameLen        = 128
+	MaxTextLen        = 255
+	MaxDescriptionLen = 1024
+	MaxEmailLen       = 254 // RFC 5321 path limit
+)
+
+// Validate checks every field of a user before it is stored.
+func (u *User) Validate() error {
+	if err := checkLoginName(u.LoginName); err != nil {
+		return err
+	}
+	texts := []struct {
+		field, value string
+		max          int
+	}{
+		{FieldRealm, u.Realm, MaxIdentifierLen},
+		{FieldDisplayName, u.DisplayName, MaxNameLen},
+		{FieldGivenName, u.GivenName, MaxNameLen},
+		{FieldFamilyName, u.FamilyName, MaxNameLen},
+		{FieldPhoneExtension, u.PhoneExtension, 16},
+		{FieldEmployeeNumber, u.EmployeeNumber, MaxTextLen},
+		{FieldDepartment, u.Department, MaxTextLen},
+		{FieldBusinessUnit, u.BusinessUnit, MaxTextLen},
+		{FieldManager, u.Manager, MaxTextLen},
+		{FieldOrganization, u.Organization, MaxTextLen},
+		{FieldDescription, u.Description, MaxDescriptionLen},
+		{FieldLocale, u.Locale, 35}, // BCP 47's longest practical tag
+		{FieldExternalID, u.ExternalID, MaxTextLen},
+	}
+	for _, t := range texts {
+		if err := checkText(t.field, t.value, t.max); err != nil {
+			return err
+		}
+	}
+	if u.Email != "" {
+		if err := CheckEmail(FieldEmail, u.Email); err != nil {
+			return err
+		}
+	}
+	if u.PhoneCountryCode != "" {
+		if err := CheckCallingCode(FieldPhoneCountryCode, u.PhoneCountryCode); err != nil {
+			return err
+		}
+	}
+	if u.PhoneNumber != "" {
+		if err := CheckPhoneNumber(FieldPhoneNumber, u.PhoneNumber); err != nil {
+			return err
+		}
+	}
+	if u.TimeZone != "" {
+		if err := CheckTimeZone(FieldTimeZone, u.TimeZone); err != nil {
+			return err
+		}
+	}
+	switch u.Status {
+	case UserActive, UserSuspended:
+	default:
+		return Invalid(FieldStatus, "status must be %q or %q", UserActive, UserSuspended)
+	}
+	return nil
+}
+
+// LoginKey is the form under which login names are compared and indexed: the same for
+// every store, so uniqueness does not depend on a database's collation.
+func LoginKey(loginName string) string {
+	return strings.ToLower(loginName)
+}
+
+func checkLoginName(s string) error {
+	if s == "" {
+		return Invalid(FieldLoginName, "login name is required")
+	}
+	if err := checkText(FieldLoginName, s, MaxLoginNameLen); err != nil {
+		return err
+	}
+	if strings.TrimSpace(s) != s {
+		return Invalid(FieldLoginName, "login name must not start or end with white space")
+	}
+	return nil
+}
+
+// checkText rejects invalid UTF-8, control characters and values over max runes.
+func checkText(field, s string, max int) error {
+	if !utf8.ValidString(s) {
+		return Invalid(field, "%s must be valid UTF-8", field)
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return Invalid(field, "%s must be at most %d characters, got %d", field, max, n)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return Invalid(field, "%s must not contain control characters", field)
+		}
+	}
+	return nil
+}
+
+// checkIdentifier accepts 1 to max characters of letters, digits, '-', '_' and '.'.
+func checkIdentifier(field, s string, max int) error {
+	if s == "" {
+		return Invalid(field, "%s is required", field)
+	}
+	if len(s) > max {
+		return Invalid(field, "%s must be at most %d characters", field, max)
+	}
+	for _, r := range s {
+		if !(r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.')) {
+			return Invalid(field, "%s may hold only ASCII letters, digits, '-', '_' and '.'", field)
+		}
+	}
+	return nil
+}
+
+// CheckEmail accepts a bare address (no display name) of at most MaxEmailLen bytes.
+func CheckEmail(field, s string) error {
+	if len(s) > MaxEmailLen {
+		return Invalid(field, "%s must be at most %d characters", field, MaxEmailLen)
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+		return Invalid(field, "%s must be an email address like name@example.com", field)
+	}
+	return nil
+}
+
+// CheckCallingCode accepts an ITU-T E.164 country calling code: "+" and 1 to 3 digits,
+// not starting with 0.
+func CheckCallingCode(field, s string) error {
+	if len(s) < 2 || len(s) > 4 || s[0] != '+' || s[1] == '0' || !allDigits(s[1:]) {
+		return Invalid(field, "%s must be '+' followed by a 1 to 3 digit country calling code, like +82", field)
+	}
+	return nil
+}
+
+// CheckPhoneNumber accepts digits with the usual separators (space, '-', '.', '(', ')'),
+// 4 to 15 digits in all (E.164's maximum).
+func CheckPhoneNumber(field, s string) error {
+	digits := 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
+		default:
+			return Invalid(field, "%s may hold only digits, spaces and - . ( )", field)
+		}
+	}
+	if digits < 4 || digits > 15 {
+		return Invalid(field, "%s must have 4 to 15 digits", field)
+	}
+	return nil
+}
+
+// CheckTimeZone accepts an IANA time zone name such as Asia/Seoul.
+func CheckTimeZone(field, s string) error {
+	if s == "Local" || strings.ContainsAny(s, "\\") || len(s) > 64 {
+		return Invalid(field, "%s must be an IANA time zone name like Asia/Seoul", field)
+	}
+	if _, err := time.LoadLocation(s); err != nil {
+		return Invalid(field, "%s must be an IANA time zone name like Asia/Seoul", field)
+	}
+	return nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
