@@ -1,0 +1,332 @@
+package directory_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"iamd"
+	"iamd/directory"
+	"iamd/internal/pgtest"
+	"iamd/postgres"
+	"iamd/sqlite"
+)
+
+func TestMain(m *testing.M) { pgtest.Run(m) }
+
+// stores opens each real engine; every test runs on both.
+var stores = []struct {
+	name string
+	open func(t *testing.T) iamd.Store
+}{
+	{"sqlite", func(t *testing.T) iamd.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "iamd.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}},
+	{"postgres", func(t *testing.T) iamd.Store {
+		s, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}},
+}
+
+type fixture struct {
+	store iamd.Store
+	svc   *directory.Service
+	admin context.Context // platform administrator
+}
+
+func eachStore(t *testing.T, test func(t *testing.T, f fixture)) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			store := st.open(t)
+			svc := directory.New(store)
+			admin := iamd.NewContextWithSource(
+				iamd.NewContextWithPrincipal(context.Background(), &iamd.Principal{
+					UserID: "00000000000000000000000000000001", Name: "Root", PlatformAdmin: true}),
+				"192.0.2.10")
+			for _, id := range []string{"a", "b"} {
+				if _, err := svc.CreateInstance(admin, &iamd.Instance{ID: id}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			test(t, fixture{store, svc, admin})
+		})
+	}
+}
+
+// as returns a context acting as a non-admin principal of instance with privileges.
+func as(instance string, privileges ...string) context.Context {
+	return iamd.NewContextWithPrincipal(context.Background(), &iamd.Principal{
+		UserID: "0000000000000000000000000000000f", Name: "Operator", InstanceID: instance, Privileges: privileges})
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if iamd.ErrorCode(err) != code {
+		t.Fatalf("want %s, got %v", code, err)
+	}
+}
+
+func TestCreateUserStampsAndAudits(t *testing.T) {
+	eachStore(t, func(t *testing.T, f fixture) {
+		u, err := f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: "JohnDoe", DisplayName: "John Doe",
+			Email: "john.doe@example.com", PasswordHash: "smuggled", PlatformAdmin: true, Builtin: true}, iamd.CreateUserOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(u.ID) != 32 || u.Status != iamd.UserActive || u.Version != 1 || u.CreatedBy != "00000000000000000000000000000001" ||
+			u.CreatedByName != "Root" || u.CreatedAt.IsZero() || !u.UpdatedAt.Equal(u.CreatedAt) {
+			t.Fatalf("core-owned fields not stamped: %+v", u)
+		}
+		if u.PasswordHash != "" || u.PlatformAdmin || u.Builtin {
+			t.Fatal("a caller must not set account state or system flags at creation")
+		}
+		got, err := f.svc.GetUser(f.admin, "a", u.ID)
+		if err != nil || got.LoginName != "JohnDoe" || !got.CreatedAt.Equal(u.CreatedAt) {
+			t.Fatalf("read back: %+v %v", got, err)
+		}
+		if byLogin, err := f.svc.FindUserByLogin(f.admin, "a", "johndoe"); err != nil || byLogin.ID != u.ID {
+			t.Fatalf("login lookup ignores case: %v", err)
+		}
+		evs, err := f.svc.ListEvents(f.admin, iamd.EventFilter{InstanceID: "a", TargetID: u.ID})
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("want one audit event, got %d %v", len(evs), err)
+		}
+		if e := evs[0]; e.Action != iamd.ActionUserCreate || e.ActorName != "Root" || e.Source != "192.0.2.10" || e.Outcome != iamd.OutcomeSuccess {
+			t.Fatalf("audit event: %+v", e)
+		}
+	})
+}
+
+func TestCreateUserRejectsBadInputAndStoresNothing(t *testing.T) {
+	eachStore(t, func(t *testing.T, f fixture) {
+		bad := []struct {
+			user  iamd.User
+			opts  iamd.CreateUserOptions
+			field string
+		}{
+			{iamd.User{InstanceID: "a", LoginName: "x", Email: "nope"}, iamd.CreateUserOptions{}, iamd.FieldEmail},
+			{iamd.User{InstanceID: "a", LoginName: "x", TimeZone: "Nowhere/Town"}, iamd.CreateUserOptions{}, iamd.FieldTimeZone},
+			{iamd.User{InstanceID: "a", LoginName: "x"}, iamd.CreateUserOptions{Password: "short"}, iamd.FieldPassword},
+			{iamd.User{InstanceID: "a", LoginName: "x"}, iamd.CreateUserOptions{Password: strings.Repeat("p", 257)}, iamd.FieldPassword},
+			{iamd.User{InstanceID: "a", LoginName: "x"}, iamd.CreateUserOptions{GroupIDs: []string{"39520424-440c-41c0-9b9c-f22b2129f6f9"}}, iamd.FieldGroupIDs},
+		}
+		for _, b := range bad {
+			_, err := f.svc.CreateUser(f.admin, &b.user, b.opts)
+			if iamd.ErrorCode(err) != iamd.EINVALID || iamd.ErrorField(err) != b.field {
+				t.Fatalf("want EINVALID on %s, got %v", b.field, err)
+			}
+		}
+		page, err := f.svc.ListUsers(f.admin, iamd.UserFilter{InstanceID: "a"})
+		if err != nil || page.Total != 0 {
+			t.Fatalf("nothing may be stored: %v %v", page, err)
+		}
+		if evs, _ := f.svc.ListEvents(f.admin, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionUserCreate}); len(evs) != 0 {
+			t.Fatal("no audit event for a change that did not happen")
+		}
+		_, err = f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "nowhere", LoginName: "x"}, iamd.CreateUserOptions{})
+		wantCode(t, err, iamd.ENOTFOUND)
+	})
+}
+
+func TestPasswordIsHashedAtCreation(t *testing.T) {
+	eachStore(t, func(t *testing.T, f fixture) {
+		u, err := f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: "pw"}, iamd.CreateUserOptions{Password: "correct horse battery"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.store.GetUser(context.Background(), "a", u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(got.PasswordHash, "$argon2id$") || strings.Contains(got.PasswordHash, "correct horse") || got.PasswordChangedAt == nil {
+			t.Fatalf("password must be stored as argon2id only: %q", got.PasswordHash)
+		}
+	})
+}
+
+func TestAuthorization(t *testing.T) {
+	eachStore(t, func(t *testing.T, f fixture) {
+		u, err := f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: "target"}, iamd.CreateUserOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.GetUser(context.Background(), "a", u.ID)
+		wantCode(t, err, iamd.EUNAUTHENTICATED)
+		_, err = f.svc.GetUser(as("b", iamd.AllPrivileges...), "a", u.ID)
+		wantCode(t, err, iamd.ENOTFOUND) // another tenant must not learn that instance a exists
+		_, err = f.svc.GetUser(as("a", iamd.PrivilegeUserWrite), "a", u.ID)
+		wantCode(t, err, iamd.EFORBIDDEN)
+		if _, err = f.svc.GetUser(as("a", iamd.PrivilegeUserRead), "a", u.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.CreateUser(as("a", iamd.PrivilegeUserRead), &iamd.User{InstanceID: "a", LoginName: "y"}, iamd.CreateUserOptions{})
+		wantCode(t, err, iamd.EFORBIDDEN)
+		wantCode(t, f.svc.DeleteUser(as("a", iamd.PrivilegeUserWrite), "a", u.ID), iamd.EFORBIDDEN)
+		_, err = f.svc.CreateInstance(as("a", iamd.AllPrivileges...), &iamd.Instance{ID: "c"})
+		wantCode(t, err, iamd.EFORBIDDEN)
+		insts, err := f.svc.ListInstances(as("b", iamd.PrivilegeUserRead))
+		if err != nil || len(insts) != 1 || insts[0].ID != "b" {
+			t.Fatalf("a tenant lists only its own instance: %v %v", insts, err)
+		}
+	})
+}
+
+func TestUpdateUser(t *testing.T) {
+	eachStore(t, func(t *testing.T, f fixture) {
+		u, err := f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: "upd", Department: "Sales", Manager: "Alice"}, iamd.CreateUserOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dept, empty := "R&D", ""
+		got, err := f.svc.UpdateUser(f.admin, "a", u.ID, iamd.UserUpdate{Department: &dept, Manager: &empty})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Department != "R&D" || got.Manager != "" || got.LoginName != "upd" || got.Version != 2 {
+			t.Fatalf("update: %+v", got)
+		}
+		again, err := f.svc.UpdateUser(f.admin, "a", u.ID, iamd.UserUpdate{Department: &dept})
+		if err != nil || again.Version != 2 {
+			t.Fatalf("an update that changes nothing writes nothing: %v %v", again.Version, err)
+		}
+		evs, _ := f.svc.ListEvents(f.admin, iamd.EventFilter{InstanceID: "a", TargetID: u.ID, Action: iamd.ActionUserUpdate})
+		if len(evs) != 1 {
+			t.Fatalf("want one update event, got %d", len(evs))
+		}
+		bad := "nope"
+		_, err = f.svc.UpdateUser(f.admin, "a", u.ID, iamd.UserUpdate{Email: &bad})
+		wantCode(t, err, iamd.EINVALID)
+		_, err = f.svc.UpdateUser(f.admin, "b", u.ID, iamd.UserUpdate{Department: &dept})
+		wantCode(t, err, iamd.ENOTFOUND)
+		if cur, _ := f.svc.GetUser(f.admin, "a", u.ID); cur.Email != "" || cur.Version != 2 {
+			t.Fatal("a rejected update changes nothing")
+		}
+	})
+}
+
+// Concurrent updates of different fields must all take effect: the core retries on a
+// stale version instead of overwriting another writer's change.
+func TestConcurrentUpdatesLoseNothing(t *testing.T) {
+	eachStore(t, func(t *testing.T, f fixture) {
+		u, err := f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: "race"}, iamd.CreateUserOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		values := []string{"dept", "mgr", "unit", "org"}
+		updates := []func(v *string) iamd.UserUpdate{
+			func(v *string) iamd.UserUpdate { return iamd.UserUpdate{Department: v} },
+			func(v *string) iamd.UserUpdate { return iamd.UserUpdate{Manager: v} },
+			func(v *string) iamd.UserUpdate { return iamd.UserUpdate{BusinessUnit: v} },
+			func(v *string) iamd.UserUpdate { return iamd.UserUpdate{Organization: v} },
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, len(updates))
+		for i := range updates {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := f.svc.UpdateUser(f.admin, "a", u.ID, updates[i](&values[i]))
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, _ := f.svc.GetUser(f.admin, "a", u.ID)
+		if got.Department != "dept" || got.Manager != "mgr" || got.BusinessUnit != "unit" || got.Organization != "org" || got.Version != 5 {
+			t.Fatalf("lost an update: %+v", got)
+		}
+	})
+}
+
+func TestDeleteUser(t *testing.T) {
+	eachStore(t, func(t *testing.T, f fixture) {
+		u, err := f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: "gone"}, iamd.CreateUserOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, f.svc.DeleteUser(f.admin, "b", u.ID), iamd.ENOTFOUND)
+		if err := f.svc.DeleteUser(f.admin, "a", u.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.GetUser(f.admin, "a", u.ID)
+		wantCode(t, err, iamd.ENOTFOUND)
+		wantCode(t, f.svc.DeleteUser(f.admin, "a", u.ID), iamd.ENOTFOUND)
+	})
+}
+
+func TestListUsersPaging(t *testing.T) {
+	eachStore(t, func(t *testing.T, f fixture) {
+		for _, name := range []string{"carol", "alice", "bob"} {
+			if _, err := f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: name}, iamd.CreateUserOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		page, err := f.svc.ListUsers(f.admin, iamd.UserFilter{InstanceID: "a", Sort: []iamd.UserSort{{Key: iamd.SortByLoginName}}, Limit: 2})
+		if err != nil || page.Total != 3 || len(page.Users) != 2 || page.Users[0].LoginName != "alice" || page.Users[1].LoginName != "bob" {
+			t.Fatalf("page: %+v %v", page, err)
+		}
+		_, err = f.svc.ListUsers(f.admin, iamd.UserFilter{InstanceID: "a", Limit: iamd.MaxPageSize + 1})
+		wantCode(t, err, iamd.EINVALID)
+		_, err = f.svc.ListUsers(f.admin, iamd.UserFilter{InstanceID: "a", Sort: []iamd.UserSort{{Key: "password_hash"}}})
+		wantCode(t, err, iamd.EINVALID)
+		_, err = f.svc.ListUsers(f.admin, iamd.UserFilter{InstanceID: "nowhere"})
+		wantCode(t, err, iamd.ENOTFOUND)
+	})
+}
+
+func TestGroups(t *testing.T) {
+	eachStore(t, func(t *testing.T, f fixture) {
+		g, err := f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Ops", ID: "39520424-440C-41C0-9B9C-F22B2129F6F9"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.ID != "39520424-440c-41c0-9b9c-f22b2129f6f9" {
+			t.Fatalf("group ids are kept in canonical lowercase form, got %s", g.ID)
+		}
+		_, err = f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Bad", ID: "not-a-uuid"})
+		wantCode(t, err, iamd.EINVALID)
+		u, err := f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: "member"}, iamd.CreateUserOptions{GroupIDs: []string{g.ID, g.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(u.Groups) != 1 || u.Groups[0].ID != g.ID || u.Groups[0].Name != "Ops" {
+			t.Fatalf("the created user shows its groups: %+v", u.Groups)
+		}
+		wantCode(t, f.svc.AddGroupMembers(f.admin, "a", g.ID, nil), iamd.EINVALID)
+		many := make([]string, directory.MaxMembersPerCall+1)
+		for i := range many {
+			many[i] = iamd.NewID()
+		}
+		wantCode(t, f.svc.AddGroupMembers(f.admin, "a", g.ID, many), iamd.ETOOLARGE)
+		if err := f.svc.RemoveGroupMembers(f.admin, "a", g.ID, []string{u.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := f.svc.GetUser(f.admin, "a", u.ID); len(got.Groups) != 0 {
+			t.Fatal("membership removed")
+		}
+		_, err = f.svc.GetGroup(as("b", iamd.AllPrivileges...), "a", g.ID)
+		wantCode(t, err, iamd.ENOTFOUND)
+		if err := f.svc.DeleteGroup(f.admin, "a", g.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.GetUser(f.admin, "a", u.ID); err != nil {
+			t.Fatal("deleting a group keeps its members")
+		}
+	})
+}

@@ -1,0 +1,227 @@
+package directory
+
+import (
+	"context"
+	"reflect"
+
+	"iamd"
+)
+
+// Password length bounds after NIST SP 800-63B. The full policy (common passwords,
+// history, age) belongs to the accounts core; these bounds keep argon2id's input sane.
+const (
+	minPasswordLen = 8
+	maxPasswordLen = 256 // bytes
+)
+
+// maxUpdateAttempts bounds the retries of an update that lost a race with another
+// writer. Each retry re-reads the user, so no change is lost.
+const maxUpdateAttempts = 5
+
+// CreateUser creates a user, its group memberships and its password in one transaction.
+func (s *Service) CreateUser(ctx context.Context, in *iamd.User, opts iamd.CreateUserOptions) (*iamd.User, error) {
+	p, err := authorize(ctx, in.InstanceID, iamd.PrivilegeUserWrite)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.requireInstance(ctx, in.InstanceID); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	u := iamd.User{
+		// What a caller may choose at creation; account state, stamps and grants are the
+		// core's to set.
+		InstanceID:        in.InstanceID,
+		LoginName:         in.LoginName,
+		Realm:             in.Realm,
+		DisplayName:       in.DisplayName,
+		GivenName:         in.GivenName,
+		FamilyName:        in.FamilyName,
+		Email:             in.Email,
+		EmailVerified:     in.EmailVerified,
+		PhoneCountryCode:  in.PhoneCountryCode,
+		PhoneNumber:       in.PhoneNumber,
+		PhoneExtension:    in.PhoneExtension,
+		PhoneVerified:     in.PhoneVerified,
+		EmployeeNumber:    in.EmployeeNumber,
+		Department:        in.Department,
+		BusinessUnit:      in.BusinessUnit,
+		Manager:           in.Manager,
+		Organization:      in.Organization,
+		Description:       in.Description,
+		TimeZone:          in.TimeZone,
+		Locale:            in.Locale,
+		ExternalID:        in.ExternalID,
+		Status:            in.Status,
+		ConsoleDenied:     in.ConsoleDenied,
+		APIDenied:         in.APIDenied,
+		SSO:               in.SSO,
+		TemporaryPassword: in.TemporaryPassword,
+
+		ID:            iamd.NewID(),
+		CreatedAt:     now,
+		CreatedBy:     p.UserID,
+		CreatedByName: p.Name,
+		UpdatedAt:     now,
+		UpdatedBy:     p.UserID,
+		UpdatedByName: p.Name,
+		Version:       1,
+	}
+	if u.Status == "" {
+		u.Status = iamd.UserActive
+	}
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Password != "" {
+		if u.SSO {
+			return nil, iamd.Invalid(iamd.FieldPassword, "users who sign in through SSO have no password here")
+		}
+		if err := checkPassword(opts.Password); err != nil {
+			return nil, err
+		}
+		if u.PasswordHash, err = s.hashPassword(opts.Password); err != nil {
+			return nil, err
+		}
+		u.PasswordChangedAt = &now
+	}
+	groupIDs := dedupe(opts.GroupIDs)
+	ev := s.event(ctx, p, u.InstanceID, iamd.ActionUserCreate, "user", u.ID)
+	if err := s.store.CreateUser(ctx, &u, groupIDs, ev); err != nil {
+		return nil, err
+	}
+	if len(groupIDs) == 0 {
+		return &u, nil
+	}
+	return s.store.GetUser(ctx, u.InstanceID, u.ID)
+}
+
+func checkPassword(pw string) error {
+	switch {
+	case len(pw) > maxPasswordLen:
+		return iamd.Invalid(iamd.FieldPassword, "password must be at most %d bytes", maxPasswordLen)
+	case len([]rune(pw)) < minPasswordLen:
+		return iamd.Invalid(iamd.FieldPassword, "password must be at least %d characters", minPasswordLen)
+	}
+	return nil
+}
+
+// GetUser returns one user of the instance.
+func (s *Service) GetUser(ctx context.Context, instanceID, id string) (*iamd.User, error) {
+	if _, err := authorize(ctx, instanceID, iamd.PrivilegeUserRead); err != nil {
+		return nil, err
+	}
+	return s.store.GetUser(ctx, instanceID, id)
+}
+
+// FindUserByLogin returns the user whose login name matches, ignoring case.
+func (s *Service) FindUserByLogin(ctx context.Context, instanceID, loginName string) (*iamd.User, error) {
+	if _, err := authorize(ctx, instanceID, iamd.PrivilegeUserRead); err != nil {
+		return nil, err
+	}
+	return s.store.GetUserByLogin(ctx, instanceID, loginName)
+}
+
+// ListUsers returns one page of the instance's users.
+func (s *Service) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage, error) {
+	if _, err := authorize(ctx, f.InstanceID, iamd.PrivilegeUserRead); err != nil {
+		return nil, err
+	}
+	if err := checkPage(f.Offset, &f.Limit); err != nil {
+		return nil, err
+	}
+	for _, o := range f.Sort {
+		switch o.Key {
+		case iamd.SortByCreatedAt, iamd.SortByLoginName, iamd.SortByName, iamd.SortByUpdatedAt:
+		default:
+			return nil, iamd.Invalid(iamd.FieldSort, "cannot sort by %q", o.Key)
+		}
+	}
+	if err := s.requireInstance(ctx, f.InstanceID); err != nil {
+		return nil, err
+	}
+	return s.store.ListUsers(ctx, f)
+}
+
+// checkPage validates paging and applies the default page size.
+func checkPage(offset int, limit *int) error {
+	switch {
+	case offset < 0:
+		return iamd.Invalid(iamd.FieldPage, "page must not be negative")
+	case *limit < 0:
+		return iamd.Invalid(iamd.FieldSize, "size must not be negative")
+	case *limit > iamd.MaxPageSize:
+		return iamd.Invalid(iamd.FieldSize, "size must be at most %d", iamd.MaxPageSize)
+	case *limit == 0:
+		*limit = iamd.DefaultPageSize
+	}
+	return nil
+}
+
+// UpdateUser applies a partial change. It re-reads and retries when another writer got
+// there first, so concurrent updates of different fields both take effect.
+func (s *Service) UpdateUser(ctx context.Context, instanceID, id string, upd iamd.UserUpdate) (*iamd.User, error) {
+	p, err := authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
+	if err != nil {
+		return nil, err
+	}
+	if upd.Status != nil && *upd.Status == "" {
+		return nil, iamd.Invalid(iamd.FieldStatus, "status cannot be cleared")
+	}
+	for attempt := 1; ; attempt++ {
+		cur, err := s.store.GetUser(ctx, instanceID, id)
+		if err != nil {
+			return nil, err
+		}
+		next := *cur
+		upd.Apply(&next)
+		if reflect.DeepEqual(&next, cur) {
+			return cur, nil
+		}
+		if err := next.Validate(); err != nil {
+			return nil, err
+		}
+		next.Version = cur.Version + 1
+		next.UpdatedAt = s.clock()
+		next.UpdatedBy = p.UserID
+		next.UpdatedByName = p.Name
+		ev := s.event(ctx, p, instanceID, iamd.ActionUserUpdate, "user", id)
+		err = s.store.UpdateUser(ctx, &next, cur.Version, ev)
+		if iamd.ErrorCode(err) == iamd.ECONFLICT && attempt < maxUpdateAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &next, nil
+	}
+}
+
+// DeleteUser removes a user and its memberships and credentials. Built-in users stay.
+func (s *Service) DeleteUser(ctx context.Context, instanceID, id string) error {
+	p, err := authorize(ctx, instanceID, iamd.PrivilegeUserDelete)
+	if err != nil {
+		return err
+	}
+	u, err := s.store.GetUser(ctx, instanceID, id)
+	if err != nil {
+		return err
+	}
+	if u.Builtin {
+		return iamd.Invalid(iamd.FieldID, "built-in user %q cannot be deleted", u.LoginName)
+	}
+	return s.store.DeleteUser(ctx, instanceID, id, s.event(ctx, p, instanceID, iamd.ActionUserDelete, "user", id))
+}
+
+// dedupe returns ids without repeats, in first-seen order.
+func dedupe(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}

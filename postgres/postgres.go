@@ -1,0 +1,75 @@
+// Package postgres is the scale-out store: any number of iamd replicas on one PostgreSQL
+// database, through pgx. Nothing lives only in a replica's memory.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"iamd/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// migrationLockKey is the advisory lock replicas take while migrating: "iamd" in ASCII.
+const migrationLockKey = 0x69616d64
+
+// DefaultMaxConns bounds each replica's pool; PostgreSQL's own default limit is 100
+// connections, to be shared by every replica.
+const DefaultMaxConns = 20
+
+var dialect = sqlstore.Dialect{
+	Name:           "postgres",
+	NumberedParams: true,
+	Classify:       classify,
+	LockMigrations: func(ctx context.Context, conn *sql.Conn) (func(), error) {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
+			return nil, err
+		}
+		return func() {
+			conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, migrationLockKey)
+		}, nil
+	},
+}
+
+// Open connects to the database at url (postgres://…) and brings its schema up to date.
+func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	db.SetMaxOpenConns(DefaultMaxConns)
+	db.SetMaxIdleConns(DefaultMaxConns)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := sqlstore.Migrate(ctx, db, dialect, migrations, "migrations"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return sqlstore.New(db, db, dialect), nil
+}
+
+var _ = stdlib.GetDefaultDriver // registers the "pgx" database/sql driver
+
+func classify(err error) (sqlstore.Violation, string) {
+	var e *pgconn.PgError
+	if !errors.As(err, &e) {
+		return sqlstore.NoViolation, ""
+	}
+	switch e.Code {
+	case "23505":
+		return sqlstore.UniqueViolation, e.ConstraintName
+	case "23503":
+		return sqlstore.ForeignKeyViolation, e.ConstraintName
+	}
+	return sqlstore.NoViolation, ""
+}

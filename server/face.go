@@ -1,0 +1,17 @@
+package server
+
+import "net/http"
+
+// Face is one vendor API adapter. Faces satisfy it without importing this package.
+type Face interface {
+	// Name is the face's short name ("scp"), used in --face-addr and in metrics.
+	Name() string
+	// Register adds the face's routes to mux under prefix ("/scp" on the main listener,
+	// "" at the root of the face's own listener). Patterns keep the prefix so that
+	// r.Pattern names the route for metrics; the face answers unknown paths under the
+	// prefix in its own error shape.
+	Register(mux *http.ServeMux, prefix string)
+	// WriteError answers err (a domain error) in the face's own wire shape. The server
+	// uses it for what it rejects before the face runs, such as an oversized body.
+	WriteError(w http.ResponseWriter, r *http.Request, err error)
+}

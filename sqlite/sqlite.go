@@ -1,0 +1,83 @@
+// Package sqlite is the embedded store: one SQLite file in the data directory, in WAL
+// mode with foreign keys on. All writes go through one connection (SQLite has one writer
+// at a time anyway, and queuing in Go beats spinning on SQLITE_BUSY); reads use a pool.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"iamd/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+var dialect = sqlstore.Dialect{Name: "sqlite", Classify: classify}
+
+func init() {
+	// Our DSNs are built here, but keep _pragma to one statement all the same.
+	sqlite.StrictPragmas(true)
+}
+
+// Open opens (creating if needed) the database file at path and brings its schema up to date.
+func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
+	common := url.Values{}
+	common.Add("_pragma", "busy_timeout(10000)")
+	common.Add("_pragma", "foreign_keys(1)")
+	common.Add("_pragma", "journal_mode(WAL)")
+	common.Add("_pragma", "synchronous(NORMAL)")
+
+	w := url.Values{"_txlock": {"immediate"}}
+	for k, v := range common {
+		w[k] = v
+	}
+	write, err := sql.Open("sqlite", "file:"+path+"?"+w.Encode())
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	if err := sqlstore.Migrate(ctx, write, dialect, migrations, "migrations"); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+
+	r := url.Values{}
+	for k, v := range common {
+		r[k] = v
+	}
+	r.Add("_pragma", "query_only(1)")
+	read, err := sql.Open("sqlite", "file:"+path+"?"+r.Encode())
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	return sqlstore.New(write, read, dialect), nil
+}
+
+func classify(err error) (sqlstore.Violation, string) {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return sqlstore.NoViolation, ""
+	}
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return sqlstore.UniqueViolation, e.Error()
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return sqlstore.ForeignKeyViolation, e.Error()
+	}
+	return sqlstore.NoViolation, ""
+}

@@ -1,0 +1,267 @@
+// Package sqlstore implements iamd.Store over database/sql. The sqlite and postgres
+// packages open their engines and hand them to it with a Dialect: the queries are
+// written once, in the SQL both engines speak.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"iamd"
+)
+
+// Violation is the kind of integrity constraint a statement broke.
+type Violation int
+
+const (
+	NoViolation Violation = iota
+	UniqueViolation
+	ForeignKeyViolation
+)
+
+// Dialect is what differs between engines.
+type Dialect struct {
+	Name string
+	// NumberedParams rewrites '?' placeholders as $1, $2, … (PostgreSQL).
+	NumberedParams bool
+	// Classify tells which constraint, if any, err reports as broken, and its name or
+	// the engine's description of it.
+	Classify func(err error) (Violation, string)
+	// LockMigrations serializes migrations across processes sharing the database; the
+	// returned function releases the lock. Nil when the engine's write lock suffices.
+	LockMigrations func(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
+}
+
+// DB is an iamd.Store. Writes go to one pool and reads to another, so that SQLite can
+// keep a single writer while readers proceed; on PostgreSQL both are the same pool.
+type DB struct {
+	write   *sql.DB
+	read    *sql.DB
+	dialect Dialect
+}
+
+var _ iamd.Store = (*DB)(nil)
+
+// New returns a store over the given pools, which must already be migrated.
+func New(write, read *sql.DB, d Dialect) *DB {
+	return &DB{write: write, read: read, dialect: d}
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// bind rewrites '?' placeholders for engines that number them. Queries never hold '?'
+// inside literals.
+func (db *DB) bind(q string) string {
+	if !db.dialect.NumberedParams || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// inTx runs fn in a write transaction and commits if it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return internal("begin", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return internal("commit", err)
+	}
+	return nil
+}
+
+func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
+	return q.ExecContext(ctx, db.bind(query), args...)
+}
+
+func (db *DB) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	return q.QueryRowContext(ctx, db.bind(query), args...)
+}
+
+func (db *DB) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	return q.QueryContext(ctx, db.bind(query), args...)
+}
+
+// internal wraps an unexpected database error: its text goes to logs, never to clients.
+func internal(op string, err error) error {
+	if iamd.ErrorCode(err) != iamd.EINTERNAL {
+		return err // already a domain error
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+// placeholders returns "?, ?, …" for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func nullMicros(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func timePtr(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+func (db *DB) insertEvent(ctx context.Context, q querier, ev iamd.Event) error {
+	_, err := db.exec(ctx, q, `INSERT INTO events
+		(instance_id, actor_id, actor_name, action, target_type, target_id, outcome, reason, source, time)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ev.InstanceID, ev.ActorID, ev.ActorName, ev.Action, ev.TargetType, ev.TargetID,
+		ev.Outcome, ev.Reason, ev.Source, micros(ev.Time))
+	if err != nil {
+		return internal("insert event", err)
+	}
+	return nil
+}
+
+// AppendEvent records an event that goes with no change, such as a failed sign-in.
+func (db *DB) AppendEvent(ctx context.Context, ev iamd.Event) error {
+	return db.insertEvent(ctx, db.write, ev)
+}
+
+// ListEvents returns an instance's events, newest first.
+func (db *DB) ListEvents(ctx context.Context, f iamd.EventFilter) ([]iamd.Event, error) {
+	where := []string{"instance_id = ?"}
+	args := []any{f.InstanceID}
+	if f.TargetID != "" {
+		where = append(where, "target_id = ?")
+		args = append(args, f.TargetID)
+	}
+	if f.Action != "" {
+		where = append(where, "action = ?")
+		args = append(args, f.Action)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > iamd.MaxPageSize {
+		limit = iamd.MaxPageSize
+	}
+	args = append(args, limit)
+	rows, err := db.query(ctx, db.read, `SELECT id, instance_id, actor_id, actor_name, action, target_type,
+		target_id, outcome, reason, source, time FROM events WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, internal("list events", err)
+	}
+	defer rows.Close()
+	var out []iamd.Event
+	for rows.Next() {
+		var ev iamd.Event
+		var t int64
+		if err := rows.Scan(&ev.ID, &ev.InstanceID, &ev.ActorID, &ev.ActorName, &ev.Action, &ev.TargetType,
+			&ev.TargetID, &ev.Outcome, &ev.Reason, &ev.Source, &t); err != nil {
+			return nil, internal("scan event", err)
+		}
+		ev.Time = fromMicros(t)
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("list events", err)
+	}
+	return out, nil
+}
+
+// CreateInstance stores a new instance; ECONFLICT when its id is taken.
+func (db *DB) CreateInstance(ctx context.Context, inst *iamd.Instance, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := db.exec(ctx, tx, `INSERT INTO instances (id, name, created_at) VALUES (?, ?, ?)`,
+			inst.ID, inst.Name, micros(inst.CreatedAt))
+		if v, _ := db.dialect.Classify(err); v == UniqueViolation {
+			return &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldInstanceID,
+				Message: fmt.Sprintf("An instance with id %q already exists.", inst.ID)}
+		} else if err != nil {
+			return internal("insert instance", err)
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+// GetInstance returns one instance.
+func (db *DB) GetInstance(ctx context.Context, id string) (*iamd.Instance, error) {
+	var inst iamd.Instance
+	var created int64
+	err := db.queryRow(ctx, db.read, `SELECT id, name, created_at FROM instances WHERE id = ?`, id).
+		Scan(&inst.ID, &inst.Name, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, iamd.Errorf(iamd.ENOTFOUND, "No instance with id %q.", id)
+	} else if err != nil {
+		return nil, internal("get instance", err)
+	}
+	inst.CreatedAt = fromMicros(created)
+	return &inst, nil
+}
+
+// ListInstances returns every instance, by id.
+func (db *DB) ListInstances(ctx context.Context) ([]iamd.Instance, error) {
+	rows, err := db.query(ctx, db.read, `SELECT id, name, created_at FROM instances ORDER BY id`)
+	if err != nil {
+		return nil, internal("list instances", err)
+	}
+	defer rows.Close()
+	var out []iamd.Instance
+	for rows.Next() {
+		var inst iamd.Instance
+		var created int64
+		if err := rows.Scan(&inst.ID, &inst.Name, &created); err != nil {
+			return nil, internal("scan instance", err)
+		}
+		inst.CreatedAt = fromMicros(created)
+		out = append(out, inst)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("list instances", err)
+	}
+	return out, nil
+}

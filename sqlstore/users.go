@@ -1,0 +1,360 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"iamd"
+)
+
+// userColumns lists every column of users in the order userArgs and scanUser use.
+const userColumns = `id, instance_id, login_name, login_key, realm, display_name, given_name, family_name,
+	email, email_verified, phone_country_code, phone_number, phone_extension, phone_verified,
+	employee_number, department, business_unit, manager, organization, description, time_zone, locale,
+	external_id, status, console_denied, api_denied, builtin, sso, platform_admin,
+	password_hash, temporary_password, password_changed_at, password_failed_count, locked_until,
+	expired, credentials_expired, mfa_enabled, elevated_until, first_login_at, last_login_at,
+	last_failed_login_at, created_at, created_by, created_by_name, updated_at, updated_by,
+	updated_by_name, version`
+
+// userMutable lists the columns an update replaces: all but the identity and creation stamps.
+var userMutable = strings.Fields(`login_name login_key realm display_name given_name family_name
+	email email_verified phone_country_code phone_number phone_extension phone_verified
+	employee_number department business_unit manager organization description time_zone locale
+	external_id status console_denied api_denied builtin sso platform_admin
+	password_hash temporary_password password_changed_at password_failed_count locked_until
+	expired credentials_expired mfa_enabled elevated_until first_login_at last_login_at
+	last_failed_login_at updated_at updated_by updated_by_name version`)
+
+// mutableArgs returns the values of userMutable, in order.
+func mutableArgs(u *iamd.User) []any {
+	return []any{u.LoginName, iamd.LoginKey(u.LoginName), u.Realm, u.DisplayName, u.GivenName, u.FamilyName,
+		u.Email, u.EmailVerified, u.PhoneCountryCode, u.PhoneNumber, u.PhoneExtension, u.PhoneVerified,
+		u.EmployeeNumber, u.Department, u.BusinessUnit, u.Manager, u.Organization, u.Description, u.TimeZone, u.Locale,
+		u.ExternalID, string(u.Status), u.ConsoleDenied, u.APIDenied, u.Builtin, u.SSO, u.PlatformAdmin,
+		u.PasswordHash, u.TemporaryPassword, nullMicros(u.PasswordChangedAt), u.PasswordFailedCount, nullMicros(u.LockedUntil),
+		u.Expired, u.CredentialsExpired, u.MFAEnabled, nullMicros(u.ElevatedUntil), nullMicros(u.FirstLoginAt), nullMicros(u.LastLoginAt),
+		nullMicros(u.LastFailedLoginAt), micros(u.UpdatedAt), u.UpdatedBy, u.UpdatedByName, u.Version}
+}
+
+func userArgs(u *iamd.User) []any {
+	args := []any{u.ID, u.InstanceID}
+	m := mutableArgs(u)
+	// created_* sit between last_failed_login_at and updated_at in userColumns.
+	split := len(m) - 4
+	args = append(args, m[:split]...)
+	args = append(args, micros(u.CreatedAt), u.CreatedBy, u.CreatedByName)
+	return append(args, m[split:]...)
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanUser(r rowScanner) (*iamd.User, error) {
+	var u iamd.User
+	var loginKey, status string
+	var pwChanged, locked, elevated, firstLogin, lastLogin, lastFailed sql.NullInt64
+	var created, updated int64
+	err := r.Scan(&u.ID, &u.InstanceID, &u.LoginName, &loginKey, &u.Realm, &u.DisplayName, &u.GivenName, &u.FamilyName,
+		&u.Email, &u.EmailVerified, &u.PhoneCountryCode, &u.PhoneNumber, &u.PhoneExtension, &u.PhoneVerified,
+		&u.EmployeeNumber, &u.Department, &u.BusinessUnit, &u.Manager, &u.Organization, &u.Description, &u.TimeZone, &u.Locale,
+		&u.ExternalID, &status, &u.ConsoleDenied, &u.APIDenied, &u.Builtin, &u.SSO, &u.PlatformAdmin,
+		&u.PasswordHash, &u.TemporaryPassword, &pwChanged, &u.PasswordFailedCount, &locked,
+		&u.Expired, &u.CredentialsExpired, &u.MFAEnabled, &elevated, &firstLogin, &lastLogin,
+		&lastFailed, &created, &u.CreatedBy, &u.CreatedByName, &updated, &u.UpdatedBy,
+		&u.UpdatedByName, &u.Version)
+	if err != nil {
+		return nil, err
+	}
+	u.Status = iamd.UserStatus(status)
+	u.PasswordChangedAt, u.LockedUntil, u.ElevatedUntil = timePtr(pwChanged), timePtr(locked), timePtr(elevated)
+	u.FirstLoginAt, u.LastLoginAt, u.LastFailedLoginAt = timePtr(firstLogin), timePtr(lastLogin), timePtr(lastFailed)
+	u.CreatedAt, u.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &u, nil
+}
+
+func loginTaken(u *iamd.User) error {
+	return &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldLoginName,
+		Message: fmt.Sprintf("A user with login name %q already exists in instance %q.", u.LoginName, u.InstanceID)}
+}
+
+func userNotFound(id string) error {
+	return iamd.Errorf(iamd.ENOTFOUND, "No user with id %q.", id)
+}
+
+// CreateUser inserts u with its memberships, direct roles and privileges.
+func (db *DB) CreateUser(ctx context.Context, u *iamd.User, groupIDs []string, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.requireGroups(ctx, tx, u.InstanceID, groupIDs); err != nil {
+			return err
+		}
+		_, err := db.exec(ctx, tx, `INSERT INTO users (`+userColumns+`) VALUES (`+placeholders(48)+`)`, userArgs(u)...)
+		switch v, _ := db.dialect.Classify(err); {
+		case v == UniqueViolation:
+			return loginTaken(u)
+		case v == ForeignKeyViolation:
+			return iamd.Invalid(iamd.FieldInstanceID, "no instance with id %q", u.InstanceID)
+		case err != nil:
+			return internal("insert user", err)
+		}
+		for _, gid := range groupIDs {
+			if _, err := db.exec(ctx, tx, `INSERT INTO group_members (instance_id, group_id, user_id) VALUES (?, ?, ?)`,
+				u.InstanceID, gid, u.ID); err != nil {
+				return internal("insert membership", err)
+			}
+		}
+		for _, role := range u.Roles {
+			if _, err := db.exec(ctx, tx, `INSERT INTO user_roles (user_id, role) VALUES (?, ?) ON CONFLICT DO NOTHING`, u.ID, role); err != nil {
+				return internal("insert user role", err)
+			}
+		}
+		if err := db.grant(ctx, tx, u.ID, u.Privileges); err != nil {
+			return err
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+// requireGroups answers EINVALID naming the first of ids that is not a group of the instance.
+func (db *DB) requireGroups(ctx context.Context, q querier, instanceID string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := []any{instanceID}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := db.query(ctx, q, `SELECT id FROM groups WHERE instance_id = ? AND id IN (`+placeholders(len(ids))+`)`, args...)
+	if err != nil {
+		return internal("check groups", err)
+	}
+	defer rows.Close()
+	found := make(map[string]bool, len(ids))
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return internal("scan group id", err)
+		}
+		found[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return internal("check groups", err)
+	}
+	for _, id := range ids {
+		if !found[id] {
+			return iamd.Invalid(iamd.FieldGroupIDs, "no group with id %q in instance %q", id, instanceID)
+		}
+	}
+	return nil
+}
+
+// GetUser returns a user with its groups, roles and privileges.
+func (db *DB) GetUser(ctx context.Context, instanceID, id string) (*iamd.User, error) {
+	return db.getUser(ctx, `instance_id = ? AND id = ?`, instanceID, id, id)
+}
+
+// GetUserByLogin finds a user by login name, ignoring case.
+func (db *DB) GetUserByLogin(ctx context.Context, instanceID, loginName string) (*iamd.User, error) {
+	return db.getUser(ctx, `instance_id = ? AND login_key = ?`, instanceID, iamd.LoginKey(loginName), loginName)
+}
+
+func (db *DB) getUser(ctx context.Context, where, instanceID, key, shown string) (*iamd.User, error) {
+	u, err := scanUser(db.queryRow(ctx, db.read, `SELECT `+userColumns+` FROM users WHERE `+where, instanceID, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, userNotFound(shown)
+	} else if err != nil {
+		return nil, internal("get user", err)
+	}
+	if err := db.fillUser(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// fillUser loads a user's groups, direct roles and direct privileges.
+func (db *DB) fillUser(ctx context.Context, u *iamd.User) error {
+	rows, err := db.query(ctx, db.read, `SELECT g.id, g.name FROM group_members m
+		JOIN groups g ON g.instance_id = m.instance_id AND g.id = m.group_id
+		WHERE m.user_id = ? ORDER BY g.name_key, g.id`, u.ID)
+	if err != nil {
+		return internal("user groups", err)
+	}
+	defer rows.Close()
+	u.Groups = []iamd.GroupRef{}
+	for rows.Next() {
+		var g iamd.GroupRef
+		if err := rows.Scan(&g.ID, &g.Name); err != nil {
+			return internal("scan group", err)
+		}
+		u.Groups = append(u.Groups, g)
+	}
+	if err := rows.Err(); err != nil {
+		return internal("user groups", err)
+	}
+	if u.Roles, err = db.strings(ctx, `SELECT role FROM user_roles WHERE user_id = ? ORDER BY role`, u.ID); err != nil {
+		return err
+	}
+	u.Privileges, err = db.strings(ctx, `SELECT privilege FROM user_privileges WHERE user_id = ? ORDER BY privilege`, u.ID)
+	return err
+}
+
+// strings runs a one-column query; the result is never nil.
+func (db *DB) strings(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := db.query(ctx, db.read, query, args...)
+	if err != nil {
+		return nil, internal("query", err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, internal("scan", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("query", err)
+	}
+	return out, nil
+}
+
+// UpdateUser replaces a user's mutable columns if nobody changed it since expectedVersion.
+func (db *DB) UpdateUser(ctx context.Context, u *iamd.User, expectedVersion int64, ev iamd.Event) error {
+	sets := make([]string, len(userMutable))
+	for i, c := range userMutable {
+		sets[i] = c + " = ?"
+	}
+	args := append(mutableArgs(u), u.InstanceID, u.ID, expectedVersion)
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.exec(ctx, tx, `UPDATE users SET `+strings.Join(sets, ", ")+
+			` WHERE instance_id = ? AND id = ? AND version = ?`, args...)
+		if v, _ := db.dialect.Classify(err); v == UniqueViolation {
+			return loginTaken(u)
+		} else if err != nil {
+			return internal("update user", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return internal("update user", err)
+		} else if n == 0 {
+			var one int
+			err := db.queryRow(ctx, tx, `SELECT 1 FROM users WHERE instance_id = ? AND id = ?`, u.InstanceID, u.ID).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return userNotFound(u.ID)
+			} else if err != nil {
+				return internal("update user", err)
+			}
+			return iamd.Errorf(iamd.ECONFLICT, "User %q was changed by another request; retry.", u.ID)
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+// DeleteUser removes a user; memberships, grants and credentials go with it.
+func (db *DB) DeleteUser(ctx context.Context, instanceID, id string, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.exec(ctx, tx, `DELETE FROM users WHERE instance_id = ? AND id = ?`, instanceID, id)
+		if err != nil {
+			return internal("delete user", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return internal("delete user", err)
+		} else if n == 0 {
+			return userNotFound(id)
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+// sortColumns maps a sort key to the indexed column that orders it.
+var sortColumns = map[string]string{
+	iamd.SortByCreatedAt: "created_at",
+	iamd.SortByUpdatedAt: "updated_at",
+	iamd.SortByLoginName: "login_key",
+	iamd.SortByName:      "display_name",
+}
+
+// ListUsers returns one page of users and the number of matches. Each sort order has an
+// index (instance_id, column, id), so a page is read from an index range.
+func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage, error) {
+	where := []string{"u.instance_id = ?"}
+	args := []any{f.InstanceID}
+	if f.LoginName != "" {
+		where = append(where, "u.login_key = ?")
+		args = append(args, iamd.LoginKey(f.LoginName))
+	}
+	if f.Status != "" {
+		where = append(where, "u.status = ?")
+		args = append(args, string(f.Status))
+	}
+	if f.GroupID != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM group_members m WHERE m.instance_id = u.instance_id AND m.group_id = ? AND m.user_id = u.id)")
+		args = append(args, f.GroupID)
+	}
+	if f.ExcludedGroupID != "" {
+		where = append(where, "NOT EXISTS (SELECT 1 FROM group_members m WHERE m.instance_id = u.instance_id AND m.group_id = ? AND m.user_id = u.id)")
+		args = append(args, f.ExcludedGroupID)
+	}
+	cond := strings.Join(where, " AND ")
+
+	sorts := f.Sort
+	if len(sorts) == 0 {
+		sorts = []iamd.UserSort{{Key: iamd.SortByCreatedAt}}
+	}
+	var order []string
+	for _, s := range sorts {
+		col, ok := sortColumns[s.Key]
+		if !ok {
+			return nil, iamd.Invalid(iamd.FieldSort, "cannot sort by %q", s.Key)
+		}
+		order = append(order, "u."+col+direction(s.Descending))
+	}
+	order = append(order, "u.id"+direction(sorts[len(sorts)-1].Descending))
+	limit := f.Limit
+	if limit <= 0 {
+		limit = iamd.DefaultPageSize
+	}
+
+	page := &iamd.UserPage{Users: []iamd.User{}}
+	if err := db.queryRow(ctx, db.read, `SELECT count(*) FROM users u WHERE `+cond, args...).Scan(&page.Total); err != nil {
+		return nil, internal("count users", err)
+	}
+	if f.Offset >= page.Total {
+		return page, nil
+	}
+	rows, err := db.query(ctx, db.read, `SELECT `+prefixed("u.", userColumns)+` FROM users u WHERE `+cond+
+		` ORDER BY `+strings.Join(order, ", ")+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+	if err != nil {
+		return nil, internal("list users", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, internal("scan user", err)
+		}
+		page.Users = append(page.Users, *u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("list users", err)
+	}
+	return page, nil
+}
+
+func direction(desc bool) string {
+	if desc {
+		return " DESC"
+	}
+	return " ASC"
+}
+
+// prefixed qualifies every column of a comma-separated list.
+func prefixed(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
