@@ -1,0 +1,118 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"iamd"
+)
+
+// requestInfo is filled in by the inner handler and read by the outer one: the mux sets
+// the matched pattern on the request it is given, which is a copy by then.
+type requestInfo struct {
+	route string
+}
+
+type infoKey struct{}
+
+// recorder remembers the status and size of a response.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// wrap applies, outermost first: logging and metrics, panic recovery, the client address,
+// the body limit; then the mux, whose matched route it records.
+func (s *Server) wrap(mux *http.ServeMux, faceOf func(path string) Face) http.Handler {
+	limit := s.cfg.BodyLimit
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &requestInfo{}
+		rec := &recorder{ResponseWriter: w}
+		face := faceOf(r.URL.Path)
+		faceName := "none"
+		if face != nil {
+			faceName = face.Name()
+		}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic serving request", "face", faceName, "method", r.Method, "path", r.URL.Path,
+					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				if rec.status == 0 {
+					writeError(face, rec, r, fmt.Errorf("panic: %v", p))
+				}
+			}
+			s.observe(faceName, info.route, r, rec, time.Since(start))
+		}()
+
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		ctx := context.WithValue(iamd.NewContextWithSource(r.Context(), host), infoKey{}, info)
+		r = r.WithContext(ctx)
+
+		if r.ContentLength > limit {
+			writeError(face, rec, r, &iamd.Error{Code: iamd.ETOOLARGE,
+				Message: fmt.Sprintf("The request body exceeds the limit of %d bytes.", limit)})
+			return
+		}
+		r.Body = http.MaxBytesReader(rec, r.Body, limit)
+		mux.ServeHTTP(rec, r)
+		info.route = r.Pattern
+	})
+}
+
+// observe records metrics and the request log line. Only the path is logged: query
+// strings and headers can carry credentials.
+func (s *Server) observe(face, route string, r *http.Request, rec *recorder, elapsed time.Duration) {
+	if route == "" {
+		route = "unmatched"
+	}
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	s.metrics.observe(face, route, status, elapsed)
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	s.log.LogAttrs(r.Context(), level, "request",
+		slog.String("face", face),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.String("route", route),
+		slog.Int("status", status),
+		slog.Int64("bytes", rec.bytes),
+		slog.Duration("duration", elapsed),
+		slog.String("remote", iamd.SourceFromContext(r.Context())),
+	)
+}

@@ -1,0 +1,269 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"iamd"
+	"iamd/server"
+)
+
+// echoFace is the smallest face: it answers in a shape of its own so tests can tell the
+// server used it.
+type echoFace struct{ started, release chan struct{} }
+
+func (echoFace) Name() string { return "echo" }
+
+func (f echoFace) Register(mux *http.ServeMux, prefix string) {
+	mux.HandleFunc("POST "+prefix+"/things/{id}", func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				f.WriteError(w, r, &iamd.Error{Code: iamd.ETOOLARGE, Message: "too large"})
+				return
+			}
+			f.WriteError(w, r, err)
+			return
+		}
+		fmt.Fprintf(w, `{"id":%q,"len":%d,"source":%q}`, r.PathValue("id"), len(body), iamd.SourceFromContext(r.Context()))
+	})
+	mux.HandleFunc("GET "+prefix+"/panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	mux.HandleFunc("GET "+prefix+"/slow", func(w http.ResponseWriter, r *http.Request) {
+		close(f.started)
+		<-f.release
+		io.WriteString(w, "done")
+	})
+}
+
+func (echoFace) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	status := map[string]int{iamd.ETOOLARGE: 413}[iamd.ErrorCode(err)]
+	if status == 0 {
+		status = 500
+	}
+	w.WriteHeader(status)
+	fmt.Fprintf(w, `{"echo_error":%q}`, iamd.ErrorCode(err))
+}
+
+type logBuffer struct {
+	mu sync.Mutex
+	bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.Buffer.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.Buffer.String()
+}
+
+type running struct {
+	addrs  map[string]string
+	logs   *logBuffer
+	stop   func() error
+	face   echoFace
+	ready  *error
+	readyM *sync.Mutex
+}
+
+func start(t *testing.T) *running {
+	t.Helper()
+	logs := &logBuffer{}
+	var readyErr error
+	var mu sync.Mutex
+	face := echoFace{started: make(chan struct{}), release: make(chan struct{})}
+	srv, err := server.New(server.Config{
+		Addr:      "127.0.0.1:0",
+		Mounts:    []server.Mount{{Prefix: "/echo", Face: face}},
+		FaceAddrs: map[string]string{"echo": "127.0.0.1:0"},
+		Ready: func(context.Context) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return readyErr
+		},
+		Logger:          slog.New(slog.NewJSONHandler(logs, nil)),
+		BodyLimit:       1024,
+		ShutdownTimeout: 10 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx) }()
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { stop() })
+	return &running{addrs: srv.Addrs(), logs: logs, stop: stop, face: face, ready: &readyErr, readyM: &mu}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestOperationalEndpoints(t *testing.T) {
+	r := start(t)
+	base := "http://" + r.addrs["main"]
+	if code, body := get(t, base+"/healthz"); code != 200 || !strings.Contains(body, "ok") {
+		t.Fatalf("/healthz: %d %s", code, body)
+	}
+	if code, _ := get(t, base+"/readyz"); code != 200 {
+		t.Fatalf("/readyz: %d", code)
+	}
+	r.readyM.Lock()
+	*r.ready = errors.New("database down")
+	r.readyM.Unlock()
+	if code, _ := get(t, base+"/readyz"); code != 503 {
+		t.Fatalf("/readyz with the store down: %d, want 503", code)
+	}
+
+	resp, err := http.Post(base+"/echo/things/7?secret=hunter2", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	code, metrics := get(t, base+"/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, want := range []string{
+		`iamd_http_requests_total{code="200",face="echo",route="POST /echo/things/{id}"} 1`,
+		`iamd_http_request_duration_seconds_bucket{face="echo",route="POST /echo/things/{id}"`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(r.logs.String(), "hunter2") {
+		t.Fatal("the request log carries the query string")
+	}
+	if !strings.Contains(r.logs.String(), `"route":"POST /echo/things/{id}"`) {
+		t.Fatalf("the request log lacks the route: %s", r.logs.String())
+	}
+}
+
+func TestBodyLimitAnswersInTheFacesShape(t *testing.T) {
+	r := start(t)
+	for _, url := range []string{"http://" + r.addrs["main"] + "/echo/things/1", "http://" + r.addrs["echo"] + "/things/1"} {
+		// Declared too large: refused before the face runs.
+		resp, err := http.Post(url, "application/json", bytes.NewReader(make([]byte, 2048)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 413 || !strings.Contains(string(body), `"echo_error":"too_large"`) {
+			t.Fatalf("%s with 2 KiB: %d %s", url, resp.StatusCode, body)
+		}
+		// Streamed without a length: the face's reader hits the limit.
+		resp, err = http.Post(url, "application/json", io.MultiReader(strings.NewReader(strings.Repeat("x", 2048))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 413 || !strings.Contains(string(body), "too_large") {
+			t.Fatalf("%s streamed: %d %s", url, resp.StatusCode, body)
+		}
+		// Within the limit, with the client address passed on for audit.
+		resp, err = http.Post(url, "application/json", strings.NewReader("hello"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			ID     string
+			Len    int
+			Source string
+		}
+		json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if got.ID != "1" || got.Len != 5 || got.Source != "127.0.0.1" {
+			t.Fatalf("%s: %+v", url, got)
+		}
+	}
+}
+
+func TestPanicIsAnsweredAndLogged(t *testing.T) {
+	r := start(t)
+	code, body := get(t, "http://"+r.addrs["main"]+"/echo/panic")
+	if code != 500 || !strings.Contains(body, `"echo_error":"internal"`) {
+		t.Fatalf("panic: %d %s", code, body)
+	}
+	if !strings.Contains(r.logs.String(), "panic serving request") {
+		t.Fatal("the panic was not logged")
+	}
+	if code, _ := get(t, "http://"+r.addrs["main"]+"/healthz"); code != 200 {
+		t.Fatal("the server did not survive the panic")
+	}
+}
+
+func TestShutdownFinishesInFlightRequests(t *testing.T) {
+	r := start(t)
+	result := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + r.addrs["main"] + "/echo/slow")
+		if err != nil {
+			result <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		result <- string(b)
+	}()
+	<-r.face.started
+	stopErr := make(chan error, 1)
+	go func() { stopErr <- r.stop() }()
+	// Shutdown closes the listeners first; then the in-flight request may finish.
+	for {
+		if _, err := http.Get("http://" + r.addrs["main"] + "/healthz"); err != nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(r.face.release)
+	if got := <-result; got != "done" {
+		t.Fatalf("in-flight request got %q", got)
+	}
+	if err := <-stopErr; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnknownFaceAddrIsRefused(t *testing.T) {
+	_, err := server.New(server.Config{Addr: "127.0.0.1:0", FaceAddrs: map[string]string{"nope": "127.0.0.1:0"}})
+	if err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("err = %v", err)
+	}
+}
