@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"iamd"
+	"iamd/account"
 )
 
 // Service implements iamd.UserService, iamd.GroupService, iamd.InstanceService and
@@ -38,7 +39,7 @@ func WithPasswordHasher(hash func(string) (string, error)) Option {
 
 // New returns the directory service over store.
 func New(store iamd.Store, opts ...Option) *Service {
-	s := &Service{store: store, now: time.Now}
+	s := &Service{store: store, now: time.Now, hashPassword: account.HashPassword}
 	for _, o := range opts {
 		o(s)
 	}

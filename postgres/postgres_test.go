@@ -49,3 +49,5 @@ func TestConcurrentMigrations(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkStore(b *testing.B) { storetest.Bench(b, open) }

@@ -39,3 +39,5 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 		s.Close()
 	}
 }
+
+func BenchmarkStore(b *testing.B) { storetest.Bench(b, open) }

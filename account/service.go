@@ -1,0 +1,221 @@
+package account
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"strconv"
+	"time"
+
+	"iamd"
+)
+
+// DefaultSkew is how far a signed request's timestamp may be from the server's clock.
+const DefaultSkew = 5 * time.Minute
+
+// CheckTimestamp checks a request timestamp given in Unix milliseconds (as SCP and Ncloud
+// send it) against now, within ±window.
+func CheckTimestamp(unixMillis string, now time.Time, window time.Duration) error {
+	if unixMillis == "" {
+		return iamd.Errorf(iamd.EUNAUTHENTICATED, "The request timestamp is missing.")
+	}
+	ms, err := strconv.ParseInt(unixMillis, 10, 64)
+	if err != nil {
+		return iamd.Errorf(iamd.EUNAUTHENTICATED, "The request timestamp must be Unix time in milliseconds.")
+	}
+	if d := now.Sub(time.UnixMilli(ms)); d > window || d < -window {
+		return iamd.Errorf(iamd.EUNAUTHENTICATED, "The request timestamp is more than %s away from the server's clock.", window)
+	}
+	return nil
+}
+
+// Service implements iamd.Authenticator and iamd.CredentialService over a store.
+type Service struct {
+	store iamd.Store
+	key   MasterKey
+	now   func() time.Time
+	dummy []byte // sealed secret checked for unknown keys, so they cost what known ones do
+}
+
+var (
+	_ iamd.Authenticator     = (*Service)(nil)
+	_ iamd.CredentialService = (*Service)(nil)
+)
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock makes the service read time from now (tests).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// New returns the credential service.
+func New(store iamd.Store, key MasterKey, opts ...Option) *Service {
+	s := &Service{store: store, key: key, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	s.dummy, _ = s.key.Seal([]byte(randomFrom(secretLen, secretAlphabet)), "")
+	return s
+}
+
+func failed() error { return iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication failed.") }
+
+// VerifyHMAC checks that mac is HMAC-SHA256 of message under the secret of accessKey.
+func (s *Service) VerifyHMAC(ctx context.Context, accessKey string, message, mac []byte) (*iamd.Principal, error) {
+	k, err := s.store.GetAccessKey(ctx, accessKey)
+	switch iamd.ErrorCode(err) {
+	case "":
+	case iamd.ENOTFOUND:
+		secret, _ := s.key.Open(s.dummy, "")
+		hmac.Equal(sign(secret, message), mac)
+		return nil, failed()
+	default:
+		return nil, err
+	}
+	secret, err := s.key.Open(k.SecretEncrypted, k.ID)
+	if err != nil {
+		return nil, err // a master key mismatch is the operator's problem, not the caller's
+	}
+	if !hmac.Equal(sign(secret, message), mac) || !k.Enabled || (k.ExpiresAt != nil && !s.now().Before(*k.ExpiresAt)) {
+		return nil, failed()
+	}
+	return s.principal(ctx, k.InstanceID, k.UserID)
+}
+
+func sign(secret, message []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write(message)
+	return m.Sum(nil)
+}
+
+// AuthenticateToken checks a bearer API token.
+func (s *Service) AuthenticateToken(ctx context.Context, token string) (*iamd.Principal, error) {
+	sum := sha256.Sum256([]byte(token))
+	t, err := s.store.GetAPITokenByHash(ctx, sum[:])
+	switch iamd.ErrorCode(err) {
+	case "":
+	case iamd.ENOTFOUND:
+		return nil, failed()
+	default:
+		return nil, err
+	}
+	if t.ExpiresAt != nil && !s.now().Before(*t.ExpiresAt) {
+		return nil, failed()
+	}
+	return s.principal(ctx, t.InstanceID, t.UserID)
+}
+
+// principal builds the caller from the credential's owner, who must be active.
+func (s *Service) principal(ctx context.Context, instanceID, userID string) (*iamd.Principal, error) {
+	u, err := s.store.GetUser(ctx, instanceID, userID)
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
+		return nil, failed()
+	} else if err != nil {
+		return nil, err
+	}
+	if u.Status != iamd.UserActive || u.Expired {
+		return nil, failed()
+	}
+	privs, err := s.store.EffectivePrivileges(ctx, instanceID, userID)
+	if err != nil {
+		return nil, err
+	}
+	name := u.DisplayName
+	if name == "" {
+		name = u.LoginName
+	}
+	return &iamd.Principal{UserID: u.ID, InstanceID: u.InstanceID, Name: name, PlatformAdmin: u.PlatformAdmin, Privileges: privs}, nil
+}
+
+const (
+	accessKeyLen      = 20
+	accessKeyAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	secretLen         = 40
+	secretAlphabet    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	tokenPrefix       = "iamd_"
+)
+
+// randomFrom draws n characters uniformly from alphabet.
+func randomFrom(n int, alphabet string) string {
+	out := make([]byte, n)
+	buf := make([]byte, 1)
+	limit := 256 - 256%len(alphabet) // rejection sampling keeps the draw uniform
+	for i := 0; i < n; {
+		rand.Read(buf)
+		if int(buf[0]) >= limit {
+			continue
+		}
+		out[i] = alphabet[int(buf[0])%len(alphabet)]
+		i++
+	}
+	return string(out)
+}
+
+// authorizeOwner lets a caller manage credentials of userID: the owner itself, or a
+// holder of USER_WRITE on the instance.
+func authorizeOwner(ctx context.Context, instanceID, userID string) (*iamd.Principal, error) {
+	p := iamd.PrincipalFromContext(ctx)
+	switch {
+	case p == nil:
+		return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
+	case !p.Sees(instanceID):
+		return nil, iamd.Errorf(iamd.ENOTFOUND, "No instance with id %q.", instanceID)
+	case p.UserID == userID && p.InstanceID == instanceID, p.Can(instanceID, iamd.PrivilegeUserWrite):
+		return p, nil
+	}
+	return nil, iamd.Errorf(iamd.EFORBIDDEN, "The caller lacks the %s privilege on instance %s.", iamd.PrivilegeUserWrite, instanceID)
+}
+
+// CreateAccessKey issues a key pair for a user; the secret is returned once.
+func (s *Service) CreateAccessKey(ctx context.Context, instanceID, userID, description string) (*iamd.AccessKey, string, error) {
+	p, err := authorizeOwner(ctx, instanceID, userID)
+	if err != nil {
+		return nil, "", err
+	}
+	id, secret := randomFrom(accessKeyLen, accessKeyAlphabet), randomFrom(secretLen, secretAlphabet)
+	k, err := s.storeAccessKey(ctx, instanceID, userID, id, secret, description, actor(ctx, p))
+	return k, secret, err
+}
+
+func (s *Service) storeAccessKey(ctx context.Context, instanceID, userID, id, secret, description string, ev iamd.Event) (*iamd.AccessKey, error) {
+	sealed, err := s.key.Seal([]byte(secret), id)
+	if err != nil {
+		return nil, err
+	}
+	k := &iamd.AccessKey{ID: id, InstanceID: instanceID, UserID: userID, SecretEncrypted: sealed,
+		Description: description, Enabled: true, CreatedAt: s.clock()}
+	ev.InstanceID, ev.Action, ev.TargetType, ev.TargetID, ev.Time = instanceID, iamd.ActionAccessKeyCreate, "access_key", id, k.CreatedAt
+	if err := s.store.CreateAccessKey(ctx, k, ev); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// CreateAPIToken issues a bearer token for a user; the token is returned once.
+func (s *Service) CreateAPIToken(ctx context.Context, instanceID, userID, description string) (*iamd.APIToken, string, error) {
+	p, err := authorizeOwner(ctx, instanceID, userID)
+	if err != nil {
+		return nil, "", err
+	}
+	token := tokenPrefix + randomFrom(secretLen, secretAlphabet)
+	t, err := s.storeAPIToken(ctx, instanceID, userID, token, description, actor(ctx, p))
+	return t, token, err
+}
+
+func (s *Service) storeAPIToken(ctx context.Context, instanceID, userID, token, description string, ev iamd.Event) (*iamd.APIToken, error) {
+	sum := sha256.Sum256([]byte(token))
+	t := &iamd.APIToken{ID: iamd.NewID(), InstanceID: instanceID, UserID: userID, Hash: sum[:],
+		Description: description, CreatedAt: s.clock()}
+	ev.InstanceID, ev.Action, ev.TargetType, ev.TargetID, ev.Time = instanceID, iamd.ActionAPITokenCreate, "api_token", t.ID, t.CreatedAt
+	if err := s.store.CreateAPIToken(ctx, t, ev); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func actor(ctx context.Context, p *iamd.Principal) iamd.Event {
+	return iamd.Event{ActorID: p.UserID, ActorName: p.Name, Outcome: iamd.OutcomeSuccess, Source: iamd.SourceFromContext(ctx)}
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
