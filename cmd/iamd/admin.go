@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"iamd"
+	"iamd/directory"
+)
+
+// cliPrincipal is who the admin commands act as: a platform administrator, recorded in
+// the audit log under this name.
+var cliPrincipal = &iamd.Principal{Name: "iamd-cli", PlatformAdmin: true}
+
+func adminContext(ctx context.Context) context.Context {
+	return iamd.NewContextWithSource(iamd.NewContextWithPrincipal(ctx, cliPrincipal), "cli")
+}
+
+func instanceCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: iamd instance create|list")
+	}
+	fs := flag.NewFlagSet("instance "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var st storeFlags
+	st.register(fs)
+	name := fs.String("name", "", "display name (create; default: the id)")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	store, err := st.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc := directory.New(store)
+	ctx = adminContext(ctx)
+	switch args[0] {
+	case "create":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("usage: iamd instance create [--name NAME] ID")
+		}
+		inst, err := svc.CreateInstance(ctx, &iamd.Instance{ID: fs.Arg(0), Name: *name})
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "created instance %s\n", inst.ID)
+		return nil
+	case "list":
+		list, err := svc.ListInstances(ctx)
+		if err != nil {
+			return describe(err)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tCREATED")
+		for _, inst := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", inst.ID, inst.Name, inst.CreatedAt.Format(time.RFC3339))
+		}
+		return tw.Flush()
+	}
+	return fmt.Errorf("unknown instance command %q (create, list)", args[0])
+}
+
+func groupCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: iamd group create|list --instance ID")
+	}
+	fs := flag.NewFlagSet("group "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var st storeFlags
+	st.register(fs)
+	instance := fs.String("instance", "default", "the instance")
+	id := fs.String("id", "", "group id, a UUID (create; default: generated)")
+	description := fs.String("description", "", "description (create)")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	store, err := st.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc := directory.New(store)
+	ctx = adminContext(ctx)
+	switch args[0] {
+	case "create":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("usage: iamd group create --instance ID [--id UUID] [--description TEXT] NAME")
+		}
+		g, err := svc.CreateGroup(ctx, &iamd.Group{ID: *id, InstanceID: *instance, Name: fs.Arg(0), Description: *description})
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "created group %s (%s) in instance %s\n", g.ID, g.Name, g.InstanceID)
+		return nil
+	case "list":
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tMEMBERS\tDESCRIPTION")
+		for offset := 0; ; {
+			page, err := svc.ListGroups(ctx, iamd.GroupFilter{InstanceID: *instance, Offset: offset, Limit: iamd.MaxPageSize})
+			if err != nil {
+				return describe(err)
+			}
+			for _, g := range page.Groups {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", g.ID, g.Name, g.MemberCount, g.Description)
+			}
+			offset += len(page.Groups)
+			if len(page.Groups) == 0 || offset >= page.Total {
+				break
+			}
+		}
+		return tw.Flush()
+	}
+	return fmt.Errorf("unknown group command %q (create, list)", args[0])
+}
+
+// describe turns a domain error into a one-line message for a person at a terminal.
+func describe(err error) error {
+	if iamd.ErrorCode(err) == iamd.EINTERNAL {
+		return err
+	}
+	if f := iamd.ErrorField(err); f != "" {
+		return fmt.Errorf("%s: %s", f, iamd.ErrorMessage(err))
+	}
+	return fmt.Errorf("%s", iamd.ErrorMessage(err))
+}

@@ -1,0 +1,99 @@
+// Command iamd is the iamd user directory server and its administration tool.
+//
+//	iamd serve                      run the server (zero config: 127.0.0.1:8080, ./iamd-data)
+//	iamd instance create|list       manage instances (tenants)
+//	iamd group create|list          manage groups of an instance
+//	iamd sign METHOD URL            sign an SCP request for curl, or run it
+//
+// Every flag has an environment twin: --database-url is IAMD_DATABASE_URL, and so on.
+// A flag given on the command line wins over its twin.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+const usage = `iamd — one user directory, many vendor APIs.
+
+Usage:
+  iamd serve [flags]                       run the server
+  iamd instance create [--name NAME] ID    create an instance
+  iamd instance list                       list instances
+  iamd group create --instance ID [--id UUID] [--description TEXT] NAME
+  iamd group list --instance ID
+  iamd sign [flags] METHOD URL             print a signed curl command for the SCP face (or --run it)
+
+Run "iamd COMMAND -h" for a command's flags. Every flag has an IAMD_* environment twin
+(--database-url ↔ IAMD_DATABASE_URL); the command line wins.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "iamd:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return serve(ctx, rest, stderr)
+	case "instance":
+		return instanceCommand(ctx, rest, stdout, stderr)
+	case "group":
+		return groupCommand(ctx, rest, stdout, stderr)
+	case "sign":
+		return signCommand(ctx, rest, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+// envName is a flag's environment twin: --database-url → IAMD_DATABASE_URL.
+func envName(flagName string) string {
+	return "IAMD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseFlags parses args, then gives every flag not on the command line the value of its
+// IAMD_* twin, if set.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.VisitAll(func(f *flag.Flag) { f.Usage += " (env " + envName(f.Name) + ")" })
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] {
+			return
+		}
+		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", envName(f.Name), err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"iamd/account"
+	"iamd/directory"
+	"iamd/face/scp"
+	"iamd/server"
+)
+
+// faceAddrs collects --face-addr NAME=HOST:PORT; its environment twin takes a
+// comma-separated list.
+type faceAddrs map[string]string
+
+func (f faceAddrs) String() string {
+	var parts []string
+	for k, v := range f {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+func (f faceAddrs) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		name, addr, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || name == "" || addr == "" {
+			return fmt.Errorf("%q is not NAME=HOST:PORT", part)
+		}
+		f[name] = addr
+	}
+	return nil
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		st              storeFlags
+		addr            = fs.String("addr", "127.0.0.1:8080", "main listener: every face under its prefix, /healthz, /readyz, /metrics")
+		faces           = faceAddrs{}
+		logFormat       = fs.String("log-format", "text", "log format: text or json")
+		logLevel        = fs.String("log-level", "info", "log level: debug, info, warn or error")
+		bodyLimit       = fs.Int64("body-limit", server.DefaultBodyLimit, "largest request body in bytes")
+		versionPolicy   = fs.String("api-version-policy", "warn", "deprecated API versions past their date: warn (serve with Deprecation/Sunset headers) or enforce (refuse)")
+		skew            = fs.Duration("signature-skew", account.DefaultSkew, "how far a signed request's timestamp may be from the server's clock")
+		shutdownTimeout = fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+		defaultInstance = fs.String("default-instance", "default", "the instance created on first start")
+	)
+	st.register(fs)
+	fs.Var(faces, "face-addr", "NAME=HOST:PORT: also serve face NAME at the root of its own listener (repeatable)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	logger, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	if *versionPolicy != "warn" && *versionPolicy != "enforce" {
+		return fmt.Errorf("--api-version-policy must be warn or enforce, got %q", *versionPolicy)
+	}
+
+	store, err := st.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	masterKeyEnv := os.Getenv("IAMD_MASTER_KEY")
+	key, err := account.LoadMasterKey(st.dataDir, masterKeyEnv)
+	if err != nil {
+		return err
+	}
+	if st.usesPostgres() && masterKeyEnv == "" {
+		logger.Warn("the master key comes from a file in --data-dir: replicas sharing this database must share IAMD_MASTER_KEY")
+	}
+	accounts := account.New(store, key)
+	boot, err := accounts.Bootstrap(ctx, account.BootstrapConfig{
+		DefaultInstance: *defaultInstance,
+		AdminPassword:   os.Getenv("IAMD_ADMIN_PASSWORD"),
+		AdminAccessKey:  os.Getenv("IAMD_ADMIN_ACCESS_KEY"),
+		AdminSecretKey:  os.Getenv("IAMD_ADMIN_SECRET_KEY"),
+		AdminAPIToken:   os.Getenv("IAMD_ADMIN_API_TOKEN"),
+	})
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	printGenerated(stderr, boot)
+
+	dir := directory.New(store)
+	scpFace, err := scp.New(scp.Config{Users: dir, Groups: dir, Auth: accounts, Skew: *skew,
+		VersionPolicy: *versionPolicy, Logger: logger.With("face", "scp")})
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Config{
+		Addr:            *addr,
+		Mounts:          []server.Mount{{Prefix: "/scp", Face: scpFace}},
+		FaceAddrs:       faces,
+		Ready:           store.Ping,
+		Logger:          logger,
+		BodyLimit:       *bodyLimit,
+		ShutdownTimeout: *shutdownTimeout,
+	})
+	if err != nil {
+		return err
+	}
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	logger.Info("iamd ready", "instance", boot.InstanceID, "store", storeKind(st))
+	return srv.Serve(ctx)
+}
+
+func storeKind(st storeFlags) string {
+	if st.usesPostgres() {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// printGenerated shows, once, the bootstrap credentials iamd made up. They go to stderr
+// as plain text, never through the structured log.
+func printGenerated(w io.Writer, boot *account.BootstrapResult) {
+	if len(boot.Generated) == 0 {
+		return
+	}
+	names := make([]string, 0, len(boot.Generated))
+	for k := range boot.Generated {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(w, "\nFirst start: iamd generated these credentials for user admin of instance %s.\n", boot.InstanceID)
+	fmt.Fprintln(w, "They are shown only now; set them in the environment to choose your own.")
+	for _, k := range names {
+		fmt.Fprintf(w, "  %s=%s\n", k, boot.Generated[k])
+	}
+	fmt.Fprintln(w)
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, got %q", format)
+}

@@ -1,0 +1,150 @@
+package scp
+
+import (
+	"context"
+	"net/http"
+
+	"iamd"
+)
+
+type groupResponse struct {
+	CreatedAt    string  `json:"created_at"`
+	CreatedBy    string  `json:"created_by"`
+	CreatorName  string  `json:"creator_name"`
+	Description  *string `json:"description"`
+	ID           string  `json:"id"`
+	InstanceID   string  `json:"instance_id"`
+	MemberCount  int     `json:"member_count"`
+	ModifiedAt   string  `json:"modified_at"`
+	ModifiedBy   string  `json:"modified_by"`
+	ModifierName string  `json:"modifier_name"`
+	Name         string  `json:"name"`
+}
+
+type groupEnvelope struct {
+	Group groupResponse `json:"group"`
+}
+
+type groupList struct {
+	Count  int             `json:"count"`
+	Page   int             `json:"page"`
+	Size   int             `json:"size"`
+	Groups []groupResponse `json:"groups"`
+}
+
+func toGroupResponse(g *iamd.Group) groupResponse {
+	return groupResponse{CreatedAt: timestamp(g.CreatedAt), CreatedBy: g.CreatedBy, CreatorName: g.CreatedByName,
+		Description: optional(g.Description), ID: g.ID, InstanceID: g.InstanceID, MemberCount: g.MemberCount,
+		ModifiedAt: timestamp(g.UpdatedAt), ModifiedBy: g.UpdatedBy, ModifierName: g.UpdatedByName, Name: g.Name}
+}
+
+func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
+	obj, err := readObject(r, []string{"description", "id", "instance_id", "name"})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	var g iamd.Group
+	if g.InstanceID, err = obj.required("instance_id"); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	if g.Name, err = obj.required("name"); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	for field, dst := range map[string]*string{"description": &g.Description, "id": &g.ID} {
+		s, err := obj.string(field)
+		if err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		*dst = s.value
+	}
+	created, err := f.cfg.Groups.CreateGroup(r.Context(), &g)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, groupEnvelope{toGroupResponse(created)})
+}
+
+func (f *Face) listGroups(w http.ResponseWriter, r *http.Request) {
+	instanceID := r.URL.Query().Get("instance_id")
+	if instanceID == "" {
+		f.WriteError(w, r, invalid("instance_id", "instance_id is required."))
+		return
+	}
+	page, size, err := paging(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	res, err := f.cfg.Groups.ListGroups(r.Context(), iamd.GroupFilter{InstanceID: instanceID,
+		Name: r.URL.Query().Get("name"), Offset: page * size, Limit: size})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	out := groupList{Count: res.Total, Page: page, Size: size, Groups: make([]groupResponse, 0, len(res.Groups))}
+	for i := range res.Groups {
+		out.Groups = append(out.Groups, toGroupResponse(&res.Groups[i]))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (f *Face) showGroup(w http.ResponseWriter, r *http.Request) {
+	g, err := f.cfg.Groups.GetGroup(r.Context(), instanceParam(r), r.PathValue("group_id"))
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, groupEnvelope{toGroupResponse(g)})
+}
+
+func (f *Face) deleteGroup(w http.ResponseWriter, r *http.Request) {
+	if err := f.cfg.Groups.DeleteGroup(r.Context(), instanceParam(r), r.PathValue("group_id")); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (f *Face) addGroupUsers(w http.ResponseWriter, r *http.Request) {
+	f.changeGroupUsers(w, r, f.cfg.Groups.AddGroupMembers)
+}
+
+func (f *Face) removeGroupUsers(w http.ResponseWriter, r *http.Request) {
+	f.changeGroupUsers(w, r, f.cfg.Groups.RemoveGroupMembers)
+}
+
+// changeGroupUsers applies a GroupUsersRequest ({instance_id, user_ids}) and answers
+// with the group as it now is.
+func (f *Face) changeGroupUsers(w http.ResponseWriter, r *http.Request, change func(ctx context.Context, instanceID, groupID string, userIDs []string) error) {
+	obj, err := readObject(r, []string{"instance_id", "user_ids"})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	instanceID, err := obj.required("instance_id")
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	ids, err := obj.strings("user_ids")
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	groupID := r.PathValue("group_id")
+	if err := change(r.Context(), instanceID, groupID, ids); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	g, err := f.cfg.Groups.GetGroup(r.Context(), instanceID, groupID)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, groupEnvelope{toGroupResponse(g)})
+}

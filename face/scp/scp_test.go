@@ -1,0 +1,731 @@
+package scp_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"iamd"
+	"iamd/account"
+	"iamd/directory"
+	"iamd/face/scp"
+	"iamd/internal/pgtest"
+	"iamd/postgres"
+	"iamd/server"
+	"iamd/sqlite"
+)
+
+func TestMain(m *testing.M) { pgtest.Run(m) }
+
+const (
+	instanceID = "ssoins-12345"
+	accessKey  = "test-access-key"
+	secretKey  = "test-secret-key-for-iamd"
+	group1     = "39520424-440c-41c0-9b9c-f22b2129f6f9"
+	group2     = "80c53fe1-4e27-4cce-92be-151cf0f2873e"
+)
+
+// The three vectors of faces.md §1.
+func TestSignatureVectors(t *testing.T) {
+	for _, v := range []struct{ method, url, want string }{
+		{"POST", "http://127.0.0.1:8080/v1/users", "DoqtiMhzEDcXNFJX/JN51RtTehDHf7KDstRzQv9Nm7c="},
+		{"PATCH", "http://127.0.0.1:8080/v1/users/138c2fc8c29a449dbfa8681f8f1d78e2", "OIwSiyT+sGL0qGta1HAKi45HqbWm113qQYvJVEMuhJI="},
+		{"GET", "http://127.0.0.1:8080/v1/users?instance_id=ssoins-12345&page=0&size=20", "aJOuqGEIjPBo23W0mOPzK0GGatjPHH55/VneW66TqCg="},
+	} {
+		if got := scp.Sign("test-secret-key", v.method, v.url, "1605290625682", "test-access-key", "", "Openapi"); got != v.want {
+			t.Errorf("%s %s: %s, want %s", v.method, v.url, got, v.want)
+		}
+	}
+}
+
+type env struct {
+	t       *testing.T
+	base    string // http://host:port
+	store   iamd.Store
+	dir     *directory.Service
+	acct    *account.Service
+	admin   context.Context
+	check   *validator
+	key     string
+	secret  string
+	version string
+	now     func() time.Time
+}
+
+type validator struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+func newValidator(t *testing.T, base string) *validator {
+	doc, err := openapi3.NewLoader().LoadFromData(scp.OpenAPIDocument())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !doc.IsOpenAPI31OrLater() {
+		t.Fatalf("openapi %s, want 3.1", doc.OpenAPI)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("the OpenAPI document is invalid: %v", err)
+	}
+	doc.Servers = openapi3.Servers{{URL: base + "/scp"}}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &validator{doc: doc, router: router}
+}
+
+// validate checks a response against the document: its route's, or for paths outside
+// the API (the catch-all 404) the error schema.
+func (v *validator) validate(t *testing.T, req *http.Request, status int, header http.Header, body []byte) {
+	t.Helper()
+	route, params, err := v.router.FindRoute(req)
+	if err != nil {
+		var shape any
+		if err := json.Unmarshal(body, &shape); err != nil {
+			t.Fatalf("%s %s → %d: not JSON: %s", req.Method, req.URL, status, body)
+		}
+		if err := v.doc.Components.Schemas["ErrorResponse"].Value.VisitJSON(shape); err != nil {
+			t.Fatalf("%s %s → %d: body does not match ErrorResponse: %v", req.Method, req.URL, status, err)
+		}
+		return
+	}
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}},
+		Status: status, Header: header, Body: io.NopCloser(bytes.NewReader(body)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
+		t.Fatalf("%s %s → %d does not match the OpenAPI document: %v\n%s", req.Method, req.URL, status, err, body)
+	}
+}
+
+var stores = []struct {
+	name string
+	open func(t *testing.T) iamd.Store
+}{
+	{"sqlite", func(t *testing.T) iamd.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "iamd.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}},
+	{"postgres", func(t *testing.T) iamd.Store {
+		s, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}},
+}
+
+// eachStore runs test against a real server over each real store.
+func eachStore(t *testing.T, policy string, test func(t *testing.T, e *env)) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			test(t, start(t, st.open(t), policy))
+		})
+	}
+}
+
+func start(t *testing.T, store iamd.Store, policy string) *env {
+	ctx := context.Background()
+	var key account.MasterKey
+	copy(key[:], "an example master key, 32 bytes.")
+	acct := account.New(store, key)
+	boot, err := acct.Bootstrap(ctx, account.BootstrapConfig{DefaultInstance: instanceID, AdminPassword: "admin password",
+		AdminAccessKey: accessKey, AdminSecretKey: secretKey, AdminAPIToken: "iamd_test_token_0123456789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := directory.New(store)
+	e := &env{t: t, store: store, dir: dir, acct: acct, key: accessKey, secret: secretKey, now: time.Now}
+	face, err := scp.New(scp.Config{Users: dir, Groups: dir, Auth: acct, VersionPolicy: policy,
+		Now:    func() time.Time { return e.now() },
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", Mounts: []server.Mount{{Prefix: "/scp", Face: face}},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: store.Ping})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	e.base = "http://" + srv.Addrs()["main"]
+	e.check = newValidator(t, e.base)
+	admin, err := acct.VerifyHMAC(ctx, accessKey, []byte("x"), mac(secretKey, "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if admin.UserID != boot.AdminUserID {
+		t.Fatal("bootstrap admin mismatch")
+	}
+	e.admin = iamd.NewContextWithPrincipal(ctx, admin)
+	return e
+}
+
+func mac(secret, msg string) []byte {
+	sig, _ := decodeB64(scp.Sign(secret, "", msg, "", "", "", ""))
+	return sig
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("response is not a JSON object: %s", r.body)
+	}
+	return m
+}
+
+// errorOf returns the first error item of an SCP error response.
+func (r response) errorOf(t *testing.T) map[string]any {
+	t.Helper()
+	errs, _ := r.json(t)["errors"].([]any)
+	if len(errs) == 0 {
+		t.Fatalf("status %d without an errors array: %s", r.status, r.body)
+	}
+	return errs[0].(map[string]any)
+}
+
+// do sends a signed request (body: nil, a string of raw bytes, or a value to marshal) and
+// validates the response against the OpenAPI document.
+func (e *env) do(method, path string, body any, mutate ...func(*http.Request)) response {
+	e.t.Helper()
+	var raw []byte
+	switch b := body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	case []byte:
+		raw = b
+	default:
+		var err error
+		if raw, err = json.Marshal(b); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	req, err := http.NewRequest(method, e.base+path, bytes.NewReader(raw))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if raw == nil {
+		req.Body, req.ContentLength = nil, 0
+	}
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	req.Header.Set("Scp-Accesskey", e.key) // clients spell it this way; headers match case-insensitively
+	req.Header.Set("Scp-Signature", scp.Sign(e.secret, method, e.base+path, ts, e.key, "", "Openapi"))
+	req.Header.Set("Scp-Timestamp", ts)
+	req.Header.Set("Scp-ClientType", "Openapi")
+	req.Header.Set("Scp-AccountId", "")
+	req.Header.Set("Accept-Language", "en-US")
+	req.Header.Set("Content-Type", "application/json")
+	if e.version != "" {
+		req.Header.Set("Scp-Api-Version", e.version)
+	}
+	for _, m := range mutate {
+		m(req)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	check, _ := http.NewRequest(method, e.base+path, nil)
+	e.check.validate(e.t, check, resp.StatusCode, resp.Header, out)
+	return response{resp.StatusCode, resp.Header, out}
+}
+
+func (e *env) mustStatus(r response, want int) response {
+	e.t.Helper()
+	if r.status != want {
+		e.t.Fatalf("status %d, want %d: %s", r.status, want, r.body)
+	}
+	return r
+}
+
+func (e *env) userCount() int {
+	e.t.Helper()
+	r := e.mustStatus(e.do("GET", "/scp/v1/users?instance_id="+instanceID, nil), 200)
+	return int(r.json(e.t)["count"].(float64))
+}
+
+func (e *env) createGroups() {
+	for i, id := range []string{group1, group2} {
+		e.mustStatus(e.do("POST", "/scp/v1/groups", map[string]any{"instance_id": instanceID, "id": id, "name": fmt.Sprintf("Group %d", i+1)}), 201)
+	}
+}
+
+// The seeds' requests, sent as they are.
+const seedCreate = `{
+"business_unit": "Business Unit A",
+"department": "Department X",
+"description": "Description of John Doe",
+"email": "john.doe@example.com",
+"employee_id": "emp-12345",
+"group_ids": [
+"39520424-440c-41c0-9b9c-f22b2129f6f9",
+"80c53fe1-4e27-4cce-92be-151cf0f2873e"
+],
+"instance_id": "ssoins-12345",
+"manager": "Alice Smith",
+"name": "John Doe",
+"nation_id": "+82",
+"password": "",
+"phone_number": "010-1234-5678",
+"temporary_password": true,
+"user_id": "johndoe"
+}`
+
+const seedSet = `{
+    "business_unit": "Business Unit A",
+    "department": "Department X",
+    "description": "Description of John Doe",
+    "email": "john.doe@example.com",
+    "employee_id": "emp-12345",
+    "instance_id": "ssoins-12345",
+    "manager": "Alice Smith",
+    "name": "John Doe",
+    "nation_id": "+82",
+    "phone_number": "010-1234-5678",
+    "tz_id": "Asia/Seoul"
+}`
+
+var documentedFields = strings.Fields(`business_unit created_at created_by creator_name department description email
+	email_authenticated employee_id groups id instance_id last_login_at last_password_update_at manager modified_at
+	modified_by modifier_name name nation_id password password_failed_count password_reuse_count phone_authenticated
+	phone_number temporary_password tz_id user_id`)
+
+func TestSeedExamples(t *testing.T) {
+	eachStore(t, "", func(t *testing.T, e *env) {
+		e.createGroups()
+		e.version = "iam-identity-center 1.1" // as the create seed sends it
+		r := e.mustStatus(e.do("POST", "/scp/v1/users", seedCreate), 201)
+		e.version = ""
+		user := r.json(t)["user"].(map[string]any)
+		if len(user) != len(documentedFields) {
+			t.Fatalf("user has %d fields, want the %d documented", len(user), len(documentedFields))
+		}
+		for _, f := range documentedFields {
+			if _, ok := user[f]; !ok {
+				t.Errorf("field %s missing", f)
+			}
+		}
+		want := map[string]any{
+			"business_unit": "Business Unit A", "department": "Department X", "description": "Description of John Doe",
+			"email": "john.doe@example.com", "email_authenticated": false, "employee_id": "emp-12345",
+			"instance_id": instanceID, "manager": "Alice Smith", "name": "John Doe", "nation_id": "+82", "password": "",
+			"phone_authenticated": false, "phone_number": "010-1234-5678", "temporary_password": "true", "user_id": "johndoe",
+			"creator_name": "Administrator", "modifier_name": "Administrator", "password_failed_count": 0.0,
+			"password_reuse_count": 0.0, "tz_id": nil, "last_login_at": nil, "last_password_update_at": nil,
+		}
+		for k, v := range want {
+			if user[k] != v {
+				t.Errorf("%s = %#v, want %#v", k, user[k], v)
+			}
+		}
+		id := user["id"].(string)
+		if len(id) != 32 || strings.ToLower(id) != id {
+			t.Errorf("id %q is not 32 lowercase hex", id)
+		}
+		admin := iamd.PrincipalFromContext(e.admin)
+		if user["created_by"] != admin.UserID || user["modified_by"] != admin.UserID {
+			t.Errorf("created_by %v, modified_by %v, want the caller %s", user["created_by"], user["modified_by"], admin.UserID)
+		}
+		if _, err := time.Parse(time.RFC3339, user["created_at"].(string)); err != nil {
+			t.Errorf("created_at: %v", err)
+		}
+		if groups := user["groups"].([]any); len(groups) != 2 {
+			t.Errorf("groups %v, want both seed groups", groups)
+		}
+
+		e.version = "iam-identity-center 1.4"
+		r = e.mustStatus(e.do("PATCH", "/scp/v1/users/"+id, seedSet), 200)
+		user = r.json(t)["user"].(map[string]any)
+		if user["tz_id"] != "Asia/Seoul" || user["name"] != "John Doe" || len(user) != len(documentedFields) {
+			t.Fatalf("after set: %s", r.body)
+		}
+		shown := e.mustStatus(e.do("GET", "/scp/v1/users/"+id+"?instance_id="+instanceID, nil), 200).json(t)["user"].(map[string]any)
+		if shown["tz_id"] != "Asia/Seoul" || shown["modified_at"] != user["modified_at"] {
+			t.Fatalf("show after set: %v", shown)
+		}
+		list := e.mustStatus(e.do("GET", "/scp/v1/users?instance_id="+instanceID+"&user_id=JohnDoe", nil), 200).json(t)
+		if list["count"] != 1.0 || list["users"].([]any)[0].(map[string]any)["id"] != id {
+			t.Fatalf("list by user_id: %v", list)
+		}
+	})
+}
+
+func TestSetSemantics(t *testing.T) {
+	eachStore(t, "", func(t *testing.T, e *env) {
+		r := e.mustStatus(e.do("POST", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_id": "jane", "name": "Jane",
+			"email": "jane@example.com", "department": "Ops"}), 201)
+		id := r.json(t)["user"].(map[string]any)["id"].(string)
+		user := e.mustStatus(e.do("PATCH", "/scp/v1/users/"+id, `{"instance_id":"ssoins-12345","email":null,"manager":"Bob"}`), 200).json(t)["user"].(map[string]any)
+		if user["email"] != nil || user["department"] != "Ops" || user["manager"] != "Bob" {
+			t.Fatalf("null clears, absent stays: %v", user)
+		}
+		e.dir.CreateInstance(e.admin, &iamd.Instance{ID: "other"})
+		r = e.do("PATCH", "/scp/v1/users/"+id, `{"instance_id":"other","manager":"Eve"}`)
+		if r.status != 404 {
+			t.Fatalf("instance_id of another instance: %d %s", r.status, r.body)
+		}
+		r = e.do("PATCH", "/scp/v1/users/"+id, `{"instance_id":"ssoins-12345","name":null}`)
+		if r.status != 400 || r.errorOf(t)["field"] != "name" {
+			t.Fatalf("clearing name: %d %s", r.status, r.body)
+		}
+		r = e.do("PATCH", "/scp/v1/users/"+id, `{"manager":"Eve"}`)
+		if r.status != 400 || r.errorOf(t)["field"] != "instance_id" {
+			t.Fatalf("missing instance_id: %d %s", r.status, r.body)
+		}
+	})
+}
+
+func decodeB64(s string) ([]byte, error) {
+	return (&jsonB64{}).decode(s)
+}
+
+type jsonB64 struct{}
+
+func (jsonB64) decode(s string) ([]byte, error) {
+	var b []byte
+	err := json.Unmarshal([]byte(`"`+s+`"`), &b)
+	return b, err
+}
+
+func TestAuthentication(t *testing.T) {
+	eachStore(t, "", func(t *testing.T, e *env) {
+		cases := map[string]func(*http.Request){
+			"timestamp 6 minutes old": func(r *http.Request) {
+				ts := strconv.FormatInt(time.Now().Add(-6*time.Minute).UnixMilli(), 10)
+				r.Header.Set("Scp-Timestamp", ts)
+				r.Header.Set("Scp-Signature", scp.Sign(secretKey, r.Method, e.base+r.URL.RequestURI(), ts, accessKey, "", "Openapi"))
+			},
+			"changed path": func(r *http.Request) { r.URL.Path = "/scp/v1/groups" },
+			"unknown key": func(r *http.Request) {
+				ts := r.Header.Get("Scp-Timestamp")
+				r.Header.Set("Scp-AccessKey", "unknown-access-key")
+				r.Header.Set("Scp-Signature", scp.Sign(secretKey, r.Method, e.base+r.URL.RequestURI(), ts, "unknown-access-key", "", "Openapi"))
+			},
+			"wrong secret": func(r *http.Request) {
+				r.Header.Set("Scp-Signature", scp.Sign("another-secret", r.Method, e.base+r.URL.RequestURI(), r.Header.Get("Scp-Timestamp"), accessKey, "", "Openapi"))
+			},
+			"changed query":     func(r *http.Request) { r.URL.RawQuery = "instance_id=other" },
+			"no signature":      func(r *http.Request) { r.Header.Del("Scp-Signature") },
+			"garbage signature": func(r *http.Request) { r.Header.Set("Scp-Signature", "%%%") },
+		}
+		for name, mutate := range cases {
+			r := e.do("GET", "/scp/v1/users?instance_id="+instanceID, nil, mutate)
+			if r.status != 401 || r.errorOf(t)["code"] != scp.CodeUnauthorized {
+				t.Errorf("%s: %d %s", name, r.status, r.body)
+			}
+		}
+		e.mustStatus(e.do("GET", "/scp/v1/users?instance_id="+instanceID, nil), 200)
+	})
+}
+
+func TestConcurrentCreatesOfOneUserID(t *testing.T) {
+	eachStore(t, "", func(t *testing.T, e *env) {
+		const n = 100
+		statuses := make([]int, n)
+		codes := make([]any, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := e.do("POST", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_id": "racer", "name": fmt.Sprint("Racer ", i)})
+				statuses[i] = r.status
+				if r.status != 201 {
+					codes[i] = r.errorOf(t)["code"]
+				}
+			}()
+		}
+		wg.Wait()
+		created := 0
+		for i, s := range statuses {
+			switch {
+			case s == 201:
+				created++
+			case s != 400 || codes[i] != scp.CodeDuplicateUserID:
+				t.Errorf("request %d: %d %v", i, s, codes[i])
+			}
+		}
+		if created != 1 {
+			t.Fatalf("%d creates succeeded, want exactly 1", created)
+		}
+		if c := e.userCount(); c != 2 { // the admin and the racer
+			t.Fatalf("%d users, want 2", c)
+		}
+	})
+}
+
+func TestBadInputChangesNothing(t *testing.T) {
+	eachStore(t, "", func(t *testing.T, e *env) {
+		e.createGroups()
+		before := e.userCount()
+		ok := `"instance_id":"ssoins-12345","user_id":"bad","name":"Bad"`
+		cases := []struct {
+			name, body string
+			status     int
+			field      string
+		}{
+			{"malformed JSON", `{"instance_id":`, 400, ""},
+			{"trailing data", `{` + ok + `} {}`, 400, ""},
+			{"not an object", `["x"]`, 400, ""},
+			{"wrong type", `{"instance_id":"ssoins-12345","user_id":"bad","name":5}`, 400, "name"},
+			{"wrong type bool", `{` + ok + `,"temporary_password":"yes"}`, 400, "temporary_password"},
+			{"wrong type array", `{` + ok + `,"group_ids":"x"}`, 400, "group_ids"},
+			{"unknown field", `{` + ok + `,"is_admin":true}`, 400, "is_admin"},
+			{"bad UTF-8", "{" + ok + ",\"description\":\"\xff\xfe\"}", 400, ""},
+			{"missing user_id", `{"instance_id":"ssoins-12345","name":"Bad"}`, 400, "user_id"},
+			{"missing name", `{"instance_id":"ssoins-12345","user_id":"bad"}`, 400, "name"},
+			{"bad email", `{` + ok + `,"email":"not-an-email"}`, 400, "email"},
+			{"bad nation_id", `{` + ok + `,"nation_id":"82"}`, 400, "nation_id"},
+			{"bad phone", `{` + ok + `,"phone_number":"call me"}`, 400, "phone_number"},
+			{"bad tz_id", `{` + ok + `,"tz_id":"Mars/Olympus"}`, 400, "tz_id"},
+			{"long name", `{"instance_id":"ssoins-12345","user_id":"bad","name":"` + strings.Repeat("n", 129) + `"}`, 400, "name"},
+			{"control characters", `{` + ok + `,"department":"a\u0000b"}`, 400, "department"},
+			{"unknown group", `{` + ok + `,"group_ids":["` + group1 + `","00000000-0000-0000-0000-000000000000"]}`, 400, "group_ids"},
+			{"short password", `{` + ok + `,"password":"short"}`, 400, "password"},
+			{"2 MiB body", `{` + ok + `,"description":"` + strings.Repeat("x", 2<<20) + `"}`, 413, ""},
+		}
+		for _, c := range cases {
+			r := e.do("POST", "/scp/v1/users", c.body)
+			if r.status != c.status {
+				t.Errorf("%s: status %d, want %d: %.300s", c.name, r.status, c.status, r.body)
+				continue
+			}
+			item := r.errorOf(t)
+			if item["status"] != float64(c.status) || item["detail"] == "" {
+				t.Errorf("%s: error item %v", c.name, item)
+			}
+			if c.field != "" && item["field"] != c.field {
+				t.Errorf("%s: field %v, want %s (%v)", c.name, item["field"], c.field, item["detail"])
+			}
+		}
+		// Streamed without Content-Length, the body limit still holds.
+		r := e.do("POST", "/scp/v1/users", nil, func(req *http.Request) {
+			req.Body = io.NopCloser(io.MultiReader(strings.NewReader(`{"description":"`), strings.NewReader(strings.Repeat("x", 2<<20))))
+			req.ContentLength = -1
+		})
+		if r.status != 413 {
+			t.Errorf("streamed 2 MiB: %d", r.status)
+		}
+		if after := e.userCount(); after != before {
+			t.Fatalf("bad input stored users: %d → %d", before, after)
+		}
+		for _, q := range []string{"", "&page=-1", "&size=0", "&size=1001", "&sort=password", "&sort=name:sideways"} {
+			path := "/scp/v1/users?instance_id=" + instanceID + q
+			if q == "" {
+				path = "/scp/v1/users"
+			}
+			if r := e.do("GET", path, nil); r.status != 400 {
+				t.Errorf("GET %s: %d", path, r.status)
+			}
+		}
+		if r := e.do("GET", "/scp/v1/users/not-an-id", nil); r.status != 400 || r.errorOf(t)["field"] != "user_uuid" {
+			t.Errorf("bad user_uuid: %d %s", r.status, r.body)
+		}
+		if r := e.do("GET", "/scp/v1/nothing-here", nil); r.status != 404 || r.errorOf(t)["code"] != scp.CodeNotFound {
+			t.Errorf("unknown path: %d %s", r.status, r.body)
+		}
+	})
+}
+
+func TestVersions(t *testing.T) {
+	eachStore(t, scp.PolicyWarn, func(t *testing.T, e *env) {
+		list := e.mustStatus(e.do("GET", "/scp/", nil), 200).json(t)
+		versions := list["versions"].([]any)
+		first := versions[0].(map[string]any)
+		if len(versions) != len(scp.Versions) || first["id"] != "v1.4" || first["status"] != "CURRENT" || first["not_before"] != nil {
+			t.Fatalf("versions: %s", list)
+		}
+		path := "/scp/v1/users?instance_id=" + instanceID
+		for _, c := range []struct {
+			header     string
+			status     int
+			deprecated bool
+		}{
+			{"", 200, false},
+			{"iam-identity-center 1.4", 200, false},
+			{"IAM-Identity-Center 1.3", 200, false},
+			{"iam-identity-center 1.1", 200, true},
+			{"iam-identity-center 9.9", 400, false},
+			{"iam-identity-center", 400, false},
+			{"billing 1.4", 400, false},
+		} {
+			e.version = c.header
+			r := e.do("GET", path, nil)
+			if r.status != c.status {
+				t.Errorf("%q: %d %s", c.header, r.status, r.body)
+				continue
+			}
+			if got := r.header.Get("Deprecation") != "" && r.header.Get("Sunset") != ""; got != c.deprecated {
+				t.Errorf("%q: Deprecation %q Sunset %q", c.header, r.header.Get("Deprecation"), r.header.Get("Sunset"))
+			}
+			if r.status == 400 {
+				item := r.errorOf(t)
+				if item["code"] != scp.CodeUnsupportedVersion || !strings.Contains(item["detail"].(string), "1.4, 1.3, 1.2, 1.1, 1.0") {
+					t.Errorf("%q: %v", c.header, item)
+				}
+			}
+		}
+		e.version = ""
+	})
+	t.Run("enforce", func(t *testing.T) {
+		e := start(t, stores[0].open(t), scp.PolicyEnforce)
+		e.version = "iam-identity-center 1.1"
+		if r := e.do("GET", "/scp/v1/users?instance_id="+instanceID, nil); r.status != 400 {
+			t.Fatalf("deprecated past its date under enforce: %d", r.status)
+		}
+		// Before its date a deprecated version is still served, with the headers.
+		e.now = func() time.Time { return time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC) }
+		r := e.do("GET", "/scp/v1/users?instance_id="+instanceID, nil, func(req *http.Request) {
+			ts := strconv.FormatInt(e.now().UnixMilli(), 10)
+			req.Header.Set("Scp-Timestamp", ts)
+			req.Header.Set("Scp-Signature", scp.Sign(secretKey, req.Method, e.base+req.URL.RequestURI(), ts, accessKey, "", "Openapi"))
+		})
+		if r.status != 200 || r.header.Get("Sunset") == "" {
+			t.Fatalf("deprecated before its date: %d %v", r.status, r.header)
+		}
+	})
+}
+
+func TestPrivilegesAndInstances(t *testing.T) {
+	eachStore(t, "", func(t *testing.T, e *env) {
+		if _, err := e.dir.CreateInstance(e.admin, &iamd.Instance{ID: "other"}); err != nil {
+			t.Fatal(err)
+		}
+		r := e.mustStatus(e.do("POST", "/scp/v1/users", map[string]any{"instance_id": "other", "user_id": "stranger", "name": "Stranger"}), 201)
+		strangerID := r.json(t)["user"].(map[string]any)["id"].(string)
+		r = e.mustStatus(e.do("POST", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_id": "plain", "name": "Plain"}), 201)
+		plainID := r.json(t)["user"].(map[string]any)["id"].(string)
+		k, secret, err := e.acct.CreateAccessKey(e.admin, instanceID, plainID, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.key, e.secret = k.ID, secret
+		if r := e.do("POST", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_id": "x", "name": "X"}); r.status != 403 || r.errorOf(t)["code"] != scp.CodeForbidden {
+			t.Fatalf("create without USER_WRITE: %d %s", r.status, r.body)
+		}
+		if r := e.do("GET", "/scp/v1/users/"+strangerID+"?instance_id=other", nil); r.status != 404 {
+			t.Fatalf("another instance's user: %d %s", r.status, r.body)
+		}
+		if r := e.do("GET", "/scp/v1/users?instance_id=other", nil); r.status != 404 {
+			t.Fatalf("another instance's list: %d %s", r.status, r.body)
+		}
+		if r := e.do("DELETE", "/scp/v1/users/"+strangerID+"?instance_id=other", nil); r.status != 404 {
+			t.Fatalf("delete in another instance: %d %s", r.status, r.body)
+		}
+	})
+}
+
+func TestDeleteAndGroups(t *testing.T) {
+	eachStore(t, "", func(t *testing.T, e *env) {
+		e.createGroups()
+		var ids []string
+		for i := range 3 {
+			r := e.mustStatus(e.do("POST", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_id": fmt.Sprint("u", i), "name": fmt.Sprint("U ", i)}), 201)
+			ids = append(ids, r.json(t)["user"].(map[string]any)["id"].(string))
+		}
+		g := e.mustStatus(e.do("POST", "/scp/v1/groups/"+group1+"/users", map[string]any{"instance_id": instanceID, "user_ids": ids}), 200).json(t)
+		if g["group"].(map[string]any)["member_count"] != 3.0 {
+			t.Fatalf("after adding: %v", g)
+		}
+		list := e.mustStatus(e.do("GET", "/scp/v1/users?instance_id="+instanceID+"&excluded_group_id="+group1, nil), 200).json(t)
+		if list["count"] != 1.0 { // only the admin
+			t.Fatalf("excluded_group_id: %v", list)
+		}
+		g = e.mustStatus(e.do("DELETE", "/scp/v1/groups/"+group1+"/users", map[string]any{"instance_id": instanceID, "user_ids": ids[:1]}), 200).json(t)
+		if g["group"].(map[string]any)["member_count"] != 2.0 {
+			t.Fatalf("after removing: %v", g)
+		}
+		groups := e.mustStatus(e.do("GET", "/scp/v1/groups?instance_id="+instanceID, nil), 200).json(t)
+		if groups["count"] != 2.0 {
+			t.Fatalf("groups: %v", groups)
+		}
+		e.mustStatus(e.do("GET", "/scp/v1/groups/"+group2, nil), 200)
+
+		r := e.mustStatus(e.do("DELETE", "/scp/v1/users/"+ids[0]+"?instance_id="+instanceID, nil), 200).json(t)
+		if len(r["success"].([]any)) != 1 {
+			t.Fatalf("delete: %v", r)
+		}
+		missing := "00000000000000000000000000000000"
+		r = e.mustStatus(e.do("DELETE", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_ids": []string{ids[1], missing, ids[2]}}), 200).json(t)
+		if len(r["success"].([]any)) != 2 || len(r["fail"].([]any)) != 1 || r["fail"].([]any)[0].(map[string]any)["id"] != missing {
+			t.Fatalf("bulk delete: %v", r)
+		}
+		admin := iamd.PrincipalFromContext(e.admin)
+		r = e.mustStatus(e.do("DELETE", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_ids": []string{admin.UserID}}), 200).json(t)
+		if len(r["fail"].([]any)) != 1 {
+			t.Fatalf("deleting the built-in admin: %v", r)
+		}
+		if c := e.userCount(); c != 1 {
+			t.Fatalf("%d users left, want the admin", c)
+		}
+		e.mustStatus(e.do("DELETE", "/scp/v1/groups/"+group2, nil), 204)
+		e.mustStatus(e.do("GET", "/scp/v1/groups/"+group2, nil), 404)
+	})
+}
+
+func TestPagingAndSort(t *testing.T) {
+	eachStore(t, "", func(t *testing.T, e *env) {
+		for _, name := range []string{"delta", "Alpha", "charlie", "bravo"} {
+			e.mustStatus(e.do("POST", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_id": name, "name": strings.ToUpper(name)}), 201)
+		}
+		var got []string
+		for page := 0; page < 3; page++ {
+			q := url.Values{"instance_id": {instanceID}, "page": {strconv.Itoa(page)}, "size": {"2"}, "sort": {"user_id:asc"}}
+			r := e.mustStatus(e.do("GET", "/scp/v1/users?"+q.Encode(), nil), 200).json(t)
+			if r["count"] != 5.0 || r["size"] != 2.0 || r["page"] != float64(page) || r["sort"].([]any)[0] != "user_id:asc" {
+				t.Fatalf("page %d: %v", page, r)
+			}
+			for _, u := range r["users"].([]any) {
+				got = append(got, u.(map[string]any)["user_id"].(string))
+			}
+		}
+		if want := "admin Alpha bravo charlie delta"; strings.Join(got, " ") != want {
+			t.Fatalf("pages: %v, want %s", got, want)
+		}
+		r := e.mustStatus(e.do("GET", "/scp/v1/users?instance_id="+instanceID+"&size=1", nil), 200).json(t)
+		if r["sort"].([]any)[0] != "created_at:desc" || r["users"].([]any)[0].(map[string]any)["user_id"] != "bravo" {
+			t.Fatalf("default sort newest first: %v", r)
+		}
+	})
+}
