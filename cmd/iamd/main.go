@@ -76,7 +76,7 @@ func envName(flagName string) string {
 }
 
 // parseFlags parses args, then gives every flag not on the command line the value of its
-// IAMD_* twin, if set.
+// IAMD_* twin, if set and not empty.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	fs.VisitAll(func(f *flag.Flag) { f.Usage += " (env " + envName(f.Name) + ")" })
 	if err := fs.Parse(args); err != nil {
@@ -89,7 +89,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		if given[f.Name] {
 			return
 		}
-		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+		if v := os.Getenv(envName(f.Name)); v != "" {
 			if err := fs.Set(f.Name, v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", envName(f.Name), err))
 			}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// serveFor runs "iamd serve" until the returned stop is called.
+func serveFor(t *testing.T, args ...string) (addr string, stderr *syncBuffer, stop func()) {
+	t.Helper()
+	addr = freeAddr(t)
+	stderr = &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, append([]string{"serve", "--addr", addr}, args...), &bytes.Buffer{}, stderr) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not become ready:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return addr, stderr, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}
+}
+
+func TestServeSignAndAdminCommands(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	t.Setenv("IAMD_DATA_DIR", dataDir) // flags' environment twins
+	t.Setenv("IAMD_DEFAULT_INSTANCE", "ssoins-12345")
+	t.Setenv("IAMD_ADMIN_PASSWORD", "")
+	t.Setenv("IAMD_ADMIN_ACCESS_KEY", "")
+	t.Setenv("IAMD_ADMIN_SECRET_KEY", "")
+	t.Setenv("IAMD_ADMIN_API_TOKEN", "")
+	t.Setenv("IAMD_MASTER_KEY", "")
+
+	addr, stderr, stop := serveFor(t, "--face-addr", "scp="+freeAddr(t))
+	out := stderr.String()
+	generated := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && strings.HasPrefix(k, "IAMD_ADMIN_") {
+			generated[k] = v
+		}
+	}
+	for _, k := range []string{"IAMD_ADMIN_PASSWORD", "IAMD_ADMIN_ACCESS_KEY", "IAMD_ADMIN_SECRET_KEY", "IAMD_ADMIN_API_TOKEN"} {
+		if generated[k] == "" {
+			t.Fatalf("%s was not printed on first start:\n%s", k, out)
+		}
+	}
+	if strings.Count(out, generated["IAMD_ADMIN_SECRET_KEY"]) != 1 {
+		t.Fatal("the generated secret appears in a log line as well")
+	}
+
+	// iamd sign --run, the README's way to call the face.
+	t.Setenv("IAMD_ADMIN_ACCESS_KEY", generated["IAMD_ADMIN_ACCESS_KEY"])
+	t.Setenv("IAMD_ADMIN_SECRET_KEY", generated["IAMD_ADMIN_SECRET_KEY"])
+	var body bytes.Buffer
+	err := run(context.Background(), []string{"sign", "--run", "--data",
+		`{"instance_id":"ssoins-12345","user_id":"johndoe","name":"John Doe"}`, "POST", "http://" + addr + "/scp/v1/users"}, &body, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		User struct {
+			ID     string `json:"id"`
+			UserID string `json:"user_id"`
+		}
+	}
+	if err := json.Unmarshal(body.Bytes(), &created); err != nil || created.User.UserID != "johndoe" {
+		t.Fatalf("signed create: %v %s", err, body.String())
+	}
+	var curl bytes.Buffer
+	if err := run(context.Background(), []string{"sign", "GET", "http://" + addr + "/scp/v1/users?instance_id=ssoins-12345"}, &curl, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(curl.String(), "curl ") || !strings.Contains(curl.String(), "Scp-Signature: ") {
+		t.Fatalf("sign output: %s", curl.String())
+	}
+	for _, path := range []string{"/healthz", "/metrics", "/scp/openapi.json"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %v %v", path, err, resp)
+		}
+		resp.Body.Close()
+	}
+	stop()
+
+	// Admin commands on the same data directory.
+	var buf bytes.Buffer
+	if err := run(context.Background(), []string{"instance", "create", "--name", "Team A", "team-a"}, &buf, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"group", "create", "--instance", "team-a", "--id", "39520424-440c-41c0-9b9c-f22b2129f6f9", "Operators"}, &buf, &buf); err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	if err := run(context.Background(), []string{"instance", "list"}, &buf, &buf); err != nil || !strings.Contains(buf.String(), "team-a") || !strings.Contains(buf.String(), "ssoins-12345") {
+		t.Fatalf("instance list: %v\n%s", err, buf.String())
+	}
+	buf.Reset()
+	if err := run(context.Background(), []string{"group", "list", "--instance", "team-a"}, &buf, &buf); err != nil || !strings.Contains(buf.String(), "Operators") {
+		t.Fatalf("group list: %v\n%s", err, buf.String())
+	}
+	if err := run(context.Background(), []string{"group", "create", "--instance", "team-a", "--id", "nope", "X"}, &buf, &buf); err == nil || !strings.Contains(err.Error(), "id") {
+		t.Fatalf("bad group id: %v", err)
+	}
+
+	// A second start generates nothing and keeps the data.
+	_, stderr, stop = serveFor(t)
+	stop()
+	if strings.Contains(stderr.String(), "IAMD_ADMIN_") {
+		t.Fatalf("second start printed credentials again:\n%s", stderr.String())
+	}
+}
+
+func TestEnvironmentTwinsAndBadFlags(t *testing.T) {
+	t.Setenv("IAMD_LOG_FORMAT", "xml")
+	err := run(context.Background(), []string{"serve", "--data-dir", t.TempDir()}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "log-format") {
+		t.Fatalf("IAMD_LOG_FORMAT=xml: %v", err)
+	}
+	t.Setenv("IAMD_LOG_FORMAT", "")
+	err = run(context.Background(), []string{"serve", "--data-dir", t.TempDir(), "--database-url", "mysql://x"}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "postgres://") {
+		t.Fatalf("mysql URL: %v", err)
+	}
+}
