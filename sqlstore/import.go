@@ -35,6 +35,15 @@ func (db *DB) ImportUsers(ctx context.Context, users []iamd.User, ev iamd.Event)
 				return internal("import users", err)
 			}
 		}
+		counts := map[string]int{}
+		for i := range users {
+			counts[users[i].InstanceID]++
+		}
+		for instanceID, n := range counts {
+			if err := db.countUsers(ctx, tx, instanceID, n); err != nil {
+				return err
+			}
+		}
 		return db.insertEvent(ctx, tx, ev)
 	})
 }

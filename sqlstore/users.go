@@ -99,6 +99,9 @@ func (db *DB) CreateUser(ctx context.Context, u *iamd.User, groupIDs []string, e
 		case err != nil:
 			return internal("insert user", err)
 		}
+		if err := db.countUsers(ctx, tx, u.InstanceID, 1); err != nil {
+			return err
+		}
 		for _, gid := range groupIDs {
 			if _, err := db.exec(ctx, tx, `INSERT INTO group_members (instance_id, group_id, user_id) VALUES (?, ?, ?)`,
 				u.InstanceID, gid, u.ID); err != nil {
@@ -264,6 +267,9 @@ func (db *DB) DeleteUser(ctx context.Context, instanceID, id string, ev iamd.Eve
 		} else if n == 0 {
 			return userNotFound(id)
 		}
+		if err := db.countUsers(ctx, tx, instanceID, -1); err != nil {
+			return err
+		}
 		return db.insertEvent(ctx, tx, ev)
 	})
 }
@@ -318,14 +324,22 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 	}
 
 	page := &iamd.UserPage{Users: []iamd.User{}}
-	if err := db.queryRow(ctx, db.read, `SELECT count(*) FROM users u WHERE `+cond, args...).Scan(&page.Total); err != nil {
+	countQuery := `SELECT count(*) FROM users u WHERE ` + cond
+	if len(where) == 1 { // the whole instance: its kept count
+		countQuery = `SELECT coalesce(sum(users), 0) FROM user_counts u WHERE ` + cond
+	}
+	if err := db.queryRow(ctx, db.read, countQuery, args...).Scan(&page.Total); err != nil {
 		return nil, internal("count users", err)
 	}
 	if f.Offset >= page.Total {
 		return page, nil
 	}
-	rows, err := db.query(ctx, db.read, `SELECT `+prefixed("u.", userColumns)+` FROM users u WHERE `+cond+
-		` ORDER BY `+strings.Join(order, ", ")+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+	// The offset is walked in the sort index alone (the inner query reads only indexed
+	// columns); full rows are read for the page itself.
+	orderBy := strings.Join(order, ", ")
+	rows, err := db.query(ctx, db.read, `SELECT `+prefixed("u.", userColumns)+` FROM users u WHERE u.id IN (
+		SELECT u.id FROM users u WHERE `+cond+` ORDER BY `+orderBy+` LIMIT ? OFFSET ?) ORDER BY `+orderBy,
+		append(args, limit, f.Offset)...)
 	if err != nil {
 		return nil, internal("list users", err)
 	}
@@ -341,6 +355,16 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		return nil, internal("list users", err)
 	}
 	return page, nil
+}
+
+// countUsers adjusts an instance's kept user count by delta.
+func (db *DB) countUsers(ctx context.Context, q querier, instanceID string, delta int) error {
+	_, err := db.exec(ctx, q, `INSERT INTO user_counts (instance_id, users) VALUES (?, ?)
+		ON CONFLICT (instance_id) DO UPDATE SET users = user_counts.users + excluded.users`, instanceID, delta)
+	if err != nil {
+		return internal("count users", err)
+	}
+	return nil
 }
 
 func direction(desc bool) string {

@@ -339,6 +339,14 @@ func testDeleteUserCascades(t *testing.T, s iamd.Store) {
 		t.Fatalf("group still counts %d members", got.MemberCount)
 	}
 	mustUser(t, s, newUser("a", "JOHN")) // the login name is free again
+	page, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "a"})
+	if err != nil || page.Total != 1 || len(page.Users) != 1 {
+		t.Fatalf("after delete and create: %+v, %v", page, err)
+	}
+	mustInstance(t, s, "empty")
+	if page, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "empty"}); err != nil || page.Total != 0 {
+		t.Fatalf("an empty instance: %+v, %v", page, err)
+	}
 }
 
 func testListUsers(t *testing.T, s iamd.Store) {
