@@ -48,6 +48,22 @@ func (p *Principal) Sees(instanceID string) bool {
 	return p != nil && (p.PlatformAdmin || p.InstanceID == instanceID)
 }
 
+// Authorize returns the caller in ctx if it holds privilege on instanceID. A caller that
+// may not even see the instance gets ENOTFOUND, so that other tenants' existence does not
+// leak; one that sees it but lacks the privilege gets EFORBIDDEN.
+func Authorize(ctx context.Context, instanceID, privilege string) (*Principal, error) {
+	p := PrincipalFromContext(ctx)
+	switch {
+	case p == nil:
+		return nil, Errorf(EUNAUTHENTICATED, "Authentication required.")
+	case !p.Sees(instanceID):
+		return nil, Errorf(ENOTFOUND, "No instance with id %q.", instanceID)
+	case !p.Can(instanceID, privilege):
+		return p, Errorf(EFORBIDDEN, "The caller lacks the %s privilege on instance %s.", privilege, instanceID)
+	}
+	return p, nil
+}
+
 type contextKey int
 
 const (

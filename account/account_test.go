@@ -14,8 +14,7 @@ import (
 	"iamd"
 	"iamd/account"
 	"iamd/internal/pgtest"
-	"iamd/postgres"
-	"iamd/sqlite"
+	"iamd/storetest"
 )
 
 func TestMain(m *testing.M) { pgtest.Run(m) }
@@ -23,17 +22,11 @@ func TestMain(m *testing.M) { pgtest.Run(m) }
 var ctx = context.Background()
 
 func stores(t *testing.T) map[string]iamd.Store {
-	lite, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "iamd.db"))
-	if err != nil {
-		t.Fatal(err)
+	out := map[string]iamd.Store{}
+	for _, engine := range storetest.Engines {
+		out[engine.Name] = engine.Open(t)
 	}
-	t.Cleanup(func() { lite.Close() })
-	pg, err := postgres.Open(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pg.Close() })
-	return map[string]iamd.Store{"sqlite": lite, "postgres": pg}
+	return out
 }
 
 func TestMasterKeyFileIsCreatedOnceAndPrivate(t *testing.T) {

@@ -155,16 +155,11 @@ func randomFrom(n int, alphabet string) string {
 // authorizeOwner lets a caller manage credentials of userID: the owner itself, or a
 // holder of USER_WRITE on the instance.
 func authorizeOwner(ctx context.Context, instanceID, userID string) (*iamd.Principal, error) {
-	p := iamd.PrincipalFromContext(ctx)
-	switch {
-	case p == nil:
-		return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
-	case !p.Sees(instanceID):
-		return nil, iamd.Errorf(iamd.ENOTFOUND, "No instance with id %q.", instanceID)
-	case p.UserID == userID && p.InstanceID == instanceID, p.Can(instanceID, iamd.PrivilegeUserWrite):
+	p, err := iamd.Authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
+	if iamd.ErrorCode(err) == iamd.EFORBIDDEN && p.UserID == userID && p.InstanceID == instanceID {
 		return p, nil
 	}
-	return nil, iamd.Errorf(iamd.EFORBIDDEN, "The caller lacks the %s privilege on instance %s.", iamd.PrivilegeUserWrite, instanceID)
+	return p, err
 }
 
 // CreateAccessKey issues a key pair for a user; the secret is returned once.

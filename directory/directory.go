@@ -52,17 +52,11 @@ func (s *Service) clock() time.Time {
 	return s.now().UTC().Truncate(time.Microsecond)
 }
 
-// authorize returns the caller if it holds privilege on instanceID. A caller that may not
-// even see the instance gets ENOTFOUND, so that other tenants' existence does not leak.
+// authorize returns the caller if it holds privilege on instanceID.
 func authorize(ctx context.Context, instanceID, privilege string) (*iamd.Principal, error) {
-	p := iamd.PrincipalFromContext(ctx)
-	switch {
-	case p == nil:
-		return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
-	case !p.Sees(instanceID):
-		return nil, notFound("instance", instanceID)
-	case !p.Can(instanceID, privilege):
-		return nil, iamd.Errorf(iamd.EFORBIDDEN, "The caller lacks the %s privilege on instance %s.", privilege, instanceID)
+	p, err := iamd.Authorize(ctx, instanceID, privilege)
+	if err != nil {
+		return nil, err
 	}
 	return p, nil
 }

@@ -2,7 +2,6 @@ package directory_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -10,34 +9,10 @@ import (
 	"iamd"
 	"iamd/directory"
 	"iamd/internal/pgtest"
-	"iamd/postgres"
-	"iamd/sqlite"
+	"iamd/storetest"
 )
 
 func TestMain(m *testing.M) { pgtest.Run(m) }
-
-// stores opens each real engine; every test runs on both.
-var stores = []struct {
-	name string
-	open func(t *testing.T) iamd.Store
-}{
-	{"sqlite", func(t *testing.T) iamd.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "iamd.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
-	{"postgres", func(t *testing.T) iamd.Store {
-		s, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
-}
 
 type fixture struct {
 	store iamd.Store
@@ -46,9 +21,9 @@ type fixture struct {
 }
 
 func eachStore(t *testing.T, test func(t *testing.T, f fixture)) {
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			store := st.open(t)
+	for _, engine := range storetest.Engines {
+		t.Run(engine.Name, func(t *testing.T) {
+			store := engine.Open(t)
 			svc := directory.New(store)
 			admin := iamd.NewContextWithSource(
 				iamd.NewContextWithPrincipal(context.Background(), &iamd.Principal{

@@ -5,7 +5,6 @@ import (
 	"sync"
 	"testing"
 
-	"iamd"
 	"iamd/internal/pgtest"
 	"iamd/postgres"
 	"iamd/storetest"
@@ -13,14 +12,7 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Run(m) }
 
-func open(t testing.TB) iamd.Store {
-	s, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+var open = storetest.OpenPostgres
 
 func TestConformance(t *testing.T) { storetest.Run(t, open) }
 

@@ -10,14 +10,7 @@ import (
 	"iamd/storetest"
 )
 
-func open(t testing.TB) iamd.Store {
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "iamd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+var open = storetest.OpenSQLite
 
 func TestConformance(t *testing.T) { storetest.Run(t, open) }
 

@@ -157,30 +157,9 @@ func (db *DB) changeMembers(ctx context.Context, instanceID, groupID string, use
 
 // requireUsers answers ENOTFOUND naming the first of ids that is not a user of the instance.
 func (db *DB) requireUsers(ctx context.Context, q querier, instanceID string, ids []string) error {
-	args := []any{instanceID}
-	for _, id := range ids {
-		args = append(args, id)
+	missing, err := db.firstMissing(ctx, q, "users", instanceID, ids)
+	if err != nil || missing == "" {
+		return err
 	}
-	rows, err := db.query(ctx, q, `SELECT id FROM users WHERE instance_id = ? AND id IN (`+placeholders(len(ids))+`)`, args...)
-	if err != nil {
-		return internal("check users", err)
-	}
-	defer rows.Close()
-	found := make(map[string]bool, len(ids))
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return internal("scan user id", err)
-		}
-		found[id] = true
-	}
-	if err := rows.Err(); err != nil {
-		return internal("check users", err)
-	}
-	for _, id := range ids {
-		if !found[id] {
-			return &iamd.Error{Code: iamd.ENOTFOUND, Field: iamd.FieldUserIDs, Message: fmt.Sprintf("No user with id %q.", id)}
-		}
-	}
-	return nil
+	return &iamd.Error{Code: iamd.ENOTFOUND, Field: iamd.FieldUserIDs, Message: fmt.Sprintf("No user with id %q.", missing)}
 }

@@ -122,35 +122,45 @@ func (db *DB) CreateUser(ctx context.Context, u *iamd.User, groupIDs []string, e
 
 // requireGroups answers EINVALID naming the first of ids that is not a group of the instance.
 func (db *DB) requireGroups(ctx context.Context, q querier, instanceID string, ids []string) error {
+	missing, err := db.firstMissing(ctx, q, "groups", instanceID, ids)
+	if err != nil || missing == "" {
+		return err
+	}
+	return iamd.Invalid(iamd.FieldGroupIDs, "no group with id %q in instance %q", missing, instanceID)
+}
+
+// firstMissing returns the first of ids with no row in table (groups or users) of the
+// instance, or "" when all are there.
+func (db *DB) firstMissing(ctx context.Context, q querier, table, instanceID string, ids []string) (string, error) {
 	if len(ids) == 0 {
-		return nil
+		return "", nil
 	}
 	args := []any{instanceID}
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := db.query(ctx, q, `SELECT id FROM groups WHERE instance_id = ? AND id IN (`+placeholders(len(ids))+`)`, args...)
+	rows, err := db.query(ctx, q, `SELECT id FROM `+table+` WHERE instance_id = ? AND id IN (`+placeholders(len(ids))+`)`, args...)
 	if err != nil {
-		return internal("check groups", err)
+		return "", internal("check "+table, err)
 	}
 	defer rows.Close()
 	found := make(map[string]bool, len(ids))
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return internal("scan group id", err)
+			return "", internal("scan id", err)
 		}
 		found[id] = true
 	}
 	if err := rows.Err(); err != nil {
-		return internal("check groups", err)
+		return "", internal("check "+table, err)
 	}
 	for _, id := range ids {
 		if !found[id] {
-			return iamd.Invalid(iamd.FieldGroupIDs, "no group with id %q in instance %q", id, instanceID)
+			return id, nil
 		}
 	}
-	return nil
+	return "", nil
 }
 
 // GetUser returns a user with its groups, roles and privileges.

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,9 +25,8 @@ import (
 	"iamd/directory"
 	"iamd/face/scp"
 	"iamd/internal/pgtest"
-	"iamd/postgres"
 	"iamd/server"
-	"iamd/sqlite"
+	"iamd/storetest"
 )
 
 func TestMain(m *testing.M) { pgtest.Run(m) }
@@ -118,33 +116,11 @@ func (v *validator) validate(t *testing.T, req *http.Request, status int, header
 	}
 }
 
-var stores = []struct {
-	name string
-	open func(t *testing.T) iamd.Store
-}{
-	{"sqlite", func(t *testing.T) iamd.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "iamd.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
-	{"postgres", func(t *testing.T) iamd.Store {
-		s, err := postgres.Open(context.Background(), pgtest.NewDatabase(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
-}
-
 // eachStore runs test against a real server over each real store.
 func eachStore(t *testing.T, policy string, test func(t *testing.T, e *env)) {
-	for _, st := range stores {
-		t.Run(st.name, func(t *testing.T) {
-			test(t, start(t, st.open(t), policy))
+	for _, engine := range storetest.Engines {
+		t.Run(engine.Name, func(t *testing.T) {
+			test(t, start(t, engine.Open(t), policy))
 		})
 	}
 }
@@ -609,7 +585,7 @@ func TestVersions(t *testing.T) {
 		e.version = ""
 	})
 	t.Run("enforce", func(t *testing.T) {
-		e := start(t, stores[0].open(t), scp.PolicyEnforce)
+		e := start(t, storetest.OpenSQLite(t), scp.PolicyEnforce)
 		e.version = "iam-identity-center 1.1"
 		if r := e.do("GET", "/scp/v1/users?instance_id="+instanceID, nil); r.status != 400 {
 			t.Fatalf("deprecated past its date under enforce: %d", r.status)
