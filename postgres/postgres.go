@@ -29,6 +29,10 @@ var dialect = sqlstore.Dialect{
 	Name:           "postgres",
 	NumberedParams: true,
 	Classify:       classify,
+	// Index-only scans, which deep offsets walk, need the visibility map that VACUUM
+	// keeps; the planner needs the statistics ANALYZE gathers.
+	Maintenance: []string{`VACUUM (ANALYZE) users`, `VACUUM (ANALYZE) group_members`},
+	Snapshot:    &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	LockMigrations: func(ctx context.Context, conn *sql.Conn) (func(), error) {
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
 			return nil, err

@@ -35,6 +35,12 @@ type Dialect struct {
 	// LockMigrations serializes migrations across processes sharing the database; the
 	// returned function releases the lock. Nil when the engine's write lock suffices.
 	LockMigrations func(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
+	// Maintenance is what the engine's background upkeep does to a table after bulk
+	// writes (PostgreSQL's autovacuum), run outside any transaction by Maintain.
+	Maintenance []string
+	// Snapshot begins a read transaction whose statements all see one snapshot; nil
+	// when the engine's default transaction already does (SQLite in WAL mode).
+	Snapshot *sql.TxOptions
 }
 
 // DB is an iamd.Store. Writes go to one pool and reads to another, so that SQLite can
@@ -46,6 +52,17 @@ type DB struct {
 }
 
 var _ iamd.Store = (*DB)(nil)
+
+// Maintain runs the dialect's maintenance statements now rather than whenever the engine
+// gets to them, so that measurements taken right after a bulk load see the steady state.
+func (db *DB) Maintain(ctx context.Context) error {
+	for _, stmt := range db.dialect.Maintenance {
+		if _, err := db.write.ExecContext(ctx, stmt); err != nil {
+			return internal("maintain", err)
+		}
+	}
+	return nil
+}
 
 // New returns a store over the given pools, which must already be migrated.
 func New(write, read *sql.DB, d Dialect) *DB {
@@ -93,6 +110,16 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// inSnapshot runs fn in a read-only transaction whose statements all see one snapshot.
+func (db *DB) inSnapshot(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.read.BeginTx(ctx, db.dialect.Snapshot)
+	if err != nil {
+		return internal("begin", err)
+	}
+	defer tx.Rollback() // nothing to commit
+	return fn(tx)
 }
 
 // inTx runs fn in a write transaction and commits if it returns nil.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"iamd"
@@ -319,15 +320,11 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 	if len(sorts) == 0 {
 		sorts = []iamd.UserSort{{Key: iamd.SortByCreatedAt}}
 	}
-	var order []string
 	for _, s := range sorts {
-		col, ok := sortColumns[s.Key]
-		if !ok {
+		if _, ok := sortColumns[s.Key]; !ok {
 			return nil, iamd.Invalid(iamd.FieldSort, "cannot sort by %q", s.Key)
 		}
-		order = append(order, "u."+col+direction(s.Descending))
 	}
-	order = append(order, "u.id"+direction(sorts[len(sorts)-1].Descending))
 	limit := f.Limit
 	if limit <= 0 {
 		limit = iamd.DefaultPageSize
@@ -338,31 +335,53 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 	if len(where) == 1 { // the whole instance: its kept count
 		countQuery = `SELECT coalesce(sum(users), 0) FROM user_counts u WHERE ` + cond
 	}
-	if err := db.queryRow(ctx, db.read, countQuery, args...).Scan(&page.Total); err != nil {
-		return nil, internal("count users", err)
-	}
-	if f.Offset >= page.Total {
-		return page, nil
-	}
-	// The offset is walked in the sort index alone (the inner query reads only indexed
-	// columns); full rows are read for the page itself.
-	orderBy := strings.Join(order, ", ")
-	rows, err := db.query(ctx, db.read, `SELECT `+prefixed("u.", userColumns)+` FROM users u WHERE u.id IN (
-		SELECT u.id FROM users u WHERE `+cond+` ORDER BY `+orderBy+` LIMIT ? OFFSET ?) ORDER BY `+orderBy,
-		append(args, limit, f.Offset)...)
-	if err != nil {
-		return nil, internal("list users", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, internal("scan user", err)
+	// The total and the page come from one snapshot, so the page sits where the total
+	// says it does even while other requests write.
+	err := db.inSnapshot(ctx, func(tx *sql.Tx) error {
+		if err := db.queryRow(ctx, tx, countQuery, args...).Scan(&page.Total); err != nil {
+			return internal("count users", err)
 		}
-		page.Users = append(page.Users, *u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, internal("list users", err)
+		if f.Offset >= page.Total {
+			return nil
+		}
+		// An offset costs what it skips in the sort index, so a page in the back half is
+		// read backwards from the end: the last page costs what the first does.
+		offset, n, backwards := f.Offset, min(limit, page.Total-f.Offset), false
+		if rest := page.Total - f.Offset - n; rest < offset {
+			offset, backwards = rest, true
+		}
+		var order []string
+		for _, s := range sorts {
+			order = append(order, "u."+sortColumns[s.Key]+direction(s.Descending != backwards))
+		}
+		order = append(order, "u.id"+direction(sorts[len(sorts)-1].Descending != backwards))
+		orderBy := strings.Join(order, ", ")
+		// The offset is walked in the sort index alone (the inner query reads only
+		// indexed columns); full rows are read for the page itself.
+		rows, err := db.query(ctx, tx, `SELECT `+prefixed("u.", userColumns)+` FROM users u WHERE u.id IN (
+			SELECT u.id FROM users u WHERE `+cond+` ORDER BY `+orderBy+` LIMIT ? OFFSET ?) ORDER BY `+orderBy,
+			append(args, n, offset)...)
+		if err != nil {
+			return internal("list users", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return internal("scan user", err)
+			}
+			page.Users = append(page.Users, *u)
+		}
+		if err := rows.Err(); err != nil {
+			return internal("list users", err)
+		}
+		if backwards {
+			slices.Reverse(page.Users)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return page, nil
 }

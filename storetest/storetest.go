@@ -371,6 +371,36 @@ func testListUsers(t *testing.T, s iamd.Store) {
 		{{Key: iamd.SortByName}, {Key: iamd.SortByCreatedAt, Descending: true}},
 		{{Key: iamd.SortByUpdatedAt, Descending: true}},
 	}
+	// Pages must come out the same before and after the engine's upkeep, which changes
+	// the plans it picks (PostgreSQL: index-only scans once the visibility map is set).
+	m, maintains := s.(Maintainer)
+	for _, maintained := range []bool{false, true} {
+		if maintained {
+			if !maintains {
+				break
+			}
+			if err := m.Maintain(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkPages(t, s, all, orders)
+	}
+	page, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "a", Offset: n + 5, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Total != n || len(page.Users) != 0 || page.Users == nil {
+		t.Fatalf("past the end: total %d, %d users", page.Total, len(page.Users))
+	}
+	_, err = s.ListUsers(ctx, iamd.UserFilter{InstanceID: "a", Sort: []iamd.UserSort{{Key: "password_hash"}}})
+	wantCode(t, err, iamd.EINVALID, iamd.FieldSort)
+}
+
+// checkPages lists instance a's users in every order and page size and compares the
+// concatenated pages with all, sorted the same way.
+func checkPages(t *testing.T, s iamd.Store, all []iamd.User, orders [][]iamd.UserSort) {
+	t.Helper()
+	n := len(all)
 	for _, order := range orders {
 		want := slices.Clone(all)
 		sortUsers(want, order)
@@ -393,15 +423,6 @@ func testListUsers(t *testing.T, s iamd.Store) {
 			}
 		}
 	}
-	page, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "a", Offset: n + 5, Limit: 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if page.Total != n || len(page.Users) != 0 || page.Users == nil {
-		t.Fatalf("past the end: total %d, %d users", page.Total, len(page.Users))
-	}
-	_, err = s.ListUsers(ctx, iamd.UserFilter{InstanceID: "a", Sort: []iamd.UserSort{{Key: "password_hash"}}})
-	wantCode(t, err, iamd.EINVALID, iamd.FieldSort)
 }
 
 // sortUsers orders users as the stores must: by each key in turn, then by id in the

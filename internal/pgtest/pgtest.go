@@ -145,7 +145,7 @@ func start() (*server, error) {
 		return nil, fmt.Errorf("initdb: %v: %s", err, out)
 	}
 	opts := strings.Join([]string{
-		"-k", dir, "-c", "listen_addresses=''", "-c", "fsync=off", "-c", "synchronous_commit=off",
+		"-k", dir, "-c", "listen_addresses=''", "-c", "fsync=off",
 		"-c", "full_page_writes=off", "-c", "max_connections=400", "-c", "shared_buffers=64MB",
 	}, " ")
 	if out, err := s.run("pg_ctl", "start", "-D", data, "-w", "-t", "60", "-l", filepath.Join(dir, "log"), "-o", opts); err != nil {
