@@ -38,6 +38,19 @@ const (
 	ActionAPITokenCreate  = "api_token.create"
 	ActionPasswordSet     = "password.set"
 	ActionSignIn          = "sign_in"
+	ActionSignOut         = "sign_out"
+	ActionSessionRefresh  = "session.refresh"
+	ActionUserLock        = "user.lock"
+	ActionUserUnlock      = "user.unlock"
+	ActionPolicySet       = "instance.policy.set"
+	ActionAccessKeyRevoke = "access_key.revoke"
+	ActionAPITokenRevoke  = "api_token.revoke"
+	ActionMFAEnrol        = "mfa.enrol"
+	ActionMFAConfirm      = "mfa.confirm"
+	ActionMFADisable      = "mfa.disable"
+	ActionRoleCreate      = "role.create"
+	ActionRoleDelete      = "role.delete"
+	ActionRolesAssign     = "user.roles.set"
 )
 
 // EventFilter selects audit events, newest first.

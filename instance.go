@@ -10,7 +10,58 @@ import (
 type Instance struct {
 	ID        string
 	Name      string
+	Policy    AccountPolicy
 	CreatedAt time.Time
+}
+
+// AccountPolicy is an instance's rules for passwords and sign-in, after NIST SP 800-63B:
+// length, not composition; a blocklist; no forced rotation unless MaxAge is set.
+type AccountPolicy struct {
+	PasswordMinLength int           // characters
+	PasswordHistory   int           // previous passwords a new one may not repeat
+	PasswordMaxAge    time.Duration // 0: passwords do not expire
+	LockoutThreshold  int           // consecutive failures that lock the account
+	LockoutDuration   time.Duration // how long a lock lasts unless an admin lifts it
+}
+
+// DefaultAccountPolicy is what a new instance gets.
+var DefaultAccountPolicy = AccountPolicy{
+	PasswordMinLength: 8,
+	PasswordHistory:   5,
+	LockoutThreshold:  5,
+	LockoutDuration:   15 * time.Minute,
+}
+
+// Policy bounds.
+const (
+	MaxPasswordBytes      = 256
+	MaxPasswordMinLength  = 128
+	MaxPasswordHistory    = 24
+	MaxLockoutThreshold   = 100
+	MaxLockoutDuration    = 24 * time.Hour
+	FieldPolicy           = "policy"
+	FieldPasswordMinLen   = "password_min_length"
+	FieldPasswordHistory  = "password_history"
+	FieldPasswordMaxAge   = "password_max_age"
+	FieldLockoutThreshold = "lockout_threshold"
+	FieldLockoutDuration  = "lockout_duration"
+)
+
+// Validate checks a policy before it is stored.
+func (p *AccountPolicy) Validate() error {
+	switch {
+	case p.PasswordMinLength < 1 || p.PasswordMinLength > MaxPasswordMinLength:
+		return Invalid(FieldPasswordMinLen, "password_min_length must be 1 to %d", MaxPasswordMinLength)
+	case p.PasswordHistory < 0 || p.PasswordHistory > MaxPasswordHistory:
+		return Invalid(FieldPasswordHistory, "password_history must be 0 to %d", MaxPasswordHistory)
+	case p.PasswordMaxAge < 0:
+		return Invalid(FieldPasswordMaxAge, "password_max_age must not be negative")
+	case p.LockoutThreshold < 1 || p.LockoutThreshold > MaxLockoutThreshold:
+		return Invalid(FieldLockoutThreshold, "lockout_threshold must be 1 to %d", MaxLockoutThreshold)
+	case p.LockoutDuration < time.Second || p.LockoutDuration > MaxLockoutDuration:
+		return Invalid(FieldLockoutDuration, "lockout_duration must be 1s to %s", MaxLockoutDuration)
+	}
+	return nil
 }
 
 // Validate checks an instance before it is stored.
@@ -18,7 +69,10 @@ func (i *Instance) Validate() error {
 	if err := checkIdentifier(FieldInstanceID, i.ID, MaxIdentifierLen); err != nil {
 		return err
 	}
-	return checkText(FieldName, i.Name, MaxNameLen)
+	if err := checkText(FieldName, i.Name, MaxNameLen); err != nil {
+		return err
+	}
+	return i.Policy.Validate()
 }
 
 // InstanceService manages tenants. Creating instances is a platform administrator's act.

@@ -20,6 +20,7 @@ type Store interface {
 	CreateInstance(ctx context.Context, inst *Instance, ev Event) error
 	GetInstance(ctx context.Context, id string) (*Instance, error)
 	ListInstances(ctx context.Context) ([]Instance, error)
+	SetAccountPolicy(ctx context.Context, instanceID string, p AccountPolicy, ev Event) error
 
 	// CreateUser inserts u (ID, timestamps and Version already set by the core) and its
 	// memberships of groupIDs. ECONFLICT/FieldLoginName when the login key is taken in
@@ -51,6 +52,24 @@ type Store interface {
 	EffectivePrivileges(ctx context.Context, instanceID, userID string) ([]string, error)
 	// GrantPrivileges adds direct privileges to a user (idempotent).
 	GrantPrivileges(ctx context.Context, instanceID, userID string, privileges []string, ev Event) error
+
+	// SetPassword applies c; ENOTFOUND for a missing user, ECONFLICT when c.IfHash no
+	// longer matches.
+	SetPassword(ctx context.Context, c PasswordChange) error
+	// PasswordHistory returns up to n retired hashes of the user, newest first.
+	PasswordHistory(ctx context.Context, instanceID, userID string, n int) ([]string, error)
+	RecordSignInFailure(ctx context.Context, f SignInFailure) (*SignInState, error)
+	RecordSignInSuccess(ctx context.Context, s SignInSuccess) error
+	// UnlockUser clears the failure count and lock.
+	UnlockUser(ctx context.Context, instanceID, userID string, ev Event) error
+
+	CreateSession(ctx context.Context, s *Session, ev Event) error
+	GetSessionByHash(ctx context.Context, hash []byte) (*Session, error)
+	// RotateSession revokes the session oldID and creates next, atomically: of two
+	// concurrent rotations of one session, one fails with ENOTFOUND.
+	RotateSession(ctx context.Context, oldID string, next *Session, ev Event) error
+	// RevokeSession marks an unrevoked session revoked at; ENOTFOUND otherwise.
+	RevokeSession(ctx context.Context, id string, at time.Time, ev Event) error
 
 	CreateAccessKey(ctx context.Context, k *AccessKey, ev Event) error
 	// GetAccessKey finds a key by its public id, across instances.

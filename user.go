@@ -63,6 +63,9 @@ type User struct {
 	FirstLoginAt        *time.Time
 	LastLoginAt         *time.Time
 	LastFailedLoginAt   *time.Time
+	// PasswordHistoryCount is how many previous passwords are remembered (and so may
+	// not be reused); SCP shows it as password_reuse_count.
+	PasswordHistoryCount int
 
 	Roles      []string // direct role names
 	Privileges []string // direct privilege names

@@ -57,7 +57,7 @@ func (s *Service) Bootstrap(ctx context.Context, cfg BootstrapConfig) (*Bootstra
 	system := iamd.Event{ActorName: "iamd", Outcome: iamd.OutcomeSuccess, Source: "bootstrap"}
 
 	if _, err := s.store.GetInstance(ctx, cfg.DefaultInstance); iamd.ErrorCode(err) == iamd.ENOTFOUND {
-		inst := &iamd.Instance{ID: cfg.DefaultInstance, Name: cfg.DefaultInstance, CreatedAt: s.clock()}
+		inst := &iamd.Instance{ID: cfg.DefaultInstance, Name: cfg.DefaultInstance, Policy: iamd.DefaultAccountPolicy, CreatedAt: s.clock()}
 		if err := inst.Validate(); err != nil {
 			return nil, fmt.Errorf("IAMD_DEFAULT_INSTANCE: %s", iamd.ErrorMessage(err))
 		}

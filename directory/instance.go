@@ -19,6 +19,9 @@ func (s *Service) CreateInstance(ctx context.Context, in *iamd.Instance) (*iamd.
 	if inst.Name == "" {
 		inst.Name = inst.ID
 	}
+	if inst.Policy == (iamd.AccountPolicy{}) {
+		inst.Policy = iamd.DefaultAccountPolicy
+	}
 	if err := inst.Validate(); err != nil {
 		return nil, err
 	}

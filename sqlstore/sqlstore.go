@@ -240,11 +240,33 @@ func (db *DB) ListEvents(ctx context.Context, f iamd.EventFilter) ([]iamd.Event,
 	return out, nil
 }
 
+// instanceColumns lists the columns scanInstance reads, in its order.
+const instanceColumns = `id, name, created_at, password_min_length, password_history, password_max_age,
+	lockout_threshold, lockout_duration`
+
+func scanInstance(r rowScanner) (*iamd.Instance, error) {
+	var inst iamd.Instance
+	var created, maxAge, lockFor int64
+	p := &inst.Policy
+	if err := r.Scan(&inst.ID, &inst.Name, &created, &p.PasswordMinLength, &p.PasswordHistory, &maxAge,
+		&p.LockoutThreshold, &lockFor); err != nil {
+		return nil, err
+	}
+	inst.CreatedAt = fromMicros(created)
+	p.PasswordMaxAge, p.LockoutDuration = time.Duration(maxAge)*time.Second, time.Duration(lockFor)*time.Second
+	return &inst, nil
+}
+
+func policyArgs(p iamd.AccountPolicy) []any {
+	return []any{p.PasswordMinLength, p.PasswordHistory, int64(p.PasswordMaxAge / time.Second),
+		p.LockoutThreshold, int64(p.LockoutDuration / time.Second)}
+}
+
 // CreateInstance stores a new instance; ECONFLICT when its id is taken.
 func (db *DB) CreateInstance(ctx context.Context, inst *iamd.Instance, ev iamd.Event) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := db.exec(ctx, tx, `INSERT INTO instances (id, name, created_at) VALUES (?, ?, ?)`,
-			inst.ID, inst.Name, micros(inst.CreatedAt))
+		_, err := db.exec(ctx, tx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			append([]any{inst.ID, inst.Name, micros(inst.CreatedAt)}, policyArgs(inst.Policy)...)...)
 		if v, _ := db.dialect.Classify(err); v == UniqueViolation {
 			return &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldInstanceID,
 				Message: fmt.Sprintf("An instance with id %q already exists.", inst.ID)}
@@ -255,37 +277,47 @@ func (db *DB) CreateInstance(ctx context.Context, inst *iamd.Instance, ev iamd.E
 	})
 }
 
+// SetAccountPolicy replaces an instance's account policy.
+func (db *DB) SetAccountPolicy(ctx context.Context, instanceID string, p iamd.AccountPolicy, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.exec(ctx, tx, `UPDATE instances SET password_min_length = ?, password_history = ?,
+			password_max_age = ?, lockout_threshold = ?, lockout_duration = ? WHERE id = ?`,
+			append(policyArgs(p), instanceID)...)
+		if err != nil {
+			return internal("set policy", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return iamd.Errorf(iamd.ENOTFOUND, "No instance with id %q.", instanceID)
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
 // GetInstance returns one instance.
 func (db *DB) GetInstance(ctx context.Context, id string) (*iamd.Instance, error) {
-	var inst iamd.Instance
-	var created int64
-	err := db.queryRow(ctx, db.read, `SELECT id, name, created_at FROM instances WHERE id = ?`, id).
-		Scan(&inst.ID, &inst.Name, &created)
+	inst, err := scanInstance(db.queryRow(ctx, db.read, `SELECT `+instanceColumns+` FROM instances WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, iamd.Errorf(iamd.ENOTFOUND, "No instance with id %q.", id)
 	} else if err != nil {
 		return nil, internal("get instance", err)
 	}
-	inst.CreatedAt = fromMicros(created)
-	return &inst, nil
+	return inst, nil
 }
 
 // ListInstances returns every instance, by id.
 func (db *DB) ListInstances(ctx context.Context) ([]iamd.Instance, error) {
-	rows, err := db.query(ctx, db.read, `SELECT id, name, created_at FROM instances ORDER BY id`)
+	rows, err := db.query(ctx, db.read, `SELECT `+instanceColumns+` FROM instances ORDER BY id`)
 	if err != nil {
 		return nil, internal("list instances", err)
 	}
 	defer rows.Close()
 	var out []iamd.Instance
 	for rows.Next() {
-		var inst iamd.Instance
-		var created int64
-		if err := rows.Scan(&inst.ID, &inst.Name, &created); err != nil {
+		inst, err := scanInstance(rows)
+		if err != nil {
 			return nil, internal("scan instance", err)
 		}
-		inst.CreatedAt = fromMicros(created)
-		out = append(out, inst)
+		out = append(out, *inst)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, internal("list instances", err)

@@ -210,8 +210,14 @@ func (db *DB) fillUser(ctx context.Context, u *iamd.User) error {
 	if u.Roles, err = db.strings(ctx, `SELECT role FROM user_roles WHERE user_id = ? ORDER BY role`, u.ID); err != nil {
 		return err
 	}
-	u.Privileges, err = db.strings(ctx, `SELECT privilege FROM user_privileges WHERE user_id = ? ORDER BY privilege`, u.ID)
-	return err
+	if u.Privileges, err = db.strings(ctx, `SELECT privilege FROM user_privileges WHERE user_id = ? ORDER BY privilege`, u.ID); err != nil {
+		return err
+	}
+	err = db.queryRow(ctx, db.read, `SELECT count(*) FROM password_history WHERE user_id = ?`, u.ID).Scan(&u.PasswordHistoryCount)
+	if err != nil {
+		return internal("password history", err)
+	}
+	return nil
 }
 
 // strings runs a one-column query; the result is never nil.

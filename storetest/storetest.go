@@ -38,6 +38,9 @@ func Run(t *testing.T, open Opener) {
 		{"Credentials", testCredentials},
 		{"Privileges", testPrivileges},
 		{"Events", testEvents},
+		{"Passwords", testPasswords},
+		{"ConcurrentSignInFailures", testConcurrentSignInFailures},
+		{"Sessions", testSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,7 +62,7 @@ func event(instanceID, action, target string) iamd.Event {
 
 func mustInstance(t testing.TB, s iamd.Store, id string) {
 	t.Helper()
-	if err := s.CreateInstance(ctx, &iamd.Instance{ID: id, Name: "Instance " + id, CreatedAt: t0},
+	if err := s.CreateInstance(ctx, &iamd.Instance{ID: id, Name: "Instance " + id, Policy: iamd.DefaultAccountPolicy, CreatedAt: t0},
 		event(id, iamd.ActionInstanceCreate, id)); err != nil {
 		t.Fatal(err)
 	}
@@ -121,11 +124,23 @@ func testInstances(t *testing.T, s iamd.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (iamd.Instance{ID: "alpha", Name: "Instance alpha", CreatedAt: t0}); *got != want {
+	if want := (iamd.Instance{ID: "alpha", Name: "Instance alpha", Policy: iamd.DefaultAccountPolicy, CreatedAt: t0}); *got != want {
 		t.Fatalf("got %+v, want %+v", *got, want)
 	}
 	_, err = s.GetInstance(ctx, "missing")
 	wantCode(t, err, iamd.ENOTFOUND, "")
+
+	policy := iamd.AccountPolicy{PasswordMinLength: 12, PasswordHistory: 0, PasswordMaxAge: 90 * 24 * time.Hour,
+		LockoutThreshold: 3, LockoutDuration: time.Hour}
+	if err := s.SetAccountPolicy(ctx, "alpha", policy, event("alpha", iamd.ActionPolicySet, "alpha")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = s.GetInstance(ctx, "alpha"); err != nil || got.Policy != policy {
+		t.Fatalf("policy after set: %+v, %v; want %+v", got, err, policy)
+	}
+	err = s.SetAccountPolicy(ctx, "missing", policy, event("missing", iamd.ActionPolicySet, "missing"))
+	wantCode(t, err, iamd.ENOTFOUND, "")
+
 	all, err := s.ListInstances(ctx)
 	if err != nil {
 		t.Fatal(err)

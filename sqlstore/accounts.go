@@ -1,0 +1,208 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"iamd"
+)
+
+// SetPassword replaces a user's hash, retiring the old one to the history.
+func (db *DB) SetPassword(ctx context.Context, c iamd.PasswordChange) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		var old string
+		err := db.queryRow(ctx, tx, `SELECT password_hash FROM users WHERE instance_id = ? AND id = ?`,
+			c.InstanceID, c.UserID).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return userNotFound(c.UserID)
+		} else if err != nil {
+			return internal("read password", err)
+		}
+		changed := iamd.Errorf(iamd.ECONFLICT, "The password of user %q was changed by another request.", c.UserID)
+		if c.IfHash != "" && old != c.IfHash {
+			return changed
+		}
+		// The condition on the old hash makes concurrent changes on PostgreSQL, where this
+		// transaction does not hold the row, fail rather than lose one.
+		res, err := db.exec(ctx, tx, `UPDATE users SET password_hash = ?, temporary_password = ?,
+			password_changed_at = ?, credentials_expired = ?, version = version + 1
+			WHERE instance_id = ? AND id = ? AND password_hash = ?`,
+			c.Hash, c.Temporary, micros(c.At), false, c.InstanceID, c.UserID, old)
+		if err != nil {
+			return internal("set password", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return changed
+		}
+		if old != "" && c.Keep > 0 {
+			if _, err := db.exec(ctx, tx, `INSERT INTO password_history (user_id, hash, retired_at) VALUES (?, ?, ?)`,
+				c.UserID, old, micros(c.At)); err != nil {
+				return internal("retire password", err)
+			}
+		}
+		if _, err := db.exec(ctx, tx, `DELETE FROM password_history WHERE user_id = ? AND id NOT IN (
+			SELECT id FROM password_history WHERE user_id = ? ORDER BY id DESC LIMIT ?)`,
+			c.UserID, c.UserID, c.Keep); err != nil {
+			return internal("trim password history", err)
+		}
+		return db.insertEvent(ctx, tx, c.Event)
+	})
+}
+
+// PasswordHistory returns up to n retired hashes, newest first.
+func (db *DB) PasswordHistory(ctx context.Context, instanceID, userID string, n int) ([]string, error) {
+	return db.strings(ctx, `SELECT h.hash FROM password_history h JOIN users u ON u.id = h.user_id
+		WHERE u.instance_id = ? AND h.user_id = ? ORDER BY h.id DESC LIMIT ?`, instanceID, userID, n)
+}
+
+// RecordSignInFailure counts a failure in one statement, which both engines apply
+// atomically to the row: concurrent failures on any number of replicas all count. A
+// failure after a lock has run out starts the count again at 1.
+func (db *DB) RecordSignInFailure(ctx context.Context, f iamd.SignInFailure) (*iamd.SignInState, error) {
+	at, lockUntil := micros(f.At), micros(f.At.Add(f.LockFor))
+	var st iamd.SignInState
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var locked sql.NullInt64
+		err := db.queryRow(ctx, tx, `UPDATE users SET
+			password_failed_count = CASE WHEN locked_until <= ? THEN 1 ELSE password_failed_count + 1 END,
+			locked_until = CASE
+				WHEN locked_until > ? THEN locked_until
+				WHEN (CASE WHEN locked_until <= ? THEN 1 ELSE password_failed_count + 1 END) >= ? THEN ?
+				ELSE NULL END,
+			last_failed_login_at = ?, version = version + 1
+			WHERE instance_id = ? AND id = ?
+			RETURNING password_failed_count, locked_until`,
+			at, at, at, f.Threshold, lockUntil, at, f.InstanceID, f.UserID).Scan(&st.FailedCount, &locked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return userNotFound(f.UserID)
+		} else if err != nil {
+			return internal("record sign-in failure", err)
+		}
+		st.LockedUntil = timePtr(locked)
+		if err := db.insertEvent(ctx, tx, f.Event); err != nil {
+			return err
+		}
+		if locked.Valid && locked.Int64 == lockUntil && st.FailedCount == f.Threshold {
+			return db.insertEvent(ctx, tx, f.LockEvent)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// RecordSignInSuccess clears failures and stamps sign-in times, unless a concurrent
+// failure locked the account meanwhile (ECONFLICT then).
+func (db *DB) RecordSignInSuccess(ctx context.Context, s iamd.SignInSuccess) error {
+	at := micros(s.At)
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.exec(ctx, tx, `UPDATE users SET password_failed_count = 0, locked_until = NULL,
+			first_login_at = COALESCE(first_login_at, ?), last_login_at = ?, version = version + 1
+			WHERE instance_id = ? AND id = ? AND (locked_until IS NULL OR locked_until <= ?)`,
+			at, at, s.InstanceID, s.UserID, at)
+		if err != nil {
+			return internal("record sign-in", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return iamd.Errorf(iamd.ECONFLICT, "User %q is locked or gone.", s.UserID)
+		}
+		return db.insertEvent(ctx, tx, s.Event)
+	})
+}
+
+// UnlockUser clears the failure count and lock.
+func (db *DB) UnlockUser(ctx context.Context, instanceID, userID string, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.exec(ctx, tx, `UPDATE users SET password_failed_count = 0, locked_until = NULL,
+			version = version + 1 WHERE instance_id = ? AND id = ?`, instanceID, userID)
+		if err != nil {
+			return internal("unlock user", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return userNotFound(userID)
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+const sessionColumns = `id, instance_id, user_id, hash, password_change_only, created_at, expires_at, revoked_at`
+
+func (db *DB) insertSession(ctx context.Context, tx *sql.Tx, s *iamd.Session) error {
+	if err := db.requireUsers(ctx, tx, s.InstanceID, []string{s.UserID}); err != nil {
+		return err
+	}
+	_, err := db.exec(ctx, tx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.InstanceID, s.UserID, s.Hash, s.PasswordChangeOnly, micros(s.CreatedAt), micros(s.ExpiresAt),
+		nullMicros(s.RevokedAt))
+	if v, _ := db.dialect.Classify(err); v == UniqueViolation {
+		return &iamd.Error{Code: iamd.ECONFLICT, Message: fmt.Sprintf("Session %q already exists.", s.ID)}
+	} else if err != nil {
+		return internal("insert session", err)
+	}
+	return nil
+}
+
+// CreateSession stores a new session.
+func (db *DB) CreateSession(ctx context.Context, s *iamd.Session, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.insertSession(ctx, tx, s); err != nil {
+			return err
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+// GetSessionByHash finds a session, revoked or not, by the SHA-256 of its token.
+func (db *DB) GetSessionByHash(ctx context.Context, hash []byte) (*iamd.Session, error) {
+	var s iamd.Session
+	var created, expires int64
+	var revoked sql.NullInt64
+	err := db.queryRow(ctx, db.read, `SELECT `+sessionColumns+` FROM sessions WHERE hash = ?`, hash).
+		Scan(&s.ID, &s.InstanceID, &s.UserID, &s.Hash, &s.PasswordChangeOnly, &created, &expires, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, iamd.Errorf(iamd.ENOTFOUND, "No such session.")
+	} else if err != nil {
+		return nil, internal("get session", err)
+	}
+	s.CreatedAt, s.ExpiresAt, s.RevokedAt = fromMicros(created), fromMicros(expires), timePtr(revoked)
+	return &s, nil
+}
+
+func (db *DB) revokeSession(ctx context.Context, tx *sql.Tx, id string, at int64) error {
+	res, err := db.exec(ctx, tx, `UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at, id)
+	if err != nil {
+		return internal("revoke session", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return iamd.Errorf(iamd.ENOTFOUND, "No active session %q.", id)
+	}
+	return nil
+}
+
+// RotateSession revokes oldID and stores next in one transaction.
+func (db *DB) RotateSession(ctx context.Context, oldID string, next *iamd.Session, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.revokeSession(ctx, tx, oldID, micros(next.CreatedAt)); err != nil {
+			return err
+		}
+		if err := db.insertSession(ctx, tx, next); err != nil {
+			return err
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+// RevokeSession marks a session revoked.
+func (db *DB) RevokeSession(ctx context.Context, id string, at time.Time, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.revokeSession(ctx, tx, id, micros(at)); err != nil {
+			return err
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}

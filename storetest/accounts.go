@@ -1,0 +1,215 @@
+package storetest
+
+import (
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"iamd"
+)
+
+func testPasswords(t *testing.T, s iamd.Store) {
+	mustInstance(t, s, "a")
+	mustInstance(t, s, "b")
+	u := newUser("a", "john")
+	u.PasswordHash = "hash0"
+	mustUser(t, s, u)
+	change := func(hash string, at time.Duration, keep int, temporary bool) iamd.PasswordChange {
+		return iamd.PasswordChange{InstanceID: "a", UserID: u.ID, Hash: hash, At: t0.Add(at), Keep: keep,
+			Temporary: temporary, Event: event("a", iamd.ActionPasswordSet, u.ID)}
+	}
+	for i, h := range []string{"hash1", "hash2", "hash3"} {
+		if err := s.SetPassword(ctx, change(h, time.Duration(i+1)*time.Minute, 2, i == 2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.GetUser(ctx, "a", u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PasswordHash != "hash3" || !got.TemporaryPassword || got.PasswordChangedAt == nil ||
+		!got.PasswordChangedAt.Equal(t0.Add(3*time.Minute)) || got.PasswordHistoryCount != 2 || got.Version != u.Version+3 {
+		t.Fatalf("after three changes keeping 2: %+v", got)
+	}
+	hist, err := s.PasswordHistory(ctx, "a", u.ID, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"hash2", "hash1"}; !slices.Equal(hist, want) {
+		t.Fatalf("history %v, want %v (newest first, 2 kept)", hist, want)
+	}
+	if hist, _ := s.PasswordHistory(ctx, "b", u.ID, 5); len(hist) != 0 {
+		t.Fatalf("another instance sees the history: %v", hist)
+	}
+
+	stale := change("hash4", 4*time.Minute, 2, false)
+	stale.IfHash = "hash2"
+	wantCode(t, s.SetPassword(ctx, stale), iamd.ECONFLICT, "")
+	stale.IfHash = "hash3"
+	if err := s.SetPassword(ctx, stale); err != nil {
+		t.Fatal(err)
+	}
+	missing := change("x", 0, 2, false)
+	missing.UserID = iamd.NewID()
+	wantCode(t, s.SetPassword(ctx, missing), iamd.ENOTFOUND, "")
+	other := change("x", 0, 2, false)
+	other.InstanceID = "b"
+	wantCode(t, s.SetPassword(ctx, other), iamd.ENOTFOUND, "")
+}
+
+// Concurrent failures on one user: none lost, and exactly one of them locks the account.
+func testConcurrentSignInFailures(t *testing.T, s iamd.Store) {
+	mustInstance(t, s, "a")
+	u := mustUser(t, s, newUser("a", "john"))
+	const attempts, threshold = 50, 5
+	failure := func(at time.Time) iamd.SignInFailure {
+		fail := event("a", iamd.ActionSignIn, u.ID)
+		fail.Outcome = iamd.OutcomeFailure
+		return iamd.SignInFailure{InstanceID: "a", UserID: u.ID, At: at, Threshold: threshold, LockFor: 15 * time.Minute,
+			Event: fail, LockEvent: event("a", iamd.ActionUserLock, u.ID)}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, attempts)
+	for i := range attempts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.RecordSignInFailure(ctx, failure(t0.Add(time.Duration(i)*time.Millisecond)))
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.GetUser(ctx, "a", u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PasswordFailedCount != attempts || got.LockedUntil == nil || got.LastFailedLoginAt == nil {
+		t.Fatalf("after %d failures: count %d, locked until %v", attempts, got.PasswordFailedCount, got.LockedUntil)
+	}
+	if n := countActions(t, s, iamd.ActionUserLock); n != 1 {
+		t.Fatalf("%d lock events, want 1", n)
+	}
+	if n := countActions(t, s, iamd.ActionSignIn); n != attempts {
+		t.Fatalf("%d failure events, want %d", n, attempts)
+	}
+
+	success := iamd.SignInSuccess{InstanceID: "a", UserID: u.ID, At: t0.Add(time.Minute), Event: event("a", iamd.ActionSignIn, u.ID)}
+	wantCode(t, s.RecordSignInSuccess(ctx, success), iamd.ECONFLICT, "")
+
+	// Once the lock has run out, a failure starts counting afresh.
+	st, err := s.RecordSignInFailure(ctx, failure(got.LockedUntil.Add(time.Second)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.FailedCount != 1 || st.LockedUntil != nil {
+		t.Fatalf("first failure after the lock ran out: %+v", st)
+	}
+	success.At = got.LockedUntil.Add(2 * time.Second)
+	if err := s.RecordSignInSuccess(ctx, success); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.GetUser(ctx, "a", u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PasswordFailedCount != 0 || got.LockedUntil != nil || got.FirstLoginAt == nil || !got.LastLoginAt.Equal(success.At) {
+		t.Fatalf("after success: %+v", got)
+	}
+	first := *got.FirstLoginAt
+	success.At = success.At.Add(time.Hour)
+	if err := s.RecordSignInSuccess(ctx, success); err != nil {
+		t.Fatal(err)
+	}
+	for range threshold {
+		if _, err := s.RecordSignInFailure(ctx, failure(success.At.Add(time.Second))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.UnlockUser(ctx, "a", u.ID, event("a", iamd.ActionUserUnlock, u.ID)); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.GetUser(ctx, "a", u.ID)
+	if got.PasswordFailedCount != 0 || got.LockedUntil != nil || !got.FirstLoginAt.Equal(first) {
+		t.Fatalf("after unlock: count %d, locked %v, first sign-in %v (want %v)", got.PasswordFailedCount, got.LockedUntil, got.FirstLoginAt, first)
+	}
+	wantCode(t, s.UnlockUser(ctx, "a", iamd.NewID(), event("a", iamd.ActionUserUnlock, "x")), iamd.ENOTFOUND, "")
+	_, err = s.RecordSignInFailure(ctx, iamd.SignInFailure{InstanceID: "a", UserID: iamd.NewID(), At: t0, Threshold: 5})
+	wantCode(t, err, iamd.ENOTFOUND, "")
+}
+
+func countActions(t *testing.T, s iamd.Store, action string) int {
+	t.Helper()
+	evs, err := s.ListEvents(ctx, iamd.EventFilter{InstanceID: "a", Action: action, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(evs)
+}
+
+func testSessions(t *testing.T, s iamd.Store) {
+	mustInstance(t, s, "a")
+	u := mustUser(t, s, newUser("a", "john"))
+	newSession := func(hash string, at time.Duration) *iamd.Session {
+		return &iamd.Session{ID: iamd.NewID(), InstanceID: "a", UserID: u.ID, Hash: []byte(hash),
+			CreatedAt: t0.Add(at), ExpiresAt: t0.Add(at + time.Hour)}
+	}
+	first := newSession("hash-one-0123456789abcdef0123456", 0)
+	first.PasswordChangeOnly = true
+	if err := s.CreateSession(ctx, first, event("a", iamd.ActionSignIn, u.ID)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetSessionByHash(ctx, first.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != first.ID || got.UserID != u.ID || !got.PasswordChangeOnly || !got.ExpiresAt.Equal(first.ExpiresAt) || got.RevokedAt != nil {
+		t.Fatalf("session round trip: %+v, want %+v", got, first)
+	}
+
+	// Two refreshes of one session race: one wins.
+	var wg sync.WaitGroup
+	results := make([]error, 2)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			next := newSession("hash-next-"+string(rune('a'+i))+"0123456789abcdef0123", time.Minute)
+			results[i] = s.RotateSession(ctx, first.ID, next, event("a", iamd.ActionSessionRefresh, u.ID))
+		}()
+	}
+	wg.Wait()
+	if (results[0] == nil) == (results[1] == nil) {
+		t.Fatalf("concurrent rotations: %v, %v; want exactly one success", results[0], results[1])
+	}
+	got, _ = s.GetSessionByHash(ctx, first.Hash)
+	if got.RevokedAt == nil {
+		t.Fatal("a rotated session must be revoked")
+	}
+	third := newSession("hash-three-0123456789abcdef01234", 2*time.Minute)
+	if err := s.CreateSession(ctx, third, event("a", iamd.ActionSignIn, u.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeSession(ctx, third.ID, t0.Add(3*time.Minute), event("a", iamd.ActionSignOut, u.ID)); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, s.RevokeSession(ctx, third.ID, t0.Add(4*time.Minute), event("a", iamd.ActionSignOut, u.ID)), iamd.ENOTFOUND, "")
+	if got, _ := s.GetSessionByHash(ctx, third.Hash); got.RevokedAt == nil || !got.RevokedAt.Equal(t0.Add(3*time.Minute)) {
+		t.Fatalf("revoked session: %+v", got)
+	}
+	orphan := newSession("hash-orphan-0123456789abcdef0123", 0)
+	orphan.UserID = iamd.NewID()
+	wantCode(t, s.CreateSession(ctx, orphan, event("a", iamd.ActionSignIn, "x")), iamd.ENOTFOUND, "")
+
+	if err := s.DeleteUser(ctx, "a", u.ID, event("a", iamd.ActionUserDelete, u.ID)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetSessionByHash(ctx, third.Hash)
+	wantCode(t, err, iamd.ENOTFOUND, "")
+}
