@@ -17,6 +17,9 @@ type PasswordChange struct {
 	// IfHash, when set, makes the change happen only while the stored hash is still this
 	// one (a rehash on sign-in must not undo a concurrent password change).
 	IfHash string
+	// Rehash stores the same password under a new hash: the history, the temporary flag
+	// and the change time stay as they are.
+	Rehash bool
 	Event  Event
 }
 
@@ -44,6 +47,7 @@ type SignInSuccess struct {
 	InstanceID string
 	UserID     string
 	At         time.Time
+	Session    *Session // created in the same transaction
 	Event      Event
 }
 

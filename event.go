@@ -37,6 +37,7 @@ const (
 	ActionAccessKeyCreate = "access_key.create"
 	ActionAPITokenCreate  = "api_token.create"
 	ActionPasswordSet     = "password.set"
+	ActionPasswordRehash  = "password.rehash"
 	ActionSignIn          = "sign_in"
 	ActionSignOut         = "sign_out"
 	ActionSessionRefresh  = "session.refresh"

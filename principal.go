@@ -29,6 +29,10 @@ type Principal struct {
 	Name          string // display name, else login name: what audit stamps show
 	PlatformAdmin bool   // every privilege on every instance
 	Privileges    []string
+	SessionID     string // set when the caller signed in, rather than using a key or API token
+	// PasswordChangeOnly callers signed in with a temporary or expired password: they
+	// may change it and sign out, nothing else.
+	PasswordChangeOnly bool
 }
 
 // Can reports whether p holds privilege on instanceID. A principal of another instance
@@ -56,6 +60,8 @@ func Authorize(ctx context.Context, instanceID, privilege string) (*Principal, e
 	switch {
 	case p == nil:
 		return nil, Errorf(EUNAUTHENTICATED, "Authentication required.")
+	case p.PasswordChangeOnly:
+		return p, Errorf(EFORBIDDEN, "The password must be changed before anything else.")
 	case !p.Sees(instanceID):
 		return nil, Errorf(ENOTFOUND, "No instance with id %q.", instanceID)
 	case !p.Can(instanceID, privilege):

@@ -112,6 +112,8 @@ const (
 	FieldGroupIDs         = "group_ids"
 	FieldName             = "name"
 	FieldPassword         = "password"
+	FieldCurrentPassword  = "current_password"
+	FieldPasswordHash     = "password_hash"
 	FieldPrivileges       = "privileges"
 	FieldRoles            = "roles"
 	FieldUserIDs          = "user_ids"

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"strconv"
+	"strings"
 	"time"
 
 	"iamd"
@@ -32,10 +33,12 @@ func CheckTimestamp(unixMillis string, now time.Time, window time.Duration) erro
 
 // Service implements iamd.Authenticator and iamd.CredentialService over a store.
 type Service struct {
-	store iamd.Store
-	key   MasterKey
-	now   func() time.Time
-	dummy []byte // sealed secret checked for unknown keys, so they cost what known ones do
+	store      iamd.Store
+	key        MasterKey
+	now        func() time.Time
+	dummy      []byte // sealed secret checked for unknown keys, so they cost what known ones do
+	hasher     *Hasher
+	sessionTTL time.Duration
 }
 
 var (
@@ -51,7 +54,7 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 
 // New returns the credential service.
 func New(store iamd.Store, key MasterKey, opts ...Option) *Service {
-	s := &Service{store: store, key: key, now: time.Now}
+	s := &Service{store: store, key: key, now: time.Now, hasher: DefaultHasher, sessionTTL: DefaultSessionTTL}
 	for _, o := range opts {
 		o(s)
 	}
@@ -89,8 +92,23 @@ func sign(secret, message []byte) []byte {
 	return m.Sum(nil)
 }
 
-// AuthenticateToken checks a bearer API token.
+// AuthenticateToken checks a bearer token: a session token from SignIn or an API token.
 func (s *Service) AuthenticateToken(ctx context.Context, token string) (*iamd.Principal, error) {
+	if strings.HasPrefix(token, sessionTokenPrefix) {
+		sess, err := s.activeSession(ctx, token)
+		if err != nil {
+			return nil, err
+		}
+		p, err := s.principal(ctx, sess.InstanceID, sess.UserID)
+		if err != nil {
+			return nil, err
+		}
+		p.SessionID = sess.ID
+		if sess.PasswordChangeOnly {
+			p.PasswordChangeOnly, p.PlatformAdmin, p.Privileges = true, false, nil
+		}
+		return p, nil
+	}
 	sum := sha256.Sum256([]byte(token))
 	t, err := s.store.GetAPITokenByHash(ctx, sum[:])
 	switch iamd.ErrorCode(err) {

@@ -63,12 +63,11 @@ func authorize(ctx context.Context, instanceID, privilege string) (*iamd.Princip
 
 // requireInstance answers ENOTFOUND naming the instance when it does not exist, so that
 // a platform administrator's typo is not mistaken for an empty instance.
-func (s *Service) requireInstance(ctx context.Context, instanceID string) error {
+func (s *Service) requireInstance(ctx context.Context, instanceID string) (*iamd.Instance, error) {
 	if instanceID == "" {
-		return iamd.Invalid(iamd.FieldInstanceID, "instance_id is required")
+		return nil, iamd.Invalid(iamd.FieldInstanceID, "instance_id is required")
 	}
-	_, err := s.store.GetInstance(ctx, instanceID)
-	return err
+	return s.store.GetInstance(ctx, instanceID)
 }
 
 func notFound(kind, id string) error {

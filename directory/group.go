@@ -18,7 +18,7 @@ func (s *Service) CreateGroup(ctx context.Context, in *iamd.Group) (*iamd.Group,
 	if err != nil {
 		return nil, err
 	}
-	if err := s.requireInstance(ctx, in.InstanceID); err != nil {
+	if _, err := s.requireInstance(ctx, in.InstanceID); err != nil {
 		return nil, err
 	}
 	now := s.clock()
@@ -68,7 +68,7 @@ func (s *Service) ListGroups(ctx context.Context, f iamd.GroupFilter) (*iamd.Gro
 	if err := checkPage(f.Offset, &f.Limit); err != nil {
 		return nil, err
 	}
-	if err := s.requireInstance(ctx, f.InstanceID); err != nil {
+	if _, err := s.requireInstance(ctx, f.InstanceID); err != nil {
 		return nil, err
 	}
 	return s.store.ListGroups(ctx, f)

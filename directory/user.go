@@ -5,13 +5,7 @@ import (
 	"reflect"
 
 	"iamd"
-)
-
-// Password length bounds after NIST SP 800-63B. The full policy (common passwords,
-// history, age) belongs to the accounts core; these bounds keep argon2id's input sane.
-const (
-	minPasswordLen = 8
-	maxPasswordLen = 256 // bytes
+	"iamd/account"
 )
 
 // maxUpdateAttempts bounds the retries of an update that lost a race with another
@@ -24,7 +18,8 @@ func (s *Service) CreateUser(ctx context.Context, in *iamd.User, opts iamd.Creat
 	if err != nil {
 		return nil, err
 	}
-	if err := s.requireInstance(ctx, in.InstanceID); err != nil {
+	inst, err := s.requireInstance(ctx, in.InstanceID)
+	if err != nil {
 		return nil, err
 	}
 	now := s.clock()
@@ -77,7 +72,7 @@ func (s *Service) CreateUser(ctx context.Context, in *iamd.User, opts iamd.Creat
 		if u.SSO {
 			return nil, iamd.Invalid(iamd.FieldPassword, "users who sign in through SSO have no password here")
 		}
-		if err := checkPassword(opts.Password); err != nil {
+		if err := account.CheckPassword(inst.Policy, &u, opts.Password); err != nil {
 			return nil, err
 		}
 		if u.PasswordHash, err = s.hashPassword(opts.Password); err != nil {
@@ -94,16 +89,6 @@ func (s *Service) CreateUser(ctx context.Context, in *iamd.User, opts iamd.Creat
 		return &u, nil
 	}
 	return s.store.GetUser(ctx, u.InstanceID, u.ID)
-}
-
-func checkPassword(pw string) error {
-	switch {
-	case len(pw) > maxPasswordLen:
-		return iamd.Invalid(iamd.FieldPassword, "password must be at most %d bytes", maxPasswordLen)
-	case len([]rune(pw)) < minPasswordLen:
-		return iamd.Invalid(iamd.FieldPassword, "password must be at least %d characters", minPasswordLen)
-	}
-	return nil
 }
 
 // GetUser returns one user of the instance.
@@ -137,7 +122,7 @@ func (s *Service) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserP
 			return nil, iamd.Invalid(iamd.FieldSort, "cannot sort by %q", o.Key)
 		}
 	}
-	if err := s.requireInstance(ctx, f.InstanceID); err != nil {
+	if _, err := s.requireInstance(ctx, f.InstanceID); err != nil {
 		return nil, err
 	}
 	return s.store.ListUsers(ctx, f)

@@ -25,6 +25,17 @@ func (db *DB) SetPassword(ctx context.Context, c iamd.PasswordChange) error {
 		if c.IfHash != "" && old != c.IfHash {
 			return changed
 		}
+		if c.Rehash {
+			res, err := db.exec(ctx, tx, `UPDATE users SET password_hash = ?, version = version + 1
+				WHERE instance_id = ? AND id = ? AND password_hash = ?`, c.Hash, c.InstanceID, c.UserID, old)
+			if err != nil {
+				return internal("rehash password", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return changed
+			}
+			return db.insertEvent(ctx, tx, c.Event)
+		}
 		// The condition on the old hash makes concurrent changes on PostgreSQL, where this
 		// transaction does not hold the row, fail rather than lose one.
 		res, err := db.exec(ctx, tx, `UPDATE users SET password_hash = ?, temporary_password = ?,
@@ -110,6 +121,11 @@ func (db *DB) RecordSignInSuccess(ctx context.Context, s iamd.SignInSuccess) err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return iamd.Errorf(iamd.ECONFLICT, "User %q is locked or gone.", s.UserID)
+		}
+		if s.Session != nil {
+			if err := db.insertSession(ctx, tx, s.Session); err != nil {
+				return err
+			}
 		}
 		return db.insertEvent(ctx, tx, s.Event)
 	})

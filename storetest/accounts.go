@@ -50,6 +50,18 @@ func testPasswords(t *testing.T, s iamd.Store) {
 	if err := s.SetPassword(ctx, stale); err != nil {
 		t.Fatal(err)
 	}
+	rehash := change("hash4-argon2id", 5*time.Minute, 2, false)
+	rehash.Rehash, rehash.IfHash = true, "hash4"
+	if err := s.SetPassword(ctx, rehash); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.GetUser(ctx, "a", u.ID)
+	if got.PasswordHash != "hash4-argon2id" || !got.PasswordChangedAt.Equal(t0.Add(4*time.Minute)) || got.PasswordHistoryCount != 2 {
+		t.Fatalf("a rehash must change only the hash: %+v", got)
+	}
+	if hist, _ := s.PasswordHistory(ctx, "a", u.ID, 5); !slices.Equal(hist, []string{"hash3", "hash2"}) {
+		t.Fatalf("history after rehash: %v", hist)
+	}
 	missing := change("x", 0, 2, false)
 	missing.UserID = iamd.NewID()
 	wantCode(t, s.SetPassword(ctx, missing), iamd.ENOTFOUND, "")
@@ -112,9 +124,15 @@ func testConcurrentSignInFailures(t *testing.T, s iamd.Store) {
 		t.Fatalf("first failure after the lock ran out: %+v", st)
 	}
 	success.At = got.LockedUntil.Add(2 * time.Second)
+	success.Session = &iamd.Session{ID: iamd.NewID(), InstanceID: "a", UserID: u.ID, Hash: []byte("signed-in-0123456789abcdef012345"),
+		CreatedAt: success.At, ExpiresAt: success.At.Add(time.Hour)}
 	if err := s.RecordSignInSuccess(ctx, success); err != nil {
 		t.Fatal(err)
 	}
+	if sess, err := s.GetSessionByHash(ctx, success.Session.Hash); err != nil || sess.ID != success.Session.ID {
+		t.Fatalf("session of the sign-in: %+v, %v", sess, err)
+	}
+	success.Session = nil
 	got, err = s.GetUser(ctx, "a", u.ID)
 	if err != nil {
 		t.Fatal(err)

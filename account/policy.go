@@ -1,0 +1,55 @@
+package account
+
+import (
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/ccojocar/zxcvbn-go/frequency"
+
+	"iamd"
+)
+
+// commonPasswords is zxcvbn's list of the most used passwords, lower-cased.
+var commonPasswords = sync.OnceValue(func() map[string]struct{} {
+	list := frequency.Lists["Passwords"].List
+	set := make(map[string]struct{}, len(list))
+	for _, pw := range list {
+		set[strings.ToLower(pw)] = struct{}{}
+	}
+	return set
+})
+
+// minContextLen is the shortest login name or email local part a password may not contain:
+// shorter ones occur in passwords by chance.
+const minContextLen = 3
+
+// CheckPassword applies the instance's policy to a new password for u, after NIST SP
+// 800-63B: length bounds, a blocklist of common passwords, and no login name or email.
+// There are no composition rules. Each refusal names its rule. History is checked by
+// the Service, which can read the user's previous hashes.
+func CheckPassword(p iamd.AccountPolicy, u *iamd.User, pw string) error {
+	if len(pw) > iamd.MaxPasswordBytes {
+		return iamd.Invalid(iamd.FieldPassword, "password must be at most %d bytes (rule: maximum length)", iamd.MaxPasswordBytes)
+	}
+	if !utf8.ValidString(pw) {
+		return iamd.Invalid(iamd.FieldPassword, "password must be valid UTF-8 (rule: encoding)")
+	}
+	if n := utf8.RuneCountInString(pw); n < p.PasswordMinLength {
+		return iamd.Invalid(iamd.FieldPassword, "password must be at least %d characters (rule: minimum length)", p.PasswordMinLength)
+	}
+	lower := strings.ToLower(pw)
+	if _, common := commonPasswords()[lower]; common {
+		return iamd.Invalid(iamd.FieldPassword, "password is one of the most commonly used passwords (rule: common password)")
+	}
+	if login := strings.ToLower(u.LoginName); len(login) >= minContextLen && strings.Contains(lower, login) {
+		return iamd.Invalid(iamd.FieldPassword, "password must not contain the login name (rule: login name)")
+	}
+	if email := strings.ToLower(u.Email); email != "" {
+		local, _, _ := strings.Cut(email, "@")
+		if strings.Contains(lower, email) || (len(local) >= minContextLen && strings.Contains(lower, local)) {
+			return iamd.Invalid(iamd.FieldPassword, "password must not contain the email address (rule: email)")
+		}
+	}
+	return nil
+}

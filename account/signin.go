@@ -1,0 +1,329 @@
+package account
+
+import (
+	"context"
+	"crypto/sha256"
+	"strings"
+	"time"
+
+	"iamd"
+)
+
+// DefaultSessionTTL is how long a session token lasts before it must be refreshed:
+// VikingCloud's token API documents expiresIn 3600.
+const DefaultSessionTTL = time.Hour
+
+const sessionTokenPrefix = "iamds_"
+
+var _ iamd.AccountService = (*Service)(nil)
+
+// WithHasher sets how passwords are hashed and verified.
+func WithHasher(h *Hasher) Option { return func(s *Service) { s.hasher = h } }
+
+// WithSessionTTL sets the lifetime of session tokens.
+func WithSessionTTL(d time.Duration) Option { return func(s *Service) { s.sessionTTL = d } }
+
+// SignIn verifies a password and, for users enrolled in MFA, a one-time code, and opens
+// a session. Every way of failing answers the caller alike; the audit log says why.
+// Unknown users cost one password hash, as known ones do.
+func (s *Service) SignIn(ctx context.Context, in iamd.SignIn) (*iamd.SessionGrant, error) {
+	now := s.clock()
+	fail := func(userID, reason string) error {
+		ev := s.systemEvent(ctx, in.InstanceID, iamd.ActionSignIn, "user", userID, now)
+		ev.ActorName, ev.Outcome, ev.Reason = in.LoginName, iamd.OutcomeFailure, reason
+		if err := s.store.AppendEvent(ctx, ev); err != nil {
+			return err
+		}
+		return failed()
+	}
+	inst, err := s.store.GetInstance(ctx, in.InstanceID)
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
+		s.hasher.Dummy(in.Password)
+		return nil, failed() // no instance to log to
+	} else if err != nil {
+		return nil, err
+	}
+	u, err := s.store.GetUserByLogin(ctx, in.InstanceID, in.LoginName)
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
+		s.hasher.Dummy(in.Password)
+		return nil, fail("", "unknown login name")
+	} else if err != nil {
+		return nil, err
+	}
+	if u.PasswordHash == "" {
+		s.hasher.Dummy(in.Password)
+		return nil, fail(u.ID, "the user has no password")
+	}
+	ok, rehash, err := s.hasher.Verify(u.PasswordHash, in.Password)
+	if err != nil {
+		return nil, fail(u.ID, "the stored password hash is unreadable")
+	}
+	locked := u.LockedUntil != nil && u.LockedUntil.After(now)
+	if !ok {
+		// Wrong passwords count even while locked, so that the count is exactly the
+		// number of wrong guesses however they interleave.
+		reason := "wrong password"
+		if locked {
+			reason = "wrong password while locked"
+		}
+		ev := s.systemEvent(ctx, u.InstanceID, iamd.ActionSignIn, "user", u.ID, now)
+		ev.ActorID, ev.ActorName, ev.Outcome, ev.Reason = u.ID, u.LoginName, iamd.OutcomeFailure, reason
+		lock := s.systemEvent(ctx, u.InstanceID, iamd.ActionUserLock, "user", u.ID, now)
+		lock.Reason = "too many failed sign-ins"
+		if _, err := s.store.RecordSignInFailure(ctx, iamd.SignInFailure{InstanceID: u.InstanceID, UserID: u.ID, At: now,
+			Threshold: inst.Policy.LockoutThreshold, LockFor: inst.Policy.LockoutDuration, Event: ev, LockEvent: lock}); err != nil {
+			return nil, err
+		}
+		return nil, failed()
+	}
+	switch {
+	case u.Status != iamd.UserActive:
+		return nil, fail(u.ID, "the user is "+string(u.Status))
+	case u.Expired:
+		return nil, fail(u.ID, "the account has expired")
+	case locked:
+		return nil, fail(u.ID, "the user is locked")
+	}
+	if u.MFAEnabled {
+		if err := s.verifySecondFactor(ctx, u, in, now); err != nil {
+			if iamd.ErrorCode(err) == iamd.EUNAUTHENTICATED {
+				return nil, fail(u.ID, err.(*iamd.Error).Message)
+			}
+			return nil, err
+		}
+	}
+	if rehash {
+		s.rehash(ctx, u, in.Password, now)
+	}
+	changeOnly := u.TemporaryPassword || s.passwordExpired(inst.Policy, u, now)
+	token, sess := s.newSession(u, changeOnly, now)
+	ev := s.systemEvent(ctx, u.InstanceID, iamd.ActionSignIn, "user", u.ID, now)
+	ev.ActorID, ev.ActorName = u.ID, u.LoginName
+	err = s.store.RecordSignInSuccess(ctx, iamd.SignInSuccess{InstanceID: u.InstanceID, UserID: u.ID, At: now, Session: sess, Event: ev})
+	if iamd.ErrorCode(err) == iamd.ECONFLICT {
+		return nil, fail(u.ID, "the user was locked during the sign-in")
+	} else if err != nil {
+		return nil, err
+	}
+	return &iamd.SessionGrant{Session: sess, Token: token}, nil
+}
+
+// rehash stores the password under the current argon2id parameters. It is best effort:
+// a failure leaves the old, still valid hash, and the next sign-in tries again.
+func (s *Service) rehash(ctx context.Context, u *iamd.User, pw string, now time.Time) {
+	hash, err := s.hasher.Hash(pw)
+	if err != nil {
+		return
+	}
+	ev := s.systemEvent(ctx, u.InstanceID, iamd.ActionPasswordRehash, "user", u.ID, now)
+	s.store.SetPassword(ctx, iamd.PasswordChange{InstanceID: u.InstanceID, UserID: u.ID, Hash: hash, At: now,
+		IfHash: u.PasswordHash, Rehash: true, Event: ev})
+}
+
+func (s *Service) passwordExpired(p iamd.AccountPolicy, u *iamd.User, now time.Time) bool {
+	if u.CredentialsExpired {
+		return true
+	}
+	return p.PasswordMaxAge > 0 && u.PasswordChangedAt != nil && !u.PasswordChangedAt.Add(p.PasswordMaxAge).After(now)
+}
+
+func (s *Service) newSession(u *iamd.User, changeOnly bool, now time.Time) (string, *iamd.Session) {
+	token := sessionTokenPrefix + randomFrom(secretLen, secretAlphabet)
+	sum := sha256.Sum256([]byte(token))
+	return token, &iamd.Session{ID: iamd.NewID(), InstanceID: u.InstanceID, UserID: u.ID, Hash: sum[:],
+		PasswordChangeOnly: changeOnly, CreatedAt: now, ExpiresAt: now.Add(s.sessionTTL)}
+}
+
+// activeSession finds the unrevoked, unexpired session a token names.
+func (s *Service) activeSession(ctx context.Context, token string) (*iamd.Session, error) {
+	if !strings.HasPrefix(token, sessionTokenPrefix) {
+		return nil, failed()
+	}
+	sum := sha256.Sum256([]byte(token))
+	sess, err := s.store.GetSessionByHash(ctx, sum[:])
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
+		return nil, failed()
+	} else if err != nil {
+		return nil, err
+	}
+	if sess.RevokedAt != nil || !s.now().Before(sess.ExpiresAt) {
+		return nil, failed()
+	}
+	return sess, nil
+}
+
+// Refresh exchanges a live session token for a new one with a fresh expiry; the old
+// token stops working.
+func (s *Service) Refresh(ctx context.Context, token string) (*iamd.SessionGrant, error) {
+	old, err := s.activeSession(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.principal(ctx, old.InstanceID, old.UserID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	u := &iamd.User{ID: old.UserID, InstanceID: old.InstanceID}
+	next, sess := s.newSession(u, old.PasswordChangeOnly, now)
+	ev := s.systemEvent(ctx, old.InstanceID, iamd.ActionSessionRefresh, "session", old.ID, now)
+	ev.ActorID, ev.ActorName = p.UserID, p.Name
+	err = s.store.RotateSession(ctx, old.ID, sess, ev)
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
+		return nil, failed() // refreshed or revoked meanwhile
+	} else if err != nil {
+		return nil, err
+	}
+	return &iamd.SessionGrant{Session: sess, Token: next}, nil
+}
+
+// SignOut revokes a session token, on every replica at once.
+func (s *Service) SignOut(ctx context.Context, token string) error {
+	sess, err := s.activeSession(ctx, token)
+	if err != nil {
+		return err
+	}
+	now := s.clock()
+	ev := s.systemEvent(ctx, sess.InstanceID, iamd.ActionSignOut, "session", sess.ID, now)
+	ev.ActorID = sess.UserID
+	if err := s.store.RevokeSession(ctx, sess.ID, now, ev); iamd.ErrorCode(err) == iamd.ENOTFOUND {
+		return failed()
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// ChangePassword changes the caller's own password; the current one must be given. A
+// wrong current password counts as a failed sign-in.
+func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
+	p := iamd.PrincipalFromContext(ctx)
+	if p == nil || p.UserID == "" {
+		return iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
+	}
+	inst, u, err := s.instanceUser(ctx, p.InstanceID, p.UserID)
+	if err != nil {
+		return err
+	}
+	now := s.clock()
+	ok := false
+	if u.PasswordHash != "" {
+		ok, _, _ = s.hasher.Verify(u.PasswordHash, current)
+	}
+	if !ok {
+		ev := s.systemEvent(ctx, u.InstanceID, iamd.ActionPasswordSet, "user", u.ID, now)
+		ev.ActorID, ev.ActorName, ev.Outcome, ev.Reason = p.UserID, p.Name, iamd.OutcomeFailure, "wrong current password"
+		lock := s.systemEvent(ctx, u.InstanceID, iamd.ActionUserLock, "user", u.ID, now)
+		lock.Reason = "too many failed sign-ins"
+		if _, err := s.store.RecordSignInFailure(ctx, iamd.SignInFailure{InstanceID: u.InstanceID, UserID: u.ID, At: now,
+			Threshold: inst.Policy.LockoutThreshold, LockFor: inst.Policy.LockoutDuration, Event: ev, LockEvent: lock}); err != nil {
+			return err
+		}
+		return iamd.Invalid(iamd.FieldCurrentPassword, "the current password is wrong")
+	}
+	return s.storePassword(ctx, p, inst, u, next, false, now)
+}
+
+// SetPassword sets a user's password as an administrator (USER_WRITE). A temporary
+// password lets the next sign-in do nothing but change it.
+func (s *Service) SetPassword(ctx context.Context, instanceID, userID, password string, temporary bool) error {
+	p, err := iamd.Authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
+	if err != nil {
+		return err
+	}
+	inst, u, err := s.instanceUser(ctx, instanceID, userID)
+	if err != nil {
+		return err
+	}
+	return s.storePassword(ctx, p, inst, u, password, temporary, s.clock())
+}
+
+// ImportPasswordHash sets a user's password from a hash made elsewhere (see CheckHash);
+// the first sign-in with it rehashes to argon2id.
+func (s *Service) ImportPasswordHash(ctx context.Context, instanceID, userID, hash string) error {
+	p, err := iamd.Authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
+	if err != nil {
+		return err
+	}
+	if err := CheckHash(hash); err != nil {
+		return iamd.Invalid(iamd.FieldPasswordHash, "%v", err)
+	}
+	inst, u, err := s.instanceUser(ctx, instanceID, userID)
+	if err != nil {
+		return err
+	}
+	now := s.clock()
+	ev := s.event(ctx, p, instanceID, iamd.ActionPasswordSet, "user", userID, now)
+	ev.Reason = "imported hash"
+	return s.store.SetPassword(ctx, iamd.PasswordChange{InstanceID: instanceID, UserID: u.ID, Hash: hash, At: now,
+		Keep: keepHistory(inst.Policy), Event: ev})
+}
+
+func (s *Service) instanceUser(ctx context.Context, instanceID, userID string) (*iamd.Instance, *iamd.User, error) {
+	inst, err := s.store.GetInstance(ctx, instanceID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.store.GetUser(ctx, instanceID, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if u.SSO {
+		return nil, nil, iamd.Invalid(iamd.FieldPassword, "users who sign in through SSO have no password here")
+	}
+	return inst, u, nil
+}
+
+// keepHistory is how many retired hashes to keep: with the current one, the last
+// PasswordHistory passwords are refused.
+func keepHistory(p iamd.AccountPolicy) int { return max(p.PasswordHistory-1, 0) }
+
+func (s *Service) storePassword(ctx context.Context, p *iamd.Principal, inst *iamd.Instance, u *iamd.User, pw string, temporary bool, now time.Time) error {
+	if err := CheckPassword(inst.Policy, u, pw); err != nil {
+		return err
+	}
+	if n := inst.Policy.PasswordHistory; n > 0 {
+		previous, err := s.store.PasswordHistory(ctx, u.InstanceID, u.ID, keepHistory(inst.Policy))
+		if err != nil {
+			return err
+		}
+		if u.PasswordHash != "" {
+			previous = append([]string{u.PasswordHash}, previous...)
+		}
+		for _, h := range previous {
+			if ok, _, _ := s.hasher.Verify(h, pw); ok {
+				return iamd.Invalid(iamd.FieldPassword, "password must differ from the last %d passwords (rule: password history)", n)
+			}
+		}
+	}
+	hash, err := s.hasher.Hash(pw)
+	if err != nil {
+		return err
+	}
+	ev := s.event(ctx, p, u.InstanceID, iamd.ActionPasswordSet, "user", u.ID, now)
+	return s.store.SetPassword(ctx, iamd.PasswordChange{InstanceID: u.InstanceID, UserID: u.ID, Hash: hash, At: now,
+		Temporary: temporary, Keep: keepHistory(inst.Policy), IfHash: u.PasswordHash, Event: ev})
+}
+
+// UnlockUser lifts a lock and clears the failure count (USER_WRITE).
+func (s *Service) UnlockUser(ctx context.Context, instanceID, userID string) error {
+	p, err := iamd.Authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
+	if err != nil {
+		return err
+	}
+	now := s.clock()
+	return s.store.UnlockUser(ctx, instanceID, userID, s.event(ctx, p, instanceID, iamd.ActionUserUnlock, "user", userID, now))
+}
+
+// event is the audit record of an act by p.
+func (s *Service) event(ctx context.Context, p *iamd.Principal, instanceID, action, targetType, targetID string, at time.Time) iamd.Event {
+	ev := s.systemEvent(ctx, instanceID, action, targetType, targetID, at)
+	ev.ActorID, ev.ActorName = p.UserID, p.Name
+	return ev
+}
+
+// systemEvent is the audit record of something the core does on its own account.
+func (s *Service) systemEvent(ctx context.Context, instanceID, action, targetType, targetID string, at time.Time) iamd.Event {
+	return iamd.Event{InstanceID: instanceID, Action: action, TargetType: targetType, TargetID: targetID,
+		Outcome: iamd.OutcomeSuccess, Source: iamd.SourceFromContext(ctx), Time: at}
+}

@@ -1,0 +1,406 @@
+package account_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"iamd"
+	"iamd/account"
+	"iamd/internal/pgtest"
+	"iamd/postgres"
+)
+
+// fastHasher keeps tests quick; TestRehashWhenParametersChange covers real parameters.
+var fastHasher, _ = account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1})
+
+type fixture struct {
+	store iamd.Store
+	svc   *account.Service
+	admin context.Context
+	now   time.Time
+	mu    sync.Mutex
+}
+
+func (f *fixture) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fixture) advance(d time.Duration) {
+	f.mu.Lock()
+	f.now = f.now.Add(d)
+	f.mu.Unlock()
+}
+
+func newFixture(t *testing.T, store iamd.Store) *fixture {
+	f := &fixture{store: store, now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	var key account.MasterKey
+	f.svc = account.New(store, key, account.WithClock(f.clock), account.WithHasher(fastHasher))
+	res, err := f.svc.Bootstrap(ctx, account.BootstrapConfig{DefaultInstance: "a", AdminAccessKey: "ADMINKEY",
+		AdminSecretKey: "admin-secret-key-0123456789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.svc.AuthenticateToken(ctx, res.Generated["IAMD_ADMIN_API_TOKEN"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.admin = iamd.NewContextWithPrincipal(iamd.NewContextWithSource(ctx, "192.0.2.7"), p)
+	return f
+}
+
+// user creates a user with a password set by the admin.
+func (f *fixture) user(t *testing.T, login, password string) *iamd.User {
+	t.Helper()
+	u := &iamd.User{ID: iamd.NewID(), InstanceID: "a", LoginName: login, Email: login + "@example.com",
+		Status: iamd.UserActive, Version: 1}
+	if err := f.store.CreateUser(ctx, u, nil, iamd.Event{InstanceID: "a", Action: iamd.ActionUserCreate}); err != nil {
+		t.Fatal(err)
+	}
+	if password != "" {
+		if err := f.svc.SetPassword(f.admin, "a", u.ID, password, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return u
+}
+
+func (f *fixture) signIn(login, password string) (*iamd.SessionGrant, error) {
+	return f.svc.SignIn(iamd.NewContextWithSource(ctx, "198.51.100.4"), iamd.SignIn{InstanceID: "a", LoginName: login, Password: password})
+}
+
+func wantFailed(t *testing.T, err error) {
+	t.Helper()
+	if iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED || iamd.ErrorMessage(err) != "Authentication failed." {
+		t.Fatalf("got %v, want the one generic failure", err)
+	}
+}
+
+func (f *fixture) get(t *testing.T, id string) *iamd.User {
+	t.Helper()
+	u, err := f.store.GetUser(ctx, "a", id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// reasons returns the audit reasons of failed sign-ins, newest first.
+func (f *fixture) reasons(t *testing.T) []string {
+	t.Helper()
+	evs, err := f.store.ListEvents(ctx, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionSignIn, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range evs {
+		if e.Outcome == iamd.OutcomeFailure {
+			out = append(out, e.Reason)
+		}
+	}
+	return out
+}
+
+const goodPassword = "violet staple harbour 42"
+
+func TestLockoutUnderConcurrentFailures(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, store)
+			u := f.user(t, "alice", goodPassword)
+			const attempts = 50
+			var wg sync.WaitGroup
+			errs := make([]error, attempts)
+			for i := range attempts {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, errs[i] = f.signIn("alice", "wrong password number "+string(rune('A'+i%26)))
+				}()
+			}
+			wg.Wait()
+			for _, err := range errs {
+				wantFailed(t, err)
+			}
+			got := f.get(t, u.ID)
+			if got.PasswordFailedCount != attempts || got.LockedUntil == nil || !got.LockedUntil.Equal(f.clock().Add(15*time.Minute)) {
+				t.Fatalf("after %d concurrent failures: count %d, locked until %v", attempts, got.PasswordFailedCount, got.LockedUntil)
+			}
+			locks, _ := store.ListEvents(ctx, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionUserLock})
+			if len(locks) != 1 || locks[0].TargetID != u.ID {
+				t.Fatalf("lock events: %+v", locks)
+			}
+
+			// The right password does not open a locked account, and says nothing more.
+			_, err := f.signIn("alice", goodPassword)
+			wantFailed(t, err)
+			if r := f.reasons(t)[0]; r != "the user is locked" {
+				t.Fatalf("audit reason %q", r)
+			}
+			f.advance(15*time.Minute + time.Second)
+			grant, err := f.signIn("alice", goodPassword)
+			if err != nil {
+				t.Fatalf("after the cool-down: %v", err)
+			}
+			got = f.get(t, u.ID)
+			if got.PasswordFailedCount != 0 || got.LockedUntil != nil || got.LastLoginAt == nil || !got.LastLoginAt.Equal(f.clock()) ||
+				got.FirstLoginAt == nil {
+				t.Fatalf("after a good sign-in: %+v", got)
+			}
+			if !strings.HasPrefix(grant.Token, "iamds_") || !grant.Session.ExpiresAt.Equal(f.clock().Add(time.Hour)) {
+				t.Fatalf("grant %+v", grant.Session)
+			}
+
+			for range 5 {
+				_, err := f.signIn("alice", "not it at all")
+				wantFailed(t, err)
+			}
+			_, err = f.signIn("alice", goodPassword)
+			wantFailed(t, err)
+			if err := f.svc.UnlockUser(f.admin, "a", u.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.signIn("alice", goodPassword); err != nil {
+				t.Fatalf("after an admin unlock: %v", err)
+			}
+			unlocks, _ := store.ListEvents(ctx, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionUserUnlock})
+			if len(unlocks) != 1 || unlocks[0].Source != "192.0.2.7" || unlocks[0].ActorID == "" {
+				t.Fatalf("unlock events: %+v", unlocks)
+			}
+		})
+	}
+}
+
+func TestEveryRefusalLooksAlike(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, store)
+			f.user(t, "alice", goodPassword)
+			suspended := f.get(t, f.user(t, "bob", goodPassword).ID)
+			suspended.Status, suspended.Version = iamd.UserSuspended, suspended.Version+1
+			if err := store.UpdateUser(ctx, suspended, suspended.Version-1, iamd.Event{InstanceID: "a"}); err != nil {
+				t.Fatal(err)
+			}
+			f.user(t, "carol", "")
+
+			for _, c := range []struct{ login, password string }{
+				{"nobody", goodPassword}, {"alice", "wrong horse battery"}, {"bob", goodPassword}, {"carol", goodPassword},
+			} {
+				_, err := f.signIn(c.login, c.password)
+				wantFailed(t, err)
+			}
+			want := []string{"the user has no password", "the user is suspended", "wrong password", "unknown login name"}
+			if got := f.reasons(t); strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Fatalf("audit reasons %q, want %q", got, want)
+			}
+			evs, _ := store.ListEvents(ctx, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionSignIn})
+			for _, e := range evs {
+				if e.Source != "198.51.100.4" {
+					t.Fatalf("event without the source address: %+v", e)
+				}
+			}
+		})
+	}
+}
+
+func TestTemporaryAndExpiredPasswordsOnlyAllowAChange(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, store)
+			u := f.user(t, "alice", "")
+			if err := f.svc.SetPassword(f.admin, "a", u.ID, "temporary pass 1", true); err != nil {
+				t.Fatal(err)
+			}
+			grant, err := f.signIn("alice", "temporary pass 1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := f.svc.AuthenticateToken(ctx, grant.Token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p.PasswordChangeOnly || p.PlatformAdmin || len(p.Privileges) != 0 {
+				t.Fatalf("principal of a temporary password: %+v", p)
+			}
+			caller := iamd.NewContextWithPrincipal(ctx, p)
+			if _, err := iamd.Authorize(caller, "a", iamd.PrivilegeUserRead); iamd.ErrorCode(err) != iamd.EFORBIDDEN {
+				t.Fatalf("a change-only session was authorized: %v", err)
+			}
+			err = f.svc.ChangePassword(caller, "not the current", goodPassword)
+			if iamd.ErrorCode(err) != iamd.EINVALID || iamd.ErrorField(err) != iamd.FieldCurrentPassword {
+				t.Fatalf("wrong current password: %v", err)
+			}
+			if err := f.svc.ChangePassword(caller, "temporary pass 1", goodPassword); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.get(t, u.ID); got.TemporaryPassword || got.PasswordFailedCount != 1 {
+				t.Fatalf("after the change: temporary %v, failures %d (the wrong current password counts)", got.TemporaryPassword, got.PasswordFailedCount)
+			}
+			grant, err = f.signIn("alice", goodPassword)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p, _ := f.svc.AuthenticateToken(ctx, grant.Token); p.PasswordChangeOnly {
+				t.Fatal("a normal sign-in gave a change-only session")
+			}
+
+			policy := iamd.DefaultAccountPolicy
+			policy.PasswordMaxAge = 24 * time.Hour
+			if err := store.SetAccountPolicy(ctx, "a", policy, iamd.Event{InstanceID: "a", Action: iamd.ActionPolicySet}); err != nil {
+				t.Fatal(err)
+			}
+			f.advance(25 * time.Hour)
+			grant, err = f.signIn("alice", goodPassword)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p, _ := f.svc.AuthenticateToken(ctx, grant.Token); !p.PasswordChangeOnly {
+				t.Fatal("an expired password gave a full session")
+			}
+		})
+	}
+}
+
+func TestPasswordRulesAndHistory(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, store)
+			u := f.user(t, "alice", "first password 0")
+			for rule, pw := range map[string]string{"common password": "iloveyou", "login name": "Alice-secret-99", "minimum length": "short"} {
+				err := f.svc.SetPassword(f.admin, "a", u.ID, pw, false)
+				if iamd.ErrorField(err) != iamd.FieldPassword || !strings.Contains(iamd.ErrorMessage(err), "(rule: "+rule+")") {
+					t.Fatalf("%q: %v; want rule %s", pw, err, rule)
+				}
+			}
+			for i := 1; i <= 5; i++ {
+				if err := f.svc.SetPassword(f.admin, "a", u.ID, "rotating password "+string(rune('0'+i)), false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The last five (1 to 5) are refused; the one before them (0) is allowed again.
+			for i := 1; i <= 5; i++ {
+				err := f.svc.SetPassword(f.admin, "a", u.ID, "rotating password "+string(rune('0'+i)), false)
+				if !strings.Contains(iamd.ErrorMessage(err), "(rule: password history)") {
+					t.Fatalf("reuse of password %d: %v", i, err)
+				}
+			}
+			if got := f.get(t, u.ID); got.PasswordHistoryCount != 4 {
+				t.Fatalf("history holds %d retired passwords, want 4 (plus the current one)", got.PasswordHistoryCount)
+			}
+			if err := f.svc.SetPassword(f.admin, "a", u.ID, "first password 0", false); err != nil {
+				t.Fatalf("a password older than the history: %v", err)
+			}
+		})
+	}
+}
+
+func TestImportedHashesSignInAndBecomeArgon2id(t *testing.T) {
+	keycloak, err := account.KeycloakHash(keycloakSecretData, keycloakCredentialData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, store)
+			for login, c := range map[string]struct{ hash, password string }{
+				"bcrypt-user":   {bcryptHash, bcryptPassword},
+				"keycloak-user": {keycloak, keycloakPassword},
+			} {
+				u := f.user(t, login, "")
+				if err := f.svc.ImportPasswordHash(f.admin, "a", u.ID, c.hash); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := f.signIn(login, c.password); err != nil {
+					t.Fatalf("%s: %v", login, err)
+				}
+				got := f.get(t, u.ID)
+				if !strings.HasPrefix(got.PasswordHash, "$argon2id$") {
+					t.Fatalf("%s: stored %q after sign-in, want argon2id", login, got.PasswordHash[:10])
+				}
+				if _, err := f.signIn(login, c.password); err != nil {
+					t.Fatalf("%s after rehash: %v", login, err)
+				}
+			}
+			u := f.user(t, "bad-import", "")
+			err := f.svc.ImportPasswordHash(f.admin, "a", u.ID, "$md5$abc")
+			if iamd.ErrorField(err) != iamd.FieldPasswordHash {
+				t.Fatalf("unsupported hash: %v", err)
+			}
+		})
+	}
+}
+
+func TestSessionsRefreshAndSignOut(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, store)
+			f.user(t, "alice", goodPassword)
+			grant, err := f.signIn("alice", goodPassword)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.advance(30 * time.Minute)
+			next, err := f.svc.Refresh(ctx, grant.Token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !next.Session.ExpiresAt.Equal(f.clock().Add(time.Hour)) || next.Token == grant.Token {
+				t.Fatalf("refreshed session %+v", next.Session)
+			}
+			if _, err := f.svc.AuthenticateToken(ctx, grant.Token); iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED {
+				t.Fatalf("the refreshed-away token still works: %v", err)
+			}
+			if _, err := f.svc.Refresh(ctx, grant.Token); iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED {
+				t.Fatalf("a token refreshed twice: %v", err)
+			}
+			if p, err := f.svc.AuthenticateToken(ctx, next.Token); err != nil || p.SessionID != next.Session.ID {
+				t.Fatalf("new token: %+v, %v", p, err)
+			}
+			f.advance(time.Hour)
+			if _, err := f.svc.AuthenticateToken(ctx, next.Token); iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED {
+				t.Fatalf("an expired session still works: %v", err)
+			}
+			grant, _ = f.signIn("alice", goodPassword)
+			if err := f.svc.SignOut(ctx, grant.Token); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.AuthenticateToken(ctx, grant.Token); iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED {
+				t.Fatalf("a signed-out token still works: %v", err)
+			}
+		})
+	}
+}
+
+// A token revoked through one replica fails on another sharing the database.
+func TestRevocationHoldsAcrossReplicas(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	open := func() iamd.Store {
+		s, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	f := newFixture(t, open())
+	var key account.MasterKey
+	other := account.New(open(), key, account.WithHasher(fastHasher), account.WithClock(f.clock))
+	f.user(t, "alice", goodPassword)
+	grant, err := f.signIn("alice", goodPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.AuthenticateToken(ctx, grant.Token); err != nil {
+		t.Fatalf("the second replica does not know the session: %v", err)
+	}
+	if err := f.svc.SignOut(ctx, grant.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.AuthenticateToken(ctx, grant.Token); iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED {
+		t.Fatalf("the second replica still accepts a revoked token: %v", err)
+	}
+}
