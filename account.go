@@ -66,6 +66,17 @@ type Session struct {
 	RevokedAt          *time.Time
 }
 
+// TOTP is a user's time-based one-time password enrolment (RFC 6238). The secret is
+// sealed under the master key like access-key secrets. LastStep is the newest time step
+// a code was accepted for: no code is accepted twice.
+type TOTP struct {
+	UserID          string
+	SecretEncrypted []byte
+	Confirmed       bool
+	LastStep        int64
+	CreatedAt       time.Time
+}
+
 // SignIn is one sign-in attempt: a login name and password and, for users enrolled in
 // MFA, a TOTP code or a recovery code.
 type SignIn struct {

@@ -63,6 +63,21 @@ type Store interface {
 	// UnlockUser clears the failure count and lock.
 	UnlockUser(ctx context.Context, instanceID, userID string, ev Event) error
 
+	// PutTOTP stores an unconfirmed enrolment, replacing an unconfirmed one; ECONFLICT
+	// when the user already has a confirmed one.
+	PutTOTP(ctx context.Context, instanceID string, t *TOTP, ev Event) error
+	GetTOTP(ctx context.Context, instanceID, userID string) (*TOTP, error)
+	// ConfirmTOTP confirms the enrolment at step, turns MFA on for the user and replaces
+	// the recovery codes with recoveryHashes.
+	ConfirmTOTP(ctx context.Context, instanceID, userID string, step int64, recoveryHashes [][]byte, ev Event) error
+	// UseTOTPStep accepts a code's step once: ECONFLICT when it is not newer than the
+	// last step accepted.
+	UseTOTPStep(ctx context.Context, userID string, step int64) error
+	// UseRecoveryCode spends an unused code; ENOTFOUND when there is none with hash.
+	UseRecoveryCode(ctx context.Context, userID string, hash []byte, at time.Time) error
+	// DeleteTOTP removes the enrolment and recovery codes and turns MFA off.
+	DeleteTOTP(ctx context.Context, instanceID, userID string, ev Event) error
+
 	CreateSession(ctx context.Context, s *Session, ev Event) error
 	GetSessionByHash(ctx context.Context, hash []byte) (*Session, error)
 	// RotateSession revokes the session oldID and creates next, atomically: of two

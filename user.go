@@ -113,6 +113,7 @@ const (
 	FieldName             = "name"
 	FieldPassword         = "password"
 	FieldCurrentPassword  = "current_password"
+	FieldCode             = "code"
 	FieldPasswordHash     = "password_hash"
 	FieldPrivileges       = "privileges"
 	FieldRoles            = "roles"

@@ -66,12 +66,7 @@ func (s *Service) SignIn(ctx context.Context, in iamd.SignIn) (*iamd.SessionGran
 		if locked {
 			reason = "wrong password while locked"
 		}
-		ev := s.systemEvent(ctx, u.InstanceID, iamd.ActionSignIn, "user", u.ID, now)
-		ev.ActorID, ev.ActorName, ev.Outcome, ev.Reason = u.ID, u.LoginName, iamd.OutcomeFailure, reason
-		lock := s.systemEvent(ctx, u.InstanceID, iamd.ActionUserLock, "user", u.ID, now)
-		lock.Reason = "too many failed sign-ins"
-		if _, err := s.store.RecordSignInFailure(ctx, iamd.SignInFailure{InstanceID: u.InstanceID, UserID: u.ID, At: now,
-			Threshold: inst.Policy.LockoutThreshold, LockFor: inst.Policy.LockoutDuration, Event: ev, LockEvent: lock}); err != nil {
+		if err := s.recordFailure(ctx, inst, u, iamd.ActionSignIn, reason, now); err != nil {
 			return nil, err
 		}
 		return nil, failed()
@@ -85,10 +80,19 @@ func (s *Service) SignIn(ctx context.Context, in iamd.SignIn) (*iamd.SessionGran
 		return nil, fail(u.ID, "the user is locked")
 	}
 	if u.MFAEnabled {
-		if err := s.verifySecondFactor(ctx, u, in, now); err != nil {
-			if iamd.ErrorCode(err) == iamd.EUNAUTHENTICATED {
-				return nil, fail(u.ID, err.(*iamd.Error).Message)
+		switch err := s.verifySecondFactor(ctx, u, in, now); {
+		case err == ErrCodeRequired:
+			if err := fail(u.ID, "one-time code required"); iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED {
+				return nil, err
 			}
+			return nil, ErrCodeRequired
+		case iamd.ErrorCode(err) == iamd.EUNAUTHENTICATED:
+			// Codes are short: wrong ones count towards the lockout like wrong passwords.
+			if err := s.recordFailure(ctx, inst, u, iamd.ActionSignIn, iamd.ErrorMessage(err), now); err != nil {
+				return nil, err
+			}
+			return nil, failed()
+		case err != nil:
 			return nil, err
 		}
 	}
@@ -106,6 +110,18 @@ func (s *Service) SignIn(ctx context.Context, in iamd.SignIn) (*iamd.SessionGran
 		return nil, err
 	}
 	return &iamd.SessionGrant{Session: sess, Token: token}, nil
+}
+
+// recordFailure counts a failed proof of identity by u towards the lockout, with its
+// audit event, and a lock event if it is the failure that locks.
+func (s *Service) recordFailure(ctx context.Context, inst *iamd.Instance, u *iamd.User, action, reason string, now time.Time) error {
+	ev := s.systemEvent(ctx, u.InstanceID, action, "user", u.ID, now)
+	ev.ActorID, ev.ActorName, ev.Outcome, ev.Reason = u.ID, u.LoginName, iamd.OutcomeFailure, reason
+	lock := s.systemEvent(ctx, u.InstanceID, iamd.ActionUserLock, "user", u.ID, now)
+	lock.Reason = "too many failed sign-ins"
+	_, err := s.store.RecordSignInFailure(ctx, iamd.SignInFailure{InstanceID: u.InstanceID, UserID: u.ID, At: now,
+		Threshold: inst.Policy.LockoutThreshold, LockFor: inst.Policy.LockoutDuration, Event: ev, LockEvent: lock})
+	return err
 }
 
 // rehash stores the password under the current argon2id parameters. It is best effort:
@@ -211,12 +227,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 		ok, _, _ = s.hasher.Verify(u.PasswordHash, current)
 	}
 	if !ok {
-		ev := s.systemEvent(ctx, u.InstanceID, iamd.ActionPasswordSet, "user", u.ID, now)
-		ev.ActorID, ev.ActorName, ev.Outcome, ev.Reason = p.UserID, p.Name, iamd.OutcomeFailure, "wrong current password"
-		lock := s.systemEvent(ctx, u.InstanceID, iamd.ActionUserLock, "user", u.ID, now)
-		lock.Reason = "too many failed sign-ins"
-		if _, err := s.store.RecordSignInFailure(ctx, iamd.SignInFailure{InstanceID: u.InstanceID, UserID: u.ID, At: now,
-			Threshold: inst.Policy.LockoutThreshold, LockFor: inst.Policy.LockoutDuration, Event: ev, LockEvent: lock}); err != nil {
+		if err := s.recordFailure(ctx, inst, u, iamd.ActionPasswordSet, "wrong current password", now); err != nil {
 			return err
 		}
 		return iamd.Invalid(iamd.FieldCurrentPassword, "the current password is wrong")

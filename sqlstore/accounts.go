@@ -222,3 +222,129 @@ func (db *DB) RevokeSession(ctx context.Context, id string, at time.Time, ev iam
 		return db.insertEvent(ctx, tx, ev)
 	})
 }
+
+// PutTOTP stores an unconfirmed enrolment.
+func (db *DB) PutTOTP(ctx context.Context, instanceID string, t *iamd.TOTP, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.requireUsers(ctx, tx, instanceID, []string{t.UserID}); err != nil {
+			return err
+		}
+		var confirmed bool
+		err := db.queryRow(ctx, tx, `SELECT confirmed FROM totp WHERE user_id = ?`, t.UserID).Scan(&confirmed)
+		switch {
+		case err == nil && confirmed:
+			return iamd.Errorf(iamd.ECONFLICT, "User %q is already enrolled in MFA; disable it first.", t.UserID)
+		case err == nil:
+			if _, err := db.exec(ctx, tx, `DELETE FROM totp WHERE user_id = ?`, t.UserID); err != nil {
+				return internal("replace totp", err)
+			}
+		case !errors.Is(err, sql.ErrNoRows):
+			return internal("read totp", err)
+		}
+		// On PostgreSQL a concurrent enrolment can slip between the read and this insert;
+		// the primary key then refuses the second.
+		_, err = db.exec(ctx, tx, `INSERT INTO totp (user_id, secret_encrypted, confirmed, last_step, created_at)
+			VALUES (?, ?, ?, ?, ?)`, t.UserID, t.SecretEncrypted, false, 0, micros(t.CreatedAt))
+		if v, _ := db.dialect.Classify(err); v == UniqueViolation {
+			return iamd.Errorf(iamd.ECONFLICT, "User %q is enrolling in MFA in another request.", t.UserID)
+		} else if err != nil {
+			return internal("insert totp", err)
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+// GetTOTP returns a user's enrolment.
+func (db *DB) GetTOTP(ctx context.Context, instanceID, userID string) (*iamd.TOTP, error) {
+	var t iamd.TOTP
+	var created int64
+	err := db.queryRow(ctx, db.read, `SELECT t.user_id, t.secret_encrypted, t.confirmed, t.last_step, t.created_at
+		FROM totp t JOIN users u ON u.id = t.user_id WHERE u.instance_id = ? AND t.user_id = ?`, instanceID, userID).
+		Scan(&t.UserID, &t.SecretEncrypted, &t.Confirmed, &t.LastStep, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, iamd.Errorf(iamd.ENOTFOUND, "User %q is not enrolled in MFA.", userID)
+	} else if err != nil {
+		return nil, internal("get totp", err)
+	}
+	t.CreatedAt = fromMicros(created)
+	return &t, nil
+}
+
+// ConfirmTOTP confirms an enrolment and stores its recovery codes.
+func (db *DB) ConfirmTOTP(ctx context.Context, instanceID, userID string, step int64, recoveryHashes [][]byte, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.requireUsers(ctx, tx, instanceID, []string{userID}); err != nil {
+			return err
+		}
+		res, err := db.exec(ctx, tx, `UPDATE totp SET confirmed = ?, last_step = ? WHERE user_id = ? AND confirmed = ?`,
+			true, step, userID, false)
+		if err != nil {
+			return internal("confirm totp", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return iamd.Errorf(iamd.ENOTFOUND, "User %q has no MFA enrolment to confirm.", userID)
+		}
+		if _, err := db.exec(ctx, tx, `UPDATE users SET mfa_enabled = ?, version = version + 1 WHERE id = ?`, true, userID); err != nil {
+			return internal("enable mfa", err)
+		}
+		if _, err := db.exec(ctx, tx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
+			return internal("replace recovery codes", err)
+		}
+		for _, h := range recoveryHashes {
+			if _, err := db.exec(ctx, tx, `INSERT INTO recovery_codes (user_id, hash) VALUES (?, ?)`, userID, h); err != nil {
+				return internal("insert recovery code", err)
+			}
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+// UseTOTPStep advances the last accepted step in one conditional update, so that of
+// two concurrent uses of one code only one succeeds.
+func (db *DB) UseTOTPStep(ctx context.Context, userID string, step int64) error {
+	res, err := db.exec(ctx, db.write, `UPDATE totp SET last_step = ? WHERE user_id = ? AND confirmed = ? AND last_step < ?`,
+		step, userID, true, step)
+	if err != nil {
+		return internal("use totp step", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return iamd.Errorf(iamd.ECONFLICT, "The one-time code was already used.")
+	}
+	return nil
+}
+
+// UseRecoveryCode spends a recovery code once.
+func (db *DB) UseRecoveryCode(ctx context.Context, userID string, hash []byte, at time.Time) error {
+	res, err := db.exec(ctx, db.write, `UPDATE recovery_codes SET used_at = ? WHERE user_id = ? AND hash = ? AND used_at IS NULL`,
+		micros(at), userID, hash)
+	if err != nil {
+		return internal("use recovery code", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return iamd.Errorf(iamd.ENOTFOUND, "No such unused recovery code.")
+	}
+	return nil
+}
+
+// DeleteTOTP removes an enrolment and turns MFA off.
+func (db *DB) DeleteTOTP(ctx context.Context, instanceID, userID string, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.requireUsers(ctx, tx, instanceID, []string{userID}); err != nil {
+			return err
+		}
+		res, err := db.exec(ctx, tx, `DELETE FROM totp WHERE user_id = ?`, userID)
+		if err != nil {
+			return internal("delete totp", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return iamd.Errorf(iamd.ENOTFOUND, "User %q is not enrolled in MFA.", userID)
+		}
+		if _, err := db.exec(ctx, tx, `DELETE FROM recovery_codes WHERE user_id = ?`, userID); err != nil {
+			return internal("delete recovery codes", err)
+		}
+		if _, err := db.exec(ctx, tx, `UPDATE users SET mfa_enabled = ?, version = version + 1 WHERE id = ?`, false, userID); err != nil {
+			return internal("disable mfa", err)
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}

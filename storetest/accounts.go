@@ -231,3 +231,70 @@ func testSessions(t *testing.T, s iamd.Store) {
 	_, err = s.GetSessionByHash(ctx, third.Hash)
 	wantCode(t, err, iamd.ENOTFOUND, "")
 }
+
+func testTOTP(t *testing.T, s iamd.Store) {
+	mustInstance(t, s, "a")
+	mustInstance(t, s, "b")
+	u := mustUser(t, s, newUser("a", "john"))
+	enrol := func(secret string) error {
+		return s.PutTOTP(ctx, "a", &iamd.TOTP{UserID: u.ID, SecretEncrypted: []byte(secret), CreatedAt: t0},
+			event("a", iamd.ActionMFAEnrol, u.ID))
+	}
+	if err := enrol("first"); err != nil {
+		t.Fatal(err)
+	}
+	if err := enrol("second"); err != nil {
+		t.Fatalf("an unconfirmed enrolment must be replaceable: %v", err)
+	}
+	got, err := s.GetTOTP(ctx, "a", u.ID)
+	if err != nil || string(got.SecretEncrypted) != "second" || got.Confirmed {
+		t.Fatalf("enrolment %+v, %v", got, err)
+	}
+	if _, err := s.GetTOTP(ctx, "b", u.ID); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+		t.Fatalf("another instance reads the enrolment: %v", err)
+	}
+	wantCode(t, s.UseTOTPStep(ctx, u.ID, 5), iamd.ECONFLICT, "") // not confirmed yet
+	codes := [][]byte{[]byte("code-hash-1"), []byte("code-hash-2")}
+	if err := s.ConfirmTOTP(ctx, "a", u.ID, 100, codes, event("a", iamd.ActionMFAConfirm, u.ID)); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, s.ConfirmTOTP(ctx, "a", u.ID, 101, codes, event("a", iamd.ActionMFAConfirm, u.ID)), iamd.ENOTFOUND, "")
+	wantCode(t, enrol("third"), iamd.ECONFLICT, "")
+	if user, _ := s.GetUser(ctx, "a", u.ID); !user.MFAEnabled {
+		t.Fatal("confirming must turn MFA on")
+	}
+	wantCode(t, s.UseTOTPStep(ctx, u.ID, 100), iamd.ECONFLICT, "")
+
+	// Concurrent uses of one step: exactly one wins.
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = s.UseTOTPStep(ctx, u.ID, 101) }()
+	}
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		if err == nil {
+			wins++
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d uses of one step succeeded, want 1", wins)
+	}
+	if err := s.UseRecoveryCode(ctx, u.ID, codes[0], t0); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, s.UseRecoveryCode(ctx, u.ID, codes[0], t0), iamd.ENOTFOUND, "")
+	wantCode(t, s.UseRecoveryCode(ctx, u.ID, []byte("unknown"), t0), iamd.ENOTFOUND, "")
+
+	wantCode(t, s.DeleteTOTP(ctx, "b", u.ID, event("b", iamd.ActionMFADisable, u.ID)), iamd.ENOTFOUND, "")
+	if err := s.DeleteTOTP(ctx, "a", u.ID, event("a", iamd.ActionMFADisable, u.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if user, _ := s.GetUser(ctx, "a", u.ID); user.MFAEnabled {
+		t.Fatal("disabling must turn MFA off")
+	}
+	wantCode(t, s.UseRecoveryCode(ctx, u.ID, codes[1], t0), iamd.ENOTFOUND, "")
+	wantCode(t, s.DeleteTOTP(ctx, "a", u.ID, event("a", iamd.ActionMFADisable, u.ID)), iamd.ENOTFOUND, "")
+}

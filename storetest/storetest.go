@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"Passwords", testPasswords},
 		{"ConcurrentSignInFailures", testConcurrentSignInFailures},
 		{"Sessions", testSessions},
+		{"TOTP", testTOTP},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
