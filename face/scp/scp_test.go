@@ -705,3 +705,39 @@ func TestPagingAndSort(t *testing.T) {
 		}
 	})
 }
+
+// The account fields SCP shows are the core's real state, not placeholders.
+func TestAccountStateIsShown(t *testing.T) {
+	eachStore(t, "", func(t *testing.T, e *env) {
+		r := e.mustStatus(e.do("POST", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_id": "jane", "name": "Jane",
+			"password": "first violet staple", "temporary_password": true}), 201)
+		id := r.json(t)["user"].(map[string]any)["id"].(string)
+		ctx := context.Background()
+		signIn := func(pw string) error {
+			_, err := e.acct.SignIn(ctx, iamd.SignIn{InstanceID: instanceID, LoginName: "jane", Password: pw})
+			return err
+		}
+		for range 2 {
+			if err := signIn("not her password"); iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED {
+				t.Fatal(err)
+			}
+		}
+		user := e.mustStatus(e.do("GET", "/scp/v1/users/"+id+"?instance_id="+instanceID, nil), 200).json(t)["user"].(map[string]any)
+		if user["password_failed_count"] != 2.0 || user["last_login_at"] != nil || user["temporary_password"] != "true" {
+			t.Fatalf("after two failures: %v", user)
+		}
+		if err := signIn("first violet staple"); err != nil {
+			t.Fatal(err)
+		}
+		for _, pw := range []string{"second violet staple", "third violet staple"} {
+			if err := e.acct.SetPassword(e.admin, instanceID, id, pw, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		user = e.mustStatus(e.do("GET", "/scp/v1/users/"+id+"?instance_id="+instanceID, nil), 200).json(t)["user"].(map[string]any)
+		if user["password_failed_count"] != 0.0 || user["last_login_at"] == nil || user["password_reuse_count"] != 2.0 ||
+			user["temporary_password"] != "false" || user["last_password_update_at"] == nil || user["password"] != "" {
+			t.Fatalf("after a sign-in and two changes: %v", user)
+		}
+	})
+}

@@ -81,7 +81,7 @@ func toUserResponse(u *iamd.User) userResponse {
 		LastPasswordUpdateAt: optTime(u.PasswordChangedAt), Manager: optional(u.Manager),
 		ModifiedAt: timestamp(u.UpdatedAt), ModifiedBy: u.UpdatedBy, ModifierName: u.UpdatedByName,
 		Name: u.DisplayName, NationID: optional(u.PhoneCountryCode), Password: "",
-		PasswordFailedCount: u.PasswordFailedCount, PhoneAuthenticated: u.PhoneVerified,
+		PasswordFailedCount: u.PasswordFailedCount, PasswordReuseCount: u.PasswordHistoryCount, PhoneAuthenticated: u.PhoneVerified,
 		PhoneNumber: optional(u.PhoneNumber), TemporaryPassword: strconv.FormatBool(u.TemporaryPassword),
 		TzID: optional(u.TimeZone), UserID: u.LoginName,
 	}
