@@ -17,6 +17,7 @@ type AccessKey struct {
 	Enabled         bool
 	CreatedAt       time.Time
 	ExpiresAt       *time.Time
+	LastUsedAt      *time.Time // to the minute: see TouchInterval
 }
 
 // APIToken is a bearer token owned by a user. Only its SHA-256 is stored: a bearer
@@ -29,6 +30,17 @@ type APIToken struct {
 	Description string
 	CreatedAt   time.Time
 	ExpiresAt   *time.Time
+	LastUsedAt  *time.Time // to the minute: see TouchInterval
+}
+
+// TouchInterval is how stale a credential's last-used time may get before a use writes
+// it again: a write per request would serialize every signed call on SQLite.
+const TouchInterval = time.Minute
+
+// CredentialOptions are the choices made when issuing a key or token.
+type CredentialOptions struct {
+	Description string
+	ExpiresAt   *time.Time // nil: never expires
 }
 
 // Authenticator turns a request's credentials into a Principal. Unknown keys, wrong
@@ -44,6 +56,10 @@ type Authenticator interface {
 // CredentialService issues credentials. The secret or token is returned once, in clear,
 // and never again.
 type CredentialService interface {
-	CreateAccessKey(ctx context.Context, instanceID, userID, description string) (key *AccessKey, secret string, err error)
-	CreateAPIToken(ctx context.Context, instanceID, userID, description string) (tok *APIToken, token string, err error)
+	CreateAccessKey(ctx context.Context, instanceID, userID string, opts CredentialOptions) (key *AccessKey, secret string, err error)
+	CreateAPIToken(ctx context.Context, instanceID, userID string, opts CredentialOptions) (tok *APIToken, token string, err error)
+	ListAccessKeys(ctx context.Context, instanceID, userID string) ([]AccessKey, error)
+	RevokeAccessKey(ctx context.Context, instanceID, id string) error
+	ListAPITokens(ctx context.Context, instanceID, userID string) ([]APIToken, error)
+	RevokeAPIToken(ctx context.Context, instanceID, id string) error
 }

@@ -29,10 +29,10 @@ func (g *Group) Validate() error {
 	if g.Name == "" {
 		return Invalid(FieldName, "name is required")
 	}
-	if err := checkText(FieldName, g.Name, MaxNameLen); err != nil {
+	if err := CheckText(FieldName, g.Name, MaxNameLen); err != nil {
 		return err
 	}
-	return checkText(FieldDescription, g.Description, MaxDescriptionLen)
+	return CheckText(FieldDescription, g.Description, MaxDescriptionLen)
 }
 
 // GroupFilter selects groups of one instance.

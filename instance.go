@@ -69,7 +69,7 @@ func (i *Instance) Validate() error {
 	if err := checkIdentifier(FieldInstanceID, i.ID, MaxIdentifierLen); err != nil {
 		return err
 	}
-	if err := checkText(FieldName, i.Name, MaxNameLen); err != nil {
+	if err := CheckText(FieldName, i.Name, MaxNameLen); err != nil {
 		return err
 	}
 	return i.Policy.Validate()

@@ -89,7 +89,13 @@ type Store interface {
 	CreateAccessKey(ctx context.Context, k *AccessKey, ev Event) error
 	// GetAccessKey finds a key by its public id, across instances.
 	GetAccessKey(ctx context.Context, id string) (*AccessKey, error)
+	ListAccessKeys(ctx context.Context, instanceID, userID string) ([]AccessKey, error)
+	RevokeAccessKey(ctx context.Context, instanceID, id string, ev Event) error
+	TouchAccessKey(ctx context.Context, id string, at time.Time) error
 	CreateAPIToken(ctx context.Context, t *APIToken, ev Event) error
+	ListAPITokens(ctx context.Context, instanceID, userID string) ([]APIToken, error)
+	RevokeAPIToken(ctx context.Context, instanceID, id string, ev Event) error
+	TouchAPIToken(ctx context.Context, id string, at time.Time) error
 	GetAPITokenByHash(ctx context.Context, hash []byte) (*APIToken, error)
 
 	AppendEvent(ctx context.Context, ev Event) error

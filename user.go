@@ -114,6 +114,7 @@ const (
 	FieldPassword         = "password"
 	FieldCurrentPassword  = "current_password"
 	FieldCode             = "code"
+	FieldExpiresAt        = "expires_at"
 	FieldPasswordHash     = "password_hash"
 	FieldPrivileges       = "privileges"
 	FieldRoles            = "roles"

@@ -44,7 +44,7 @@ func (u *User) Validate() error {
 		{FieldExternalID, u.ExternalID, MaxTextLen},
 	}
 	for _, t := range texts {
-		if err := checkText(t.field, t.value, t.max); err != nil {
+		if err := CheckText(t.field, t.value, t.max); err != nil {
 			return err
 		}
 	}
@@ -86,7 +86,7 @@ func checkLoginName(s string) error {
 	if s == "" {
 		return Invalid(FieldLoginName, "login name is required")
 	}
-	if err := checkText(FieldLoginName, s, MaxLoginNameLen); err != nil {
+	if err := CheckText(FieldLoginName, s, MaxLoginNameLen); err != nil {
 		return err
 	}
 	if strings.TrimSpace(s) != s {
@@ -95,8 +95,8 @@ func checkLoginName(s string) error {
 	return nil
 }
 
-// checkText rejects invalid UTF-8, control characters and values over max runes.
-func checkText(field, s string, max int) error {
+// CheckText rejects invalid UTF-8, control characters and values over max runes.
+func CheckText(field, s string, max int) error {
 	if !utf8.ValidString(s) {
 		return Invalid(field, "%s must be valid UTF-8", field)
 	}

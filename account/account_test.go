@@ -187,7 +187,7 @@ func TestBootstrapAndAuthentication(t *testing.T) {
 			if err := store.CreateUser(ctx, u, nil, iamd.Event{InstanceID: "ssoins-12345"}); err != nil {
 				t.Fatal(err)
 			}
-			k, secret, err := svc.CreateAccessKey(admin, "ssoins-12345", u.ID, "ci")
+			k, secret, err := svc.CreateAccessKey(admin, "ssoins-12345", u.ID, iamd.CredentialOptions{Description: "ci"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,10 +198,10 @@ func TestBootstrapAndAuthentication(t *testing.T) {
 			if err != nil || up.PlatformAdmin || len(up.Privileges) != 0 || up.Name != "plain" {
 				t.Fatalf("plain user's principal %+v, %v", up, err)
 			}
-			if _, _, err := svc.CreateAccessKey(iamd.NewContextWithPrincipal(ctx, up), "ssoins-12345", res.AdminUserID, ""); iamd.ErrorCode(err) != iamd.EFORBIDDEN {
+			if _, _, err := svc.CreateAccessKey(iamd.NewContextWithPrincipal(ctx, up), "ssoins-12345", res.AdminUserID, iamd.CredentialOptions{}); iamd.ErrorCode(err) != iamd.EFORBIDDEN {
 				t.Fatalf("a plain user made a key for the admin: %v", err)
 			}
-			if _, _, err := svc.CreateAccessKey(iamd.NewContextWithPrincipal(ctx, up), "other", res.AdminUserID, ""); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+			if _, _, err := svc.CreateAccessKey(iamd.NewContextWithPrincipal(ctx, up), "other", res.AdminUserID, iamd.CredentialOptions{}); iamd.ErrorCode(err) != iamd.ENOTFOUND {
 				t.Fatalf("another instance: %v", err)
 			}
 			// A suspended owner's keys stop working.

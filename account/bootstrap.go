@@ -80,7 +80,7 @@ func (s *Service) Bootstrap(ctx context.Context, cfg BootstrapConfig) (*Bootstra
 	// can rotate through the environment); one is generated only for a new administrator.
 	if cfg.AdminAccessKey != "" {
 		if _, err := s.store.GetAccessKey(ctx, cfg.AdminAccessKey); iamd.ErrorCode(err) == iamd.ENOTFOUND {
-			if _, err := s.storeAccessKey(ctx, admin.InstanceID, admin.ID, cfg.AdminAccessKey, cfg.AdminSecretKey, "bootstrap", system); err != nil && iamd.ErrorCode(err) != iamd.ECONFLICT {
+			if _, err := s.storeAccessKey(ctx, admin.InstanceID, admin.ID, cfg.AdminAccessKey, cfg.AdminSecretKey, iamd.CredentialOptions{Description: "bootstrap"}, system); err != nil && iamd.ErrorCode(err) != iamd.ECONFLICT {
 				return nil, err
 			}
 		} else if err != nil {
@@ -88,7 +88,7 @@ func (s *Service) Bootstrap(ctx context.Context, cfg BootstrapConfig) (*Bootstra
 		}
 	} else if created {
 		id, secret := randomFrom(accessKeyLen, accessKeyAlphabet), randomFrom(secretLen, secretAlphabet)
-		if _, err := s.storeAccessKey(ctx, admin.InstanceID, admin.ID, id, secret, "bootstrap", system); err != nil {
+		if _, err := s.storeAccessKey(ctx, admin.InstanceID, admin.ID, id, secret, iamd.CredentialOptions{Description: "bootstrap"}, system); err != nil {
 			return nil, err
 		}
 		res.Generated["IAMD_ADMIN_ACCESS_KEY"], res.Generated["IAMD_ADMIN_SECRET_KEY"] = id, secret
@@ -100,7 +100,7 @@ func (s *Service) Bootstrap(ctx context.Context, cfg BootstrapConfig) (*Bootstra
 	}
 	if token != "" {
 		if _, err := s.AuthenticateToken(ctx, token); iamd.ErrorCode(err) == iamd.EUNAUTHENTICATED {
-			if _, err := s.storeAPIToken(ctx, admin.InstanceID, admin.ID, token, "bootstrap", system); err != nil && iamd.ErrorCode(err) != iamd.ECONFLICT {
+			if _, err := s.storeAPIToken(ctx, admin.InstanceID, admin.ID, token, iamd.CredentialOptions{Description: "bootstrap"}, system); err != nil && iamd.ErrorCode(err) != iamd.ECONFLICT {
 				return nil, err
 			}
 		} else if err != nil {

@@ -83,7 +83,11 @@ func (s *Service) VerifyHMAC(ctx context.Context, accessKey string, message, mac
 	if !hmac.Equal(sign(secret, message), mac) || !k.Enabled || (k.ExpiresAt != nil && !s.now().Before(*k.ExpiresAt)) {
 		return nil, failed()
 	}
-	return s.principal(ctx, k.InstanceID, k.UserID)
+	p, err := s.principal(ctx, k.InstanceID, k.UserID)
+	if err == nil && s.stale(k.LastUsedAt) {
+		err = s.store.TouchAccessKey(ctx, k.ID, s.clock())
+	}
+	return p, err
 }
 
 func sign(secret, message []byte) []byte {
@@ -121,7 +125,16 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (*iamd.Pr
 	if t.ExpiresAt != nil && !s.now().Before(*t.ExpiresAt) {
 		return nil, failed()
 	}
-	return s.principal(ctx, t.InstanceID, t.UserID)
+	p, err := s.principal(ctx, t.InstanceID, t.UserID)
+	if err == nil && s.stale(t.LastUsedAt) {
+		err = s.store.TouchAPIToken(ctx, t.ID, s.clock())
+	}
+	return p, err
+}
+
+// stale reports whether a last-used time is old enough to write again.
+func (s *Service) stale(lastUsed *time.Time) bool {
+	return lastUsed == nil || s.now().Sub(*lastUsed) >= iamd.TouchInterval
 }
 
 // principal builds the caller from the credential's owner, who must be active.
@@ -174,30 +187,44 @@ func randomFrom(n int, alphabet string) string {
 // holder of USER_WRITE on the instance.
 func authorizeOwner(ctx context.Context, instanceID, userID string) (*iamd.Principal, error) {
 	p, err := iamd.Authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
-	if iamd.ErrorCode(err) == iamd.EFORBIDDEN && p.UserID == userID && p.InstanceID == instanceID {
+	if iamd.ErrorCode(err) == iamd.EFORBIDDEN && userID != "" && p.UserID == userID && p.InstanceID == instanceID && !p.PasswordChangeOnly {
 		return p, nil
 	}
 	return p, err
 }
 
+// checkCredentialOptions validates what a caller chose for a new key or token.
+func (s *Service) checkCredentialOptions(opts iamd.CredentialOptions) error {
+	if err := iamd.CheckText(iamd.FieldDescription, opts.Description, iamd.MaxDescriptionLen); err != nil {
+		return err
+	}
+	if opts.ExpiresAt != nil && !opts.ExpiresAt.After(s.now()) {
+		return iamd.Invalid(iamd.FieldExpiresAt, "expires_at must be in the future")
+	}
+	return nil
+}
+
 // CreateAccessKey issues a key pair for a user; the secret is returned once.
-func (s *Service) CreateAccessKey(ctx context.Context, instanceID, userID, description string) (*iamd.AccessKey, string, error) {
+func (s *Service) CreateAccessKey(ctx context.Context, instanceID, userID string, opts iamd.CredentialOptions) (*iamd.AccessKey, string, error) {
 	p, err := authorizeOwner(ctx, instanceID, userID)
 	if err != nil {
 		return nil, "", err
 	}
+	if err := s.checkCredentialOptions(opts); err != nil {
+		return nil, "", err
+	}
 	id, secret := randomFrom(accessKeyLen, accessKeyAlphabet), randomFrom(secretLen, secretAlphabet)
-	k, err := s.storeAccessKey(ctx, instanceID, userID, id, secret, description, actor(ctx, p))
+	k, err := s.storeAccessKey(ctx, instanceID, userID, id, secret, opts, actor(ctx, p))
 	return k, secret, err
 }
 
-func (s *Service) storeAccessKey(ctx context.Context, instanceID, userID, id, secret, description string, ev iamd.Event) (*iamd.AccessKey, error) {
+func (s *Service) storeAccessKey(ctx context.Context, instanceID, userID, id, secret string, opts iamd.CredentialOptions, ev iamd.Event) (*iamd.AccessKey, error) {
 	sealed, err := s.key.Seal([]byte(secret), id)
 	if err != nil {
 		return nil, err
 	}
 	k := &iamd.AccessKey{ID: id, InstanceID: instanceID, UserID: userID, SecretEncrypted: sealed,
-		Description: description, Enabled: true, CreatedAt: s.clock()}
+		Description: opts.Description, Enabled: true, CreatedAt: s.clock(), ExpiresAt: truncate(opts.ExpiresAt)}
 	ev.InstanceID, ev.Action, ev.TargetType, ev.TargetID, ev.Time = instanceID, iamd.ActionAccessKeyCreate, "access_key", id, k.CreatedAt
 	if err := s.store.CreateAccessKey(ctx, k, ev); err != nil {
 		return nil, err
@@ -206,25 +233,118 @@ func (s *Service) storeAccessKey(ctx context.Context, instanceID, userID, id, se
 }
 
 // CreateAPIToken issues a bearer token for a user; the token is returned once.
-func (s *Service) CreateAPIToken(ctx context.Context, instanceID, userID, description string) (*iamd.APIToken, string, error) {
+func (s *Service) CreateAPIToken(ctx context.Context, instanceID, userID string, opts iamd.CredentialOptions) (*iamd.APIToken, string, error) {
 	p, err := authorizeOwner(ctx, instanceID, userID)
 	if err != nil {
 		return nil, "", err
 	}
+	if err := s.checkCredentialOptions(opts); err != nil {
+		return nil, "", err
+	}
 	token := tokenPrefix + randomFrom(secretLen, secretAlphabet)
-	t, err := s.storeAPIToken(ctx, instanceID, userID, token, description, actor(ctx, p))
+	t, err := s.storeAPIToken(ctx, instanceID, userID, token, opts, actor(ctx, p))
 	return t, token, err
 }
 
-func (s *Service) storeAPIToken(ctx context.Context, instanceID, userID, token, description string, ev iamd.Event) (*iamd.APIToken, error) {
+func (s *Service) storeAPIToken(ctx context.Context, instanceID, userID, token string, opts iamd.CredentialOptions, ev iamd.Event) (*iamd.APIToken, error) {
 	sum := sha256.Sum256([]byte(token))
 	t := &iamd.APIToken{ID: iamd.NewID(), InstanceID: instanceID, UserID: userID, Hash: sum[:],
-		Description: description, CreatedAt: s.clock()}
+		Description: opts.Description, CreatedAt: s.clock(), ExpiresAt: truncate(opts.ExpiresAt)}
 	ev.InstanceID, ev.Action, ev.TargetType, ev.TargetID, ev.Time = instanceID, iamd.ActionAPITokenCreate, "api_token", t.ID, t.CreatedAt
 	if err := s.store.CreateAPIToken(ctx, t, ev); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// ListAccessKeys lists a user's keys, without their secrets: to the user itself or a
+// holder of USER_READ.
+func (s *Service) ListAccessKeys(ctx context.Context, instanceID, userID string) ([]iamd.AccessKey, error) {
+	if _, err := authorizeReader(ctx, instanceID, userID); err != nil {
+		return nil, err
+	}
+	keys, err := s.store.ListAccessKeys(ctx, instanceID, userID)
+	for i := range keys {
+		keys[i].SecretEncrypted = nil
+	}
+	return keys, err
+}
+
+// ListAPITokens lists a user's tokens, without their hashes.
+func (s *Service) ListAPITokens(ctx context.Context, instanceID, userID string) ([]iamd.APIToken, error) {
+	if _, err := authorizeReader(ctx, instanceID, userID); err != nil {
+		return nil, err
+	}
+	toks, err := s.store.ListAPITokens(ctx, instanceID, userID)
+	for i := range toks {
+		toks[i].Hash = nil
+	}
+	return toks, err
+}
+
+// RevokeAccessKey deletes a key: its owner may, and so may a holder of USER_WRITE.
+func (s *Service) RevokeAccessKey(ctx context.Context, instanceID, id string) error {
+	if iamd.PrincipalFromContext(ctx) == nil {
+		return iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
+	}
+	k, err := s.store.GetAccessKey(ctx, id)
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND || (err == nil && k.InstanceID != instanceID) {
+		return iamd.Errorf(iamd.ENOTFOUND, "No access key %q.", id)
+	} else if err != nil {
+		return err
+	}
+	p, err := authorizeOwner(ctx, instanceID, k.UserID)
+	if err != nil {
+		return err
+	}
+	ev := actor(ctx, p)
+	ev.InstanceID, ev.Action, ev.TargetType, ev.TargetID, ev.Time = instanceID, iamd.ActionAccessKeyRevoke, "access_key", id, s.clock()
+	return s.store.RevokeAccessKey(ctx, instanceID, id, ev)
+}
+
+// RevokeAPIToken deletes a token: its owner may, and so may a holder of USER_WRITE.
+func (s *Service) RevokeAPIToken(ctx context.Context, instanceID, id string) error {
+	p := iamd.PrincipalFromContext(ctx)
+	if p == nil {
+		return iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
+	}
+	owner := ""
+	if p.InstanceID == instanceID {
+		toks, err := s.store.ListAPITokens(ctx, instanceID, p.UserID)
+		if err != nil {
+			return err
+		}
+		for _, t := range toks {
+			if t.ID == id {
+				owner = p.UserID
+			}
+		}
+	}
+	p, err := authorizeOwner(ctx, instanceID, owner)
+	if err != nil {
+		return err
+	}
+	ev := actor(ctx, p)
+	ev.InstanceID, ev.Action, ev.TargetType, ev.TargetID, ev.Time = instanceID, iamd.ActionAPITokenRevoke, "api_token", id, s.clock()
+	return s.store.RevokeAPIToken(ctx, instanceID, id, ev)
+}
+
+// authorizeReader lets a caller see credentials of userID: the owner itself, or a holder
+// of USER_READ on the instance.
+func authorizeReader(ctx context.Context, instanceID, userID string) (*iamd.Principal, error) {
+	p, err := iamd.Authorize(ctx, instanceID, iamd.PrivilegeUserRead)
+	if iamd.ErrorCode(err) == iamd.EFORBIDDEN && p.UserID == userID && p.InstanceID == instanceID && !p.PasswordChangeOnly {
+		return p, nil
+	}
+	return p, err
+}
+
+func truncate(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.UTC().Truncate(time.Microsecond)
+	return &v
 }
 
 func actor(ctx context.Context, p *iamd.Principal) iamd.Event {

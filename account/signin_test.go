@@ -404,3 +404,89 @@ func TestRevocationHoldsAcrossReplicas(t *testing.T) {
 		t.Fatalf("the second replica still accepts a revoked token: %v", err)
 	}
 }
+
+func TestKeysAndTokensLifecycle(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, store)
+			u := f.user(t, "alice", goodPassword)
+			grant, err := f.signIn("alice", goodPassword)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, _ := f.svc.AuthenticateToken(ctx, grant.Token)
+			self := iamd.NewContextWithPrincipal(ctx, p)
+
+			past := f.clock().Add(-time.Minute)
+			if _, _, err := f.svc.CreateAccessKey(self, "a", u.ID, iamd.CredentialOptions{ExpiresAt: &past}); iamd.ErrorField(err) != iamd.FieldExpiresAt {
+				t.Fatalf("an expiry in the past: %v", err)
+			}
+			expiry := f.clock().Add(24 * time.Hour)
+			k1, secret1, err := f.svc.CreateAccessKey(self, "a", u.ID, iamd.CredentialOptions{Description: "laptop", ExpiresAt: &expiry})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.advance(time.Second)
+			k2, _, err := f.svc.CreateAccessKey(self, "a", u.ID, iamd.CredentialOptions{Description: "ci"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, token, err := f.svc.CreateAPIToken(self, "a", u.ID, iamd.CredentialOptions{Description: "bot"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.VerifyHMAC(ctx, k1.ID, []byte("m"), mac(secret1, "m")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.AuthenticateToken(ctx, token); err != nil {
+				t.Fatal(err)
+			}
+			keys, err := f.svc.ListAccessKeys(self, "a", u.ID)
+			if err != nil || len(keys) != 2 {
+				t.Fatalf("keys %+v, %v", keys, err)
+			}
+			if keys[0].ID != k1.ID || keys[0].SecretEncrypted != nil || keys[0].LastUsedAt == nil || keys[1].LastUsedAt != nil ||
+				!keys[0].ExpiresAt.Equal(expiry) {
+				t.Fatalf("listed keys %+v", keys)
+			}
+			toks, err := f.svc.ListAPITokens(self, "a", u.ID)
+			if err != nil || len(toks) != 1 || toks[0].ID != tok.ID || toks[0].Hash != nil || toks[0].LastUsedAt == nil {
+				t.Fatalf("tokens %+v, %v", toks, err)
+			}
+
+			// Another user without privileges can neither see nor revoke them.
+			f.user(t, "mallory", goodPassword)
+			mg, _ := f.signIn("mallory", goodPassword)
+			mp, _ := f.svc.AuthenticateToken(ctx, mg.Token)
+			mallory := iamd.NewContextWithPrincipal(ctx, mp)
+			if _, err := f.svc.ListAccessKeys(mallory, "a", u.ID); iamd.ErrorCode(err) != iamd.EFORBIDDEN {
+				t.Fatalf("another user lists the keys: %v", err)
+			}
+			if err := f.svc.RevokeAccessKey(mallory, "a", k2.ID); iamd.ErrorCode(err) != iamd.EFORBIDDEN {
+				t.Fatalf("another user revokes a key: %v", err)
+			}
+			if err := f.svc.RevokeAPIToken(mallory, "a", tok.ID); iamd.ErrorCode(err) != iamd.EFORBIDDEN {
+				t.Fatalf("another user revokes a token: %v", err)
+			}
+
+			if err := f.svc.RevokeAccessKey(self, "a", k2.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.svc.RevokeAPIToken(self, "a", tok.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.AuthenticateToken(ctx, token); iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED {
+				t.Fatalf("a revoked token works: %v", err)
+			}
+			if err := f.svc.RevokeAccessKey(f.admin, "a", k1.ID); err != nil {
+				t.Fatalf("an admin revokes a user's key: %v", err)
+			}
+			if _, err := f.svc.VerifyHMAC(ctx, k1.ID, []byte("m"), mac(secret1, "m")); iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED {
+				t.Fatalf("a revoked key works: %v", err)
+			}
+			if err := f.svc.RevokeAccessKey(self, "a", k1.ID); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+				t.Fatalf("revoking twice: %v", err)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"iamd"
 )
@@ -67,21 +68,90 @@ func (db *DB) CreateAccessKey(ctx context.Context, k *iamd.AccessKey, ev iamd.Ev
 	})
 }
 
-// GetAccessKey finds a key by its public id, in any instance.
-func (db *DB) GetAccessKey(ctx context.Context, id string) (*iamd.AccessKey, error) {
+const accessKeyColumns = `id, instance_id, user_id, secret_encrypted, description, enabled, created_at, expires_at, last_used_at`
+
+func scanAccessKey(r rowScanner) (*iamd.AccessKey, error) {
 	var k iamd.AccessKey
 	var created int64
-	var expires sql.NullInt64
-	err := db.queryRow(ctx, db.read, `SELECT id, instance_id, user_id, secret_encrypted, description, enabled,
-		created_at, expires_at FROM access_keys WHERE id = ?`, id).
-		Scan(&k.ID, &k.InstanceID, &k.UserID, &k.SecretEncrypted, &k.Description, &k.Enabled, &created, &expires)
+	var expires, used sql.NullInt64
+	if err := r.Scan(&k.ID, &k.InstanceID, &k.UserID, &k.SecretEncrypted, &k.Description, &k.Enabled, &created, &expires, &used); err != nil {
+		return nil, err
+	}
+	k.CreatedAt, k.ExpiresAt, k.LastUsedAt = fromMicros(created), timePtr(expires), timePtr(used)
+	return &k, nil
+}
+
+// GetAccessKey finds a key by its public id, in any instance.
+func (db *DB) GetAccessKey(ctx context.Context, id string) (*iamd.AccessKey, error) {
+	k, err := scanAccessKey(db.queryRow(ctx, db.read, `SELECT `+accessKeyColumns+` FROM access_keys WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, iamd.Errorf(iamd.ENOTFOUND, "No such access key.")
 	} else if err != nil {
 		return nil, internal("get access key", err)
 	}
-	k.CreatedAt, k.ExpiresAt = fromMicros(created), timePtr(expires)
-	return &k, nil
+	return k, nil
+}
+
+// ListAccessKeys returns a user's keys, oldest first.
+func (db *DB) ListAccessKeys(ctx context.Context, instanceID, userID string) ([]iamd.AccessKey, error) {
+	rows, err := db.query(ctx, db.read, `SELECT `+accessKeyColumns+` FROM access_keys
+		WHERE instance_id = ? AND user_id = ? ORDER BY created_at, id`, instanceID, userID)
+	if err != nil {
+		return nil, internal("list access keys", err)
+	}
+	defer rows.Close()
+	out := []iamd.AccessKey{}
+	for rows.Next() {
+		k, err := scanAccessKey(rows)
+		if err != nil {
+			return nil, internal("scan access key", err)
+		}
+		out = append(out, *k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("list access keys", err)
+	}
+	return out, nil
+}
+
+// RevokeAccessKey deletes a key of the instance; its creation and revocation stay in
+// the audit log.
+func (db *DB) RevokeAccessKey(ctx context.Context, instanceID, id string, ev iamd.Event) error {
+	return db.deleteCredential(ctx, "access_keys", instanceID, id, "access key", ev)
+}
+
+// RevokeAPIToken deletes a token of the instance.
+func (db *DB) RevokeAPIToken(ctx context.Context, instanceID, id string, ev iamd.Event) error {
+	return db.deleteCredential(ctx, "api_tokens", instanceID, id, "API token", ev)
+}
+
+func (db *DB) deleteCredential(ctx context.Context, table, instanceID, id, kind string, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.exec(ctx, tx, `DELETE FROM `+table+` WHERE instance_id = ? AND id = ?`, instanceID, id)
+		if err != nil {
+			return internal("revoke "+kind, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return iamd.Errorf(iamd.ENOTFOUND, "No %s %q.", kind, id)
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+// TouchAccessKey records that a key was used at at.
+func (db *DB) TouchAccessKey(ctx context.Context, id string, at time.Time) error {
+	if _, err := db.exec(ctx, db.write, `UPDATE access_keys SET last_used_at = ? WHERE id = ?`, micros(at), id); err != nil {
+		return internal("touch access key", err)
+	}
+	return nil
+}
+
+// TouchAPIToken records that a token was used at at.
+func (db *DB) TouchAPIToken(ctx context.Context, id string, at time.Time) error {
+	if _, err := db.exec(ctx, db.write, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, micros(at), id); err != nil {
+		return internal("touch api token", err)
+	}
+	return nil
 }
 
 // CreateAPIToken stores a token's hash.
@@ -102,19 +172,48 @@ func (db *DB) CreateAPIToken(ctx context.Context, t *iamd.APIToken, ev iamd.Even
 	})
 }
 
-// GetAPITokenByHash finds a token by the SHA-256 of its value.
-func (db *DB) GetAPITokenByHash(ctx context.Context, hash []byte) (*iamd.APIToken, error) {
+const apiTokenColumns = `id, instance_id, user_id, hash, description, created_at, expires_at, last_used_at`
+
+func scanAPIToken(r rowScanner) (*iamd.APIToken, error) {
 	var t iamd.APIToken
 	var created int64
-	var expires sql.NullInt64
-	err := db.queryRow(ctx, db.read, `SELECT id, instance_id, user_id, hash, description, created_at, expires_at
-		FROM api_tokens WHERE hash = ?`, hash).
-		Scan(&t.ID, &t.InstanceID, &t.UserID, &t.Hash, &t.Description, &created, &expires)
+	var expires, used sql.NullInt64
+	if err := r.Scan(&t.ID, &t.InstanceID, &t.UserID, &t.Hash, &t.Description, &created, &expires, &used); err != nil {
+		return nil, err
+	}
+	t.CreatedAt, t.ExpiresAt, t.LastUsedAt = fromMicros(created), timePtr(expires), timePtr(used)
+	return &t, nil
+}
+
+// GetAPITokenByHash finds a token by the SHA-256 of its value.
+func (db *DB) GetAPITokenByHash(ctx context.Context, hash []byte) (*iamd.APIToken, error) {
+	t, err := scanAPIToken(db.queryRow(ctx, db.read, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, iamd.Errorf(iamd.ENOTFOUND, "No such API token.")
 	} else if err != nil {
 		return nil, internal("get api token", err)
 	}
-	t.CreatedAt, t.ExpiresAt = fromMicros(created), timePtr(expires)
-	return &t, nil
+	return t, nil
+}
+
+// ListAPITokens returns a user's tokens, oldest first.
+func (db *DB) ListAPITokens(ctx context.Context, instanceID, userID string) ([]iamd.APIToken, error) {
+	rows, err := db.query(ctx, db.read, `SELECT `+apiTokenColumns+` FROM api_tokens
+		WHERE instance_id = ? AND user_id = ? ORDER BY created_at, id`, instanceID, userID)
+	if err != nil {
+		return nil, internal("list api tokens", err)
+	}
+	defer rows.Close()
+	out := []iamd.APIToken{}
+	for rows.Next() {
+		t, err := scanAPIToken(rows)
+		if err != nil {
+			return nil, internal("scan api token", err)
+		}
+		out = append(out, *t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("list api tokens", err)
+	}
+	return out, nil
 }

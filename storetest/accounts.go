@@ -298,3 +298,55 @@ func testTOTP(t *testing.T, s iamd.Store) {
 	wantCode(t, s.UseRecoveryCode(ctx, u.ID, codes[1], t0), iamd.ENOTFOUND, "")
 	wantCode(t, s.DeleteTOTP(ctx, "a", u.ID, event("a", iamd.ActionMFADisable, u.ID)), iamd.ENOTFOUND, "")
 }
+
+func testCredentialLifecycle(t *testing.T, s iamd.Store) {
+	mustInstance(t, s, "a")
+	mustInstance(t, s, "b")
+	u := mustUser(t, s, newUser("a", "john"))
+	for i, id := range []string{"AKEY0000000000000001", "AKEY0000000000000002"} {
+		k := &iamd.AccessKey{ID: id, InstanceID: "a", UserID: u.ID, SecretEncrypted: []byte("sealed"), Enabled: true,
+			CreatedAt: t0.Add(time.Duration(i) * time.Second)}
+		if err := s.CreateAccessKey(ctx, k, event("a", iamd.ActionAccessKeyCreate, id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok := &iamd.APIToken{ID: iamd.NewID(), InstanceID: "a", UserID: u.ID, Hash: []byte("token-hash-0123456789abcdef012345"), CreatedAt: t0}
+	if err := s.CreateAPIToken(ctx, tok, event("a", iamd.ActionAPITokenCreate, tok.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchAccessKey(ctx, "AKEY0000000000000002", t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TouchAPIToken(ctx, tok.ID, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := s.ListAccessKeys(ctx, "a", u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || keys[0].ID != "AKEY0000000000000001" || keys[0].LastUsedAt != nil ||
+		keys[1].LastUsedAt == nil || !keys[1].LastUsedAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("keys %+v", keys)
+	}
+	toks, err := s.ListAPITokens(ctx, "a", u.ID)
+	if err != nil || len(toks) != 1 || toks[0].LastUsedAt == nil || !toks[0].LastUsedAt.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("tokens %+v, %v", toks, err)
+	}
+	if keys, _ := s.ListAccessKeys(ctx, "b", u.ID); len(keys) != 0 {
+		t.Fatalf("another instance lists the keys: %+v", keys)
+	}
+	wantCode(t, s.RevokeAccessKey(ctx, "b", "AKEY0000000000000001", event("b", iamd.ActionAccessKeyRevoke, "x")), iamd.ENOTFOUND, "")
+	if err := s.RevokeAccessKey(ctx, "a", "AKEY0000000000000001", event("a", iamd.ActionAccessKeyRevoke, "x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetAccessKey(ctx, "AKEY0000000000000001"); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+		t.Fatalf("a revoked key is still found: %v", err)
+	}
+	wantCode(t, s.RevokeAccessKey(ctx, "a", "AKEY0000000000000001", event("a", iamd.ActionAccessKeyRevoke, "x")), iamd.ENOTFOUND, "")
+	if err := s.RevokeAPIToken(ctx, "a", tok.ID, event("a", iamd.ActionAPITokenRevoke, tok.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetAPITokenByHash(ctx, tok.Hash); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+		t.Fatalf("a revoked token is still found: %v", err)
+	}
+}

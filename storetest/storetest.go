@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentSignInFailures", testConcurrentSignInFailures},
 		{"Sessions", testSessions},
 		{"TOTP", testTOTP},
+		{"CredentialLifecycle", testCredentialLifecycle},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -612,7 +612,7 @@ func TestPrivilegesAndInstances(t *testing.T) {
 		strangerID := r.json(t)["user"].(map[string]any)["id"].(string)
 		r = e.mustStatus(e.do("POST", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_id": "plain", "name": "Plain"}), 201)
 		plainID := r.json(t)["user"].(map[string]any)["id"].(string)
-		k, secret, err := e.acct.CreateAccessKey(e.admin, instanceID, plainID, "test")
+		k, secret, err := e.acct.CreateAccessKey(e.admin, instanceID, plainID, iamd.CredentialOptions{Description: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}
