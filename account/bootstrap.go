@@ -122,7 +122,7 @@ func (s *Service) ensureAdmin(ctx context.Context, cfg BootstrapConfig, res *Boo
 	if password == "" {
 		password = randomFrom(24, secretAlphabet)
 	}
-	hash, err := HashPassword(password)
+	hash, err := s.hasher.Hash(password)
 	if err != nil {
 		return nil, false, err
 	}

@@ -30,6 +30,12 @@ Usage:
   iamd group create --instance ID [--id UUID] [--description TEXT] NAME
   iamd group list --instance ID
   iamd sign [flags] METHOD URL             print a signed curl command for the SCP face (or --run it)
+  iamd user set-password --instance ID [--temporary] LOGIN   new password read from standard input
+  iamd user set-password --instance ID --hash HASH LOGIN     import a bcrypt, PBKDF2 or argon2 hash
+  iamd user unlock --instance ID LOGIN
+  iamd key create --instance ID [--description TEXT] [--expires-in DURATION] LOGIN
+  iamd key list --instance ID LOGIN
+  iamd key revoke --instance ID ACCESS_KEY
 
 Run "iamd COMMAND -h" for a command's flags. Every flag has an IAMD_* environment twin
 (--database-url ↔ IAMD_DATABASE_URL); the command line wins.
@@ -61,6 +67,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return groupCommand(ctx, rest, stdout, stderr)
 	case "sign":
 		return signCommand(ctx, rest, stdout, stderr)
+	case "user":
+		return userCommand(ctx, rest, stdout, stderr)
+	case "key":
+		return keyCommand(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -153,6 +155,46 @@ func TestServeSignAndAdminCommands(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"group", "create", "--instance", "team-a", "--id", "nope", "X"}, &buf, &buf); err == nil || !strings.Contains(err.Error(), "id") {
 		t.Fatalf("bad group id: %v", err)
+	}
+
+	// Account commands: the new password comes from standard input.
+	stdin = strings.NewReader("a new operator passphrase\n")
+	t.Cleanup(func() { stdin = os.Stdin })
+	buf.Reset()
+	if err := run(context.Background(), []string{"user", "set-password", "--instance", "ssoins-12345", "admin"}, &buf, &buf); err != nil {
+		t.Fatalf("set-password: %v\n%s", err, buf.String())
+	}
+	stdin = strings.NewReader("password\n")
+	if err := run(context.Background(), []string{"user", "set-password", "--instance", "ssoins-12345", "admin"}, &buf, &buf); err == nil ||
+		!strings.Contains(err.Error(), "rule: common password") {
+		t.Fatalf("a common password: %v", err)
+	}
+	if err := run(context.Background(), []string{"user", "set-password", "--instance", "ssoins-12345", "--hash",
+		"$2b$10$FGX3q2hp6SzcpVyUUTx/A.wUPOh6WsGR4kfhe7Hg3X0rLorAjN1lO", "admin"}, &buf, &buf); err != nil {
+		t.Fatalf("import a bcrypt hash: %v", err)
+	}
+	if err := run(context.Background(), []string{"user", "unlock", "--instance", "ssoins-12345", "admin"}, &buf, &buf); err != nil {
+		t.Fatalf("unlock: %v", err)
+	}
+	buf.Reset()
+	if err := run(context.Background(), []string{"key", "create", "--instance", "ssoins-12345", "--description", "laptop", "--expires-in", "24h", "admin"}, &buf, &buf); err != nil {
+		t.Fatalf("key create: %v", err)
+	}
+	issued := regexp.MustCompile(`access key: (\S+)\nsecret key: (\S+)`).FindStringSubmatch(buf.String())
+	if issued == nil || len(issued[2]) != 40 {
+		t.Fatalf("key create printed:\n%s", buf.String())
+	}
+	buf.Reset()
+	if err := run(context.Background(), []string{"key", "list", "--instance", "ssoins-12345", "admin"}, &buf, &buf); err != nil ||
+		!strings.Contains(buf.String(), issued[1]) || !strings.Contains(buf.String(), "laptop") || strings.Contains(buf.String(), issued[2]) {
+		t.Fatalf("key list: %v\n%s", err, buf.String())
+	}
+	if err := run(context.Background(), []string{"key", "revoke", "--instance", "ssoins-12345", issued[1]}, &buf, &buf); err != nil {
+		t.Fatalf("key revoke: %v", err)
+	}
+	buf.Reset()
+	if err := run(context.Background(), []string{"key", "list", "--instance", "ssoins-12345", "admin"}, &buf, &buf); err != nil || strings.Contains(buf.String(), issued[1]) {
+		t.Fatalf("a revoked key is listed: %v\n%s", err, buf.String())
 	}
 
 	// A second start generates nothing and keeps the data.

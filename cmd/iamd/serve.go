@@ -55,6 +55,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		skew            = fs.Duration("signature-skew", account.DefaultSkew, "how far a signed request's timestamp may be from the server's clock")
 		shutdownTimeout = fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on SIGTERM")
 		defaultInstance = fs.String("default-instance", "default", "the instance created on first start")
+		argonMemory     = fs.Uint("argon2-memory", uint(account.DefaultParams.Memory), "argon2id memory for new password hashes, KiB (OWASP: 19456)")
+		argonTime       = fs.Uint("argon2-time", uint(account.DefaultParams.Time), "argon2id passes for new password hashes")
+		argonThreads    = fs.Uint("argon2-threads", uint(account.DefaultParams.Threads), "argon2id lanes for new password hashes")
+		sessionTTL      = fs.Duration("session-ttl", account.DefaultSessionTTL, "how long a session token from a sign-in lasts before it must be refreshed")
 	)
 	st.register(fs)
 	fs.Var(faces, "face-addr", "NAME=HOST:PORT: also serve face NAME at the root of its own listener (repeatable)")
@@ -67,6 +71,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	logger, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
 		return err
+	}
+	if *argonMemory > 1<<32-1 || *argonTime > 1<<32-1 || *argonThreads > 255 {
+		return fmt.Errorf("--argon2-memory, --argon2-time or --argon2-threads out of range")
+	}
+	hasher, err := account.NewHasher(account.Params{Memory: uint32(*argonMemory), Time: uint32(*argonTime), Threads: uint8(*argonThreads)})
+	if err != nil {
+		return fmt.Errorf("--argon2-*: %w", err)
+	}
+	if *sessionTTL < time.Minute {
+		return fmt.Errorf("--session-ttl must be at least a minute, got %s", *sessionTTL)
 	}
 	if *versionPolicy != "warn" && *versionPolicy != "enforce" {
 		return fmt.Errorf("--api-version-policy must be warn or enforce, got %q", *versionPolicy)
@@ -85,7 +99,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if st.usesPostgres() && masterKeyEnv == "" {
 		logger.Warn("the master key comes from a file in --data-dir: replicas sharing this database must share IAMD_MASTER_KEY")
 	}
-	accounts := account.New(store, key)
+	accounts := account.New(store, key, account.WithHasher(hasher), account.WithSessionTTL(*sessionTTL))
 	boot, err := accounts.Bootstrap(ctx, account.BootstrapConfig{
 		DefaultInstance: *defaultInstance,
 		AdminPassword:   os.Getenv("IAMD_ADMIN_PASSWORD"),
@@ -98,7 +112,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	printGenerated(stderr, boot)
 
-	dir := directory.New(store)
+	dir := directory.New(store, directory.WithPasswordHasher(hasher.Hash))
 	scpFace, err := scp.New(scp.Config{Users: dir, Groups: dir, Auth: accounts, Skew: *skew,
 		VersionPolicy: *versionPolicy, Logger: logger.With("face", "scp")})
 	if err != nil {

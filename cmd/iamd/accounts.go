@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"iamd"
+	"iamd/account"
+)
+
+// stdin is where set-password reads the new password: never from the command line, where
+// other users of the machine could read it in the process list.
+var stdin io.Reader = os.Stdin
+
+// accountCommandSetup parses a user or key command's flags and opens what it needs.
+func accountCommandSetup(ctx context.Context, name string, args []string, stderr io.Writer, extra func(fs *flag.FlagSet)) (*flag.FlagSet, *account.Service, iamd.Store, string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var st storeFlags
+	st.register(fs)
+	instance := fs.String("instance", "default", "the instance")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return nil, nil, nil, "", err
+	}
+	store, err := st.open(ctx)
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	key, err := account.LoadMasterKey(st.dataDir, os.Getenv("IAMD_MASTER_KEY"))
+	if err != nil {
+		store.Close()
+		return nil, nil, nil, "", err
+	}
+	return fs, account.New(store, key), store, *instance, nil
+}
+
+func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: iamd user set-password|unlock --instance ID LOGIN")
+	}
+	var temporary *bool
+	var hash, keycloakSecret, keycloakCredential *string
+	fs, svc, store, instance, err := accountCommandSetup(ctx, "user "+args[0], args[1:], stderr, func(fs *flag.FlagSet) {
+		temporary = fs.Bool("temporary", false, "set-password: the user must change it at the next sign-in")
+		hash = fs.String("hash", "", "set-password: import this hash instead of reading a password (argon2id, argon2i, bcrypt, $pbkdf2-sha256$, $pbkdf2-sha512$)")
+		keycloakSecret = fs.String("keycloak-secret-data", "", "set-password: import a Keycloak password credential: its secretData JSON")
+		keycloakCredential = fs.String("keycloak-credential-data", "", "set-password: … and its credentialData JSON")
+	})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if fs.NArg() != 1 {
+		return fmt.Errorf("usage: iamd user %s --instance ID LOGIN", args[0])
+	}
+	ctx = adminContext(ctx)
+	u, err := store.GetUserByLogin(ctx, instance, fs.Arg(0))
+	if err != nil {
+		return describe(err)
+	}
+	switch args[0] {
+	case "set-password":
+		switch {
+		case *keycloakSecret != "" || *keycloakCredential != "":
+			h, err := account.KeycloakHash(*keycloakSecret, *keycloakCredential)
+			if err != nil {
+				return err
+			}
+			err = svc.ImportPasswordHash(ctx, instance, u.ID, h)
+			if err != nil {
+				return describe(err)
+			}
+		case *hash != "":
+			if err := svc.ImportPasswordHash(ctx, instance, u.ID, *hash); err != nil {
+				return describe(err)
+			}
+		default:
+			line, err := bufio.NewReader(io.LimitReader(stdin, iamd.MaxPasswordBytes+2)).ReadString('\n')
+			if err != nil && !errors.Is(err, io.EOF) {
+				return err
+			}
+			pw := strings.TrimRight(line, "\r\n")
+			if pw == "" {
+				return fmt.Errorf("set-password reads the new password from standard input; got none")
+			}
+			if err := svc.SetPassword(ctx, instance, u.ID, pw, *temporary); err != nil {
+				return describe(err)
+			}
+		}
+		fmt.Fprintf(stdout, "password set for %s\n", u.LoginName)
+		return nil
+	case "unlock":
+		if err := svc.UnlockUser(ctx, instance, u.ID); err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "unlocked %s\n", u.LoginName)
+		return nil
+	}
+	return fmt.Errorf("unknown user command %q (set-password, unlock)", args[0])
+}
+
+func keyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: iamd key create|list --instance ID LOGIN, iamd key revoke --instance ID ACCESS_KEY")
+	}
+	var description *string
+	var expiresIn *time.Duration
+	fs, svc, store, instance, err := accountCommandSetup(ctx, "key "+args[0], args[1:], stderr, func(fs *flag.FlagSet) {
+		description = fs.String("description", "", "create: what the key is for")
+		expiresIn = fs.Duration("expires-in", 0, "create: the key stops working after this long (default: never)")
+	})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if fs.NArg() != 1 {
+		return fmt.Errorf("usage: iamd key %s --instance ID %s", args[0], map[bool]string{true: "ACCESS_KEY", false: "LOGIN"}[args[0] == "revoke"])
+	}
+	ctx = adminContext(ctx)
+	if args[0] == "revoke" {
+		if err := svc.RevokeAccessKey(ctx, instance, fs.Arg(0)); err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "revoked %s\n", fs.Arg(0))
+		return nil
+	}
+	u, err := store.GetUserByLogin(ctx, instance, fs.Arg(0))
+	if err != nil {
+		return describe(err)
+	}
+	switch args[0] {
+	case "create":
+		opts := iamd.CredentialOptions{Description: *description}
+		if *expiresIn > 0 {
+			at := time.Now().Add(*expiresIn)
+			opts.ExpiresAt = &at
+		}
+		k, secret, err := svc.CreateAccessKey(ctx, instance, u.ID, opts)
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "access key: %s\nsecret key: %s\n(the secret is shown this once)\n", k.ID, secret)
+		return nil
+	case "list":
+		keys, err := svc.ListAccessKeys(ctx, instance, u.ID)
+		if err != nil {
+			return describe(err)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ACCESS KEY\tCREATED\tEXPIRES\tLAST USED\tDESCRIPTION")
+		for _, k := range keys {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.CreatedAt.Format(time.RFC3339), orNever(k.ExpiresAt, "never"),
+				orNever(k.LastUsedAt, "never"), k.Description)
+		}
+		return tw.Flush()
+	}
+	return fmt.Errorf("unknown key command %q (create, list, revoke)", args[0])
+}
+
+func orNever(t *time.Time, none string) string {
+	if t == nil {
+		return none
+	}
+	return t.Format(time.RFC3339)
+}
