@@ -1,133 +1,9 @@
 package scp
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"net/http"
-	"slices"
-	"sort"
-	"strings"
-	"unicode/utf8"
-
 	"iamd"
+	"iamd/jsonbody"
 )
-
-// object is a request body decoded one level deep, so that absent, null and wrong types
-// can be told apart per field.
-type object map[string]json.RawMessage
-
-// readObject reads a JSON object body and refuses fields not in allowed.
-func readObject(r *http.Request, allowed []string) (object, error) {
-	body, err := io.ReadAll(r.Body)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return nil, &iamd.Error{Code: iamd.ETOOLARGE, Message: fmt.Sprintf("The request body exceeds the limit of %d bytes.", tooLarge.Limit)}
-	} else if err != nil {
-		return nil, invalid("", "The request body could not be read.")
-	}
-	return decodeObject(body, allowed)
-}
-
-func decodeObject(body []byte, allowed []string) (object, error) {
-	if !utf8.Valid(body) {
-		return nil, &faceError{status: http.StatusBadRequest, code: CodeMalformedJSON, detail: "The request body must be UTF-8 encoded JSON."}
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var obj object
-	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return nil, &faceError{status: http.StatusBadRequest, code: CodeMalformedJSON, detail: "The request body must be a JSON object: " + jsonProblem(err)}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, &faceError{status: http.StatusBadRequest, code: CodeMalformedJSON, detail: "The request body must hold one JSON object and nothing after it."}
-	}
-	var unknown []string
-	for k := range obj {
-		if !slices.Contains(allowed, k) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return nil, invalid(unknown[0], fmt.Sprintf("Unknown field %q; allowed fields are %s.", unknown[0], strings.Join(allowed, ", ")))
-	}
-	return obj, nil
-}
-
-func jsonProblem(err error) string {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case err == nil:
-		return "got null."
-	case errors.As(err, &syntax):
-		return fmt.Sprintf("syntax error at byte %d.", syntax.Offset)
-	case errors.As(err, &typ):
-		return fmt.Sprintf("got a JSON %s.", typ.Value)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "the body is empty or cut short."
-	}
-	return "it could not be parsed."
-}
-
-// optString is a "string or null" field: set tells it was present, null that it was null.
-type optString struct {
-	set, null bool
-	value     string
-}
-
-func (o object) string(field string) (optString, error) {
-	raw, ok := o[field]
-	if !ok {
-		return optString{}, nil
-	}
-	if string(raw) == "null" {
-		return optString{set: true, null: true}, nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return optString{}, invalid(field, fmt.Sprintf("%s must be a string or null.", field))
-	}
-	return optString{set: true, value: s}, nil
-}
-
-// required returns a field that must be present as a non-empty string.
-func (o object) required(field string) (string, error) {
-	s, err := o.string(field)
-	if err != nil {
-		return "", err
-	}
-	if !s.set || s.null || s.value == "" {
-		return "", invalid(field, fmt.Sprintf("%s is required.", field))
-	}
-	return s.value, nil
-}
-
-func (o object) bool(field string, dflt bool) (bool, error) {
-	raw, ok := o[field]
-	if !ok || string(raw) == "null" {
-		return dflt, nil
-	}
-	var b bool
-	if err := json.Unmarshal(raw, &b); err != nil {
-		return false, invalid(field, fmt.Sprintf("%s must be true or false.", field))
-	}
-	return b, nil
-}
-
-func (o object) strings(field string) ([]string, error) {
-	raw, ok := o[field]
-	if !ok || string(raw) == "null" {
-		return nil, nil
-	}
-	var list []string
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, invalid(field, fmt.Sprintf("%s must be an array of strings.", field))
-	}
-	return list, nil
-}
 
 // userStrings are the optional string fields of the create and set requests, with the
 // canonical field each one fills.
@@ -159,35 +35,35 @@ type createRequest struct {
 	opts iamd.CreateUserOptions
 }
 
-func decodeCreate(obj object) (*createRequest, error) {
+func decodeCreate(obj jsonbody.Object) (*createRequest, error) {
 	var req createRequest
 	var err error
 	u := &req.user
-	if u.InstanceID, err = obj.required("instance_id"); err != nil {
+	if u.InstanceID, err = obj.Required("instance_id"); err != nil {
 		return nil, err
 	}
-	if u.LoginName, err = obj.required("user_id"); err != nil {
+	if u.LoginName, err = obj.Required("user_id"); err != nil {
 		return nil, err
 	}
-	if u.DisplayName, err = obj.required("name"); err != nil {
+	if u.DisplayName, err = obj.Required("name"); err != nil {
 		return nil, err
 	}
 	for _, f := range userStrings {
-		s, err := obj.string(f.wire)
+		s, err := obj.String(f.wire)
 		if err != nil {
 			return nil, err
 		}
-		f.set(u, s.value)
+		f.set(u, s.Value)
 	}
-	pw, err := obj.string("password")
+	pw, err := obj.String("password")
 	if err != nil {
 		return nil, err
 	}
-	req.opts.Password = pw.value
-	if u.TemporaryPassword, err = obj.bool("temporary_password", true); err != nil {
+	req.opts.Password = pw.Value
+	if u.TemporaryPassword, err = obj.Bool("temporary_password", true); err != nil {
 		return nil, err
 	}
-	if req.opts.GroupIDs, err = obj.strings("group_ids"); err != nil {
+	if req.opts.GroupIDs, err = obj.Strings("group_ids"); err != nil {
 		return nil, err
 	}
 	return &req, nil
@@ -199,29 +75,29 @@ type setRequest struct {
 	update     iamd.UserUpdate
 }
 
-func decodeSet(obj object) (*setRequest, error) {
+func decodeSet(obj jsonbody.Object) (*setRequest, error) {
 	var req setRequest
 	var err error
-	if req.instanceID, err = obj.required("instance_id"); err != nil {
+	if req.instanceID, err = obj.Required("instance_id"); err != nil {
 		return nil, err
 	}
-	name, err := obj.string("name")
+	name, err := obj.String("name")
 	if err != nil {
 		return nil, err
 	}
-	if name.set {
-		if name.value == "" {
+	if name.Set {
+		if name.Value == "" {
 			return nil, invalid("name", "name cannot be cleared.")
 		}
-		req.update.DisplayName = &name.value
+		req.update.DisplayName = &name.Value
 	}
 	for _, f := range userStrings {
-		s, err := obj.string(f.wire)
+		s, err := obj.String(f.wire)
 		if err != nil {
 			return nil, err
 		}
-		if s.set {
-			v := s.value
+		if s.Set {
+			v := s.Value
 			f.upd(&req.update, &v)
 		}
 	}

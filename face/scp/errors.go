@@ -2,6 +2,8 @@ package scp
 
 import (
 	"encoding/json"
+	"errors"
+	"iamd/jsonbody"
 	"net/http"
 
 	"iamd"
@@ -74,7 +76,13 @@ func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 // errorItem translates err; internal errors are logged and shown only generically.
 func (f *Face) errorItem(r *http.Request, err error) errorItem {
 	item := errorItem{}
-	if fe, ok := err.(*faceError); ok {
+	var body *jsonbody.Error
+	if errors.As(err, &body) {
+		item = errorItem{Status: http.StatusBadRequest, Code: CodeInvalidParameter, Field: body.Field, Detail: body.Message}
+		if body.Malformed {
+			item.Code = CodeMalformedJSON
+		}
+	} else if fe, ok := err.(*faceError); ok {
 		item = errorItem{Status: fe.status, Code: fe.code, Field: fe.field, Detail: fe.detail}
 	} else {
 		code := iamd.ErrorCode(err)

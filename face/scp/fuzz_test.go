@@ -1,6 +1,7 @@
 package scp
 
 import (
+	"iamd/jsonbody"
 	"testing"
 	"time"
 )
@@ -12,7 +13,7 @@ func FuzzDecodeCreate(f *testing.F) {
 	f.Add([]byte(`{"a":1} {}`))
 	f.Add([]byte("{\"name\":\"\xff\"}"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		obj, err := decodeObject(body, createFields)
+		obj, err := jsonbody.Decode(body, createFields)
 		if err != nil {
 			return
 		}
@@ -25,7 +26,7 @@ func FuzzDecodeSet(f *testing.F) {
 	f.Add([]byte(`{"instance_id":1}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		obj, err := decodeObject(body, setFields)
+		obj, err := jsonbody.Decode(body, setFields)
 		if err != nil {
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"iamd"
+	"iamd/jsonbody"
 )
 
 type groupResponse struct {
@@ -39,27 +40,27 @@ func toGroupResponse(g *iamd.Group) groupResponse {
 }
 
 func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
-	obj, err := readObject(r, []string{"description", "id", "instance_id", "name"})
+	obj, err := jsonbody.Read(r, []string{"description", "id", "instance_id", "name"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
 	var g iamd.Group
-	if g.InstanceID, err = obj.required("instance_id"); err != nil {
+	if g.InstanceID, err = obj.Required("instance_id"); err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	if g.Name, err = obj.required("name"); err != nil {
+	if g.Name, err = obj.Required("name"); err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
 	for field, dst := range map[string]*string{"description": &g.Description, "id": &g.ID} {
-		s, err := obj.string(field)
+		s, err := obj.String(field)
 		if err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
-		*dst = s.value
+		*dst = s.Value
 	}
 	created, err := f.cfg.Groups.CreateGroup(r.Context(), &g)
 	if err != nil {
@@ -121,17 +122,17 @@ func (f *Face) removeGroupUsers(w http.ResponseWriter, r *http.Request) {
 // changeGroupUsers applies a GroupUsersRequest ({instance_id, user_ids}) and answers
 // with the group as it now is.
 func (f *Face) changeGroupUsers(w http.ResponseWriter, r *http.Request, change func(ctx context.Context, instanceID, groupID string, userIDs []string) error) {
-	obj, err := readObject(r, []string{"instance_id", "user_ids"})
+	obj, err := jsonbody.Read(r, []string{"instance_id", "user_ids"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	instanceID, err := obj.required("instance_id")
+	instanceID, err := obj.Required("instance_id")
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	ids, err := obj.strings("user_ids")
+	ids, err := obj.Strings("user_ids")
 	if err != nil {
 		f.WriteError(w, r, err)
 		return

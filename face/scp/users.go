@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"iamd"
+	"iamd/jsonbody"
 )
 
 // userResponse is SCP's UserResponse: exactly the documented fields, since generated SCP
@@ -92,7 +93,7 @@ type userEnvelope struct {
 }
 
 func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
-	obj, err := readObject(r, createFields)
+	obj, err := jsonbody.Read(r, createFields)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -150,7 +151,7 @@ func (f *Face) setUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	obj, err := readObject(r, setFields)
+	obj, err := jsonbody.Read(r, setFields)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -296,17 +297,17 @@ const maxBulkDelete = 1000
 // deleteUsers is the bulk delete (UserDeleteBulkRequest): each id succeeds or fails on
 // its own, and the response tells which.
 func (f *Face) deleteUsers(w http.ResponseWriter, r *http.Request) {
-	obj, err := readObject(r, []string{"instance_id", "user_ids"})
+	obj, err := jsonbody.Read(r, []string{"instance_id", "user_ids"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	instanceID, err := obj.required("instance_id")
+	instanceID, err := obj.Required("instance_id")
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	ids, err := obj.strings("user_ids")
+	ids, err := obj.Strings("user_ids")
 	switch {
 	case err != nil:
 	case len(ids) == 0:
