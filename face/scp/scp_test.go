@@ -15,15 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
-
 	"iamd"
 	"iamd/account"
 	"iamd/directory"
 	"iamd/face/scp"
+	"iamd/internal/openapitest"
 	"iamd/internal/pgtest"
 	"iamd/server"
 	"iamd/storetest"
@@ -59,61 +55,11 @@ type env struct {
 	dir     *directory.Service
 	acct    *account.Service
 	admin   context.Context
-	check   *validator
+	check   *openapitest.Validator
 	key     string
 	secret  string
 	version string
 	now     func() time.Time
-}
-
-type validator struct {
-	doc    *openapi3.T
-	router routers.Router
-}
-
-func newValidator(t *testing.T, base string) *validator {
-	doc, err := openapi3.NewLoader().LoadFromData(scp.OpenAPIDocument())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !doc.IsOpenAPI31OrLater() {
-		t.Fatalf("openapi %s, want 3.1", doc.OpenAPI)
-	}
-	if err := doc.Validate(context.Background()); err != nil {
-		t.Fatalf("the OpenAPI document is invalid: %v", err)
-	}
-	doc.Servers = openapi3.Servers{{URL: base + "/scp"}}
-	router, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &validator{doc: doc, router: router}
-}
-
-// validate checks a response against the document: its route's, or for paths outside
-// the API (the catch-all 404) the error schema.
-func (v *validator) validate(t *testing.T, req *http.Request, status int, header http.Header, body []byte) {
-	t.Helper()
-	route, params, err := v.router.FindRoute(req)
-	if err != nil {
-		var shape any
-		if err := json.Unmarshal(body, &shape); err != nil {
-			t.Fatalf("%s %s → %d: not JSON: %s", req.Method, req.URL, status, body)
-		}
-		if err := v.doc.Components.Schemas["ErrorResponse"].Value.VisitJSON(shape); err != nil {
-			t.Fatalf("%s %s → %d: body does not match ErrorResponse: %v", req.Method, req.URL, status, err)
-		}
-		return
-	}
-	input := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
-			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}},
-		Status: status, Header: header, Body: io.NopCloser(bytes.NewReader(body)),
-		Options: &openapi3filter.Options{IncludeResponseStatus: true},
-	}
-	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
-		t.Fatalf("%s %s → %d does not match the OpenAPI document: %v\n%s", req.Method, req.URL, status, err, body)
-	}
 }
 
 // eachStore runs test against a real server over each real store.
@@ -156,7 +102,7 @@ func start(t *testing.T, store iamd.Store, policy string) *env {
 	go func() { done <- srv.Serve(sctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	e.base = "http://" + srv.Addrs()["main"]
-	e.check = newValidator(t, e.base)
+	e.check = openapitest.New(t, scp.OpenAPIDocument(), e.base+"/scp", "ErrorResponse")
 	admin, err := acct.VerifyHMAC(ctx, accessKey, []byte("x"), mac(secretKey, "x"))
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +189,7 @@ func (e *env) do(method, path string, body any, mutate ...func(*http.Request)) r
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
 	check, _ := http.NewRequest(method, e.base+path, nil)
-	e.check.validate(e.t, check, resp.StatusCode, resp.Header, out)
+	e.check.Check(e.t, check, resp.StatusCode, resp.Header, out)
 	return response{resp.StatusCode, resp.Header, out}
 }
 
