@@ -215,3 +215,12 @@ func (s *Service) self(ctx context.Context) (*iamd.Principal, *iamd.User, error)
 	}
 	return p, u, nil
 }
+
+// Me returns the caller's own user record: what anyone signed in may read of themselves.
+func (s *Service) Me(ctx context.Context) (*iamd.User, error) {
+	p := iamd.PrincipalFromContext(ctx)
+	if p == nil || p.UserID == "" {
+		return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
+	}
+	return s.store.GetUser(ctx, p.InstanceID, p.UserID)
+}

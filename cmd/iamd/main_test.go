@@ -128,7 +128,21 @@ func TestServeSignAndAdminCommands(t *testing.T) {
 	if !strings.HasPrefix(curl.String(), "curl ") || !strings.Contains(curl.String(), "Scp-Signature: ") {
 		t.Fatalf("sign output: %s", curl.String())
 	}
-	for _, path := range []string{"/healthz", "/metrics", "/scp/openapi.json"} {
+	// The native API: the generated admin password signs in.
+	signIn, _ := json.Marshal(map[string]string{"login_name": "admin", "password": generated["IAMD_ADMIN_PASSWORD"]})
+	resp, err := http.Post("http://"+addr+"/iamd/v1/instances/ssoins-12345/sign-in", "application/json", bytes.NewReader(signIn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var session struct {
+		Token string `json:"token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&session)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(session.Token, "iamds_") {
+		t.Fatalf("native sign-in: %d", resp.StatusCode)
+	}
+	for _, path := range []string{"/healthz", "/metrics", "/scp/openapi.json", "/iamd/openapi.json"} {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("GET %s: %v %v", path, err, resp)

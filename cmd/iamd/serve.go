@@ -13,6 +13,7 @@ import (
 
 	"iamd/account"
 	"iamd/directory"
+	"iamd/face/native"
 	"iamd/face/scp"
 	"iamd/server"
 )
@@ -118,9 +119,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	nativeFace, err := native.New(accounts, logger.With("face", "iamd"))
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		Addr:            *addr,
-		Mounts:          []server.Mount{{Prefix: "/scp", Face: scpFace}},
+		Mounts:          []server.Mount{{Prefix: "/scp", Face: scpFace}, {Prefix: "/iamd", Face: nativeFace}},
 		FaceAddrs:       faces,
 		Ready:           store.Ping,
 		Logger:          logger,
