@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"iamd"
 	"iamd/account"
 	"iamd/face/native"
+	"iamd/internal/logtest"
 	"iamd/internal/openapitest"
 	"iamd/internal/pgtest"
 	"iamd/server"
@@ -31,29 +30,11 @@ const (
 	adminToken    = "iamd_native_test_token_0123456789"
 )
 
-// syncBuffer collects log output written from the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type env struct {
 	t     *testing.T
 	base  string
 	check *openapitest.Validator
-	logs  *syncBuffer
+	logs  *logtest.Capture
 	store iamd.Store
 	acct  *account.Service
 	// secrets lists every password, secret and token the test has seen; none may appear
@@ -70,8 +51,7 @@ func start(t *testing.T, store iamd.Store) *env {
 		AdminPassword: adminPassword, AdminAPIToken: adminToken}); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs, logger := logtest.New()
 	face, err := native.New(acct, logger)
 	if err != nil {
 		t.Fatal(err)
@@ -92,21 +72,8 @@ func start(t *testing.T, store iamd.Store) *env {
 	e := &env{t: t, base: base, logs: logs, store: store, acct: acct,
 		check:   openapitest.New(t, native.OpenAPIDocument(), base+"/iamd", "Error"),
 		secrets: []string{adminPassword, adminToken}}
-	t.Cleanup(e.checkLogs)
+	t.Cleanup(func() { logs.CheckNoSecrets(t, e.secrets...) })
 	return e
-}
-
-// checkLogs fails the test if any secret the test saw reached the logs.
-func (e *env) checkLogs() {
-	logs := e.logs.String()
-	if !strings.Contains(logs, `"path"`) && !strings.Contains(logs, "/iamd/") {
-		e.t.Errorf("no request was logged; the check below would prove nothing:\n%s", logs)
-	}
-	for _, s := range e.secrets {
-		if strings.Contains(logs, s) {
-			e.t.Errorf("a secret reached the logs: %q", s)
-		}
-	}
 }
 
 type response struct {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"iamd/account"
 	"iamd/directory"
 	"iamd/face/scp"
+	"iamd/internal/logtest"
 	"iamd/internal/openapitest"
 	"iamd/internal/pgtest"
 	"iamd/server"
@@ -83,14 +83,19 @@ func start(t *testing.T, store iamd.Store, policy string) *env {
 	}
 	dir := directory.New(store)
 	e := &env{t: t, store: store, dir: dir, acct: acct, key: accessKey, secret: secretKey, now: time.Now}
+	logs, logger := logtest.New()
+	t.Cleanup(func() {
+		logs.CheckNoSecrets(t, secretKey, "admin password", "iamd_test_token_0123456789", "first violet staple",
+			"second violet staple", "third violet staple")
+	})
 	face, err := scp.New(scp.Config{Users: dir, Groups: dir, Auth: acct, VersionPolicy: policy,
 		Now:    func() time.Time { return e.now() },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", Mounts: []server.Mount{{Prefix: "/scp", Face: face}},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: store.Ping})
+		Logger: logger, Ready: store.Ping})
 	if err != nil {
 		t.Fatal(err)
 	}
