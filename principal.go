@@ -19,7 +19,8 @@ const (
 // AllPrivileges lists every privilege the core knows.
 var AllPrivileges = []string{
 	PrivilegeUserRead, PrivilegeUserWrite, PrivilegeUserDelete,
-	PrivilegeGroupRead, PrivilegeGroupWrite, PrivilegeAuditRead, PrivilegeInstanceAdmin,
+	PrivilegeGroupRead, PrivilegeGroupWrite, PrivilegeRoleRead, PrivilegeRoleWrite,
+	PrivilegeAuditRead, PrivilegeInstanceAdmin,
 }
 
 // Principal is the authenticated caller of a request.

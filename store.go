@@ -47,6 +47,19 @@ type Store interface {
 	AddGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string, ev Event) error
 	RemoveGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string, ev Event) error
 
+	// PutRoles creates or replaces roles of an instance (used for the built-ins, at
+	// instance creation and at start).
+	PutRoles(ctx context.Context, instanceID string, roles []Role) error
+	// CreateRole adds a custom role; ECONFLICT/FieldName when the name is taken.
+	CreateRole(ctx context.Context, r *Role, ev Event) error
+	ListRoles(ctx context.Context, instanceID string) ([]Role, error)
+	// DeleteRole removes a role and every grant of it.
+	DeleteRole(ctx context.Context, instanceID, name string, ev Event) error
+	// SetUserRoles and SetGroupRoles replace direct role grants; EINVALID/FieldRoles
+	// names a role the instance does not have.
+	SetUserRoles(ctx context.Context, instanceID, userID string, roles []string, ev Event) error
+	SetGroupRoles(ctx context.Context, instanceID, groupID string, roles []string, ev Event) error
+
 	// EffectivePrivileges returns the user's privileges: direct, through roles, and
 	// through its groups' roles, without duplicates, sorted.
 	EffectivePrivileges(ctx context.Context, instanceID, userID string) ([]string, error)

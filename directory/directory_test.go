@@ -305,3 +305,49 @@ func TestGroups(t *testing.T) {
 		}
 	})
 }
+
+func TestRoles(t *testing.T) {
+	eachStore(t, func(t *testing.T, f fixture) {
+		if err := f.svc.EnsureBuiltinRoles(f.admin); err != nil {
+			t.Fatal(err)
+		}
+		r, err := f.svc.CreateRole(f.admin, &iamd.Role{InstanceID: "a", Name: "helpdesk", Privileges: []string{iamd.PrivilegeUserWrite, iamd.PrivilegeUserRead, iamd.PrivilegeUserRead}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Privileges) != 2 || r.Builtin {
+			t.Fatalf("role %+v", r)
+		}
+		for _, bad := range []iamd.Role{
+			{InstanceID: "a", Name: "x", Privileges: []string{"LAUNCH_MISSILES"}},
+			{InstanceID: "a", Name: "x", Privileges: []string{iamd.PrivilegeInstanceAdmin}},
+			{InstanceID: "a", Name: "has space"},
+		} {
+			if _, err := f.svc.CreateRole(f.admin, &bad); iamd.ErrorCode(err) != iamd.EINVALID {
+				t.Fatalf("%+v: %v", bad, err)
+			}
+		}
+		if _, err := f.svc.CreateRole(f.admin, &iamd.Role{InstanceID: "a", Name: "ece_platform_admin"}); iamd.ErrorCode(err) != iamd.ECONFLICT {
+			t.Fatalf("a built-in's name: %v", err)
+		}
+		if err := f.svc.DeleteRole(f.admin, "a", "iamd_admin"); iamd.ErrorCode(err) != iamd.EINVALID {
+			t.Fatalf("deleting a built-in: %v", err)
+		}
+		roles, err := f.svc.ListRoles(f.admin, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := map[string]bool{}
+		for _, r := range roles {
+			names[r.Name] = r.Builtin
+		}
+		for _, want := range []string{"ece_platform_admin", "ece_platform_viewer", "ece_deployment_manager", "ece_deployment_viewer", "iamd_admin", "iamd_viewer"} {
+			if !names[want] {
+				t.Fatalf("built-in %s missing from %v", want, names)
+			}
+		}
+		if b, ok := names["helpdesk"]; !ok || b {
+			t.Fatalf("custom role: %v", names)
+		}
+	})
+}

@@ -29,6 +29,9 @@ func (s *Service) CreateInstance(ctx context.Context, in *iamd.Instance) (*iamd.
 	if err := s.store.CreateInstance(ctx, &inst, s.event(ctx, p, inst.ID, iamd.ActionInstanceCreate, "instance", inst.ID)); err != nil {
 		return nil, err
 	}
+	if err := s.store.PutRoles(ctx, inst.ID, builtinRoles()); err != nil {
+		return nil, err
+	}
 	return &inst, nil
 }
 

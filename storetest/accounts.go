@@ -350,3 +350,66 @@ func testCredentialLifecycle(t *testing.T, s iamd.Store) {
 		t.Fatalf("a revoked token is still found: %v", err)
 	}
 }
+
+func testRoles(t *testing.T, s iamd.Store) {
+	mustInstance(t, s, "a")
+	mustInstance(t, s, "b")
+	builtin := []iamd.Role{{Name: "viewer", Description: "Reads", Builtin: true, Privileges: []string{iamd.PrivilegeUserRead, iamd.PrivilegeGroupRead}}}
+	for range 2 { // idempotent: done at every start
+		if err := s.PutRoles(ctx, "a", builtin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	custom := &iamd.Role{InstanceID: "a", Name: "auditor", Description: "Reads the log", Privileges: []string{iamd.PrivilegeAuditRead}}
+	if err := s.CreateRole(ctx, custom, event("a", iamd.ActionRoleCreate, "auditor")); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, s.CreateRole(ctx, custom, event("a", iamd.ActionRoleCreate, "auditor")), iamd.ECONFLICT, iamd.FieldName)
+	roles, err := s.ListRoles(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(roles) != 2 || roles[0].Name != "auditor" || roles[0].Builtin || roles[1].Name != "viewer" || !roles[1].Builtin ||
+		!slices.Equal(roles[1].Privileges, []string{iamd.PrivilegeGroupRead, iamd.PrivilegeUserRead}) {
+		t.Fatalf("roles %+v", roles)
+	}
+	if roles, _ := s.ListRoles(ctx, "b"); len(roles) != 0 {
+		t.Fatalf("another instance's roles: %+v", roles)
+	}
+
+	u := mustUser(t, s, newUser("a", "john"))
+	g := mustGroup(t, s, "a", "39520424-440c-41c0-9b9c-f22b2129f6f9", "Ops")
+	if err := s.AddGroupMembers(ctx, "a", g.ID, []string{u.ID}, event("a", iamd.ActionGroupAddMembers, g.ID)); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, s.SetUserRoles(ctx, "a", u.ID, []string{"viewer", "nope"}, event("a", iamd.ActionRolesAssign, u.ID)), iamd.EINVALID, iamd.FieldRoles)
+	if err := s.SetUserRoles(ctx, "a", u.ID, []string{"viewer"}, event("a", iamd.ActionRolesAssign, u.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetGroupRoles(ctx, "a", g.ID, []string{"auditor"}, event("a", iamd.ActionRolesAssign, g.ID)); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, s.SetGroupRoles(ctx, "b", g.ID, []string{"auditor"}, event("b", iamd.ActionRolesAssign, g.ID)), iamd.ENOTFOUND, "")
+	privs, err := s.EffectivePrivileges(ctx, "a", u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{iamd.PrivilegeAuditRead, iamd.PrivilegeGroupRead, iamd.PrivilegeUserRead}; !slices.Equal(privs, want) {
+		t.Fatalf("effective privileges %v, want %v (direct role + group role)", privs, want)
+	}
+	// Re-putting the built-ins keeps the grants.
+	if err := s.PutRoles(ctx, "a", builtin); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.GetUser(ctx, "a", u.ID); !slices.Equal(got.Roles, []string{"viewer"}) {
+		t.Fatalf("user roles after re-put: %v", got.Roles)
+	}
+	if err := s.DeleteRole(ctx, "a", "auditor", event("a", iamd.ActionRoleDelete, "auditor")); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, s.DeleteRole(ctx, "a", "auditor", event("a", iamd.ActionRoleDelete, "auditor")), iamd.ENOTFOUND, "")
+	privs, _ = s.EffectivePrivileges(ctx, "a", u.ID)
+	if want := []string{iamd.PrivilegeGroupRead, iamd.PrivilegeUserRead}; !slices.Equal(privs, want) {
+		t.Fatalf("after deleting the group's role: %v", privs)
+	}
+}

@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"Sessions", testSessions},
 		{"TOTP", testTOTP},
 		{"CredentialLifecycle", testCredentialLifecycle},
+		{"Roles", testRoles},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

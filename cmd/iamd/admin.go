@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -127,4 +128,82 @@ func describe(err error) error {
 		return fmt.Errorf("%s: %s", f, iamd.ErrorMessage(err))
 	}
 	return fmt.Errorf("%s", iamd.ErrorMessage(err))
+}
+
+func roleCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: iamd role create|list|delete --instance ID")
+	}
+	fs := flag.NewFlagSet("role "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var st storeFlags
+	st.register(fs)
+	instance := fs.String("instance", "default", "the instance")
+	privileges := fs.String("privileges", "", "create: comma-separated privileges, e.g. USER_READ,GROUP_READ")
+	description := fs.String("description", "", "create: what the role is for")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	store, err := st.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc := directory.New(store)
+	ctx = adminContext(ctx)
+	if err := svc.EnsureBuiltinRoles(ctx); err != nil {
+		return err
+	}
+	switch args[0] {
+	case "create":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("usage: iamd role create --instance ID --privileges P1,P2 [--description TEXT] NAME")
+		}
+		var privs []string
+		for _, p := range strings.Split(*privileges, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				privs = append(privs, p)
+			}
+		}
+		r, err := svc.CreateRole(ctx, &iamd.Role{InstanceID: *instance, Name: fs.Arg(0), Description: *description, Privileges: privs})
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "created role %s (%s)\n", r.Name, strings.Join(r.Privileges, ", "))
+		return nil
+	case "list":
+		roles, err := svc.ListRoles(ctx, *instance)
+		if err != nil {
+			return describe(err)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tBUILT-IN\tPRIVILEGES\tDESCRIPTION")
+		for _, r := range roles {
+			fmt.Fprintf(tw, "%s\t%v\t%s\t%s\n", r.Name, r.Builtin, strings.Join(r.Privileges, ","), r.Description)
+		}
+		return tw.Flush()
+	case "delete":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("usage: iamd role delete --instance ID NAME")
+		}
+		if err := svc.DeleteRole(ctx, *instance, fs.Arg(0)); err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "deleted role %s\n", fs.Arg(0))
+		return nil
+	case "grant":
+		if fs.NArg() < 1 {
+			return fmt.Errorf("usage: iamd role grant --instance ID LOGIN [ROLE…] (replaces the user's roles)")
+		}
+		u, err := store.GetUserByLogin(ctx, *instance, fs.Arg(0))
+		if err != nil {
+			return describe(err)
+		}
+		if err := svc.SetUserRoles(ctx, *instance, u.ID, fs.Args()[1:]); err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "%s now holds: %s\n", u.LoginName, strings.Join(fs.Args()[1:], ", "))
+		return nil
+	}
+	return fmt.Errorf("unknown role command %q (create, list, delete, grant)", args[0])
 }

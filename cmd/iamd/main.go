@@ -36,6 +36,9 @@ Usage:
   iamd key create --instance ID [--description TEXT] [--expires-in DURATION] LOGIN
   iamd key list --instance ID LOGIN
   iamd key revoke --instance ID ACCESS_KEY
+  iamd role create --instance ID --privileges P1,P2 [--description TEXT] NAME
+  iamd role list|delete --instance ID [NAME]
+  iamd role grant --instance ID LOGIN [ROLE…]                 replaces the user's roles
 
 Run "iamd COMMAND -h" for a command's flags. Every flag has an IAMD_* environment twin
 (--database-url ↔ IAMD_DATABASE_URL); the command line wins.
@@ -71,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return userCommand(ctx, rest, stdout, stderr)
 	case "key":
 		return keyCommand(ctx, rest, stdout, stderr)
+	case "role":
+		return roleCommand(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -211,6 +211,24 @@ func TestServeSignAndAdminCommands(t *testing.T) {
 		t.Fatalf("a revoked key is listed: %v\n%s", err, buf.String())
 	}
 
+	// Roles: the built-ins are there; a custom one is created and granted.
+	buf.Reset()
+	if err := run(context.Background(), []string{"role", "create", "--instance", "ssoins-12345", "--privileges", "USER_READ,AUDIT_READ", "auditor"}, &buf, &buf); err != nil {
+		t.Fatalf("role create: %v", err)
+	}
+	if err := run(context.Background(), []string{"role", "grant", "--instance", "ssoins-12345", "admin", "auditor", "ece_platform_viewer"}, &buf, &buf); err != nil {
+		t.Fatalf("role grant: %v", err)
+	}
+	buf.Reset()
+	if err := run(context.Background(), []string{"role", "list", "--instance", "ssoins-12345"}, &buf, &buf); err != nil ||
+		!strings.Contains(buf.String(), "auditor") || !strings.Contains(buf.String(), "ece_deployment_manager") {
+		t.Fatalf("role list: %v\n%s", err, buf.String())
+	}
+	if err := run(context.Background(), []string{"role", "create", "--instance", "ssoins-12345", "--privileges", "FLY", "pilot"}, &buf, &buf); err == nil ||
+		!strings.Contains(err.Error(), "privileges") {
+		t.Fatalf("an unknown privilege: %v", err)
+	}
+
 	// A second start generates nothing and keeps the data.
 	_, stderr, stop = serveFor(t)
 	stop()

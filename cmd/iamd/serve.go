@@ -114,6 +114,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	printGenerated(stderr, boot)
 
 	dir := directory.New(store, directory.WithPasswordHasher(hasher.Hash))
+	if err := dir.EnsureBuiltinRoles(ctx); err != nil {
+		return fmt.Errorf("built-in roles: %w", err)
+	}
 	scpFace, err := scp.New(scp.Config{Users: dir, Groups: dir, Auth: accounts, Skew: *skew,
 		VersionPolicy: *versionPolicy, Logger: logger.With("face", "scp")})
 	if err != nil {

@@ -692,3 +692,38 @@ func TestAccountStateIsShown(t *testing.T) {
 		}
 	})
 }
+
+// A key whose owner holds only a read role reads, and gets 403 on every write.
+func TestReadOnlyRole(t *testing.T) {
+	eachStore(t, "", func(t *testing.T, e *env) {
+		if err := e.dir.EnsureBuiltinRoles(e.admin); err != nil {
+			t.Fatal(err)
+		}
+		r := e.mustStatus(e.do("POST", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_id": "viewer", "name": "Viewer"}), 201)
+		viewerID := r.json(t)["user"].(map[string]any)["id"].(string)
+		if err := e.dir.SetUserRoles(e.admin, instanceID, viewerID, []string{"iamd_viewer"}); err != nil {
+			t.Fatal(err)
+		}
+		k, secret, err := e.acct.CreateAccessKey(e.admin, instanceID, viewerID, iamd.CredentialOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.key, e.secret = k.ID, secret
+		e.mustStatus(e.do("GET", "/scp/v1/users?instance_id="+instanceID, nil), 200)
+		e.mustStatus(e.do("GET", "/scp/v1/users/"+viewerID+"?instance_id="+instanceID, nil), 200)
+		e.mustStatus(e.do("GET", "/scp/v1/groups?instance_id="+instanceID, nil), 200)
+		for _, w := range []struct {
+			method, path string
+			body         any
+		}{
+			{"POST", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_id": "x", "name": "X"}},
+			{"PATCH", "/scp/v1/users/" + viewerID, map[string]any{"instance_id": instanceID, "name": "Y"}},
+			{"DELETE", "/scp/v1/users/" + viewerID + "?instance_id=" + instanceID, nil},
+			{"POST", "/scp/v1/groups", map[string]any{"instance_id": instanceID, "name": "G"}},
+		} {
+			if r := e.do(w.method, w.path, w.body); r.status != 403 {
+				t.Fatalf("%s %s with a read-only role: %d %s", w.method, w.path, r.status, r.body)
+			}
+		}
+	})
+}

@@ -1,0 +1,94 @@
+package directory
+
+import (
+	"context"
+	"slices"
+
+	"iamd"
+)
+
+var _ iamd.RoleService = (*Service)(nil)
+
+// EnsureBuiltinRoles gives every instance the current built-in roles. It runs at start,
+// so that a new release's built-ins reach existing instances; grants are kept.
+func (s *Service) EnsureBuiltinRoles(ctx context.Context) error {
+	instances, err := s.store.ListInstances(ctx)
+	if err != nil {
+		return err
+	}
+	for _, inst := range instances {
+		if err := s.store.PutRoles(ctx, inst.ID, builtinRoles()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func builtinRoles() []iamd.Role {
+	out := slices.Clone(iamd.BuiltinRoles)
+	for i := range out {
+		out[i].Builtin = true
+	}
+	return out
+}
+
+// CreateRole adds a custom role (ROLE_WRITE).
+func (s *Service) CreateRole(ctx context.Context, in *iamd.Role) (*iamd.Role, error) {
+	p, err := authorize(ctx, in.InstanceID, iamd.PrivilegeRoleWrite)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.requireInstance(ctx, in.InstanceID); err != nil {
+		return nil, err
+	}
+	r := iamd.Role{InstanceID: in.InstanceID, Name: in.Name, Description: in.Description, Privileges: dedupe(in.Privileges)}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	if iamd.IsBuiltinRole(r.Name) {
+		return nil, &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldName, Message: "That name belongs to a built-in role."}
+	}
+	slices.Sort(r.Privileges)
+	if err := s.store.CreateRole(ctx, &r, s.event(ctx, p, r.InstanceID, iamd.ActionRoleCreate, "role", r.Name)); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// ListRoles lists an instance's roles (ROLE_READ).
+func (s *Service) ListRoles(ctx context.Context, instanceID string) ([]iamd.Role, error) {
+	if _, err := authorize(ctx, instanceID, iamd.PrivilegeRoleRead); err != nil {
+		return nil, err
+	}
+	return s.store.ListRoles(ctx, instanceID)
+}
+
+// DeleteRole removes a custom role and its grants (ROLE_WRITE).
+func (s *Service) DeleteRole(ctx context.Context, instanceID, name string) error {
+	p, err := authorize(ctx, instanceID, iamd.PrivilegeRoleWrite)
+	if err != nil {
+		return err
+	}
+	if iamd.IsBuiltinRole(name) {
+		return iamd.Invalid(iamd.FieldName, "built-in roles cannot be deleted")
+	}
+	return s.store.DeleteRole(ctx, instanceID, name, s.event(ctx, p, instanceID, iamd.ActionRoleDelete, "role", name))
+}
+
+// SetUserRoles replaces a user's direct roles (ROLE_WRITE).
+func (s *Service) SetUserRoles(ctx context.Context, instanceID, userID string, roles []string) error {
+	p, err := authorize(ctx, instanceID, iamd.PrivilegeRoleWrite)
+	if err != nil {
+		return err
+	}
+	return s.store.SetUserRoles(ctx, instanceID, userID, dedupe(roles), s.event(ctx, p, instanceID, iamd.ActionRolesAssign, "user", userID))
+}
+
+// SetGroupRoles replaces the roles a group's members inherit (ROLE_WRITE).
+func (s *Service) SetGroupRoles(ctx context.Context, instanceID, groupID string, roles []string) error {
+	p, err := authorize(ctx, instanceID, iamd.PrivilegeRoleWrite)
+	if err != nil {
+		return err
+	}
+	return s.store.SetGroupRoles(ctx, instanceID, groupID, dedupe(roles), s.event(ctx, p, instanceID, iamd.ActionRolesAssign, "group", groupID))
+}

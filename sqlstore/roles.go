@@ -1,0 +1,179 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+
+	"iamd"
+)
+
+func (db *DB) insertRole(ctx context.Context, tx *sql.Tx, r *iamd.Role) error {
+	_, err := db.exec(ctx, tx, `INSERT INTO roles (instance_id, name, description, internal) VALUES (?, ?, ?, ?)`,
+		r.InstanceID, r.Name, r.Description, r.Builtin)
+	if v, _ := db.dialect.Classify(err); v == UniqueViolation {
+		return &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldName, Message: fmt.Sprintf("A role named %q already exists.", r.Name)}
+	} else if v == ForeignKeyViolation {
+		return iamd.Errorf(iamd.ENOTFOUND, "No instance with id %q.", r.InstanceID)
+	} else if err != nil {
+		return internal("insert role", err)
+	}
+	for _, p := range r.Privileges {
+		if _, err := db.exec(ctx, tx, `INSERT INTO role_privileges (instance_id, role, privilege) VALUES (?, ?, ?)`,
+			r.InstanceID, r.Name, p); err != nil {
+			return internal("insert role privilege", err)
+		}
+	}
+	return nil
+}
+
+// PutRoles creates or replaces roles, privileges included.
+func (db *DB) PutRoles(ctx context.Context, instanceID string, roles []iamd.Role) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, r := range roles {
+			r.InstanceID = instanceID
+			if _, err := db.exec(ctx, tx, `DELETE FROM role_privileges WHERE instance_id = ? AND role = ?`, instanceID, r.Name); err != nil {
+				return internal("replace role", err)
+			}
+			if _, err := db.exec(ctx, tx, `DELETE FROM roles WHERE instance_id = ? AND name = ?`, instanceID, r.Name); err != nil {
+				return internal("replace role", err)
+			}
+			if err := db.insertRole(ctx, tx, &r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CreateRole adds a custom role.
+func (db *DB) CreateRole(ctx context.Context, r *iamd.Role, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.insertRole(ctx, tx, r); err != nil {
+			return err
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+// ListRoles returns an instance's roles by name, each with its sorted privileges.
+func (db *DB) ListRoles(ctx context.Context, instanceID string) ([]iamd.Role, error) {
+	rows, err := db.query(ctx, db.read, `SELECT r.name, r.description, r.internal, rp.privilege
+		FROM roles r LEFT JOIN role_privileges rp ON rp.instance_id = r.instance_id AND rp.role = r.name
+		WHERE r.instance_id = ? ORDER BY r.name, rp.privilege`, instanceID)
+	if err != nil {
+		return nil, internal("list roles", err)
+	}
+	defer rows.Close()
+	out := []iamd.Role{}
+	for rows.Next() {
+		var r iamd.Role
+		var privilege sql.NullString
+		if err := rows.Scan(&r.Name, &r.Description, &r.Builtin, &privilege); err != nil {
+			return nil, internal("scan role", err)
+		}
+		if n := len(out); n == 0 || out[n-1].Name != r.Name {
+			r.InstanceID, r.Privileges = instanceID, []string{}
+			out = append(out, r)
+		}
+		if privilege.Valid {
+			last := &out[len(out)-1]
+			last.Privileges = append(last.Privileges, privilege.String)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("list roles", err)
+	}
+	return out, nil
+}
+
+// DeleteRole removes a role and every grant of it.
+func (db *DB) DeleteRole(ctx context.Context, instanceID, name string, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := db.exec(ctx, tx, `DELETE FROM roles WHERE instance_id = ? AND name = ?`, instanceID, name)
+		if err != nil {
+			return internal("delete role", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return iamd.Errorf(iamd.ENOTFOUND, "No role named %q.", name)
+		}
+		for _, q := range []string{
+			`DELETE FROM role_privileges WHERE instance_id = ? AND role = ?`,
+			`DELETE FROM group_roles WHERE instance_id = ? AND role = ?`,
+			`DELETE FROM user_roles WHERE user_id IN (SELECT id FROM users WHERE instance_id = ?) AND role = ?`,
+		} {
+			if _, err := db.exec(ctx, tx, q, instanceID, name); err != nil {
+				return internal("delete role grants", err)
+			}
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+// requireRoles answers EINVALID naming the first role the instance does not have.
+func (db *DB) requireRoles(ctx context.Context, tx *sql.Tx, instanceID string, roles []string) error {
+	if len(roles) == 0 {
+		return nil
+	}
+	have, err := db.strings(ctx, `SELECT name FROM roles WHERE instance_id = ?`, instanceID)
+	if err != nil {
+		return err
+	}
+	for _, r := range roles {
+		if !slices.Contains(have, r) {
+			return iamd.Invalid(iamd.FieldRoles, "no role named %q", r)
+		}
+	}
+	return nil
+}
+
+// SetUserRoles replaces a user's direct roles.
+func (db *DB) SetUserRoles(ctx context.Context, instanceID, userID string, roles []string, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := db.requireUsers(ctx, tx, instanceID, []string{userID}); err != nil {
+			return err
+		}
+		if err := db.requireRoles(ctx, tx, instanceID, roles); err != nil {
+			return err
+		}
+		if _, err := db.exec(ctx, tx, `DELETE FROM user_roles WHERE user_id = ?`, userID); err != nil {
+			return internal("replace user roles", err)
+		}
+		for _, r := range roles {
+			if _, err := db.exec(ctx, tx, `INSERT INTO user_roles (user_id, role) VALUES (?, ?) ON CONFLICT DO NOTHING`, userID, r); err != nil {
+				return internal("grant role", err)
+			}
+		}
+		if _, err := db.exec(ctx, tx, `UPDATE users SET version = version + 1 WHERE id = ?`, userID); err != nil {
+			return internal("grant role", err)
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+// SetGroupRoles replaces the roles a group's members inherit.
+func (db *DB) SetGroupRoles(ctx context.Context, instanceID, groupID string, roles []string, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		missing, err := db.firstMissing(ctx, tx, "groups", instanceID, []string{groupID})
+		if err != nil {
+			return err
+		}
+		if missing != "" {
+			return iamd.Errorf(iamd.ENOTFOUND, "No group with id %q.", groupID)
+		}
+		if err := db.requireRoles(ctx, tx, instanceID, roles); err != nil {
+			return err
+		}
+		if _, err := db.exec(ctx, tx, `DELETE FROM group_roles WHERE instance_id = ? AND group_id = ?`, instanceID, groupID); err != nil {
+			return internal("replace group roles", err)
+		}
+		for _, r := range roles {
+			if _, err := db.exec(ctx, tx, `INSERT INTO group_roles (instance_id, group_id, role) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+				instanceID, groupID, r); err != nil {
+				return internal("grant group role", err)
+			}
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
