@@ -107,8 +107,29 @@ func FuzzVerifyPassword(f *testing.F) {
 	f.Add("$argon2id$v=19$m=99999999999,t=2,p=1$$")
 	f.Add("$argon2i$v=19$m=1,t=1,p=1$a$b")
 	f.Add("$$$$$")
+	f.Add("$2b$10$FGX3q2hp6SzcpVyUUTx/A.wUPOh6WsGR4kfhe7Hg3X0rLorAjN1lO")
+	f.Add("$2y$04$FGX3q2hp6SzcpVyUUTx/A.wUPOh6WsGR4kfhe7Hg3X0rLorAjN1lO")
+	f.Add("$pbkdf2-sha256$i=1000$AAECAwQFBgcICQoLDA0ODw$YTNcrvfgoTRGujbonK9oo/F7WlXEAz5xkxaP10cmYKo")
+	f.Add("$pbkdf2-sha512$i=1$AAECAwQFBgcICQoLDA0ODw$")
 	f.Fuzz(func(t *testing.T, phc string) {
 		account.VerifyPassword(phc, "password")
+	})
+}
+
+// FuzzKeycloakHash feeds the Keycloak credential converter arbitrary exports; whatever it
+// accepts must be a hash the verifier accepts too.
+func FuzzKeycloakHash(f *testing.F) {
+	f.Add(`{"value":"YTNcrvfgoTRGujbonK9oo/F7WlXEAz5xkxaP10cmYKo=","salt":"AAECAwQFBgcICQoLDA0ODw=="}`,
+		`{"hashIterations":1000,"algorithm":"pbkdf2-sha256"}`)
+	f.Add(`{"value":"","salt":""}`, `{"hashIterations":-1,"algorithm":"pbkdf2-sha512"}`)
+	f.Add(`null`, `[]`)
+	f.Fuzz(func(t *testing.T, secretData, credentialData string) {
+		phc, err := account.KeycloakHash(secretData, credentialData)
+		if err == nil {
+			if err := account.CheckHash(phc); err != nil {
+				t.Fatalf("KeycloakHash made %q, which CheckHash refuses: %v", phc, err)
+			}
+		}
 	})
 }
 

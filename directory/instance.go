@@ -71,3 +71,21 @@ func (s *Service) ListEvents(ctx context.Context, f iamd.EventFilter) ([]iamd.Ev
 	}
 	return s.store.ListEvents(ctx, f)
 }
+
+// SetAccountPolicy replaces an instance's password and lockout policy; like creating
+// instances, it is a platform administrator's act.
+func (s *Service) SetAccountPolicy(ctx context.Context, instanceID string, policy iamd.AccountPolicy) error {
+	p := iamd.PrincipalFromContext(ctx)
+	switch {
+	case p == nil:
+		return iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
+	case !p.Sees(instanceID):
+		return notFound("instance", instanceID)
+	case !p.PlatformAdmin:
+		return iamd.Errorf(iamd.EFORBIDDEN, "Only platform administrators may change an instance's account policy.")
+	}
+	if err := policy.Validate(); err != nil {
+		return err
+	}
+	return s.store.SetAccountPolicy(ctx, instanceID, policy, s.event(ctx, p, instanceID, iamd.ActionPolicySet, "instance", instanceID))
+}

@@ -30,6 +30,12 @@ func instanceCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	var st storeFlags
 	st.register(fs)
 	name := fs.String("name", "", "display name (create; default: the id)")
+	d := iamd.DefaultAccountPolicy
+	minLen := fs.Int("password-min-length", d.PasswordMinLength, "set-policy: shortest password, in characters")
+	history := fs.Int("password-history", d.PasswordHistory, "set-policy: how many of the last passwords may not be reused")
+	maxAge := fs.Duration("password-max-age", d.PasswordMaxAge, "set-policy: passwords older than this must be changed at sign-in (0: never)")
+	threshold := fs.Int("lockout-threshold", d.LockoutThreshold, "set-policy: consecutive failed sign-ins that lock the account")
+	lockFor := fs.Duration("lockout-duration", d.LockoutDuration, "set-policy: how long a lock lasts unless lifted by 'iamd user unlock'")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -57,13 +63,27 @@ func instanceCommand(ctx context.Context, args []string, stdout, stderr io.Write
 			return describe(err)
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tCREATED")
+		fmt.Fprintln(tw, "ID\tNAME\tCREATED\tPASSWORDS\tLOCKOUT")
 		for _, inst := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", inst.ID, inst.Name, inst.CreatedAt.Format(time.RFC3339))
+			p := inst.Policy
+			fmt.Fprintf(tw, "%s\t%s\t%s\tmin %d, history %d, max age %s\t%d failures, %s\n", inst.ID, inst.Name,
+				inst.CreatedAt.Format(time.RFC3339), p.PasswordMinLength, p.PasswordHistory, p.PasswordMaxAge,
+				p.LockoutThreshold, p.LockoutDuration)
 		}
 		return tw.Flush()
+	case "set-policy":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("usage: iamd instance set-policy [--password-min-length N] [--password-history N] [--password-max-age D] [--lockout-threshold N] [--lockout-duration D] ID")
+		}
+		policy := iamd.AccountPolicy{PasswordMinLength: *minLen, PasswordHistory: *history, PasswordMaxAge: *maxAge,
+			LockoutThreshold: *threshold, LockoutDuration: *lockFor}
+		if err := svc.SetAccountPolicy(ctx, fs.Arg(0), policy); err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "policy of %s set\n", fs.Arg(0))
+		return nil
 	}
-	return fmt.Errorf("unknown instance command %q (create, list)", args[0])
+	return fmt.Errorf("unknown instance command %q (create, list, set-policy)", args[0])
 }
 
 func groupCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -26,7 +26,9 @@ const usage = `iamd — one user directory, many vendor APIs.
 Usage:
   iamd serve [flags]                       run the server
   iamd instance create [--name NAME] ID    create an instance
-  iamd instance list                       list instances
+  iamd instance list                       list instances and their account policies
+  iamd instance set-policy [--password-min-length N] [--password-history N] [--password-max-age D]
+                           [--lockout-threshold N] [--lockout-duration D] ID
   iamd group create --instance ID [--id UUID] [--description TEXT] NAME
   iamd group list --instance ID
   iamd sign [flags] METHOD URL             print a signed curl command for the SCP face (or --run it)

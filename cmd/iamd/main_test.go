@@ -211,6 +211,20 @@ func TestServeSignAndAdminCommands(t *testing.T) {
 		t.Fatalf("a revoked key is listed: %v\n%s", err, buf.String())
 	}
 
+	// The account policy of an instance.
+	if err := run(context.Background(), []string{"instance", "set-policy", "--password-min-length", "12", "--lockout-threshold", "3", "team-a"}, &buf, &buf); err != nil {
+		t.Fatalf("set-policy: %v", err)
+	}
+	buf.Reset()
+	if err := run(context.Background(), []string{"instance", "list"}, &buf, &buf); err != nil || !strings.Contains(buf.String(), "min 12, history 5") ||
+		!strings.Contains(buf.String(), "3 failures, 15m0s") {
+		t.Fatalf("instance list after set-policy: %v\n%s", err, buf.String())
+	}
+	if err := run(context.Background(), []string{"instance", "set-policy", "--lockout-threshold", "0", "team-a"}, &buf, &buf); err == nil ||
+		!strings.Contains(err.Error(), "lockout_threshold") {
+		t.Fatalf("a zero threshold: %v", err)
+	}
+
 	// Roles: the built-ins are there; a custom one is created and granted.
 	buf.Reset()
 	if err := run(context.Background(), []string{"role", "create", "--instance", "ssoins-12345", "--privileges", "USER_READ,AUDIT_READ", "auditor"}, &buf, &buf); err != nil {
