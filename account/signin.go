@@ -99,7 +99,7 @@ func (s *Service) SignIn(ctx context.Context, in iamd.SignIn) (*iamd.SessionGran
 	if rehash {
 		s.rehash(ctx, u, in.Password, now)
 	}
-	changeOnly := u.TemporaryPassword || s.passwordExpired(inst.Policy, u, now)
+	changeOnly := u.TemporaryPassword || CredentialsExpired(inst.Policy, u, now)
 	token, sess := s.newSession(u, changeOnly, now)
 	ev := s.systemEvent(ctx, u.InstanceID, iamd.ActionSignIn, "user", u.ID, now)
 	ev.ActorID, ev.ActorName = u.ID, u.LoginName
@@ -136,7 +136,10 @@ func (s *Service) rehash(ctx context.Context, u *iamd.User, pw string, now time.
 		IfHash: u.PasswordHash, Rehash: true, Event: ev})
 }
 
-func (s *Service) passwordExpired(p iamd.AccountPolicy, u *iamd.User, now time.Time) bool {
+// CredentialsExpired reports whether u's password must be changed before anything else:
+// flagged so, or older than the policy's maximum age. Faces that show the state
+// (VikingCloud's credentialsExpired) ask here rather than read the flag alone.
+func CredentialsExpired(p iamd.AccountPolicy, u *iamd.User, now time.Time) bool {
 	if u.CredentialsExpired {
 		return true
 	}

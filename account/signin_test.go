@@ -186,14 +186,20 @@ func TestEveryRefusalLooksAlike(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.user(t, "carol", "")
+			expired := f.get(t, f.user(t, "dave", goodPassword).ID)
+			expired.Expired, expired.Version = true, expired.Version+1
+			if err := store.UpdateUser(ctx, expired, expired.Version-1, iamd.Event{InstanceID: "a"}); err != nil {
+				t.Fatal(err)
+			}
 
 			for _, c := range []struct{ login, password string }{
 				{"nobody", goodPassword}, {"alice", "wrong horse battery"}, {"bob", goodPassword}, {"carol", goodPassword},
+				{"dave", goodPassword},
 			} {
 				_, err := f.signIn(c.login, c.password)
 				wantFailed(t, err)
 			}
-			want := []string{"the user has no password", "the user is suspended", "wrong password", "unknown login name"}
+			want := []string{"the account has expired", "the user has no password", "the user is suspended", "wrong password", "unknown login name"}
 			if got := f.reasons(t); strings.Join(got, "|") != strings.Join(want, "|") {
 				t.Fatalf("audit reasons %q, want %q", got, want)
 			}
