@@ -30,6 +30,7 @@ const (
 	ActionUserCreate      = "user.create"
 	ActionUserUpdate      = "user.update"
 	ActionUserDelete      = "user.delete"
+	ActionUserImport      = "user.import"
 	ActionGroupCreate     = "group.create"
 	ActionGroupDelete     = "group.delete"
 	ActionGroupAddMembers = "group.members.add"

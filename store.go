@@ -33,6 +33,9 @@ type Store interface {
 	// expectedVersion, and stores u.Version (which the core has incremented). A stale
 	// version answers ECONFLICT; a missing user ENOTFOUND.
 	UpdateUser(ctx context.Context, u *User, expectedVersion int64, ev Event) error
+	// ImportUsers inserts complete users (the core has validated and stamped them) in one
+	// transaction with one audit event; ECONFLICT/FieldLoginName if any login is taken.
+	ImportUsers(ctx context.Context, users []User, ev Event) error
 	DeleteUser(ctx context.Context, instanceID, id string, ev Event) error
 	// ListUsers returns one page in f.Sort order (ties broken by id) and the total.
 	// Groups, Roles and Privileges are not filled in on listed users.

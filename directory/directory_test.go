@@ -2,6 +2,8 @@ package directory_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -348,6 +350,45 @@ func TestRoles(t *testing.T) {
 		}
 		if b, ok := names["helpdesk"]; !ok || b {
 			t.Fatalf("custom role: %v", names)
+		}
+	})
+}
+
+func TestImportUsers(t *testing.T) {
+	eachStore(t, func(t *testing.T, f fixture) {
+		n := directory.ImportChunk + 2_500
+		in := make([]iamd.User, n)
+		for i := range in {
+			in[i] = iamd.User{LoginName: fmt.Sprintf("user%06d", i), DisplayName: fmt.Sprintf("User %d", i)}
+		}
+		dup := slices.Clone(in[:3])
+		dup[2].LoginName = "USER000000"
+		if _, err := f.svc.ImportUsers(f.admin, "a", dup, nil); iamd.ErrorCode(err) != iamd.EINVALID || iamd.ErrorField(err) != iamd.FieldLoginName {
+			t.Fatalf("duplicate login names: %v", err)
+		}
+		bad := slices.Clone(in[:2])
+		bad[1].Email = "not an email"
+		if _, err := f.svc.ImportUsers(f.admin, "a", bad, nil); iamd.ErrorField(err) != iamd.FieldEmail || !strings.Contains(err.Error(), "user 1") {
+			t.Fatalf("an invalid user: %v", err)
+		}
+		var progress []int
+		users, err := f.svc.ImportUsers(f.admin, "a", in, func(done int) { progress = append(progress, done) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(users) != n || !slices.Equal(progress, []int{directory.ImportChunk, n}) {
+			t.Fatalf("%d users, progress %v", len(users), progress)
+		}
+		page, err := f.svc.ListUsers(f.admin, iamd.UserFilter{InstanceID: "a", LoginName: "user012345"})
+		if err != nil || page.Total != 1 || page.Users[0].CreatedBy == "" || page.Users[0].Status != iamd.UserActive {
+			t.Fatalf("an imported user: %+v, %v", page, err)
+		}
+		evs, _ := f.store.ListEvents(f.admin, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionUserImport})
+		if len(evs) != 2 {
+			t.Fatalf("%d import events, want one per chunk (2)", len(evs))
+		}
+		if _, err := f.svc.ImportUsers(f.admin, "a", in[:1], nil); iamd.ErrorCode(err) != iamd.ECONFLICT {
+			t.Fatalf("importing a taken login name: %v", err)
 		}
 	})
 }
