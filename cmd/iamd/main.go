@@ -41,6 +41,8 @@ Usage:
   iamd role create --instance ID --privileges P1,P2 [--description TEXT] NAME
   iamd role list|delete --instance ID [NAME]
   iamd role grant --instance ID LOGIN [ROLE…]                 replaces the user's roles
+  iamd bench [--preload N] [--clients N] [--duration D] [--workloads a,b] [--url URL]
+                                           load iamd with signed requests; reports beside a same-run baseline
 
 Run "iamd COMMAND -h" for a command's flags. Every flag has an IAMD_* environment twin
 (--database-url ↔ IAMD_DATABASE_URL); the command line wins.
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return keyCommand(ctx, rest, stdout, stderr)
 	case "role":
 		return roleCommand(ctx, rest, stdout, stderr)
+	case "bench":
+		return benchCommand(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -59,6 +59,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		argonMemory     = fs.Uint("argon2-memory", uint(account.DefaultParams.Memory), "argon2id memory for new password hashes, KiB (OWASP: 19456)")
 		argonTime       = fs.Uint("argon2-time", uint(account.DefaultParams.Time), "argon2id passes for new password hashes")
 		argonThreads    = fs.Uint("argon2-threads", uint(account.DefaultParams.Threads), "argon2id lanes for new password hashes")
+		benchBaseline   = fs.Bool("bench-baseline", false, "serve GET /scp/v1/bench-noop (signed, does nothing) for iamd bench's baseline")
 		sessionTTL      = fs.Duration("session-ttl", account.DefaultSessionTTL, "how long a session token from a sign-in lasts before it must be refreshed")
 	)
 	st.register(fs)
@@ -118,7 +119,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("built-in roles: %w", err)
 	}
 	scpFace, err := scp.New(scp.Config{Users: dir, Groups: dir, Auth: accounts, Skew: *skew,
-		VersionPolicy: *versionPolicy, Logger: logger.With("face", "scp")})
+		VersionPolicy: *versionPolicy, Logger: logger.With("face", "scp"), Baseline: *benchBaseline})
 	if err != nil {
 		return err
 	}

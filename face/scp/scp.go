@@ -26,6 +26,9 @@ type Config struct {
 	// "warn" (default) serves it with Deprecation and Sunset headers, "enforce" refuses it.
 	VersionPolicy string
 	Logger        *slog.Logger
+	// Baseline adds GET /v1/bench-noop, which checks the signature and does nothing else:
+	// iamd bench measures the face's fixed cost against it. Off outside benchmarks.
+	Baseline bool
 }
 
 // Face serves the SCP IAM Identity Center API.
@@ -80,6 +83,11 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	api := func(pattern string, h func(http.ResponseWriter, *http.Request)) {
 		method, path, _ := cut(pattern)
 		mux.Handle(method+" "+prefix+path, f.versioned(f.authenticated(http.HandlerFunc(h))))
+	}
+	if f.cfg.Baseline {
+		api("GET /v1/bench-noop", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+		})
 	}
 	api("POST /v1/users", f.createUser)
 	api("GET /v1/users", f.listUsers)

@@ -1,0 +1,305 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"iamd"
+	"iamd/account"
+	"iamd/directory"
+	"iamd/loadtest"
+)
+
+const benchInstance = "bench"
+
+// benchCommand starts iamd (or targets --url), loads it with signed requests from
+// concurrent clients, and reports each workload beside the same run's baseline.
+func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		st        storeFlags
+		url       = fs.String("url", "", "load a running iamd instead of starting one (needs IAMD_ADMIN_ACCESS_KEY/IAMD_ADMIN_SECRET_KEY of its admin)")
+		clients   = fs.Int("clients", 2*runtime.GOMAXPROCS(0), "concurrent clients")
+		duration  = fs.Duration("duration", 5*time.Second, "how long each workload runs")
+		preload   = fs.Int("preload", 10_000, "users to bulk-import before the workloads (started server only)")
+		workloads = fs.String("workloads", "", "comma-separated workloads (default: all of "+strings.Join(loadtest.Names, ",")+")")
+		out       = fs.String("out", "bench-results", "directory for the JSON and markdown reports")
+	)
+	st.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+	report := &loadtest.Report{Command: "iamd bench " + strings.Join(args, " "), Clients: *clients, Seconds: duration.Seconds(), Store: "sqlite"}
+	if st.usesPostgres() {
+		report.Store = "postgres"
+	}
+	target := loadtest.Target{Instance: benchInstance, AccessKey: os.Getenv("IAMD_ADMIN_ACCESS_KEY"),
+		SecretKey: os.Getenv("IAMD_ADMIN_SECRET_KEY"), SignInUser: "lt-sign-in", SignInPass: randomPassphrase()}
+	var proc *loadtest.Process
+	var known []loadtest.KnownUser
+	if *url != "" {
+		if target.AccessKey == "" || target.SecretKey == "" {
+			return errors.New("--url needs IAMD_ADMIN_ACCESS_KEY and IAMD_ADMIN_SECRET_KEY of the server's admin")
+		}
+		target.URL = strings.TrimSuffix(*url, "/")
+		report.Store = "remote"
+	} else {
+		target.AccessKey, target.SecretKey = "BENCH"+strings.ToUpper(randomPassphrase()[:15]), randomPassphrase()
+		if !st.usesPostgres() {
+			dir, err := os.MkdirTemp("", "iamd-bench-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			st.dataDir = dir
+		}
+		var err error
+		if known, report.PreloadRate, err = benchPrepare(ctx, st, target, *preload, stderr); err != nil {
+			return err
+		}
+		report.Preloaded = *preload
+		server, stop, err := startServer(ctx, st, target)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		target.URL, proc = server.url, &loadtest.Process{PID: server.pid}
+		time.Sleep(time.Second)
+		if s, err := proc.Sample(); err == nil {
+			report.IdleRSSB = s.PeakRSSBytes
+		}
+	}
+	if err := benchSignInUser(ctx, target); err != nil {
+		return err
+	}
+	if len(known) == 0 {
+		var err error
+		if known, err = benchSeedOverHTTP(ctx, target, 200); err != nil {
+			return err
+		}
+	}
+	logf("measuring raw argon2id at the default parameters …")
+	report.HashRate = hashRate(min(*duration, 3*time.Second))
+	var names []string
+	if *workloads != "" {
+		names = strings.Split(*workloads, ",")
+	}
+	results, err := loadtest.Run(ctx, loadtest.Config{Target: target, Clients: *clients, Duration: *duration,
+		Workloads: names, Process: proc, Known: known, Log: logf})
+	report.Results = results
+	if err != nil {
+		return err
+	}
+	if err := report.WriteTable(stdout); err != nil {
+		return err
+	}
+	return writeReports(*out, report)
+}
+
+func writeReports(dir string, report *loadtest.Report) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, write := range map[string]func(io.Writer) error{"bench.json": report.WriteJSON, "bench.md": report.WriteMarkdown} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		err = write(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func randomPassphrase() string {
+	return strings.ToLower(iamd.NewID()[:20])
+}
+
+// benchPrepare bootstraps the bench instance and bulk-imports the preload through the
+// core, before the server starts; it returns the users the reads will ask for.
+func benchPrepare(ctx context.Context, st storeFlags, target loadtest.Target, n int, stderr io.Writer) ([]loadtest.KnownUser, float64, error) {
+	store, err := st.open(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer store.Close()
+	key, err := account.LoadMasterKey(st.dataDir, os.Getenv("IAMD_MASTER_KEY"))
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := account.New(store, key).Bootstrap(ctx, account.BootstrapConfig{DefaultInstance: benchInstance,
+		AdminAccessKey: target.AccessKey, AdminSecretKey: target.SecretKey, AdminPassword: randomPassphrase()}); err != nil {
+		return nil, 0, err
+	}
+	users := make([]iamd.User, n)
+	for i := range users {
+		users[i] = iamd.User{LoginName: fmt.Sprintf("preload%07d", i), DisplayName: fmt.Sprintf("Preloaded User %d", i),
+			Email: fmt.Sprintf("preload%07d@example.com", i)}
+	}
+	progress := progressPrinter(stderr, n)
+	start := time.Now()
+	stored, err := directory.New(store).ImportUsers(adminContext(ctx), benchInstance, users, progress)
+	if err != nil {
+		return nil, 0, err
+	}
+	rate := float64(n) / time.Since(start).Seconds()
+	fmt.Fprintf(stderr, "preloaded %d users in %s (%.0f users/s)\n", n, time.Since(start).Round(time.Millisecond), rate)
+	known := make([]loadtest.KnownUser, 0, min(n, 100_000))
+	for i := 0; i < n && len(known) < cap(known); i += max(1, n/cap(known)) {
+		known = append(known, loadtest.KnownUser{ID: stored[i].ID, LoginName: stored[i].LoginName})
+	}
+	return known, rate, nil
+}
+
+// progressPrinter draws a bar on a terminal and plain lines otherwise.
+func progressPrinter(w io.Writer, total int) func(int) {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		info, err := f.Stat()
+		tty = err == nil && info.Mode()&os.ModeCharDevice != 0
+	}
+	return func(done int) {
+		if tty {
+			const width = 40
+			filled := width * done / max(total, 1)
+			fmt.Fprintf(w, "\rpreload [%s%s] %d/%d", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total)
+			if done == total {
+				fmt.Fprintln(w)
+			}
+			return
+		}
+		fmt.Fprintf(w, "preload: %d/%d users\n", done, total)
+	}
+}
+
+type childServer struct {
+	url string
+	pid int
+}
+
+// startServer runs this binary's serve on a free loopback port.
+func startServer(ctx context.Context, st storeFlags, target loadtest.Target) (*childServer, func(), error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.Command(exe, "serve", "--addr", addr, "--data-dir", st.dataDir, "--bench-baseline", "--log-level", "error",
+		"--default-instance", benchInstance)
+	cmd.Env = append(os.Environ(), "IAMD_ADMIN_ACCESS_KEY="+target.AccessKey, "IAMD_ADMIN_SECRET_KEY="+target.SecretKey,
+		"IAMD_DATABASE_URL="+st.databaseURL)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cmd.Process.Signal(syscall.SIGTERM)
+			cmd.Wait()
+		})
+	}
+	url := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return &childServer{url: url, pid: cmd.Process.Pid}, stop, nil
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			stop()
+			return nil, nil, fmt.Errorf("the server did not become ready at %s", url)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// benchSignInUser creates, over the SCP face, the user the sign-in workload signs in as.
+func benchSignInUser(ctx context.Context, target loadtest.Target) error {
+	results, err := loadtest.Call(ctx, target, "POST", "/scp/v1/users", map[string]any{"instance_id": target.Instance,
+		"user_id": target.SignInUser, "name": "Load Test Sign-in", "password": target.SignInPass, "temporary_password": false})
+	if err != nil {
+		return err
+	}
+	if results.Status != http.StatusCreated && results.Status != http.StatusBadRequest { // 400: exists from an earlier run
+		return fmt.Errorf("creating the sign-in user: %d %s", results.Status, results.Body)
+	}
+	return nil
+}
+
+// benchSeedOverHTTP creates n users through the SCP face for the reads, when nothing
+// was preloaded (a remote target).
+func benchSeedOverHTTP(ctx context.Context, target loadtest.Target, n int) ([]loadtest.KnownUser, error) {
+	prefix := "seed-" + randomPassphrase()[:8] + "-"
+	var known []loadtest.KnownUser
+	for i := range n {
+		login := fmt.Sprintf("%s%d", prefix, i)
+		res, err := loadtest.Call(ctx, target, "POST", "/scp/v1/users", map[string]any{"instance_id": target.Instance,
+			"user_id": login, "name": "Seed " + login})
+		if err != nil {
+			return nil, err
+		}
+		var created struct {
+			User struct {
+				ID string `json:"id"`
+			} `json:"user"`
+		}
+		if res.Status != http.StatusCreated || json.Unmarshal(res.Body, &created) != nil {
+			return nil, fmt.Errorf("seeding users: %d %s", res.Status, res.Body)
+		}
+		known = append(known, loadtest.KnownUser{ID: created.User.ID, LoginName: login})
+	}
+	return known, nil
+}
+
+// hashRate measures raw argon2id verifications per second at the default parameters,
+// one per core at a time, as the server's hasher admits them.
+func hashRate(d time.Duration) float64 {
+	hash, _ := account.DefaultHasher.Hash("load test passphrase 42")
+	var n atomic.Int64
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				account.DefaultHasher.Verify(hash, "load test passphrase 42")
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds()
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"iamd/loadtest"
+)
+
+// A short run of every workload against a server: the tool must not rot. It asserts
+// that each workload ran and met no error, never a speed.
+func TestBenchRunsEveryWorkload(t *testing.T) {
+	t.Setenv("IAMD_DATA_DIR", t.TempDir())
+	t.Setenv("IAMD_DEFAULT_INSTANCE", benchInstance)
+	t.Setenv("IAMD_ADMIN_ACCESS_KEY", "BENCHTESTACCESSKEY01")
+	t.Setenv("IAMD_ADMIN_SECRET_KEY", "bench-test-secret-key-0123456789")
+	addr, _, stop := serveFor(t, "--bench-baseline", "--argon2-memory", "64", "--argon2-time", "1")
+	defer stop()
+	out := t.TempDir()
+	var table bytes.Buffer
+	if err := run(context.Background(), []string{"bench", "--url", "http://" + addr, "--clients", "2",
+		"--duration", "200ms", "--out", out}, &table, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "bench.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report loadtest.Report
+	if err := json.Unmarshal(raw, &report); err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Results) != len(loadtest.Names) {
+		t.Fatalf("%d workloads reported, want %d:\n%s", len(report.Results), len(loadtest.Names), table.String())
+	}
+	for _, r := range report.Results {
+		if r.Requests == 0 || len(r.Errors) != 0 {
+			t.Errorf("%s: %d requests, errors %v", r.Workload, r.Requests, r.Errors)
+		}
+	}
+	if md, err := os.ReadFile(filepath.Join(out, "bench.md")); err != nil || !bytes.Contains(md, []byte("| sign-in |")) {
+		t.Fatalf("markdown report: %v\n%s", err, md)
+	}
+}
