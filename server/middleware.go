@@ -102,10 +102,14 @@ func (s *Server) observe(face, route string, r *http.Request, rec *recorder, ela
 	}
 	s.metrics.observe(face, route, status, elapsed)
 	level := slog.LevelInfo
-	if status >= 500 {
+	// A client that went away mid-request cancels the work under it; what the handler
+	// answers then reaches nobody and is no server fault.
+	gone := r.Context().Err() != nil
+	if status >= 500 && !gone {
 		level = slog.LevelError
 	}
 	s.log.LogAttrs(r.Context(), level, "request",
+		slog.Bool("client_gone", gone),
 		slog.String("face", face),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),

@@ -39,6 +39,10 @@ func (f echoFace) Register(mux *http.ServeMux, prefix string) {
 		fmt.Fprintf(w, `{"id":%q,"len":%d,"source":%q}`, r.PathValue("id"), len(body), iamd.SourceFromContext(r.Context()))
 	})
 	mux.HandleFunc("GET "+prefix+"/panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	mux.HandleFunc("GET "+prefix+"/wait-for-cancel", func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+		f.WriteError(w, r, r.Context().Err())
+	})
 	mux.HandleFunc("GET "+prefix+"/slow", func(w http.ResponseWriter, r *http.Request) {
 		close(f.started)
 		<-f.release
@@ -266,4 +270,29 @@ func TestUnknownFaceAddrIsRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// A client that hangs up is no server error: its request is logged at info, marked.
+func TestVanishedClientIsNotAnError(t *testing.T) {
+	r := start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+r.addrs["main"]+"/echo/wait-for-cancel", nil)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("the request was meant to be cut off")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(r.logs.String(), "wait-for-cancel") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, line := range strings.Split(r.logs.String(), "\n") {
+		if strings.Contains(line, "wait-for-cancel") {
+			if strings.Contains(line, "ERROR") || !strings.Contains(line, "client_gone=true") {
+				t.Fatalf("a vanished client logged as: %s", line)
+			}
+			return
+		}
+	}
+	t.Fatalf("the request was not logged:\n%s", r.logs.String())
 }

@@ -427,7 +427,11 @@ func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	case iamd.ETOOLARGE:
 		status = http.StatusRequestEntityTooLarge
 	default:
-		f.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		level := slog.LevelError
+		if r.Context().Err() != nil {
+			level = slog.LevelDebug // the client went away; its cancellation is the "error"
+		}
+		f.log.Log(r.Context(), level, "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		detail = errorDetail{Code: iamd.EINTERNAL, Message: "Internal error."}
 	}
 	writeJSON(w, status, errorBody{detail})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"iamd/jsonbody"
+	"log/slog"
 	"net/http"
 
 	"iamd"
@@ -105,7 +106,11 @@ func (f *Face) errorItem(r *http.Request, err error) errorItem {
 		case iamd.ETOOLARGE:
 			item.Status, item.Code = http.StatusRequestEntityTooLarge, CodePayloadTooLarge
 		default:
-			f.log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+			level := slog.LevelError
+			if r.Context().Err() != nil {
+				level = slog.LevelDebug // the client went away; its cancellation is the "error"
+			}
+			f.log.Log(r.Context(), level, "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 			item = errorItem{Status: http.StatusInternalServerError, Code: CodeInternal, Detail: "Internal error."}
 		}
 	}
