@@ -288,7 +288,7 @@ func TestVanishedClientIsNotAnError(t *testing.T) {
 	}
 	for _, line := range strings.Split(r.logs.String(), "\n") {
 		if strings.Contains(line, "wait-for-cancel") {
-			if strings.Contains(line, "ERROR") || !strings.Contains(line, "client_gone=true") {
+			if !strings.Contains(line, `"level":"INFO"`) || !strings.Contains(line, `"client_gone":true`) {
 				t.Fatalf("a vanished client logged as: %s", line)
 			}
 			return
