@@ -117,7 +117,8 @@ func writeReports(dir string, report *loadtest.Report) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for name, write := range map[string]func(io.Writer) error{"bench.json": report.WriteJSON, "bench.md": report.WriteMarkdown} {
+	for name, write := range map[string]func(io.Writer) error{"bench.json": report.WriteJSON, "bench.md": report.WriteMarkdown,
+		"bench.svg": report.WriteSVG} {
 		f, err := os.Create(filepath.Join(dir, name))
 		if err != nil {
 			return err

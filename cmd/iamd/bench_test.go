@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"testing"
@@ -44,5 +45,13 @@ func TestBenchRunsEveryWorkload(t *testing.T) {
 	}
 	if md, err := os.ReadFile(filepath.Join(out, "bench.md")); err != nil || !bytes.Contains(md, []byte("| sign-in |")) {
 		t.Fatalf("markdown report: %v\n%s", err, md)
+	}
+	svg, err := os.ReadFile(filepath.Join(out, "bench.svg"))
+	if err != nil || !bytes.HasPrefix(svg, []byte("<svg")) || bytes.Count(svg, []byte("<rect")) != 3*len(loadtest.Names) {
+		t.Fatalf("chart: %v, %d bars", err, bytes.Count(svg, []byte("<rect")))
+	}
+	var chart struct{}
+	if err := xml.Unmarshal(svg, &chart); err != nil {
+		t.Fatalf("the chart is not well-formed XML: %v", err)
 	}
 }
