@@ -62,15 +62,14 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		report.Store = "remote"
 	} else {
 		target.AccessKey, target.SecretKey = "BENCH"+strings.ToUpper(randomPassphrase()[:15]), randomPassphrase()
-		if !st.usesPostgres() {
-			dir, err := os.MkdirTemp("", "iamd-bench-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(dir)
-			st.dataDir = dir
+		// A fresh directory holds the SQLite file, or with PostgreSQL (which must be an empty
+		// database) just the master key.
+		dir, err := os.MkdirTemp("", "iamd-bench-")
+		if err != nil {
+			return err
 		}
-		var err error
+		defer os.RemoveAll(dir)
+		st.dataDir = dir
 		if known, report.PreloadRate, err = benchPrepare(ctx, st, target, *preload, stderr); err != nil {
 			return err
 		}
