@@ -62,8 +62,10 @@ func (p Params) Validate() error {
 }
 
 // Hasher hashes new passwords with argon2id and verifies every scheme iamd imports.
-// Hashing is memory-hard by design, so concurrent hashes are bounded: a burst of
-// sign-ins queues instead of exhausting memory.
+// Hashing is memory-hard by design, so concurrent hashes are bounded, one per core: a
+// burst of sign-ins queues instead of exhausting memory, and hashes do not evict each
+// other's 19 MiB from the caches (iamd bench: two per core gave 79 % of the raw hash
+// rate and 210 MB peak RSS; one per core 90–96 % and 125 MB).
 type Hasher struct {
 	params Params
 	slots  chan struct{}
@@ -74,7 +76,7 @@ func NewHasher(p Params) (*Hasher, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return &Hasher{params: p, slots: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}, nil
+	return &Hasher{params: p, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
 }
 
 // DefaultHasher uses DefaultParams.
