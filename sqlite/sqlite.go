@@ -57,6 +57,10 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 		r[k] = v
 	}
 	r.Add("_pragma", "query_only(1)")
+	// 8 MiB of page cache per reader (SQLite's default is 2 MiB): at 1,000,000 users,
+	// look-ups of random users went from 39 % to 69 % of the signed baseline in iamd bench,
+	// for ~30 MB more peak RSS across the pool.
+	r.Add("_pragma", "cache_size(-8192)")
 	read, err := sql.Open("sqlite", "file:"+path+"?"+r.Encode())
 	if err != nil {
 		write.Close()
