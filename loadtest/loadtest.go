@@ -95,11 +95,9 @@ func (c *client) do(ctx context.Context, method, path string, body any, signed b
 	req.Header.Set("Content-Type", "application/json")
 	if signed {
 		ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-		req.Header.Set(scp.HeaderAccessKey, c.t.AccessKey)
-		req.Header.Set(scp.HeaderSignature, scp.Sign(c.t.SecretKey, method, url, ts, c.t.AccessKey, "", "Openapi"))
-		req.Header.Set(scp.HeaderTimestamp, ts)
-		req.Header.Set(scp.HeaderClientType, "Openapi")
-		req.Header.Set(scp.HeaderAccountID, "")
+		for _, h := range scp.SignedHeaders(c.t.SecretKey, method, url, ts, c.t.AccessKey, "", "Openapi") {
+			req.Header.Set(h[0], h[1])
+		}
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -70,15 +70,9 @@ func signCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if u.RawQuery != "" {
 		fullURL += "?" + u.RawQuery
 	}
-	headers := [][2]string{
-		{"Scp-AccessKey", *accessKey},
-		{"Scp-Signature", scp.Sign(secret, method, fullURL, *timestamp, *accessKey, *accountID, *clientType)},
-		{"Scp-Timestamp", *timestamp},
-		{"Scp-ClientType", *clientType},
-		{"Scp-AccountId", *accountID},
-	}
+	headers := scp.SignedHeaders(secret, method, fullURL, *timestamp, *accessKey, *accountID, *clientType)
 	if *apiVersion != "" {
-		headers = append(headers, [2]string{"Scp-Api-Version", *apiVersion})
+		headers = append(headers, [2]string{scp.HeaderAPIVersion, *apiVersion})
 	}
 	if body != nil {
 		headers = append(headers, [2]string{"Content-Type", "application/json"})

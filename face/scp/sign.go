@@ -25,6 +25,19 @@ func StringToSign(method, fullURL, timestamp, accessKey, accountID, clientType s
 	return method + fullURL + timestamp + accessKey + accountID + clientType
 }
 
+// SignedHeaders returns the headers of a signed call, in the order SCP's clients send
+// them (Scp-AccountId even when empty), for every client iamd ships: `iamd sign` and
+// the load tool.
+func SignedHeaders(secret, method, fullURL, timestamp, accessKey, accountID, clientType string) [][2]string {
+	return [][2]string{
+		{HeaderAccessKey, accessKey},
+		{HeaderSignature, Sign(secret, method, fullURL, timestamp, accessKey, accountID, clientType)},
+		{HeaderTimestamp, timestamp},
+		{HeaderClientType, clientType},
+		{HeaderAccountID, accountID},
+	}
+}
+
 // Sign returns the Scp-Signature value: base64 of HMAC-SHA256 under the secret key.
 func Sign(secret, method, fullURL, timestamp, accessKey, accountID, clientType string) string {
 	m := hmac.New(sha256.New, []byte(secret))
