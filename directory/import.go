@@ -29,19 +29,8 @@ func (s *Service) ImportUsers(ctx context.Context, instanceID string, in []iamd.
 	users := make([]iamd.User, len(in))
 	seen := make(map[string]int, len(in))
 	for i := range in {
+		users[i] = newUser(&in[i], instanceID, p, now)
 		u := &users[i]
-		src := &in[i]
-		*u = iamd.User{InstanceID: instanceID, LoginName: src.LoginName, Realm: src.Realm, DisplayName: src.DisplayName,
-			GivenName: src.GivenName, FamilyName: src.FamilyName, Email: src.Email, EmailVerified: src.EmailVerified,
-			PhoneCountryCode: src.PhoneCountryCode, PhoneNumber: src.PhoneNumber, PhoneExtension: src.PhoneExtension,
-			PhoneVerified: src.PhoneVerified, EmployeeNumber: src.EmployeeNumber, Department: src.Department,
-			BusinessUnit: src.BusinessUnit, Manager: src.Manager, Organization: src.Organization, Description: src.Description,
-			TimeZone: src.TimeZone, Locale: src.Locale, ExternalID: src.ExternalID, Status: src.Status, SSO: src.SSO,
-			ID: iamd.NewID(), CreatedAt: now, CreatedBy: p.UserID, CreatedByName: p.Name,
-			UpdatedAt: now, UpdatedBy: p.UserID, UpdatedByName: p.Name, Version: 1}
-		if u.Status == "" {
-			u.Status = iamd.UserActive
-		}
 		if err := u.Validate(); err != nil {
 			return nil, fmt.Errorf("user %d: %w", i, err)
 		}

@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"reflect"
+	"time"
 
 	"iamd"
 	"iamd/account"
@@ -23,48 +24,7 @@ func (s *Service) CreateUser(ctx context.Context, in *iamd.User, opts iamd.Creat
 		return nil, err
 	}
 	now := s.clock()
-	u := iamd.User{
-		// What a caller may choose at creation; account state, stamps and grants are the
-		// core's to set.
-		InstanceID:        in.InstanceID,
-		LoginName:         in.LoginName,
-		Realm:             in.Realm,
-		DisplayName:       in.DisplayName,
-		GivenName:         in.GivenName,
-		FamilyName:        in.FamilyName,
-		Email:             in.Email,
-		EmailVerified:     in.EmailVerified,
-		PhoneCountryCode:  in.PhoneCountryCode,
-		PhoneNumber:       in.PhoneNumber,
-		PhoneExtension:    in.PhoneExtension,
-		PhoneVerified:     in.PhoneVerified,
-		EmployeeNumber:    in.EmployeeNumber,
-		Department:        in.Department,
-		BusinessUnit:      in.BusinessUnit,
-		Manager:           in.Manager,
-		Organization:      in.Organization,
-		Description:       in.Description,
-		TimeZone:          in.TimeZone,
-		Locale:            in.Locale,
-		ExternalID:        in.ExternalID,
-		Status:            in.Status,
-		ConsoleDenied:     in.ConsoleDenied,
-		APIDenied:         in.APIDenied,
-		SSO:               in.SSO,
-		TemporaryPassword: in.TemporaryPassword,
-
-		ID:            iamd.NewID(),
-		CreatedAt:     now,
-		CreatedBy:     p.UserID,
-		CreatedByName: p.Name,
-		UpdatedAt:     now,
-		UpdatedBy:     p.UserID,
-		UpdatedByName: p.Name,
-		Version:       1,
-	}
-	if u.Status == "" {
-		u.Status = iamd.UserActive
-	}
+	u := newUser(in, in.InstanceID, p, now)
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
@@ -209,4 +169,50 @@ func dedupe(ids []string) []string {
 		}
 	}
 	return out
+}
+
+// newUser is a user as the core creates it from what a caller gave: the fields a caller
+// may choose, with id, stamps and version set. Account state and grants are the core's.
+func newUser(in *iamd.User, instanceID string, p *iamd.Principal, now time.Time) iamd.User {
+	u := iamd.User{
+		InstanceID:        instanceID,
+		LoginName:         in.LoginName,
+		Realm:             in.Realm,
+		DisplayName:       in.DisplayName,
+		GivenName:         in.GivenName,
+		FamilyName:        in.FamilyName,
+		Email:             in.Email,
+		EmailVerified:     in.EmailVerified,
+		PhoneCountryCode:  in.PhoneCountryCode,
+		PhoneNumber:       in.PhoneNumber,
+		PhoneExtension:    in.PhoneExtension,
+		PhoneVerified:     in.PhoneVerified,
+		EmployeeNumber:    in.EmployeeNumber,
+		Department:        in.Department,
+		BusinessUnit:      in.BusinessUnit,
+		Manager:           in.Manager,
+		Organization:      in.Organization,
+		Description:       in.Description,
+		TimeZone:          in.TimeZone,
+		Locale:            in.Locale,
+		ExternalID:        in.ExternalID,
+		Status:            in.Status,
+		ConsoleDenied:     in.ConsoleDenied,
+		APIDenied:         in.APIDenied,
+		SSO:               in.SSO,
+		TemporaryPassword: in.TemporaryPassword,
+
+		ID:            iamd.NewID(),
+		CreatedAt:     now,
+		CreatedBy:     p.UserID,
+		CreatedByName: p.Name,
+		UpdatedAt:     now,
+		UpdatedBy:     p.UserID,
+		UpdatedByName: p.Name,
+		Version:       1,
+	}
+	if u.Status == "" {
+		u.Status = iamd.UserActive
+	}
+	return u
 }
