@@ -1,6 +1,9 @@
 package server
 
-import "net/http"
+import (
+	"log/slog"
+	"net/http"
+)
 
 // Face is one vendor API adapter. Faces satisfy it without importing this package.
 type Face interface {
@@ -14,4 +17,15 @@ type Face interface {
 	// WriteError answers err (a domain error) in the face's own wire shape. The server
 	// uses it for what it rejects before the face runs, such as an oversized body.
 	WriteError(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// LogInternalError is how faces log an error they answer as internal: at error level,
+// unless the client went away, whose cancellation is then the "error" and is logged at
+// debug. The request line itself is logged by the server, with client_gone.
+func LogInternalError(log *slog.Logger, r *http.Request, err error) {
+	level := slog.LevelError
+	if r.Context().Err() != nil {
+		level = slog.LevelDebug
+	}
+	log.Log(r.Context(), level, "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 }

@@ -15,6 +15,7 @@ import (
 	"iamd"
 	"iamd/account"
 	"iamd/jsonbody"
+	"iamd/server"
 )
 
 // Face serves the native API.
@@ -427,11 +428,7 @@ func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	case iamd.ETOOLARGE:
 		status = http.StatusRequestEntityTooLarge
 	default:
-		level := slog.LevelError
-		if r.Context().Err() != nil {
-			level = slog.LevelDebug // the client went away; its cancellation is the "error"
-		}
-		f.log.Log(r.Context(), level, "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		server.LogInternalError(f.log, r, err)
 		detail = errorDetail{Code: iamd.EINTERNAL, Message: "Internal error."}
 	}
 	writeJSON(w, status, errorBody{detail})

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"iamd/jsonbody"
-	"log/slog"
+	"iamd/server"
 	"net/http"
 
 	"iamd"
@@ -106,11 +106,7 @@ func (f *Face) errorItem(r *http.Request, err error) errorItem {
 		case iamd.ETOOLARGE:
 			item.Status, item.Code = http.StatusRequestEntityTooLarge, CodePayloadTooLarge
 		default:
-			level := slog.LevelError
-			if r.Context().Err() != nil {
-				level = slog.LevelDebug // the client went away; its cancellation is the "error"
-			}
-			f.log.Log(r.Context(), level, "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+			server.LogInternalError(f.log, r, err)
 			item = errorItem{Status: http.StatusInternalServerError, Code: CodeInternal, Detail: "Internal error."}
 		}
 	}
