@@ -297,8 +297,7 @@ func (s *Service) RevokeAccessKey(ctx context.Context, instanceID, id string) er
 	if err != nil {
 		return err
 	}
-	ev := actor(ctx, p)
-	ev.InstanceID, ev.Action, ev.TargetType, ev.TargetID, ev.Time = instanceID, iamd.ActionAccessKeyRevoke, "access_key", id, s.clock()
+	ev := s.event(ctx, p, instanceID, iamd.ActionAccessKeyRevoke, "access_key", id, s.clock())
 	return s.store.RevokeAccessKey(ctx, instanceID, id, ev)
 }
 
@@ -324,8 +323,7 @@ func (s *Service) RevokeAPIToken(ctx context.Context, instanceID, id string) err
 	if err != nil {
 		return err
 	}
-	ev := actor(ctx, p)
-	ev.InstanceID, ev.Action, ev.TargetType, ev.TargetID, ev.Time = instanceID, iamd.ActionAPITokenRevoke, "api_token", id, s.clock()
+	ev := s.event(ctx, p, instanceID, iamd.ActionAPITokenRevoke, "api_token", id, s.clock())
 	return s.store.RevokeAPIToken(ctx, instanceID, id, ev)
 }
 
