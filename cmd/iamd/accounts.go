@@ -20,38 +20,13 @@ import (
 // other users of the machine could read it in the process list.
 var stdin io.Reader = os.Stdin
 
-// accountCommandSetup parses a user or key command's flags and opens what it needs.
-func accountCommandSetup(ctx context.Context, name string, args []string, stderr io.Writer, extra func(fs *flag.FlagSet)) (*flag.FlagSet, *account.Service, iamd.Store, string, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var st storeFlags
-	st.register(fs)
-	instance := fs.String("instance", "default", "the instance")
-	if extra != nil {
-		extra(fs)
-	}
-	if err := parseFlags(fs, args); err != nil {
-		return nil, nil, nil, "", err
-	}
-	store, err := st.open(ctx)
-	if err != nil {
-		return nil, nil, nil, "", err
-	}
-	key, err := account.LoadMasterKey(st.dataDir, os.Getenv("IAMD_MASTER_KEY"))
-	if err != nil {
-		store.Close()
-		return nil, nil, nil, "", err
-	}
-	return fs, account.New(store, key), store, *instance, nil
-}
-
 func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("usage: iamd user set-password|unlock --instance ID LOGIN")
 	}
 	var temporary *bool
 	var hash, keycloakSecret, keycloakCredential *string
-	fs, svc, store, instance, err := accountCommandSetup(ctx, "user "+args[0], args[1:], stderr, func(fs *flag.FlagSet) {
+	c, err := openAdminCommand(ctx, "user "+args[0], args[1:], stderr, func(fs *flag.FlagSet) {
 		temporary = fs.Bool("temporary", false, "set-password: the user must change it at the next sign-in")
 		hash = fs.String("hash", "", "set-password: import this hash instead of reading a password (argon2id, argon2i, bcrypt, $pbkdf2-sha256$, $pbkdf2-sha512$)")
 		keycloakSecret = fs.String("keycloak-secret-data", "", "set-password: import a Keycloak password credential: its secretData JSON")
@@ -60,7 +35,12 @@ func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer c.store.Close()
+	svc, err := c.accounts()
+	if err != nil {
+		return err
+	}
+	fs, store, instance := c.fs, c.store, c.instance
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: iamd user %s --instance ID LOGIN", args[0])
 	}
@@ -116,14 +96,19 @@ func keyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	var description *string
 	var expiresIn *time.Duration
-	fs, svc, store, instance, err := accountCommandSetup(ctx, "key "+args[0], args[1:], stderr, func(fs *flag.FlagSet) {
+	c, err := openAdminCommand(ctx, "key "+args[0], args[1:], stderr, func(fs *flag.FlagSet) {
 		description = fs.String("description", "", "create: what the key is for")
 		expiresIn = fs.Duration("expires-in", 0, "create: the key stops working after this long (default: never)")
 	})
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer c.store.Close()
+	svc, err := c.accounts()
+	if err != nil {
+		return err
+	}
+	fs, store, instance := c.fs, c.store, c.instance
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: iamd key %s --instance ID %s", args[0], map[bool]string{true: "ACCESS_KEY", false: "LOGIN"}[args[0] == "revoke"])
 	}

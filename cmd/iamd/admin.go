@@ -5,11 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"iamd"
+	"iamd/account"
 	"iamd/directory"
 )
 
@@ -90,22 +92,16 @@ func groupCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if len(args) == 0 {
 		return fmt.Errorf("usage: iamd group create|list --instance ID")
 	}
-	fs := flag.NewFlagSet("group "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var st storeFlags
-	st.register(fs)
-	instance := fs.String("instance", "default", "the instance")
-	id := fs.String("id", "", "group id, a UUID (create; default: generated)")
-	description := fs.String("description", "", "description (create)")
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	store, err := st.open(ctx)
+	var id, description *string
+	c, err := openAdminCommand(ctx, "group "+args[0], args[1:], stderr, func(fs *flag.FlagSet) {
+		id = fs.String("id", "", "group id, a UUID (create; default: generated)")
+		description = fs.String("description", "", "description (create)")
+	})
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	svc := directory.New(store)
+	defer c.store.Close()
+	fs, instance, svc := c.fs, &c.instance, directory.New(c.store)
 	ctx = adminContext(ctx)
 	switch args[0] {
 	case "create":
@@ -139,6 +135,44 @@ func groupCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return fmt.Errorf("unknown group command %q (create, list)", args[0])
 }
 
+// adminCommand is what every admin command acting inside one instance starts with: its
+// flags parsed (the store's, --instance and the command's own) and the store open.
+type adminCommand struct {
+	fs       *flag.FlagSet
+	st       storeFlags
+	store    iamd.Store
+	instance string
+}
+
+func openAdminCommand(ctx context.Context, name string, args []string, stderr io.Writer, extra func(fs *flag.FlagSet)) (*adminCommand, error) {
+	c := &adminCommand{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	c.fs.SetOutput(stderr)
+	c.st.register(c.fs)
+	c.fs.StringVar(&c.instance, "instance", "default", "the instance")
+	if extra != nil {
+		extra(c.fs)
+	}
+	if err := parseFlags(c.fs, args); err != nil {
+		return nil, err
+	}
+	store, err := c.st.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.store = store
+	return c, nil
+}
+
+// accounts returns the credential service, with the master key of the data directory
+// or IAMD_MASTER_KEY.
+func (c *adminCommand) accounts() (*account.Service, error) {
+	key, err := account.LoadMasterKey(c.st.dataDir, os.Getenv("IAMD_MASTER_KEY"))
+	if err != nil {
+		return nil, err
+	}
+	return account.New(c.store, key), nil
+}
+
 // describe turns a domain error into a one-line message for a person at a terminal.
 func describe(err error) error {
 	if iamd.ErrorCode(err) == iamd.EINTERNAL {
@@ -154,22 +188,16 @@ func roleCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(args) == 0 {
 		return fmt.Errorf("usage: iamd role create|list|delete --instance ID")
 	}
-	fs := flag.NewFlagSet("role "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var st storeFlags
-	st.register(fs)
-	instance := fs.String("instance", "default", "the instance")
-	privileges := fs.String("privileges", "", "create: comma-separated privileges, e.g. USER_READ,GROUP_READ")
-	description := fs.String("description", "", "create: what the role is for")
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	store, err := st.open(ctx)
+	var privileges, description *string
+	c, err := openAdminCommand(ctx, "role "+args[0], args[1:], stderr, func(fs *flag.FlagSet) {
+		privileges = fs.String("privileges", "", "create: comma-separated privileges, e.g. USER_READ,GROUP_READ")
+		description = fs.String("description", "", "create: what the role is for")
+	})
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	svc := directory.New(store)
+	defer c.store.Close()
+	fs, instance, store, svc := c.fs, &c.instance, c.store, directory.New(c.store)
 	ctx = adminContext(ctx)
 	if err := svc.EnsureBuiltinRoles(ctx); err != nil {
 		return err
