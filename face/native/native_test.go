@@ -19,6 +19,7 @@ import (
 	"iamd/internal/logtest"
 	"iamd/internal/openapitest"
 	"iamd/internal/pgtest"
+	"iamd/internal/servertest"
 	"iamd/server"
 	"iamd/storetest"
 )
@@ -56,19 +57,8 @@ func start(t *testing.T, store iamd.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", Mounts: []server.Mount{{Prefix: "/iamd", Face: face}},
-		Logger: logger, Ready: store.Ping})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	base := "http://" + srv.Addrs()["main"]
+	base := servertest.Serve(t, server.Config{Mounts: []server.Mount{{Prefix: "/iamd", Face: face}},
+		Logger: logger, Ready: store.Ping})["main"]
 	e := &env{t: t, base: base, logs: logs, store: store, acct: acct,
 		check:   openapitest.New(t, native.OpenAPIDocument(), base+"/iamd", "Error"),
 		secrets: []string{adminPassword, adminToken}}

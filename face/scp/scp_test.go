@@ -21,6 +21,7 @@ import (
 	"iamd/internal/logtest"
 	"iamd/internal/openapitest"
 	"iamd/internal/pgtest"
+	"iamd/internal/servertest"
 	"iamd/server"
 	"iamd/storetest"
 )
@@ -94,19 +95,8 @@ func start(t *testing.T, store iamd.Store, policy string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{Addr: "127.0.0.1:0", Mounts: []server.Mount{{Prefix: "/scp", Face: face}},
-		Logger: logger, Ready: store.Ping})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(sctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	e.base = "http://" + srv.Addrs()["main"]
+	e.base = servertest.Serve(t, server.Config{Mounts: []server.Mount{{Prefix: "/scp", Face: face}},
+		Logger: logger, Ready: store.Ping})["main"]
 	e.check = openapitest.New(t, scp.OpenAPIDocument(), e.base+"/scp", "ErrorResponse")
 	admin, err := acct.VerifyHMAC(ctx, accessKey, []byte("x"), mac(secretKey, "x"))
 	if err != nil {
