@@ -62,15 +62,7 @@ func TestMFAEnrolmentAndSignIn(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t, store)
 			u := f.user(t, "alice", goodPassword)
-			grant, err := f.signIn("alice", goodPassword)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := f.svc.AuthenticateToken(ctx, grant.Token)
-			if err != nil {
-				t.Fatal(err)
-			}
-			self := iamd.NewContextWithPrincipal(ctx, p)
+			self := f.signedIn(t, "alice", goodPassword)
 			enrolment, err := f.svc.EnrolTOTP(self)
 			if err != nil {
 				t.Fatal(err)

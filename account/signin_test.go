@@ -73,6 +73,20 @@ func (f *fixture) signIn(login, password string) (*iamd.SessionGrant, error) {
 	return f.svc.SignIn(iamd.NewContextWithSource(ctx, "198.51.100.4"), iamd.SignIn{InstanceID: "a", LoginName: login, Password: password})
 }
 
+// signedIn signs a user in and returns a context acting as that user's session.
+func (f *fixture) signedIn(t *testing.T, login, password string) context.Context {
+	t.Helper()
+	grant, err := f.signIn(login, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.svc.AuthenticateToken(ctx, grant.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iamd.NewContextWithPrincipal(ctx, p)
+}
+
 func wantFailed(t *testing.T, err error) {
 	t.Helper()
 	if iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED || iamd.ErrorMessage(err) != "Authentication failed." {
@@ -416,12 +430,7 @@ func TestKeysAndTokensLifecycle(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t, store)
 			u := f.user(t, "alice", goodPassword)
-			grant, err := f.signIn("alice", goodPassword)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, _ := f.svc.AuthenticateToken(ctx, grant.Token)
-			self := iamd.NewContextWithPrincipal(ctx, p)
+			self := f.signedIn(t, "alice", goodPassword)
 
 			past := f.clock().Add(-time.Minute)
 			if _, _, err := f.svc.CreateAccessKey(self, "a", u.ID, iamd.CredentialOptions{ExpiresAt: &past}); iamd.ErrorField(err) != iamd.FieldExpiresAt {
@@ -462,9 +471,7 @@ func TestKeysAndTokensLifecycle(t *testing.T) {
 
 			// Another user without privileges can neither see nor revoke them.
 			f.user(t, "mallory", goodPassword)
-			mg, _ := f.signIn("mallory", goodPassword)
-			mp, _ := f.svc.AuthenticateToken(ctx, mg.Token)
-			mallory := iamd.NewContextWithPrincipal(ctx, mp)
+			mallory := f.signedIn(t, "mallory", goodPassword)
 			if _, err := f.svc.ListAccessKeys(mallory, "a", u.ID); iamd.ErrorCode(err) != iamd.EFORBIDDEN {
 				t.Fatalf("another user lists the keys: %v", err)
 			}
