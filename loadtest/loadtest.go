@@ -45,6 +45,9 @@ type Config struct {
 	Known []KnownUser
 	// Log, when set, receives a line as each workload starts.
 	Log func(format string, args ...any)
+	// Around, when set, is called as each workload starts; the function it returns is
+	// called when the workload ends (iamd bench --profile takes a CPU profile this way).
+	Around func(workload string) (done func())
 }
 
 // KnownUser is a user the reads may ask for.
@@ -275,7 +278,14 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		if cfg.Log != nil {
 			cfg.Log("workload %s: %d clients for %s", name, cfg.Clients, cfg.Duration)
 		}
+		var done func()
+		if cfg.Around != nil {
+			done = cfg.Around(name)
+		}
 		res, err := r.measure(ctx, name, steps[name], transport)
+		if done != nil {
+			done()
+		}
 		if err != nil {
 			return results, err
 		}

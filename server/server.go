@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +39,9 @@ type Config struct {
 	BodyLimit int64 // 0 → DefaultBodyLimit
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration
+	// DebugAddr, when set, serves Go's runtime profiles (net/http/pprof) on a listener
+	// of their own, so that they are never reachable through a face's port.
+	DebugAddr string
 }
 
 // Server is the set of listeners.
@@ -84,6 +88,11 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("--face-addr %s=%s: no face named %q", name, addr, name)
 		}
 		s.listeners = append(s.listeners, &listener{name: name, addr: addr, http: s.newHTTPServer(s.faceHandler(f))})
+	}
+	if cfg.DebugAddr != "" {
+		srv := s.newHTTPServer(debugHandler())
+		srv.WriteTimeout = 0 // a CPU profile streams for as long as it was asked to run
+		s.listeners = append(s.listeners, &listener{name: "debug", addr: cfg.DebugAddr, http: srv})
 	}
 	return s, nil
 }
@@ -133,6 +142,17 @@ func (s *Server) mainHandler() http.Handler {
 		return nil
 	}
 	return s.wrap(mux, faceOf)
+}
+
+// debugHandler serves the runtime profiles of net/http/pprof under /debug/pprof/.
+func debugHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // faceHandler serves one face at the root of its own listener.

@@ -103,6 +103,7 @@ func start(t *testing.T) *running {
 		Logger:          slog.New(slog.NewJSONHandler(logs, nil)),
 		BodyLimit:       1024,
 		ShutdownTimeout: 10 * time.Second,
+		DebugAddr:       "127.0.0.1:0",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -175,6 +176,18 @@ func TestOperationalEndpoints(t *testing.T) {
 	}
 	if !strings.Contains(r.logs.String(), `"route":"POST /echo/things/{id}"`) {
 		t.Fatalf("the request log lacks the route: %s", r.logs.String())
+	}
+}
+
+func TestProfilesAreServedOnlyOnTheDebugListener(t *testing.T) {
+	r := start(t)
+	if code, body := get(t, "http://"+r.addrs["debug"]+"/debug/pprof/goroutine?debug=1"); code != 200 || !strings.Contains(body, "goroutine profile") {
+		t.Fatalf("debug listener: %d %.200s", code, body)
+	}
+	for _, name := range []string{"main", "echo"} {
+		if code, _ := get(t, "http://"+r.addrs[name]+"/debug/pprof/goroutine?debug=1"); code != 404 {
+			t.Errorf("the %s listener answers /debug/pprof/ with %d, want 404", name, code)
+		}
 	}
 }
 

@@ -40,6 +40,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		preload   = fs.Int("preload", 10_000, "users to bulk-import before the workloads (started server only)")
 		workloads = fs.String("workloads", "", "comma-separated workloads (default: all of "+strings.Join(loadtest.Names, ",")+")")
 		out       = fs.String("out", "bench-results", "directory for the JSON and markdown reports")
+		profile   = fs.Bool("profile", false, "also write the server's CPU profile of each workload to the --out directory (cpu-WORKLOAD.pprof; started server only)")
 	)
 	st.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -54,6 +55,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		SecretKey: os.Getenv("IAMD_ADMIN_SECRET_KEY"), SignInUser: "lt-sign-in", SignInPass: randomPassphrase()}
 	var proc *loadtest.Process
 	var known []loadtest.KnownUser
+	var debugURL string
 	if *url != "" {
 		if target.AccessKey == "" || target.SecretKey == "" {
 			return errors.New("--url needs IAMD_ADMIN_ACCESS_KEY and IAMD_ADMIN_SECRET_KEY of the server's admin")
@@ -74,12 +76,13 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		report.Preloaded = *preload
-		server, stop, err := startServer(ctx, st, target)
+		server, stop, err := startServer(ctx, st, target, *profile)
 		if err != nil {
 			return err
 		}
 		defer stop()
 		target.URL, proc = server.url, &loadtest.Process{PID: server.pid}
+		debugURL = server.debugURL
 		time.Sleep(time.Second)
 		if s, err := proc.Sample(); err == nil {
 			report.IdleRSSB = s.PeakRSSBytes
@@ -100,8 +103,17 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *workloads != "" {
 		names = strings.Split(*workloads, ",")
 	}
-	results, err := loadtest.Run(ctx, loadtest.Config{Target: target, Clients: *clients, Duration: *duration,
-		Workloads: names, Process: proc, Known: known, Log: logf})
+	cfg := loadtest.Config{Target: target, Clients: *clients, Duration: *duration,
+		Workloads: names, Process: proc, Known: known, Log: logf}
+	if *profile && debugURL != "" {
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return err
+		}
+		cfg.Around = func(workload string) func() {
+			return profileCPU(ctx, debugURL, filepath.Join(*out, "cpu-"+workload+".pprof"), *duration, logf)
+		}
+	}
+	results, err := loadtest.Run(ctx, cfg)
 	report.Results = results
 	if err != nil {
 		return err
@@ -194,25 +206,74 @@ func progressPrinter(w io.Writer, total int) func(int) {
 	}
 }
 
+// profileCPU asks the server's debug listener for a CPU profile as long as the
+// workload runs and writes it to path; the returned function waits for it.
+func profileCPU(ctx context.Context, debugURL, path string, d time.Duration, logf func(string, ...any)) func() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		seconds := max(1, int(d.Round(time.Second)/time.Second))
+		req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", debugURL, seconds), nil)
+		if err != nil {
+			logf("profile: %v", err)
+			return
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			logf("profile: %v", err)
+			return
+		}
+		defer resp.Body.Close()
+		f, err := os.Create(path)
+		if err != nil {
+			logf("profile: %v", err)
+			return
+		}
+		if _, err := io.Copy(f, resp.Body); err != nil {
+			logf("profile: %v", err)
+		}
+		f.Close()
+	}()
+	return func() { <-done }
+}
+
 type childServer struct {
-	url string
-	pid int
+	url      string
+	debugURL string // "" unless profiling
+	pid      int
+}
+
+// freeLoopbackAddr picks a port nobody is listening on.
+func freeLoopbackAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
 }
 
 // startServer runs this binary's serve on a free loopback port.
-func startServer(ctx context.Context, st storeFlags, target loadtest.Target) (*childServer, func(), error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+func startServer(ctx context.Context, st storeFlags, target loadtest.Target, profile bool) (*childServer, func(), error) {
+	addr, err := freeLoopbackAddr()
 	if err != nil {
 		return nil, nil, err
 	}
-	addr := l.Addr().String()
-	l.Close()
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, nil, err
 	}
-	cmd := exec.Command(exe, "serve", "--addr", addr, "--data-dir", st.dataDir, "--bench-baseline", "--log-level", "error",
-		"--default-instance", benchInstance)
+	args := []string{"serve", "--addr", addr, "--data-dir", st.dataDir, "--bench-baseline", "--log-level", "error",
+		"--default-instance", benchInstance}
+	var debugURL string
+	if profile {
+		debugAddr, err := freeLoopbackAddr()
+		if err != nil {
+			return nil, nil, err
+		}
+		args, debugURL = append(args, "--debug-addr", debugAddr), "http://"+debugAddr
+	}
+	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), "IAMD_ADMIN_ACCESS_KEY="+target.AccessKey, "IAMD_ADMIN_SECRET_KEY="+target.SecretKey,
 		"IAMD_DATABASE_URL="+st.databaseURL)
 	cmd.Stderr = os.Stderr
@@ -233,7 +294,7 @@ func startServer(ctx context.Context, st storeFlags, target loadtest.Target) (*c
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return &childServer{url: url, pid: cmd.Process.Pid}, stop, nil
+				return &childServer{url: url, debugURL: debugURL, pid: cmd.Process.Pid}, stop, nil
 			}
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {

@@ -60,6 +60,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		argonTime       = fs.Uint("argon2-time", uint(account.DefaultParams.Time), "argon2id passes for new password hashes")
 		argonThreads    = fs.Uint("argon2-threads", uint(account.DefaultParams.Threads), "argon2id lanes for new password hashes")
 		benchBaseline   = fs.Bool("bench-baseline", false, "serve GET /scp/v1/bench-noop (signed, does nothing) for iamd bench's baseline")
+		debugAddr       = fs.String("debug-addr", "", "serve Go's runtime profiles (/debug/pprof/) on this address; keep it on loopback")
 		sessionTTL      = fs.Duration("session-ttl", account.DefaultSessionTTL, "how long a session token from a sign-in lasts before it must be refreshed")
 	)
 	st.register(fs)
@@ -135,6 +136,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Logger:          logger,
 		BodyLimit:       *bodyLimit,
 		ShutdownTimeout: *shutdownTimeout,
+		DebugAddr:       *debugAddr,
 	})
 	if err != nil {
 		return err
