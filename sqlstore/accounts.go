@@ -12,7 +12,7 @@ import (
 
 // SetPassword replaces a user's hash, retiring the old one to the history.
 func (db *DB) SetPassword(ctx context.Context, c iamd.PasswordChange) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		var old string
 		err := db.queryRow(ctx, tx, `SELECT password_hash FROM users WHERE instance_id = ? AND id = ?`,
 			c.InstanceID, c.UserID).Scan(&old)
@@ -75,7 +75,7 @@ func (db *DB) PasswordHistory(ctx context.Context, instanceID, userID string, n 
 func (db *DB) RecordSignInFailure(ctx context.Context, f iamd.SignInFailure) (*iamd.SignInState, error) {
 	at, lockUntil := micros(f.At), micros(f.At.Add(f.LockFor))
 	var st iamd.SignInState
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *txn) error {
 		var locked sql.NullInt64
 		err := db.queryRow(ctx, tx, `UPDATE users SET
 			password_failed_count = CASE WHEN locked_until <= ? THEN 1 ELSE password_failed_count + 1 END,
@@ -111,7 +111,7 @@ func (db *DB) RecordSignInFailure(ctx context.Context, f iamd.SignInFailure) (*i
 // failure locked the account meanwhile (ECONFLICT then).
 func (db *DB) RecordSignInSuccess(ctx context.Context, s iamd.SignInSuccess) error {
 	at := micros(s.At)
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		res, err := db.exec(ctx, tx, `UPDATE users SET password_failed_count = 0, locked_until = NULL,
 			first_login_at = COALESCE(first_login_at, ?), last_login_at = ?, version = version + 1
 			WHERE instance_id = ? AND id = ? AND (locked_until IS NULL OR locked_until <= ?)`,
@@ -133,7 +133,7 @@ func (db *DB) RecordSignInSuccess(ctx context.Context, s iamd.SignInSuccess) err
 
 // UnlockUser clears the failure count and lock.
 func (db *DB) UnlockUser(ctx context.Context, instanceID, userID string, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		res, err := db.exec(ctx, tx, `UPDATE users SET password_failed_count = 0, locked_until = NULL,
 			version = version + 1 WHERE instance_id = ? AND id = ?`, instanceID, userID)
 		if err != nil {
@@ -148,7 +148,7 @@ func (db *DB) UnlockUser(ctx context.Context, instanceID, userID string, ev iamd
 
 const sessionColumns = `id, instance_id, user_id, hash, password_change_only, created_at, expires_at, revoked_at`
 
-func (db *DB) insertSession(ctx context.Context, tx *sql.Tx, s *iamd.Session) error {
+func (db *DB) insertSession(ctx context.Context, tx *txn, s *iamd.Session) error {
 	if err := db.requireUsers(ctx, tx, s.InstanceID, []string{s.UserID}); err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (db *DB) insertSession(ctx context.Context, tx *sql.Tx, s *iamd.Session) er
 
 // CreateSession stores a new session.
 func (db *DB) CreateSession(ctx context.Context, s *iamd.Session, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		if err := db.insertSession(ctx, tx, s); err != nil {
 			return err
 		}
@@ -189,7 +189,7 @@ func (db *DB) GetSessionByHash(ctx context.Context, hash []byte) (*iamd.Session,
 	return &s, nil
 }
 
-func (db *DB) revokeSession(ctx context.Context, tx *sql.Tx, id string, at int64) error {
+func (db *DB) revokeSession(ctx context.Context, tx *txn, id string, at int64) error {
 	res, err := db.exec(ctx, tx, `UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at, id)
 	if err != nil {
 		return internal("revoke session", err)
@@ -202,7 +202,7 @@ func (db *DB) revokeSession(ctx context.Context, tx *sql.Tx, id string, at int64
 
 // RotateSession revokes oldID and stores next in one transaction.
 func (db *DB) RotateSession(ctx context.Context, oldID string, next *iamd.Session, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		if err := db.revokeSession(ctx, tx, oldID, micros(next.CreatedAt)); err != nil {
 			return err
 		}
@@ -215,7 +215,7 @@ func (db *DB) RotateSession(ctx context.Context, oldID string, next *iamd.Sessio
 
 // RevokeSession marks a session revoked.
 func (db *DB) RevokeSession(ctx context.Context, id string, at time.Time, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		if err := db.revokeSession(ctx, tx, id, micros(at)); err != nil {
 			return err
 		}
@@ -225,7 +225,7 @@ func (db *DB) RevokeSession(ctx context.Context, id string, at time.Time, ev iam
 
 // PutTOTP stores an unconfirmed enrolment.
 func (db *DB) PutTOTP(ctx context.Context, instanceID string, t *iamd.TOTP, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		if err := db.requireUsers(ctx, tx, instanceID, []string{t.UserID}); err != nil {
 			return err
 		}
@@ -272,7 +272,7 @@ func (db *DB) GetTOTP(ctx context.Context, instanceID, userID string) (*iamd.TOT
 
 // ConfirmTOTP confirms an enrolment and stores its recovery codes.
 func (db *DB) ConfirmTOTP(ctx context.Context, instanceID, userID string, step int64, recoveryHashes [][]byte, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		if err := db.requireUsers(ctx, tx, instanceID, []string{userID}); err != nil {
 			return err
 		}
@@ -328,7 +328,7 @@ func (db *DB) UseRecoveryCode(ctx context.Context, userID string, hash []byte, a
 
 // DeleteTOTP removes an enrolment and turns MFA off.
 func (db *DB) DeleteTOTP(ctx context.Context, instanceID, userID string, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		if err := db.requireUsers(ctx, tx, instanceID, []string{userID}); err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ func (db *DB) EffectivePrivileges(ctx context.Context, instanceID, userID string
 
 // GrantPrivileges adds direct privileges to a user of the instance.
 func (db *DB) GrantPrivileges(ctx context.Context, instanceID, userID string, privileges []string, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		if err := db.requireUsers(ctx, tx, instanceID, []string{userID}); err != nil {
 			return err
 		}
@@ -52,7 +52,7 @@ func (db *DB) grant(ctx context.Context, q querier, userID string, privileges []
 
 // CreateAccessKey stores a key pair whose secret the caller has already encrypted.
 func (db *DB) CreateAccessKey(ctx context.Context, k *iamd.AccessKey, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		if err := db.requireUsers(ctx, tx, k.InstanceID, []string{k.UserID}); err != nil {
 			return err
 		}
@@ -126,7 +126,7 @@ func (db *DB) RevokeAPIToken(ctx context.Context, instanceID, id string, ev iamd
 }
 
 func (db *DB) deleteCredential(ctx context.Context, table, instanceID, id, kind string, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		res, err := db.exec(ctx, tx, `DELETE FROM `+table+` WHERE instance_id = ? AND id = ?`, instanceID, id)
 		if err != nil {
 			return internal("revoke "+kind, err)
@@ -156,7 +156,7 @@ func (db *DB) TouchAPIToken(ctx context.Context, id string, at time.Time) error 
 
 // CreateAPIToken stores a token's hash.
 func (db *DB) CreateAPIToken(ctx context.Context, t *iamd.APIToken, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		if err := db.requireUsers(ctx, tx, t.InstanceID, []string{t.UserID}); err != nil {
 			return err
 		}

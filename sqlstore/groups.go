@@ -31,7 +31,7 @@ func groupNotFound(id string) error {
 
 // CreateGroup stores a group and its roles; ECONFLICT when the id is taken in the instance.
 func (db *DB) CreateGroup(ctx context.Context, g *iamd.Group, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		_, err := db.exec(ctx, tx, `INSERT INTO groups (instance_id, id, name, name_key, description,
 			created_at, created_by, created_by_name, updated_at, updated_by, updated_by_name, version)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -107,7 +107,7 @@ func (db *DB) ListGroups(ctx context.Context, f iamd.GroupFilter) (*iamd.GroupPa
 
 // DeleteGroup removes a group and its memberships; the members stay.
 func (db *DB) DeleteGroup(ctx context.Context, instanceID, id string, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		res, err := db.exec(ctx, tx, `DELETE FROM groups WHERE instance_id = ? AND id = ?`, instanceID, id)
 		if err != nil {
 			return internal("delete group", err)
@@ -135,7 +135,7 @@ func (db *DB) RemoveGroupMembers(ctx context.Context, instanceID, groupID string
 }
 
 func (db *DB) changeMembers(ctx context.Context, instanceID, groupID string, userIDs []string, ev iamd.Event, stmt string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		var one int
 		err := db.queryRow(ctx, tx, `SELECT 1 FROM groups WHERE instance_id = ? AND id = ?`, instanceID, groupID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {

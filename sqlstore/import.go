@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 
 	"iamd"
 )
@@ -14,7 +13,7 @@ const importBatch = 200
 // ImportUsers inserts many complete users in one transaction with one audit event, for
 // bulk loads (and the benchmarks' populations). A taken login name fails the whole import.
 func (db *DB) ImportUsers(ctx context.Context, users []iamd.User, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		for start := 0; start < len(users); start += importBatch {
 			batch := users[start:min(start+importBatch, len(users))]
 			rows := make([]byte, 0, len(batch)*150)

@@ -9,7 +9,7 @@ import (
 	"iamd"
 )
 
-func (db *DB) insertRole(ctx context.Context, tx *sql.Tx, r *iamd.Role) error {
+func (db *DB) insertRole(ctx context.Context, tx *txn, r *iamd.Role) error {
 	_, err := db.exec(ctx, tx, `INSERT INTO roles (instance_id, name, description, internal) VALUES (?, ?, ?, ?)`,
 		r.InstanceID, r.Name, r.Description, r.Builtin)
 	if v, _ := db.dialect.Classify(err); v == UniqueViolation {
@@ -30,7 +30,7 @@ func (db *DB) insertRole(ctx context.Context, tx *sql.Tx, r *iamd.Role) error {
 
 // PutRoles creates or replaces roles, privileges included.
 func (db *DB) PutRoles(ctx context.Context, instanceID string, roles []iamd.Role) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		for _, r := range roles {
 			r.InstanceID = instanceID
 			if _, err := db.exec(ctx, tx, `DELETE FROM role_privileges WHERE instance_id = ? AND role = ?`, instanceID, r.Name); err != nil {
@@ -49,7 +49,7 @@ func (db *DB) PutRoles(ctx context.Context, instanceID string, roles []iamd.Role
 
 // CreateRole adds a custom role.
 func (db *DB) CreateRole(ctx context.Context, r *iamd.Role, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		if err := db.insertRole(ctx, tx, r); err != nil {
 			return err
 		}
@@ -90,7 +90,7 @@ func (db *DB) ListRoles(ctx context.Context, instanceID string) ([]iamd.Role, er
 
 // DeleteRole removes a role and every grant of it.
 func (db *DB) DeleteRole(ctx context.Context, instanceID, name string, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		res, err := db.exec(ctx, tx, `DELETE FROM roles WHERE instance_id = ? AND name = ?`, instanceID, name)
 		if err != nil {
 			return internal("delete role", err)
@@ -112,7 +112,7 @@ func (db *DB) DeleteRole(ctx context.Context, instanceID, name string, ev iamd.E
 }
 
 // requireRoles answers EINVALID naming the first role the instance does not have.
-func (db *DB) requireRoles(ctx context.Context, tx *sql.Tx, instanceID string, roles []string) error {
+func (db *DB) requireRoles(ctx context.Context, tx *txn, instanceID string, roles []string) error {
 	if len(roles) == 0 {
 		return nil
 	}
@@ -130,7 +130,7 @@ func (db *DB) requireRoles(ctx context.Context, tx *sql.Tx, instanceID string, r
 
 // SetUserRoles replaces a user's direct roles.
 func (db *DB) SetUserRoles(ctx context.Context, instanceID, userID string, roles []string, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		if err := db.requireUsers(ctx, tx, instanceID, []string{userID}); err != nil {
 			return err
 		}
@@ -154,7 +154,7 @@ func (db *DB) SetUserRoles(ctx context.Context, instanceID, userID string, roles
 
 // SetGroupRoles replaces the roles a group's members inherit.
 func (db *DB) SetGroupRoles(ctx context.Context, instanceID, groupID string, roles []string, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		missing, err := db.firstMissing(ctx, tx, "groups", instanceID, []string{groupID})
 		if err != nil {
 			return err

@@ -41,6 +41,10 @@ type Dialect struct {
 	// Snapshot begins a read transaction whose statements all see one snapshot; nil
 	// when the engine's default transaction already does (SQLite in WAL mode).
 	Snapshot *sql.TxOptions
+	// PrepareStatements keeps each query prepared on every connection that ran it, for
+	// drivers that would otherwise parse it anew on every call (SQLite: parsing was half
+	// of a look-up's CPU). pgx keeps its own per-connection statement cache.
+	PrepareStatements bool
 }
 
 // DB is an iamd.Store. Writes go to one pool and reads to another, so that SQLite can
@@ -49,6 +53,8 @@ type DB struct {
 	write   *sql.DB
 	read    *sql.DB
 	dialect Dialect
+	// Prepared statements, per pool, when the dialect asks for them.
+	writeStmts, readStmts *statements
 }
 
 var _ iamd.Store = (*DB)(nil)
@@ -66,7 +72,14 @@ func (db *DB) Maintain(ctx context.Context) error {
 
 // New returns a store over the given pools, which must already be migrated.
 func New(write, read *sql.DB, d Dialect) *DB {
-	return &DB{write: write, read: read, dialect: d}
+	db := &DB{write: write, read: read, dialect: d}
+	if d.PrepareStatements {
+		db.writeStmts, db.readStmts = newStatements(write), newStatements(read)
+		if read == write {
+			db.readStmts = db.writeStmts
+		}
+	}
+	return db
 }
 
 // Ping checks that the database answers.
@@ -105,30 +118,36 @@ func (db *DB) bind(q string) string {
 	return b.String()
 }
 
-// querier is what *sql.DB and *sql.Tx share.
+// querier is a pool (db.read, db.write) or a transaction (*txn).
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// txn is a transaction and the prepared statements of the pool it came from.
+type txn struct {
+	*sql.Tx
+	stmts *statements
+}
+
 // inSnapshot runs fn in a read-only transaction whose statements all see one snapshot.
-func (db *DB) inSnapshot(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *DB) inSnapshot(ctx context.Context, fn func(tx *txn) error) error {
 	tx, err := db.read.BeginTx(ctx, db.dialect.Snapshot)
 	if err != nil {
 		return internal("begin", err)
 	}
 	defer tx.Rollback() // nothing to commit
-	return fn(tx)
+	return fn(&txn{tx, db.readStmts})
 }
 
 // inTx runs fn in a write transaction and commits if it returns nil.
-func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *DB) inTx(ctx context.Context, fn func(tx *txn) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return internal("begin", err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(&txn{tx, db.writeStmts}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -138,16 +157,47 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
+// prepared returns query prepared for q, or nil when it is to be sent as text this time
+// (see statements.get).
+func (db *DB) prepared(ctx context.Context, q querier, query string) *sql.Stmt {
+	switch q := q.(type) {
+	case *txn:
+		if stmt := q.stmts.get(query); stmt != nil {
+			// Reuses the statement already prepared on the transaction's connection, or
+			// prepares it there; closed with the transaction.
+			return q.StmtContext(ctx, stmt)
+		}
+	case *sql.DB:
+		if q == db.write {
+			return db.writeStmts.get(query)
+		}
+		return db.readStmts.get(query)
+	}
+	return nil
+}
+
 func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
-	return q.ExecContext(ctx, db.bind(query), args...)
+	query = db.bind(query)
+	if stmt := db.prepared(ctx, q, query); stmt != nil {
+		return stmt.ExecContext(ctx, args...)
+	}
+	return q.ExecContext(ctx, query, args...)
 }
 
 func (db *DB) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
-	return q.QueryRowContext(ctx, db.bind(query), args...)
+	query = db.bind(query)
+	if stmt := db.prepared(ctx, q, query); stmt != nil {
+		return stmt.QueryRowContext(ctx, args...)
+	}
+	return q.QueryRowContext(ctx, query, args...)
 }
 
 func (db *DB) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
-	return q.QueryContext(ctx, db.bind(query), args...)
+	query = db.bind(query)
+	if stmt := db.prepared(ctx, q, query); stmt != nil {
+		return stmt.QueryContext(ctx, args...)
+	}
+	return q.QueryContext(ctx, query, args...)
 }
 
 // internal wraps an unexpected database error: its text goes to logs, never to clients.
@@ -264,7 +314,7 @@ func policyArgs(p iamd.AccountPolicy) []any {
 
 // CreateInstance stores a new instance; ECONFLICT when its id is taken.
 func (db *DB) CreateInstance(ctx context.Context, inst *iamd.Instance, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		_, err := db.exec(ctx, tx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			append([]any{inst.ID, inst.Name, micros(inst.CreatedAt)}, policyArgs(inst.Policy)...)...)
 		if v, _ := db.dialect.Classify(err); v == UniqueViolation {
@@ -279,7 +329,7 @@ func (db *DB) CreateInstance(ctx context.Context, inst *iamd.Instance, ev iamd.E
 
 // SetAccountPolicy replaces an instance's account policy.
 func (db *DB) SetAccountPolicy(ctx context.Context, instanceID string, p iamd.AccountPolicy, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		res, err := db.exec(ctx, tx, `UPDATE instances SET password_min_length = ?, password_history = ?,
 			password_max_age = ?, lockout_threshold = ?, lockout_duration = ? WHERE id = ?`,
 			append(policyArgs(p), instanceID)...)

@@ -87,7 +87,7 @@ func userNotFound(id string) error {
 
 // CreateUser inserts u with its memberships, direct roles and privileges.
 func (db *DB) CreateUser(ctx context.Context, u *iamd.User, groupIDs []string, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		if err := db.requireGroups(ctx, tx, u.InstanceID, groupIDs); err != nil {
 			return err
 		}
@@ -248,7 +248,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *iamd.User, expectedVersion int6
 		sets[i] = c + " = ?"
 	}
 	args := append(mutableArgs(u), u.InstanceID, u.ID, expectedVersion)
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		res, err := db.exec(ctx, tx, `UPDATE users SET `+strings.Join(sets, ", ")+
 			` WHERE instance_id = ? AND id = ? AND version = ?`, args...)
 		if v, _ := db.dialect.Classify(err); v == UniqueViolation {
@@ -274,7 +274,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *iamd.User, expectedVersion int6
 
 // DeleteUser removes a user; memberships, grants and credentials go with it.
 func (db *DB) DeleteUser(ctx context.Context, instanceID, id string, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		res, err := db.exec(ctx, tx, `DELETE FROM users WHERE instance_id = ? AND id = ?`, instanceID, id)
 		if err != nil {
 			return internal("delete user", err)
@@ -343,7 +343,7 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 	}
 	// The total and the page come from one snapshot, so the page sits where the total
 	// says it does even while other requests write.
-	err := db.inSnapshot(ctx, func(tx *sql.Tx) error {
+	err := db.inSnapshot(ctx, func(tx *txn) error {
 		if err := db.queryRow(ctx, tx, countQuery, args...).Scan(&page.Total); err != nil {
 			return internal("count users", err)
 		}
