@@ -45,6 +45,9 @@ type Dialect struct {
 	// drivers that would otherwise parse it anew on every call (SQLite: parsing was half
 	// of a look-up's CPU). pgx keeps its own per-connection statement cache.
 	PrepareStatements bool
+	// GroupCommit batches concurrent write transactions into one (see committer), for
+	// engines with a single writer.
+	GroupCommit bool
 }
 
 // DB is an iamd.Store. Writes go to one pool and reads to another, so that SQLite can
@@ -55,6 +58,7 @@ type DB struct {
 	dialect Dialect
 	// Prepared statements, per pool, when the dialect asks for them.
 	writeStmts, readStmts *statements
+	committer             *committer // nil unless the dialect asks for group commit
 }
 
 var _ iamd.Store = (*DB)(nil)
@@ -79,6 +83,9 @@ func New(write, read *sql.DB, d Dialect) *DB {
 			db.readStmts = db.writeStmts
 		}
 	}
+	if d.GroupCommit {
+		db.committer = newCommitter(db)
+	}
 	return db
 }
 
@@ -90,6 +97,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.committer != nil {
+		db.committer.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -129,6 +139,8 @@ type querier interface {
 type txn struct {
 	*sql.Tx
 	stmts *statements
+	// detached: statements ignore their context's cancellation (a batched commit).
+	detached bool
 }
 
 // inSnapshot runs fn in a read-only transaction whose statements all see one snapshot.
@@ -138,16 +150,25 @@ func (db *DB) inSnapshot(ctx context.Context, fn func(tx *txn) error) error {
 		return internal("begin", err)
 	}
 	defer tx.Rollback() // nothing to commit
-	return fn(&txn{tx, db.readStmts})
+	return fn(&txn{Tx: tx, stmts: db.readStmts})
 }
 
-// inTx runs fn in a write transaction and commits if it returns nil.
+// inTx runs fn in a write transaction and commits if it returns nil. With group commit
+// the transaction may be shared with other callers' (see committer), each in a savepoint.
 func (db *DB) inTx(ctx context.Context, fn func(tx *txn) error) error {
+	if db.committer != nil {
+		return db.committer.submit(ctx, fn)
+	}
+	return db.runTx(ctx, fn)
+}
+
+// runTx runs fn in a write transaction of its own.
+func (db *DB) runTx(ctx context.Context, fn func(tx *txn) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return internal("begin", err)
 	}
-	if err := fn(&txn{tx, db.writeStmts}); err != nil {
+	if err := fn(&txn{Tx: tx, stmts: db.writeStmts}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -176,8 +197,16 @@ func (db *DB) prepared(ctx context.Context, q querier, query string) *sql.Stmt {
 	return nil
 }
 
+// detach drops ctx's cancellation for statements of a batched transaction.
+func detach(ctx context.Context, q querier) context.Context {
+	if t, ok := q.(*txn); ok && t.detached {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
 func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
-	query = db.bind(query)
+	ctx, query = detach(ctx, q), db.bind(query)
 	if stmt := db.prepared(ctx, q, query); stmt != nil {
 		return stmt.ExecContext(ctx, args...)
 	}
@@ -185,7 +214,7 @@ func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (s
 }
 
 func (db *DB) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
-	query = db.bind(query)
+	ctx, query = detach(ctx, q), db.bind(query)
 	if stmt := db.prepared(ctx, q, query); stmt != nil {
 		return stmt.QueryRowContext(ctx, args...)
 	}
@@ -193,7 +222,7 @@ func (db *DB) queryRow(ctx context.Context, q querier, query string, args ...any
 }
 
 func (db *DB) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
-	query = db.bind(query)
+	ctx, query = detach(ctx, q), db.bind(query)
 	if stmt := db.prepared(ctx, q, query); stmt != nil {
 		return stmt.QueryContext(ctx, args...)
 	}
