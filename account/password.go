@@ -82,6 +82,11 @@ func NewHasher(p Params) (*Hasher, error) {
 // DefaultHasher uses DefaultParams.
 var DefaultHasher, _ = NewHasher(DefaultParams)
 
+// WorkingMemory is the most memory the hashes this hasher admits at once hold, in bytes.
+func (h *Hasher) WorkingMemory() int64 {
+	return int64(cap(h.slots)) * int64(h.params.Memory) * 1024
+}
+
 // Params returns the parameters new hashes get.
 func (h *Hasher) Params() Params { return h.params }
 

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"iamd/account"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -261,5 +264,32 @@ func TestEnvironmentTwinsAndBadFlags(t *testing.T) {
 	err = run(context.Background(), []string{"serve", "--data-dir", t.TempDir(), "--database-url", "mysql://x"}, &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "postgres://") {
 		t.Fatalf("mysql URL: %v", err)
+	}
+}
+
+func TestHeapLimit(t *testing.T) {
+	hasher, err := account.NewHasher(account.Params{Memory: 19456, Time: 2, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashes := int64(runtime.GOMAXPROCS(0)) * 19456 << 10
+	for _, c := range []struct {
+		flag, env string
+		want      int64
+	}{
+		{"auto", "", 48<<20 + 2*hashes},
+		{"auto", "200MiB", 0}, // GOMEMLIMIT stands
+		{"none", "", math.MaxInt64},
+		{"300", "", 300 << 20},
+		{"300", "200MiB", 300 << 20}, // an explicit flag wins
+	} {
+		if got, err := heapLimit(c.flag, c.env, hasher); err != nil || got != c.want {
+			t.Errorf("heapLimit(%q, %q) = %d, %v; want %d", c.flag, c.env, got, err, c.want)
+		}
+	}
+	for _, bad := range []string{"", "0", "-5", "lots", "100MiB"} {
+		if _, err := heapLimit(bad, "", hasher); err == nil || !strings.Contains(err.Error(), "--memory-limit") {
+			t.Errorf("heapLimit(%q): %v, want an error naming --memory-limit", bad, err)
+		}
 	}
 }
