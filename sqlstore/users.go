@@ -337,6 +337,22 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 	}
 
 	page := &iamd.UserPage{Users: []iamd.User{}}
+	if f.LoginName != "" {
+		// Login names are unique in an instance: the one row, if any, is both the total
+		// and the page, read in one statement — the look-up clients make most often.
+		u, err := scanUser(db.queryRow(ctx, db.read, `SELECT `+prefixed("u.", userColumns)+` FROM users u WHERE `+cond, args...))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return page, nil
+		case err != nil:
+			return nil, internal("list users", err)
+		}
+		page.Total = 1
+		if f.Offset == 0 {
+			page.Users = append(page.Users, *u)
+		}
+		return page, nil
+	}
 	countQuery := `SELECT count(*) FROM users u WHERE ` + cond
 	if len(where) == 1 { // the whole instance: its kept count
 		countQuery = `SELECT coalesce(sum(users), 0) FROM user_counts u WHERE ` + cond

@@ -501,6 +501,12 @@ func testListUsersFilters(t *testing.T, s iamd.Store) {
 		{iamd.UserFilter{ExcludedGroupID: g.ID}, []string{out.ID}},
 		{iamd.UserFilter{Status: iamd.UserSuspended}, []string{out.ID}},
 		{iamd.UserFilter{LoginName: "nobody"}, nil},
+		// A login name with other filters: every one must hold.
+		{iamd.UserFilter{LoginName: "member", Status: iamd.UserSuspended}, nil},
+		{iamd.UserFilter{LoginName: "outsider", Status: iamd.UserSuspended}, []string{out.ID}},
+		{iamd.UserFilter{LoginName: "member", GroupID: g.ID}, []string{in.ID}},
+		{iamd.UserFilter{LoginName: "outsider", GroupID: g.ID}, nil},
+		{iamd.UserFilter{LoginName: "member", ExcludedGroupID: g.ID}, nil},
 	}
 	for _, c := range cases {
 		c.f.InstanceID = "a"
@@ -511,6 +517,14 @@ func testListUsersFilters(t *testing.T, s iamd.Store) {
 		if got := userIDs(page.Users); !slices.Equal(got, c.want) && !(len(got) == 0 && len(c.want) == 0) || page.Total != len(c.want) {
 			t.Errorf("filter %+v: got %v (total %d), want %v", c.f, got, page.Total, c.want)
 		}
+	}
+	// Past the one match of a login name: an empty page, the total still counting it.
+	page, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "a", LoginName: "member", Offset: 1})
+	if err != nil || len(page.Users) != 0 || page.Total != 1 {
+		t.Errorf("login name at offset 1: %d users, total %d, %v; want none, total 1", len(page.Users), page.Total, err)
+	}
+	if page, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "b", LoginName: "member"}); err != nil || page.Total != 0 {
+		t.Errorf("the login name of another instance: total %d, %v", page.Total, err)
 	}
 }
 
