@@ -28,6 +28,10 @@ type Store interface {
 	CreateUser(ctx context.Context, u *User, groupIDs []string, ev Event) error
 	// GetUser returns the user with Roles, Privileges and Groups filled in.
 	GetUser(ctx context.Context, instanceID, id string) (*User, error)
+	// GetUserRow returns the user's own fields only: Roles, Privileges, Groups and
+	// PasswordHistoryCount are left empty. Authenticating a call needs no more, and
+	// every signed call does it.
+	GetUserRow(ctx context.Context, instanceID, id string) (*User, error)
 	GetUserByLogin(ctx context.Context, instanceID, loginName string) (*User, error)
 	// UpdateUser replaces every mutable column of u if the stored Version equals
 	// expectedVersion, and stores u.Version (which the core has incremented). A stale

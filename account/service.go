@@ -139,7 +139,7 @@ func (s *Service) stale(lastUsed *time.Time) bool {
 
 // principal builds the caller from the credential's owner, who must be active.
 func (s *Service) principal(ctx context.Context, instanceID, userID string) (*iamd.Principal, error) {
-	u, err := s.store.GetUser(ctx, instanceID, userID)
+	u, err := s.store.GetUserRow(ctx, instanceID, userID)
 	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
 		return nil, failed()
 	} else if err != nil {

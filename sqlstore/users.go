@@ -169,6 +169,17 @@ func (db *DB) GetUser(ctx context.Context, instanceID, id string) (*iamd.User, e
 	return db.getUser(ctx, `instance_id = ? AND id = ?`, instanceID, id, id)
 }
 
+// GetUserRow returns the user's row alone.
+func (db *DB) GetUserRow(ctx context.Context, instanceID, id string) (*iamd.User, error) {
+	u, err := scanUser(db.queryRow(ctx, db.read, `SELECT `+userColumns+` FROM users WHERE instance_id = ? AND id = ?`, instanceID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, userNotFound(id)
+	} else if err != nil {
+		return nil, internal("get user", err)
+	}
+	return u, nil
+}
+
 // GetUserByLogin finds a user by login name, ignoring case.
 func (db *DB) GetUserByLogin(ctx context.Context, instanceID, loginName string) (*iamd.User, error) {
 	return db.getUser(ctx, `instance_id = ? AND login_key = ?`, instanceID, iamd.LoginKey(loginName), loginName)

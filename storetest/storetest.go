@@ -192,6 +192,15 @@ func testUserRoundTrip(t *testing.T, s iamd.Store) {
 	if !reflect.DeepEqual(got, &want) {
 		t.Fatalf("round trip changed the user:\n got %+v\nwant %+v", got, &want)
 	}
+	row, err := s.GetUserRow(ctx, "a", u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRow := want
+	wantRow.Groups, wantRow.Roles, wantRow.Privileges, wantRow.PasswordHistoryCount = nil, nil, nil, 0
+	if !reflect.DeepEqual(row, &wantRow) {
+		t.Fatalf("GetUserRow:\n got %+v\nwant %+v", row, &wantRow)
+	}
 	byLogin, err := s.GetUserByLogin(ctx, "a", "JÖHN.doe")
 	if err != nil {
 		t.Fatal(err)
@@ -211,6 +220,8 @@ func testUserRoundTrip(t *testing.T, s iamd.Store) {
 
 	mustInstance(t, s, "b")
 	_, err = s.GetUser(ctx, "b", u.ID)
+	wantCode(t, err, iamd.ENOTFOUND, "")
+	_, err = s.GetUserRow(ctx, "b", u.ID)
 	wantCode(t, err, iamd.ENOTFOUND, "")
 	_, err = s.GetUserByLogin(ctx, "b", u.LoginName)
 	wantCode(t, err, iamd.ENOTFOUND, "")
