@@ -211,7 +211,9 @@ func benchPrepare(ctx context.Context, st storeFlags, target loadtest.Target, n 
 		if err := m.Maintain(ctx); err != nil {
 			return nil, 0, err
 		}
-		fmt.Fprintf(stderr, "store maintenance after the preload (PostgreSQL: VACUUM (ANALYZE)) in %s\n", time.Since(start).Round(time.Millisecond))
+		if st.usesPostgres() {
+			fmt.Fprintf(stderr, "VACUUM (ANALYZE) after the preload in %s\n", time.Since(start).Round(time.Millisecond))
+		}
 	}
 	known := make([]loadtest.KnownUser, 0, min(n, 100_000))
 	for i := 0; i < n && len(known) < cap(known); i += max(1, n/cap(known)) {
