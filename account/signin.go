@@ -23,12 +23,11 @@ func WithHasher(h *Hasher) Option { return func(s *Service) { s.hasher = h } }
 // WithSessionTTL sets the lifetime of session tokens.
 func WithSessionTTL(d time.Duration) Option { return func(s *Service) { s.sessionTTL = d } }
 
-// SignIn verifies a password and, for users enrolled in MFA, a one-time code, and opens
-// a session. Every way of failing answers the caller alike; the audit log says why.
-// Unknown users cost one password hash, as known ones do.
-func (s *Service) SignIn(ctx context.Context, in iamd.SignIn) (*iamd.SessionGrant, error) {
-	now := s.clock()
-	fail := func(userID, reason string) error {
+// verifyPassword is what every password sign-in starts with: the instance, the user, the
+// password and the account's state. fail audits a refusal and answers like every other.
+func (s *Service) verifyPassword(ctx context.Context, in iamd.SignIn, now time.Time) (inst *iamd.Instance, u *iamd.User,
+	rehash bool, fail func(userID, reason string) error, err error) {
+	fail = func(userID, reason string) error {
 		ev := s.systemEvent(ctx, in.InstanceID, iamd.ActionSignIn, "user", userID, now)
 		ev.ActorName, ev.Outcome, ev.Reason = in.LoginName, iamd.OutcomeFailure, reason
 		if err := s.store.AppendEvent(ctx, ev); err != nil {
@@ -36,27 +35,28 @@ func (s *Service) SignIn(ctx context.Context, in iamd.SignIn) (*iamd.SessionGran
 		}
 		return failed()
 	}
-	inst, err := s.store.GetInstance(ctx, in.InstanceID)
+	inst, err = s.store.GetInstance(ctx, in.InstanceID)
 	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
 		s.hasher.Dummy(in.Password)
-		return nil, failed() // no instance to log to
+		return nil, nil, false, nil, failed() // no instance to log to
 	} else if err != nil {
-		return nil, err
+		return nil, nil, false, nil, err
 	}
-	u, err := s.store.GetUserByLogin(ctx, in.InstanceID, in.LoginName)
+	u, err = s.store.GetUserByLogin(ctx, in.InstanceID, in.LoginName)
 	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
 		s.hasher.Dummy(in.Password)
-		return nil, fail("", "unknown login name")
+		return nil, nil, false, nil, fail("", "unknown login name")
 	} else if err != nil {
-		return nil, err
+		return nil, nil, false, nil, err
 	}
 	if u.PasswordHash == "" {
 		s.hasher.Dummy(in.Password)
-		return nil, fail(u.ID, "the user has no password")
+		return nil, nil, false, nil, fail(u.ID, "the user has no password")
 	}
-	ok, rehash, err := s.hasher.Verify(u.PasswordHash, in.Password)
+	var ok bool
+	ok, rehash, err = s.hasher.Verify(u.PasswordHash, in.Password)
 	if err != nil {
-		return nil, fail(u.ID, "the stored password hash is unreadable")
+		return nil, nil, false, nil, fail(u.ID, "the stored password hash is unreadable")
 	}
 	locked := u.LockedUntil != nil && u.LockedUntil.After(now)
 	if !ok {
@@ -67,17 +67,56 @@ func (s *Service) SignIn(ctx context.Context, in iamd.SignIn) (*iamd.SessionGran
 			reason = "wrong password while locked"
 		}
 		if err := s.recordFailure(ctx, inst, u, iamd.ActionSignIn, reason, now); err != nil {
-			return nil, err
+			return nil, nil, false, nil, err
 		}
-		return nil, failed()
+		return nil, nil, false, nil, failed()
 	}
 	switch {
 	case u.Status != iamd.UserActive:
-		return nil, fail(u.ID, "the user is "+string(u.Status))
+		return nil, nil, false, nil, fail(u.ID, "the user is "+string(u.Status))
 	case u.Expired:
-		return nil, fail(u.ID, "the account has expired")
+		return nil, nil, false, nil, fail(u.ID, "the account has expired")
 	case locked:
-		return nil, fail(u.ID, "the user is locked")
+		return nil, nil, false, nil, fail(u.ID, "the user is locked")
+	}
+	return inst, u, rehash, fail, nil
+}
+
+// AuthenticatePassword is a sign-in that opens no session: for APIs that take a login
+// name and password on every request (HTTP Basic). Wrong passwords count towards the
+// lockout as at sign-in; a user enrolled in MFA cannot authenticate this way, having no
+// place to send a code; a temporary or expired password allows only changing it.
+func (s *Service) AuthenticatePassword(ctx context.Context, instanceID, loginName, password string) (*iamd.Principal, error) {
+	now := s.clock()
+	in := iamd.SignIn{InstanceID: instanceID, LoginName: loginName, Password: password}
+	inst, u, rehash, fail, err := s.verifyPassword(ctx, in, now)
+	if err != nil {
+		return nil, err
+	}
+	if u.MFAEnabled {
+		return nil, fail(u.ID, "a user enrolled in MFA cannot authenticate with a password alone")
+	}
+	if rehash {
+		s.rehash(ctx, u, password, now)
+	}
+	p, err := s.principal(ctx, u.InstanceID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if u.TemporaryPassword || CredentialsExpired(inst.Policy, u, now) {
+		p.PasswordChangeOnly, p.PlatformAdmin, p.Privileges = true, false, nil
+	}
+	return p, nil
+}
+
+// SignIn verifies a password and, for users enrolled in MFA, a one-time code, and opens
+// a session. Every way of failing answers the caller alike; the audit log says why.
+// Unknown users cost one password hash, as known ones do.
+func (s *Service) SignIn(ctx context.Context, in iamd.SignIn) (*iamd.SessionGrant, error) {
+	now := s.clock()
+	inst, u, rehash, fail, err := s.verifyPassword(ctx, in, now)
+	if err != nil {
+		return nil, err
 	}
 	if u.MFAEnabled {
 		switch err := s.verifySecondFactor(ctx, u, in, now); {

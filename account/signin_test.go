@@ -503,3 +503,52 @@ func TestKeysAndTokensLifecycle(t *testing.T) {
 		})
 	}
 }
+
+func TestAuthenticatePasswordOpensNoSession(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, store)
+			u := f.user(t, "alice", goodPassword)
+			p, err := f.svc.AuthenticatePassword(ctx, "a", "ALICE", goodPassword)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.UserID != u.ID || p.SessionID != "" || p.PasswordChangeOnly {
+				t.Fatalf("principal %+v", p)
+			}
+			if got := f.get(t, u.ID); got.LastLoginAt != nil {
+				t.Fatal("authenticating a request was recorded as a sign-in")
+			}
+			_, err = f.svc.AuthenticatePassword(ctx, "a", "alice", "not the password")
+			wantFailed(t, err)
+			_, err = f.svc.AuthenticatePassword(ctx, "a", "nobody", goodPassword)
+			wantFailed(t, err)
+			if got := f.get(t, u.ID); got.PasswordFailedCount != 1 {
+				t.Fatalf("failures counted: %d, want 1", got.PasswordFailedCount)
+			}
+
+			if err := f.svc.SetPassword(f.admin, "a", u.ID, "temporary pass 1", true); err != nil {
+				t.Fatal(err)
+			}
+			if p, err := f.svc.AuthenticatePassword(ctx, "a", "alice", "temporary pass 1"); err != nil || !p.PasswordChangeOnly || len(p.Privileges) != 0 {
+				t.Fatalf("a temporary password: %+v, %v; want a change-only principal", p, err)
+			}
+			if err := f.svc.SetPassword(f.admin, "a", u.ID, goodPassword+"!", false); err != nil {
+				t.Fatal(err)
+			}
+			self := f.signedIn(t, "alice", goodPassword+"!")
+			enrolment, err := f.svc.EnrolTOTP(self)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.ConfirmTOTP(self, code(t, enrolment.Secret, f.clock())); err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.svc.AuthenticatePassword(ctx, "a", "alice", goodPassword+"!")
+			wantFailed(t, err)
+			if r := f.reasons(t); len(r) == 0 || !strings.Contains(r[0], "MFA") {
+				t.Fatalf("audit reasons %q: the MFA refusal is not recorded", r)
+			}
+		})
+	}
+}
