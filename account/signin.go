@@ -277,6 +277,21 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	return s.storePassword(ctx, p, inst, u, next, false, now)
 }
 
+// SetOwnPassword sets the caller's own password without asking for the current one, for
+// APIs whose self-service takes none (ECE's PATCH /user): the caller has just proved who
+// it is with a password, key or session. ChangePassword, which asks, is to be preferred.
+func (s *Service) SetOwnPassword(ctx context.Context, password string) error {
+	p := iamd.PrincipalFromContext(ctx)
+	if p == nil || p.UserID == "" {
+		return iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
+	}
+	inst, u, err := s.instanceUser(ctx, p.InstanceID, p.UserID)
+	if err != nil {
+		return err
+	}
+	return s.storePassword(ctx, p, inst, u, password, false, s.clock())
+}
+
 // SetPassword sets a user's password as an administrator (USER_WRITE). A temporary
 // password lets the next sign-in do nothing but change it.
 func (s *Service) SetPassword(ctx context.Context, instanceID, userID, password string, temporary bool) error {

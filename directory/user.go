@@ -25,6 +25,12 @@ func (s *Service) CreateUser(ctx context.Context, in *iamd.User, opts iamd.Creat
 	}
 	now := s.clock()
 	u := newUser(in, in.InstanceID, p, now)
+	if len(in.Roles) > 0 { // granting roles is ROLE_WRITE's, as in SetUserRoles
+		if _, err := authorize(ctx, in.InstanceID, iamd.PrivilegeRoleWrite); err != nil {
+			return nil, err
+		}
+		u.Roles = dedupe(in.Roles)
+	}
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
@@ -110,6 +116,24 @@ func (s *Service) UpdateUser(ctx context.Context, instanceID, id string, upd iam
 	if err != nil {
 		return nil, err
 	}
+	return s.updateUser(ctx, p, instanceID, id, upd)
+}
+
+// UpdateOwnProfile lets any signed-in user change its own name and email, and nothing
+// else; the other fields of upd must be unset.
+func (s *Service) UpdateOwnProfile(ctx context.Context, upd iamd.UserUpdate) (*iamd.User, error) {
+	p := iamd.PrincipalFromContext(ctx)
+	if p == nil || p.UserID == "" || p.PasswordChangeOnly {
+		return nil, iamd.Errorf(iamd.EFORBIDDEN, "Only a signed-in user can change its own profile.")
+	}
+	own := iamd.UserUpdate{DisplayName: upd.DisplayName, GivenName: upd.GivenName, FamilyName: upd.FamilyName, Email: upd.Email}
+	if !reflect.DeepEqual(own, upd) {
+		return nil, iamd.Errorf(iamd.EFORBIDDEN, "A user can change only its own name and email.")
+	}
+	return s.updateUser(ctx, p, p.InstanceID, p.UserID, upd)
+}
+
+func (s *Service) updateUser(ctx context.Context, p *iamd.Principal, instanceID, id string, upd iamd.UserUpdate) (*iamd.User, error) {
 	if upd.Status != nil && *upd.Status == "" {
 		return nil, iamd.Invalid(iamd.FieldStatus, "status cannot be cleared")
 	}

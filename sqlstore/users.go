@@ -91,6 +91,9 @@ func (db *DB) CreateUser(ctx context.Context, u *iamd.User, groupIDs []string, e
 		if err := db.requireGroups(ctx, tx, u.InstanceID, groupIDs); err != nil {
 			return err
 		}
+		if err := db.requireRoles(ctx, tx, u.InstanceID, u.Roles); err != nil {
+			return err
+		}
 		_, err := db.exec(ctx, tx, `INSERT INTO users (`+userColumns+`) VALUES (`+placeholders(48)+`)`, userArgs(u)...)
 		switch v, _ := db.dialect.Classify(err); {
 		case v == UniqueViolation:

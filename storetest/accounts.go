@@ -376,6 +376,20 @@ func testRoles(t *testing.T, s iamd.Store) {
 	if roles, _ := s.ListRoles(ctx, "b"); len(roles) != 0 {
 		t.Fatalf("another instance's roles: %+v", roles)
 	}
+	// A user created with roles: they must exist in its instance, and nothing is left
+	// of a refused create.
+	withRole := newUser("a", "created-with-role")
+	withRole.Roles = []string{"auditor"}
+	mustUser(t, s, withRole)
+	if got, err := s.GetUser(ctx, "a", withRole.ID); err != nil || !slices.Equal(got.Roles, []string{"auditor"}) {
+		t.Fatalf("a user created with a role: %+v, %v", got, err)
+	}
+	unknown := newUser("b", "created-with-unknown-role")
+	unknown.Roles = []string{"auditor"} // a role of instance a only
+	wantCode(t, s.CreateUser(ctx, unknown, nil, event("b", iamd.ActionUserCreate, unknown.ID)), iamd.EINVALID, iamd.FieldRoles)
+	if _, err := s.GetUserByLogin(ctx, "b", unknown.LoginName); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+		t.Fatalf("a refused create left a user: %v", err)
+	}
 
 	u := mustUser(t, s, newUser("a", "john"))
 	g := mustGroup(t, s, "a", "39520424-440c-41c0-9b9c-f22b2129f6f9", "Ops")

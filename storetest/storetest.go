@@ -71,6 +71,14 @@ func mustInstance(t testing.TB, s iamd.Store, id string) {
 	}
 }
 
+// mustFullUserRoles puts the roles fullUser holds into the instance.
+func mustFullUserRoles(t testing.TB, s iamd.Store, instanceID string) {
+	t.Helper()
+	if err := s.PutRoles(ctx, instanceID, []iamd.Role{{Name: "auditor"}, {Name: "viewer"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // newUser returns a minimal valid user as the core would hand it to the store.
 func newUser(instanceID, login string) *iamd.User {
 	return &iamd.User{ID: iamd.NewID(), InstanceID: instanceID, LoginName: login, DisplayName: "User " + login,
@@ -178,6 +186,7 @@ func testUserRoundTrip(t *testing.T, s iamd.Store) {
 	mustInstance(t, s, "a")
 	mustGroup(t, s, "a", "39520424-440c-41c0-9b9c-f22b2129f6f9", "Beta")
 	mustGroup(t, s, "a", "80c53fe1-4e27-4cce-92be-151cf0f2873e", "alpha")
+	mustFullUserRoles(t, s, "a")
 	u := fullUser("a")
 	mustUser(t, s, u, "39520424-440c-41c0-9b9c-f22b2129f6f9", "80c53fe1-4e27-4cce-92be-151cf0f2873e")
 	want := *u
@@ -316,6 +325,7 @@ func testUnknownGroupStoresNothing(t *testing.T, s iamd.Store) {
 
 func testUpdateUser(t *testing.T, s iamd.Store) {
 	mustInstance(t, s, "a")
+	mustFullUserRoles(t, s, "a")
 	u := mustUser(t, s, fullUser("a"))
 	next := *u
 	next.Department, next.Email, next.LastLoginAt, next.Version = "Ops", "", nil, u.Version+1
