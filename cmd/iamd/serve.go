@@ -16,6 +16,7 @@ import (
 
 	"iamd/account"
 	"iamd/directory"
+	"iamd/face/ece"
 	"iamd/face/native"
 	"iamd/face/scp"
 	"iamd/server"
@@ -139,9 +140,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	eceFace, err := ece.New(ece.Config{Directory: dir, Accounts: accounts, Instance: boot.InstanceID, Logger: logger.With("face", "ece")})
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
-		Addr:            *addr,
-		Mounts:          []server.Mount{{Prefix: "/scp", Face: scpFace}, {Prefix: "/iamd", Face: nativeFace}},
+		Addr: *addr,
+		Mounts: []server.Mount{{Prefix: "/scp", Face: scpFace}, {Prefix: "/iamd", Face: nativeFace},
+			{Prefix: "/ece", Face: eceFace}},
 		FaceAddrs:       faces,
 		Ready:           store.Ping,
 		Logger:          logger,

@@ -1,0 +1,113 @@
+// Package ece is the Elastic Cloud Enterprise face: ECE's platform-user API (base path
+// /api/v1) as Elastic's own clients — ecctl and github.com/elastic/cloud-sdk-go — call
+// it. Users are keyed by user_name, the canonical login name; roles are the core's
+// ece_* roles. Like every face it translates and nothing more.
+package ece
+
+import (
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"iamd"
+	"iamd/account"
+	"iamd/directory"
+)
+
+// Config wires the face to the core.
+type Config struct {
+	Directory *directory.Service
+	Accounts  *account.Service
+	// Instance is the ECE platform: the instance whose users sign in with a user name
+	// and password (HTTP Basic, _login). Keys and tokens carry their own instance.
+	Instance string
+	Logger   *slog.Logger
+}
+
+// Face serves the ECE API.
+type Face struct {
+	dir      *directory.Service
+	acct     *account.Service
+	instance string
+	log      *slog.Logger
+}
+
+// New returns the face.
+func New(cfg Config) (*Face, error) {
+	if cfg.Directory == nil || cfg.Accounts == nil {
+		return nil, errors.New("ece: the directory and accounts services are required")
+	}
+	if cfg.Instance == "" {
+		return nil, errors.New("ece: the platform's instance is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Face{dir: cfg.Directory, acct: cfg.Accounts, instance: cfg.Instance, log: cfg.Logger}, nil
+}
+
+// Name is the face's name in --face-addr and metrics.
+func (f *Face) Name() string { return "ece" }
+
+// Register adds the face's routes under prefix.
+func (f *Face) Register(mux *http.ServeMux, prefix string) {
+	base := prefix + "/api/v1"
+	auth := func(pattern string, h http.HandlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.Handle(method+" "+base+path, f.authenticated(h))
+	}
+	auth("GET /users", f.listUsers)
+	auth("POST /users", f.createUser)
+	auth("GET /users/{user_name}", f.getUser)
+	auth("PATCH /users/{user_name}", f.updateUser)
+	auth("DELETE /users/{user_name}", f.deleteUser)
+	auth("GET /user", f.getCurrentUser)
+	auth("PATCH /user", f.updateCurrentUser)
+	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		f.WriteError(w, r, newError(http.StatusNotFound, CodeNotFound, "The requested resource could not be found."))
+	})
+}
+
+// errUnauthenticated is ECE's answer to a request without valid credentials.
+var errUnauthenticated = newError(http.StatusUnauthorized, CodeUnauthenticated,
+	"The supplied authentication is invalid.")
+
+// authenticated accepts what ECE accepts: Basic (a user name and password of the
+// platform), ApiKey (an API key or token of the accounts core), and Bearer (a token
+// from _login, or an API token).
+func (f *Face) authenticated(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := f.authenticate(r)
+		if iamd.ErrorCode(err) == iamd.EUNAUTHENTICATED {
+			err = errUnauthenticated
+		}
+		if err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(iamd.NewContextWithPrincipal(r.Context(), p)))
+	})
+}
+
+func (f *Face) authenticate(r *http.Request) (*iamd.Principal, error) {
+	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	cred = strings.TrimSpace(cred)
+	switch {
+	case cred == "":
+	case strings.EqualFold(scheme, "ApiKey"), strings.EqualFold(scheme, "Bearer"):
+		return f.acct.AuthenticateToken(r.Context(), cred)
+	case strings.EqualFold(scheme, "Basic"):
+		raw, err := base64.StdEncoding.DecodeString(cred)
+		if err != nil {
+			break
+		}
+		user, password, ok := strings.Cut(string(raw), ":")
+		if !ok || user == "" {
+			break
+		}
+		return f.acct.AuthenticatePassword(r.Context(), f.instance, user, password)
+	}
+	return nil, errUnauthenticated
+}

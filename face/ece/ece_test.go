@@ -1,0 +1,322 @@
+package ece_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/elastic/cloud-sdk-go/pkg/api"
+	"github.com/elastic/cloud-sdk-go/pkg/api/userapi"
+	"github.com/elastic/cloud-sdk-go/pkg/auth"
+	"github.com/elastic/cloud-sdk-go/pkg/models"
+	openapiruntime "github.com/go-openapi/runtime"
+	httptransport "github.com/go-openapi/runtime/client"
+	"github.com/go-openapi/strfmt"
+
+	"iamd"
+	"iamd/account"
+	"iamd/directory"
+	"iamd/face/ece"
+	"iamd/internal/logtest"
+	"iamd/internal/pgtest"
+	"iamd/internal/servertest"
+	"iamd/server"
+	"iamd/storetest"
+)
+
+func TestMain(m *testing.M) { pgtest.Run(m) }
+
+const (
+	adminPassword = "the bootstrap admin passphrase"
+	adminToken    = "iamd_ece_test_token_0123456789abcdef"
+)
+
+type env struct {
+	t       *testing.T
+	url     string // the face at the root of its own listener, as Elastic's clients need
+	main    string // the main listener, where the face sits under /ece
+	store   iamd.Store
+	secrets []string
+}
+
+func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine.Name, func(t *testing.T) { fn(t, start(t, engine.Open(t))) })
+	}
+}
+
+func start(t *testing.T, store iamd.Store) *env {
+	var key account.MasterKey
+	copy(key[:], "an example master key, 32 bytes.")
+	fast, _ := account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1})
+	acct := account.New(store, key, account.WithHasher(fast))
+	boot, err := acct.Bootstrap(context.Background(), account.BootstrapConfig{DefaultInstance: "platform",
+		AdminPassword: adminPassword, AdminAPIToken: adminToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := directory.New(store, directory.WithPasswordHasher(fast.Hash))
+	if err := dir.EnsureBuiltinRoles(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	logs, logger := logtest.New()
+	face, err := ece.New(ece.Config{Directory: dir, Accounts: acct, Instance: boot.InstanceID, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	urls := servertest.Serve(t, server.Config{Mounts: []server.Mount{{Prefix: "/ece", Face: face}},
+		FaceAddrs: map[string]string{"ece": "127.0.0.1:0"}, Logger: logger, Ready: store.Ping})
+	e := &env{t: t, url: urls["ece"], main: urls["main"], store: store, secrets: []string{adminPassword, adminToken}}
+	t.Cleanup(func() { logs.CheckNoSecrets(t, e.secrets...) })
+	return e
+}
+
+// client is Elastic's Go client pointed at the face.
+func (e *env) client(w auth.Writer) *api.API {
+	e.t.Helper()
+	a, err := api.NewAPI(api.Config{Client: &http.Client{}, AuthWriter: w, Host: e.url, SkipLogin: true})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return a
+}
+
+// basicAuth wraps go-openapi's BasicAuth as an auth.Writer: Elastic's client has none.
+type basicAuth struct{ user, password string }
+
+func (b basicAuth) AuthenticateRequest(r openapiruntime.ClientRequest, reg strfmt.Registry) error {
+	return httptransport.BasicAuth(b.user, b.password).AuthenticateRequest(r, reg)
+}
+
+func (b basicAuth) AuthRequest(req *http.Request) *http.Request {
+	req.SetBasicAuth(b.user, b.password)
+	return req
+}
+
+// raw sends one request as it is and returns the status, header and body.
+func (e *env) raw(method, path, authz string, body string) (int, http.Header, []byte) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" || method == "DELETE" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.url+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	for _, s := range e.secrets {
+		if bytes.Contains(out, []byte(s)) {
+			e.t.Fatalf("%s %s: the response carries a secret: %s", method, path, out)
+		}
+	}
+	return resp.StatusCode, resp.Header, out
+}
+
+// wantError checks ECE's error shape, its header and the code.
+func (e *env) wantError(status int, header http.Header, body []byte, wantStatus int, wantCode string) {
+	e.t.Helper()
+	var reply struct {
+		Errors []struct {
+			Code    string   `json:"code"`
+			Message string   `json:"message"`
+			Fields  []string `json:"fields"`
+		} `json:"errors"`
+	}
+	if status != wantStatus || json.Unmarshal(body, &reply) != nil || len(reply.Errors) != 1 ||
+		reply.Errors[0].Code != wantCode || reply.Errors[0].Message == "" || header.Get("x-cloud-error-codes") != wantCode {
+		e.t.Fatalf("got %d %s (x-cloud-error-codes %q), want %d %s", status, body, header.Get("x-cloud-error-codes"), wantStatus, wantCode)
+	}
+}
+
+func names(users []*models.User) []string {
+	var out []string
+	for _, u := range users {
+		out = append(out, *u.UserName)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestElasticClientManagesUsers(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		admin := e.client(auth.APIKey(adminToken))
+		const pw = "a long enough passphrase 7"
+		e.secrets = append(e.secrets, pw, pw+"!")
+		created, err := userapi.Create(userapi.CreateParams{API: admin, UserName: "jane", FullName: "Jane Doe",
+			Email: "jane@example.com", Password: []byte(pw), Roles: []string{"ece_deployment_viewer"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *created.UserName != "jane" || created.FullName != "Jane Doe" || !*created.Security.Enabled ||
+			!slices.Equal(created.Security.Roles, []string{"ece_deployment_viewer"}) || *created.Security.SecurityRealm.Type != "native" {
+			t.Fatalf("created %+v", created)
+		}
+		got, err := userapi.Get(userapi.GetParams{API: admin, UserName: "JANE"})
+		if err != nil || got.Email != "jane@example.com" || got.Metadata == nil || got.Metadata.CreatedAt.String() == "" {
+			t.Fatalf("get: %+v, %v", got, err)
+		}
+
+		updated, err := userapi.Update(userapi.UpdateParams{API: admin, UserName: "jane", FullName: "Jane Q. Doe",
+			Roles: []string{"ece_deployment_manager"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if updated.FullName != "Jane Q. Doe" || updated.Email != "jane@example.com" ||
+			!slices.Equal(updated.Security.Roles, []string{"ece_deployment_manager"}) {
+			t.Fatalf("update (absent fields must stay): %+v", updated)
+		}
+
+		disabled, err := userapi.Enable(userapi.EnableParams{API: admin, UserName: "jane", Enabled: false})
+		if err != nil || *disabled.Security.Enabled {
+			t.Fatalf("disable: %+v, %v", disabled, err)
+		}
+		active, err := userapi.List(userapi.ListParams{API: admin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := userapi.List(userapi.ListParams{API: admin, IncludeDisabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(names(active.Users), "jane") || !slices.Contains(names(all.Users), "jane") {
+			t.Fatalf("list without disabled %v, with %v", names(active.Users), names(all.Users))
+		}
+		if _, err := userapi.Enable(userapi.EnableParams{API: admin, UserName: "jane", Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+
+		// Jane, with her password over Basic, changes her own details.
+		jane := e.client(basicAuth{"jane", pw})
+		me, err := userapi.UpdateCurrent(userapi.UpdateParams{API: jane, UserName: "jane", Email: "jane@example.org",
+			Password: []byte(pw + "!")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if me.Email != "jane@example.org" {
+			t.Fatalf("update current: %+v", me)
+		}
+		if _, err := userapi.GetCurrent(userapi.GetCurrentParams{API: e.client(basicAuth{"jane", pw})}); err == nil {
+			t.Fatal("the old password still works")
+		}
+		current, err := userapi.GetCurrent(userapi.GetCurrentParams{API: e.client(basicAuth{"jane", pw + "!"})})
+		if err != nil || *current.UserName != "jane" || current.Email != "jane@example.org" {
+			t.Fatalf("the new password: %+v, %v", current, err)
+		}
+		// Her roles do not let her read other users, nor change her own roles.
+		if _, err := userapi.Get(userapi.GetParams{API: e.client(basicAuth{"jane", pw + "!"}), UserName: "admin"}); err == nil {
+			t.Fatal("a deployment manager read another user")
+		}
+		if _, err := userapi.UpdateCurrent(userapi.UpdateParams{API: e.client(basicAuth{"jane", pw + "!"}), UserName: "jane",
+			Roles: []string{"ece_platform_admin"}}); err == nil {
+			t.Fatal("a user granted itself a role")
+		}
+
+		if err := userapi.Delete(userapi.DeleteParams{API: admin, UserName: "jane"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := userapi.Get(userapi.GetParams{API: admin, UserName: "jane"}); err == nil || !strings.Contains(err.Error(), "user.not_found") {
+			t.Fatalf("get after delete: %v", err)
+		}
+	})
+}
+
+func TestErrorCodes(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		admin := "ApiKey " + adminToken
+		create := func(body string) (int, http.Header, []byte) { return e.raw("POST", "/api/v1/users", admin, body) }
+		s, h, b := create(`{"user_name":"bob","security":{"roles":["ece_platform_viewer"],"password":"a long enough passphrase 7"}}`)
+		if s != 200 {
+			t.Fatalf("create: %d %s", s, b)
+		}
+		s, h, b = create(`{"user_name":"BOB","security":{"roles":[]}}`)
+		e.wantError(s, h, b, 409, ece.CodeUserNameConflict)
+		s, h, b = create(`{"user_name":"bad name!","security":{}}`)
+		e.wantError(s, h, b, 400, ece.CodeUserNameInvalid)
+		s, h, b = create(`{"user_name":"carol","security":{"roles":["superuser"]}}`)
+		e.wantError(s, h, b, 400, ece.CodeRolesInvalid)
+		s, h, b = create(`{"user_name":"carol","security":{"roles":["ece_platform_admin","ece_platform_viewer"]}}`)
+		e.wantError(s, h, b, 400, ece.CodeRolesForbidden)
+		s, h, b = create(`{"user_name":"carol","security":{"roles":["ece_deployment_manager","ece_deployment_viewer"]}}`)
+		e.wantError(s, h, b, 400, ece.CodeRolesForbidden)
+		s, h, b = create(`{"user_name":"carol","security":{},"builtin":true}`)
+		e.wantError(s, h, b, 400, ece.CodeRestrictedField)
+		s, h, b = create(`{"user_name":"carol","security":{},"metadata":{}}`)
+		e.wantError(s, h, b, 400, ece.CodeRestrictedField)
+		s, h, b = e.raw("PATCH", "/api/v1/users/bob", admin, `{"user_name":"bob","security":{},"metadata":{"created_by":"x"}}`)
+		e.wantError(s, h, b, 400, ece.CodeRestrictedField)
+		s, h, b = e.raw("PATCH", "/api/v1/users/bob", admin, `{"user_name":"robert","security":{}}`)
+		e.wantError(s, h, b, 400, ece.CodeUserNameInvalid)
+		s, h, b = e.raw("GET", "/api/v1/users/nobody", admin, "")
+		e.wantError(s, h, b, 404, ece.CodeUserNotFound)
+		s, h, b = e.raw("DELETE", "/api/v1/users/admin", admin, "")
+		e.wantError(s, h, b, 400, ece.CodeRestrictedDeletion)
+		s, h, b = e.raw("GET", "/api/v1/users", "", "")
+		e.wantError(s, h, b, 401, ece.CodeUnauthenticated)
+		s, h, b = e.raw("GET", "/api/v1/users", "ApiKey not-a-key", "")
+		e.wantError(s, h, b, 401, ece.CodeUnauthenticated)
+		s, h, b = e.raw("GET", "/api/v1/users", "Basic "+basic("admin", "wrong"), "")
+		e.wantError(s, h, b, 401, ece.CodeUnauthenticated)
+		s, h, b = create(`{"user_name":`)
+		e.wantError(s, h, b, 400, ece.CodeMalformed)
+
+		// A refused write changes nothing.
+		s, _, b = e.raw("GET", "/api/v1/users/bob", admin, "")
+		if s != 200 || !strings.Contains(string(b), `"ece_platform_viewer"`) {
+			t.Fatalf("bob after the refusals: %d %s", s, b)
+		}
+		// The exact bodies Elastic's client sends: user_name repeated, "security":{}, an
+		// empty DELETE body with a JSON content type.
+		s, _, b = e.raw("PATCH", "/api/v1/users/bob", admin, `{"security":{},"user_name":"bob"}`)
+		if s != 200 {
+			t.Fatalf("patch with an empty security: %d %s", s, b)
+		}
+		s, _, b = e.raw("DELETE", "/api/v1/users/bob", admin, "")
+		if s != 200 || strings.TrimSpace(string(b)) != "{}" {
+			t.Fatalf("delete: %d %s", s, b)
+		}
+	})
+}
+
+func basic(user, password string) string {
+	req, _ := http.NewRequest("GET", "/", nil)
+	req.SetBasicAuth(user, password)
+	return strings.TrimPrefix(req.Header.Get("Authorization"), "Basic ")
+}
+
+// A user made through ECE is the same user, with the same id, in the other faces' core.
+func TestUsersAreTheCoreUsers(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		s, _, b := e.raw("POST", "/api/v1/users", "ApiKey "+adminToken, `{"user_name":"dana","full_name":"Dana","security":{"roles":["ece_platform_viewer"]}}`)
+		if s != 200 {
+			t.Fatalf("create: %d %s", s, b)
+		}
+		u, err := e.store.GetUserByLogin(context.Background(), "platform", "dana")
+		if err != nil || u.DisplayName != "Dana" || !slices.Contains(u.Roles, "ece_platform_viewer") {
+			t.Fatalf("core user: %+v, %v", u, err)
+		}
+		// Under /ece on the main listener too.
+		resp, err := http.Get(e.main + "/ece/api/v1/users/dana")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Fatalf("/ece/api/v1/users/dana without credentials: %d, want 401", resp.StatusCode)
+		}
+	})
+}

@@ -1,0 +1,137 @@
+package ece
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"iamd"
+	"iamd/jsonbody"
+	"iamd/server"
+)
+
+// errorBody is ECE's BasicFailedReply; the codes also go in the x-cloud-error-codes
+// header, which Elastic's clients read.
+type errorBody struct {
+	Errors []errorItem `json:"errors"`
+}
+
+type errorItem struct {
+	Code    string   `json:"code"`
+	Message string   `json:"message"`
+	Fields  []string `json:"fields,omitempty"`
+}
+
+// Error codes this face answers with: ECE's own where ECE documents one for the case.
+const (
+	CodeUnauthenticated      = "root.unauthenticated"
+	CodeUnauthorized         = "root.unauthorized"
+	CodeNotFound             = "root.resource_not_found"
+	CodeMalformed            = "root.malformed_request"
+	CodeTooLarge             = "root.request_too_large"
+	CodeInternal             = "root.internal_error"
+	CodeUserNotFound         = "user.not_found"
+	CodeUserNameInvalid      = "user.user_name.invalid"
+	CodeUserNameConflict     = "user.user_name.conflict"
+	CodeRolesInvalid         = "user.roles.invalid"
+	CodeRolesForbidden       = "user.roles.forbidden"
+	CodeRestrictedField      = "user.restricted_field"
+	CodeRestrictedDeletion   = "user.restricted_deletion"
+	CodeCannotModify         = "user.cannot_modify"
+	CodeCannotModifyExternal = "user.cannot_modify_external"
+	CodeUserInvalid          = "user.invalid_input"
+)
+
+// faceError is an error already in ECE's terms.
+type faceError struct {
+	status int
+	code   string
+	msg    string
+	fields []string
+}
+
+func (e *faceError) Error() string { return e.msg }
+
+func newError(status int, code, msg string, fields ...string) error {
+	return &faceError{status: status, code: code, msg: msg, fields: fields}
+}
+
+// wireFields translates canonical field names to ECE's.
+var wireFields = map[string]string{
+	iamd.FieldLoginName:   "user_name",
+	iamd.FieldDisplayName: "full_name",
+	iamd.FieldPassword:    "security.password",
+	iamd.FieldRoles:       "security.roles",
+}
+
+// WriteError answers err in ECE's error shape.
+func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	status, item := f.errorItem(r, err)
+	w.Header().Set("x-cloud-error-codes", item.Code)
+	writeJSON(w, status, errorBody{Errors: []errorItem{item}})
+}
+
+func (f *Face) errorItem(r *http.Request, err error) (int, errorItem) {
+	var fe *faceError
+	var body *jsonbody.Error
+	switch {
+	case errors.As(err, &fe):
+		return fe.status, errorItem{Code: fe.code, Message: fe.msg, Fields: fe.fields}
+	case errors.As(err, &body):
+		item := errorItem{Code: CodeUserInvalid, Message: body.Message}
+		if body.Malformed {
+			item.Code = CodeMalformed
+		}
+		if body.Field != "" {
+			item.Fields = []string{body.Field}
+		}
+		return http.StatusBadRequest, item
+	}
+	item := errorItem{Message: iamd.ErrorMessage(err)}
+	field := iamd.ErrorField(err)
+	if field != "" {
+		if w, ok := wireFields[field]; ok {
+			field = w
+		}
+		item.Fields = []string{field}
+	}
+	switch iamd.ErrorCode(err) {
+	case iamd.EINVALID:
+		item.Code = CodeUserInvalid
+		switch iamd.ErrorField(err) {
+		case iamd.FieldLoginName:
+			item.Code = CodeUserNameInvalid
+		case iamd.FieldRoles:
+			item.Code = CodeRolesInvalid
+		}
+		return http.StatusBadRequest, item
+	case iamd.ECONFLICT:
+		item.Code = CodeUserNameConflict
+		return http.StatusConflict, item
+	case iamd.ENOTFOUND:
+		item.Code = CodeUserNotFound
+		return http.StatusNotFound, item
+	case iamd.EUNAUTHENTICATED:
+		item.Code = CodeUnauthenticated
+		return http.StatusUnauthorized, item
+	case iamd.EFORBIDDEN:
+		item.Code = CodeUnauthorized
+		return http.StatusForbidden, item
+	case iamd.ETOOLARGE:
+		item.Code = CodeTooLarge
+		return http.StatusRequestEntityTooLarge, item
+	}
+	server.LogInternalError(f.log, r, err)
+	return http.StatusInternalServerError, errorItem{Code: CodeInternal, Message: "Internal error."}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"errors":[{"code":"root.internal_error","message":"Internal error."}]}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}

@@ -1,0 +1,483 @@
+package ece
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"iamd"
+	"iamd/jsonbody"
+)
+
+// The roles ECE knows; a user's other core roles are neither shown nor touched here.
+const (
+	rolePlatformAdmin     = "ece_platform_admin"
+	rolePlatformViewer    = "ece_platform_viewer"
+	roleDeploymentManager = "ece_deployment_manager"
+	roleDeploymentViewer  = "ece_deployment_viewer"
+)
+
+var eceRoles = []string{rolePlatformAdmin, rolePlatformViewer, roleDeploymentManager, roleDeploymentViewer}
+
+func isECERole(r string) bool { return slices.Contains(eceRoles, r) }
+
+// userNamePattern is ECE's "not empty and no special characters".
+var userNamePattern = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,128}$`)
+
+type wireUser struct {
+	UserName string       `json:"user_name"`
+	Security wireSecurity `json:"security"`
+	Metadata wireMetadata `json:"metadata"`
+	FullName string       `json:"full_name,omitempty"`
+	Email    string       `json:"email,omitempty"`
+	Builtin  bool         `json:"builtin"`
+}
+
+type wireSecurity struct {
+	Roles               []string      `json:"roles"`
+	ElevatedPermissions *wireElevated `json:"elevated_permissions,omitempty"`
+	Enabled             bool          `json:"enabled"`
+	SecurityRealm       wireRealm     `json:"security_realm"`
+}
+
+type wireElevated struct {
+	Enabled   bool   `json:"enabled"`
+	ExpiresAt string `json:"expires_at,omitempty"`
+}
+
+type wireRealm struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+type wireMetadata struct {
+	CreatedBy    string `json:"created_by,omitempty"`
+	CreatedAt    string `json:"created_at,omitempty"`
+	UpdatedBy    string `json:"updated_by,omitempty"`
+	UpdatedAt    string `json:"updated_at,omitempty"`
+	FirstLoginAt string `json:"first_login_at,omitempty"`
+	LastLoginAt  string `json:"last_login_at,omitempty"`
+}
+
+func timeText(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// realmOf splits the core's realm ("" for the instance's own directory, else
+// "type:id") into ECE's security_realm.
+func realmOf(u *iamd.User) wireRealm {
+	if u.Realm == "" {
+		return wireRealm{Type: "native", ID: "native"}
+	}
+	typ, id, _ := strings.Cut(u.Realm, ":")
+	if id == "" {
+		id = typ
+	}
+	return wireRealm{Type: typ, ID: id}
+}
+
+func toWire(u *iamd.User, now time.Time) wireUser {
+	roles := []string{}
+	for _, r := range u.Roles {
+		if isECERole(r) {
+			roles = append(roles, r)
+		}
+	}
+	w := wireUser{UserName: u.LoginName, FullName: u.DisplayName, Email: u.Email, Builtin: u.Builtin,
+		Security: wireSecurity{Roles: roles, Enabled: u.Status == iamd.UserActive, SecurityRealm: realmOf(u),
+			ElevatedPermissions: &wireElevated{}},
+		Metadata: wireMetadata{CreatedBy: u.CreatedByName, CreatedAt: timeText(&u.CreatedAt), UpdatedBy: u.UpdatedByName,
+			UpdatedAt: timeText(&u.UpdatedAt), FirstLoginAt: timeText(u.FirstLoginAt), LastLoginAt: timeText(u.LastLoginAt)}}
+	if u.ElevatedUntil != nil && u.ElevatedUntil.After(now) {
+		w.Security.ElevatedPermissions = &wireElevated{Enabled: true, ExpiresAt: timeText(u.ElevatedUntil)}
+	}
+	return w
+}
+
+func caller(r *http.Request) *iamd.Principal { return iamd.PrincipalFromContext(r.Context()) }
+
+func userNotFound(name string) error {
+	return newError(http.StatusNotFound, CodeUserNotFound, "The user "+name+" could not be found.", "user_name")
+}
+
+// findUser reads a user of the caller's instance by user name.
+func (f *Face) findUser(r *http.Request, name string) (*iamd.User, error) {
+	u, err := f.dir.FindUserByLogin(r.Context(), caller(r).InstanceID, name)
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
+		return nil, userNotFound(name)
+	}
+	return u, err
+}
+
+func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
+	includeDisabled := false
+	if v := r.URL.Query().Get("include_disabled"); v != "" {
+		switch v {
+		case "true":
+			includeDisabled = true
+		case "false":
+		default:
+			f.WriteError(w, r, newError(http.StatusBadRequest, CodeUserInvalid, "include_disabled must be true or false.", "include_disabled"))
+			return
+		}
+	}
+	filter := iamd.UserFilter{InstanceID: caller(r).InstanceID, Sort: []iamd.UserSort{{Key: iamd.SortByLoginName}}, Limit: iamd.MaxPageSize}
+	if !includeDisabled {
+		filter.Status = iamd.UserActive
+	}
+	out := struct {
+		Users []wireUser `json:"users"`
+	}{Users: []wireUser{}}
+	now := time.Now()
+	for {
+		page, err := f.dir.ListUsers(r.Context(), filter)
+		if err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		for i := range page.Users {
+			out.Users = append(out.Users, toWire(&page.Users[i], now))
+		}
+		filter.Offset += len(page.Users)
+		if len(page.Users) == 0 || filter.Offset >= page.Total {
+			break
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (f *Face) getUser(w http.ResponseWriter, r *http.Request) {
+	u, err := f.findUser(r, r.PathValue("user_name"))
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toWire(u, time.Now()))
+}
+
+func (f *Face) getCurrentUser(w http.ResponseWriter, r *http.Request) {
+	u, err := f.acct.Me(r.Context())
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toWire(u, time.Now()))
+}
+
+// userFields and securityFields are what a request body may carry; metadata, builtin
+// and permissions are the server's to set and are refused by name.
+var (
+	userFields     = []string{"user_name", "security", "full_name", "email", "metadata", "builtin"}
+	securityFields = []string{"roles", "permissions", "elevated_permissions", "password", "enabled", "security_realm"}
+)
+
+func restricted(field string) error {
+	return newError(http.StatusBadRequest, CodeRestrictedField, "The field "+field+" cannot be set.", field)
+}
+
+// userBody is a decoded create or update body.
+type userBody struct {
+	obj, security jsonbody.Object
+}
+
+func readUserBody(r *http.Request) (*userBody, error) {
+	obj, err := jsonbody.Read(r, userFields)
+	if err != nil {
+		return nil, err
+	}
+	for _, field := range []string{"metadata", "builtin"} {
+		if _, ok := obj[field]; ok {
+			return nil, restricted(field)
+		}
+	}
+	b := &userBody{obj: obj, security: jsonbody.Object{}}
+	if raw, ok := obj["security"]; ok && string(raw) != "null" {
+		if b.security, err = jsonbody.Decode(raw, securityFields); err != nil {
+			var je *jsonbody.Error
+			if errors.As(err, &je) && je.Field != "" {
+				je.Field = "security." + je.Field
+			}
+			return nil, err
+		}
+	}
+	if _, ok := b.security["permissions"]; ok {
+		return nil, restricted("security.permissions")
+	}
+	if raw, ok := b.security["security_realm"]; ok && string(raw) != "null" {
+		var realm struct {
+			Type string `json:"type"`
+		}
+		if json.Unmarshal(raw, &realm) != nil || realm.Type != "native" {
+			return nil, restricted("security.security_realm")
+		}
+	}
+	if _, ok := b.security["elevated_permissions"]; ok {
+		return nil, restricted("security.elevated_permissions") // not yet supported here
+	}
+	return b, nil
+}
+
+// roles reads security.roles: present reports whether the field was given (null
+// counting as given, meaning none).
+func (b *userBody) roles() (roles []string, present bool, err error) {
+	if _, ok := b.security["roles"]; !ok {
+		return nil, false, nil
+	}
+	roles, err = b.security.Strings("roles")
+	if err != nil {
+		return nil, true, newError(http.StatusBadRequest, CodeRolesInvalid, "security.roles must be an array of role names.", "security.roles")
+	}
+	roles = slices.Compact(slices.Sorted(slices.Values(roles)))
+	var unknown []string
+	for _, r := range roles {
+		if !isECERole(r) {
+			unknown = append(unknown, r)
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, true, newError(http.StatusBadRequest, CodeRolesInvalid,
+			"Some of the provided roles are invalid: "+strings.Join(unknown, ", ")+".", "security.roles")
+	}
+	if slices.Contains(roles, rolePlatformAdmin) && len(roles) > 1 {
+		return nil, true, newError(http.StatusBadRequest, CodeRolesForbidden,
+			rolePlatformAdmin+" cannot be combined with other roles.", "security.roles")
+	}
+	if slices.Contains(roles, roleDeploymentManager) && slices.Contains(roles, roleDeploymentViewer) {
+		return nil, true, newError(http.StatusBadRequest, CodeRolesForbidden,
+			"Only one of "+roleDeploymentManager+" and "+roleDeploymentViewer+" can be given.", "security.roles")
+	}
+	return roles, true, nil
+}
+
+func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
+	b, err := readUserBody(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	name, err := b.obj.String("user_name")
+	if err != nil || !userNamePattern.MatchString(name.Value) {
+		f.WriteError(w, r, newError(http.StatusBadRequest, CodeUserNameInvalid,
+			"The provided user name is invalid. Check that it is not empty and it does not contain special characters.", "user_name"))
+		return
+	}
+	roles, _, err := b.roles()
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	fullName, err := b.obj.String("full_name")
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	email, err := b.obj.String("email")
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	enabled, err := b.security.Bool("enabled", true)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	password, err := b.security.String("password")
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	status := iamd.UserActive
+	if !enabled {
+		status = iamd.UserSuspended
+	}
+	in := &iamd.User{InstanceID: caller(r).InstanceID, LoginName: name.Value, DisplayName: fullName.Value,
+		Email: email.Value, Status: status, Roles: roles}
+	u, err := f.dir.CreateUser(r.Context(), in, iamd.CreateUserOptions{Password: password.Value})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	// ECE answers a create with 200; its Go client treats 201 as an error.
+	writeJSON(w, http.StatusOK, toWire(u, time.Now()))
+}
+
+// update reads the profile part of a merge patch: absent leaves a field, null resets it.
+func (b *userBody) update() (iamd.UserUpdate, error) {
+	var upd iamd.UserUpdate
+	for field, dst := range map[string]**string{"full_name": &upd.DisplayName, "email": &upd.Email} {
+		v, err := b.obj.String(field)
+		if err != nil {
+			return upd, err
+		}
+		if v.Set {
+			s := v.Value
+			*dst = &s
+		}
+	}
+	if _, ok := b.security["enabled"]; ok {
+		enabled, err := b.security.Bool("enabled", true) // null: the default, enabled
+		if err != nil {
+			return upd, err
+		}
+		status := iamd.UserActive
+		if !enabled {
+			status = iamd.UserSuspended
+		}
+		upd.Status = &status
+	}
+	return upd, nil
+}
+
+// checkName refuses a body whose user_name differs from the path's: user names never change.
+func (b *userBody) checkName(name string) error {
+	v, err := b.obj.String("user_name")
+	if err != nil {
+		return err
+	}
+	if v.Set && !v.Null && !strings.EqualFold(v.Value, name) {
+		return newError(http.StatusBadRequest, CodeUserNameInvalid, "A user's user_name cannot be changed.", "user_name")
+	}
+	return nil
+}
+
+func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("user_name")
+	b, err := readUserBody(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	if err := b.checkName(name); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	u, err := f.findUser(r, name)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	p := caller(r)
+	switch {
+	case u.Builtin && u.ID != p.UserID:
+		f.WriteError(w, r, newError(http.StatusBadRequest, CodeCannotModify, "The built-in user "+u.LoginName+" can be modified only by itself.", "user_name"))
+		return
+	case u.Realm != "":
+		f.WriteError(w, r, newError(http.StatusBadRequest, CodeCannotModifyExternal, "The user "+u.LoginName+" belongs to an external realm and is managed there.", "user_name"))
+		return
+	}
+	upd, err := b.update()
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	roles, rolesGiven, err := b.roles()
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	password, err := b.security.String("password")
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	if rolesGiven {
+		keep := slices.DeleteFunc(slices.Clone(u.Roles), isECERole)
+		if err := f.dir.SetUserRoles(ctx, u.InstanceID, u.ID, append(keep, roles...)); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+	}
+	if password.Set && !password.Null && password.Value != "" {
+		if err := f.acct.SetPassword(ctx, u.InstanceID, u.ID, password.Value, false); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+	}
+	if u, err = f.dir.UpdateUser(ctx, u.InstanceID, u.ID, upd); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toWire(u, time.Now()))
+}
+
+// updateCurrentUser lets a user change its own password, full name and email; roles
+// may be repeated as they are (Elastic's client sends them) but not changed.
+func (f *Face) updateCurrentUser(w http.ResponseWriter, r *http.Request) {
+	b, err := readUserBody(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	me, err := f.acct.Me(r.Context())
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	if err := b.checkName(me.LoginName); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	upd, err := b.update()
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	roles, rolesGiven, err := b.roles()
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	if upd.Status != nil || (rolesGiven && len(roles) > 0 && !slices.Equal(roles, toWire(me, time.Now()).Security.Roles)) {
+		f.WriteError(w, r, newError(http.StatusForbidden, CodeUnauthorized, "A user can change only its own password, full_name and email."))
+		return
+	}
+	password, err := b.security.String("password")
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	if password.Set && !password.Null && password.Value != "" {
+		if err := f.acct.SetOwnPassword(ctx, password.Value); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+	}
+	u := me
+	if upd != (iamd.UserUpdate{}) {
+		if u, err = f.dir.UpdateOwnProfile(ctx, upd); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, toWire(u, time.Now()))
+}
+
+func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
+	u, err := f.findUser(r, r.PathValue("user_name"))
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	switch {
+	case u.Builtin:
+		f.WriteError(w, r, newError(http.StatusBadRequest, CodeRestrictedDeletion, "The built-in user "+u.LoginName+" cannot be deleted.", "user_name"))
+		return
+	case u.Realm != "":
+		f.WriteError(w, r, newError(http.StatusBadRequest, CodeCannotModifyExternal, "The user "+u.LoginName+" belongs to an external realm and is managed there.", "user_name"))
+		return
+	}
+	if err := f.dir.DeleteUser(r.Context(), u.InstanceID, u.ID); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+}
