@@ -12,6 +12,7 @@ import (
 
 	"github.com/elastic/cloud-sdk-go/pkg/api"
 	"github.com/elastic/cloud-sdk-go/pkg/api/userapi"
+	authapi "github.com/elastic/cloud-sdk-go/pkg/api/userapi/authapi"
 	"github.com/elastic/cloud-sdk-go/pkg/auth"
 	"github.com/elastic/cloud-sdk-go/pkg/models"
 	openapiruntime "github.com/go-openapi/runtime"
@@ -98,6 +99,9 @@ func (b basicAuth) AuthRequest(req *http.Request) *http.Request {
 	return req
 }
 
+// noRedirects shows a redirect as it is answered.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 // raw sends one request as it is and returns the status, header and body.
 func (e *env) raw(method, path, authz string, body string) (int, http.Header, []byte) {
 	e.t.Helper()
@@ -113,7 +117,7 @@ func (e *env) raw(method, path, authz string, body string) (int, http.Header, []
 	if authz != "" {
 		req.Header.Set("Authorization", authz)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -317,6 +321,103 @@ func TestUsersAreTheCoreUsers(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 401 {
 			t.Fatalf("/ece/api/v1/users/dana without credentials: %d, want 401", resp.StatusCode)
+		}
+	})
+}
+
+// Login through Elastic's UserLogin auth writer (which logs in, then refreshes), and an
+// API key made with Elastic's authapi, then used as an ApiKey.
+func TestElasticClientLogsInAndUsesAPIKeys(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		login, err := auth.NewUserLogin("admin", adminPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := api.NewAPI(api.Config{Client: &http.Client{}, AuthWriter: login, Host: e.url, ErrorDevice: io.Discard})
+		if err != nil {
+			t.Fatal(err) // NewAPI logs in with the writer
+		}
+		first := login.Holder.Token()
+		e.secrets = append(e.secrets, first)
+		if err := login.RefreshTokenOnce(a.V1API); err != nil {
+			t.Fatal(err)
+		}
+		if login.Holder.Token() == first {
+			t.Fatal("refresh handed back the same token")
+		}
+		e.secrets = append(e.secrets, login.Holder.Token())
+		if s, h, b := e.raw("GET", "/api/v1/users", "Bearer "+first, ""); s != 401 {
+			t.Fatalf("the refreshed-away token still works: %d %s %v", s, b, h)
+		}
+
+		key, err := authapi.CreateKey(authapi.CreateKeyParams{API: a, Description: "ci"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if key.Key == "" || *key.Description != "ci" || key.UserID != "admin" {
+			t.Fatalf("created key %+v", key)
+		}
+		e.secrets = append(e.secrets, key.Key)
+		withKey := e.client(auth.APIKey(key.Key))
+		list, err := authapi.ListKeys(authapi.ListKeysParams{API: withKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, k := range list.Keys { // the new key beside the bootstrap token
+			found = found || *k.ID == *key.ID
+			if k.Key != "" {
+				t.Fatalf("a listed key shows its secret: %+v", k)
+			}
+		}
+		if !found || len(list.Keys) != 2 {
+			t.Fatalf("keys listed with the key: %d, new one found: %v", len(list.Keys), found)
+		}
+		if got, err := authapi.GetKey(authapi.GetKeyParams{API: withKey, ID: *key.ID}); err != nil || got.Key != "" {
+			t.Fatalf("get key: %+v, %v", got, err)
+		}
+		if _, err := userapi.List(userapi.ListParams{API: withKey}); err != nil {
+			t.Fatalf("the key does not act as its owner: %v", err)
+		}
+		if err := authapi.DeleteKey(authapi.DeleteKeyParams{API: a, ID: *key.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := userapi.List(userapi.ListParams{API: withKey}); err == nil {
+			t.Fatal("a deleted key still works")
+		}
+
+		s, h, b := e.raw("POST", "/api/v1/users/auth/keys", "Bearer "+login.Holder.Token(), `{"description":"x","expiration":"3 days"}`)
+		e.wantError(s, h, b, 400, "api_keys.invalid_input")
+		s, _, b = e.raw("POST", "/api/v1/users/auth/keys", "Bearer "+login.Holder.Token(), `{"description":"short","expiration":"3h"}`)
+		var short struct {
+			Key            string `json:"key"`
+			ExpirationDate string `json:"expiration_date"`
+		}
+		if s != 201 || json.Unmarshal(b, &short) != nil || short.ExpirationDate == "" {
+			t.Fatalf("a key with an expiration: %d %s", s, b)
+		}
+		e.secrets = append(e.secrets, short.Key)
+		s, h, b = e.raw("GET", "/api/v1/users/auth/keys/nope", "Bearer "+login.Holder.Token(), "")
+		e.wantError(s, h, b, 404, "api_keys.key_not_found")
+		s, h, b = e.raw("GET", "/api/v1/users/nobody/auth/keys", "Bearer "+login.Holder.Token(), "")
+		e.wantError(s, h, b, 404, "api_keys.user_not_found")
+
+		// Logout ends the session; a wrong password gets root.unauthenticated.
+		if s, _, b := e.raw("POST", "/api/v1/users/auth/_logout", "Bearer "+login.Holder.Token(), ""); s != 200 {
+			t.Fatalf("logout: %d %s", s, b)
+		}
+		s, h, b = e.raw("POST", "/api/v1/users/auth/_refresh", "Bearer "+login.Holder.Token(), "")
+		e.wantError(s, h, b, 401, ece.CodeUnauthorized)
+		s, h, b = e.raw("POST", "/api/v1/users/auth/_login", "", `{"username":"admin","password":"wrong"}`)
+		e.wantError(s, h, b, 401, ece.CodeUnauthenticated)
+		s, h, b = e.raw("POST", "/api/v1/users/auth/_login", "", `{"username":"admin","password":"`+adminPassword+`","login_state":{"path":"/deployments"}}`)
+		if s != 302 || h.Get("Location") != "/deployments" {
+			t.Fatalf("login with a redirect: %d %v %s", s, h, b)
+		}
+		s, h, b = e.raw("POST", "/api/v1/users/auth/_login", "", `{"username":"admin","password":"`+adminPassword+`","login_state":{"path":"https://evil.example/"}}`)
+		e.wantError(s, h, b, 400, ece.CodeUserInvalid)
+		if s, _, b := e.raw("GET", "/api/v1/users/auth/methods", "", ""); s != 200 || !strings.Contains(string(b), `"password":true`) {
+			t.Fatalf("methods: %d %s", s, b)
 		}
 	})
 }
