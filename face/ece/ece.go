@@ -5,6 +5,7 @@
 package ece
 
 import (
+	_ "embed"
 	"encoding/base64"
 	"errors"
 	"log/slog"
@@ -48,12 +49,23 @@ func New(cfg Config) (*Face, error) {
 	return &Face{dir: cfg.Directory, acct: cfg.Accounts, instance: cfg.Instance, log: cfg.Logger}, nil
 }
 
+//go:embed openapi.json
+var openAPIDocument []byte
+
+// OpenAPIDocument returns the face's OpenAPI 3.1 document: Elastic's own, cut to the
+// operations served here.
+func OpenAPIDocument() []byte { return openAPIDocument }
+
 // Name is the face's name in --face-addr and metrics.
 func (f *Face) Name() string { return "ece" }
 
 // Register adds the face's routes under prefix.
 func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	base := prefix + "/api/v1"
+	mux.HandleFunc("GET "+base+"/api-docs/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPIDocument)
+	})
 	auth := func(pattern string, h http.HandlerFunc) {
 		method, path, _ := strings.Cut(pattern, " ")
 		mux.Handle(method+" "+base+path, f.authenticated(h))

@@ -24,6 +24,7 @@ import (
 	"iamd/directory"
 	"iamd/face/ece"
 	"iamd/internal/logtest"
+	"iamd/internal/openapitest"
 	"iamd/internal/pgtest"
 	"iamd/internal/servertest"
 	"iamd/server"
@@ -39,6 +40,7 @@ const (
 
 type env struct {
 	t       *testing.T
+	check   *openapitest.Validator
 	url     string // the face at the root of its own listener, as Elastic's clients need
 	main    string // the main listener, where the face sits under /ece
 	store   iamd.Store
@@ -72,15 +74,49 @@ func start(t *testing.T, store iamd.Store) *env {
 	}
 	urls := servertest.Serve(t, server.Config{Mounts: []server.Mount{{Prefix: "/ece", Face: face}},
 		FaceAddrs: map[string]string{"ece": "127.0.0.1:0"}, Logger: logger, Ready: store.Ping})
-	e := &env{t: t, url: urls["ece"], main: urls["main"], store: store, secrets: []string{adminPassword, adminToken}}
+	e := &env{t: t, url: urls["ece"], main: urls["main"], store: store, secrets: []string{adminPassword, adminToken},
+		check: openapitest.New(t, ece.OpenAPIDocument(), urls["ece"]+"/api/v1", "BasicFailedReply")}
 	t.Cleanup(func() { logs.CheckNoSecrets(t, e.secrets...) })
 	return e
+}
+
+// checking is a transport that holds every response to the face's OpenAPI document
+// and looks in it for the secrets the test knows.
+type checking struct{ e *env }
+
+func (c checking) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	c.e.inspect(req, resp.StatusCode, resp.Header, body)
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+// inspect checks one response: against the OpenAPI document, and for secrets other than
+// the ones a login or a new key hands out.
+func (e *env) inspect(req *http.Request, status int, header http.Header, body []byte) {
+	e.t.Helper()
+	e.check.Check(e.t, req, status, header, body)
+	issuing := strings.HasSuffix(req.URL.Path, "/_login") || strings.HasSuffix(req.URL.Path, "/_refresh") ||
+		(req.Method == "POST" && strings.HasSuffix(req.URL.Path, "/auth/keys"))
+	for _, s := range e.secrets {
+		if bytes.Contains(body, []byte(s)) && !issuing {
+			e.t.Errorf("%s %s: the response carries a secret: %s", req.Method, req.URL.Path, body)
+		}
+	}
 }
 
 // client is Elastic's Go client pointed at the face.
 func (e *env) client(w auth.Writer) *api.API {
 	e.t.Helper()
-	a, err := api.NewAPI(api.Config{Client: &http.Client{}, AuthWriter: w, Host: e.url, SkipLogin: true})
+	a, err := api.NewAPI(api.Config{Client: &http.Client{Transport: checking{e}}, AuthWriter: w, Host: e.url, SkipLogin: true})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -123,11 +159,10 @@ func (e *env) raw(method, path, authz string, body string) (int, http.Header, []
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
-	for _, s := range e.secrets {
-		if bytes.Contains(out, []byte(s)) {
-			e.t.Fatalf("%s %s: the response carries a secret: %s", method, path, out)
-		}
+	if body != "" || method == "DELETE" { // the validator reads the request body again
+		req.Body = io.NopCloser(strings.NewReader(body))
 	}
+	e.inspect(req, resp.StatusCode, resp.Header, out)
 	return resp.StatusCode, resp.Header, out
 }
 
@@ -264,7 +299,7 @@ func TestErrorCodes(t *testing.T) {
 		s, h, b = e.raw("PATCH", "/api/v1/users/bob", admin, `{"user_name":"bob","security":{},"metadata":{"created_by":"x"}}`)
 		e.wantError(s, h, b, 400, ece.CodeRestrictedField)
 		s, h, b = e.raw("PATCH", "/api/v1/users/bob", admin, `{"user_name":"robert","security":{}}`)
-		e.wantError(s, h, b, 400, ece.CodeUserNameInvalid)
+		e.wantError(s, h, b, 400, ece.CodeRestrictedField) // user names never change
 		s, h, b = e.raw("GET", "/api/v1/users/nobody", admin, "")
 		e.wantError(s, h, b, 404, ece.CodeUserNotFound)
 		s, h, b = e.raw("DELETE", "/api/v1/users/admin", admin, "")
@@ -333,7 +368,7 @@ func TestElasticClientLogsInAndUsesAPIKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := api.NewAPI(api.Config{Client: &http.Client{}, AuthWriter: login, Host: e.url, ErrorDevice: io.Discard})
+		a, err := api.NewAPI(api.Config{Client: &http.Client{Transport: checking{e}}, AuthWriter: login, Host: e.url, ErrorDevice: io.Discard})
 		if err != nil {
 			t.Fatal(err) // NewAPI logs in with the writer
 		}

@@ -342,7 +342,7 @@ func (b *userBody) checkName(name string) error {
 		return err
 	}
 	if v.Set && !v.Null && !strings.EqualFold(v.Value, name) {
-		return newError(http.StatusBadRequest, CodeUserNameInvalid, "A user's user_name cannot be changed.", "user_name")
+		return newError(http.StatusBadRequest, CodeRestrictedField, "A user's user_name cannot be changed.", "user_name")
 	}
 	return nil
 }
