@@ -218,6 +218,9 @@ type UserFilter struct {
 	Sort            []UserSort // ties are always broken by id
 	Offset          int
 	Limit           int // 0 means DefaultPageSize; at most MaxPageSize
+	// WithRoles fills in each listed user's direct Roles, for faces that show them in
+	// listings (ECE); it costs one more query per page.
+	WithRoles bool
 }
 
 const (

@@ -24,6 +24,29 @@ func (s *Service) EnsureBuiltinRoles(ctx context.Context) error {
 	return nil
 }
 
+// EnsureBuiltinUser makes sure instanceID has a built-in user named login with roles:
+// a system user that cannot be deleted and has no password until one is set. ECE's
+// platforms have one such, readonly. Idempotent, and safe for replicas starting at once.
+func (s *Service) EnsureBuiltinUser(ctx context.Context, instanceID, login, displayName string, roles []string) error {
+	_, err := s.store.GetUserByLogin(ctx, instanceID, login)
+	if iamd.ErrorCode(err) != iamd.ENOTFOUND {
+		return err
+	}
+	now := s.clock()
+	system := &iamd.Principal{Name: "iamd"}
+	u := newUser(&iamd.User{LoginName: login, DisplayName: displayName}, instanceID, system, now)
+	u.Builtin, u.Roles = true, dedupe(roles)
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	ev := iamd.Event{InstanceID: instanceID, ActorName: "iamd", Action: iamd.ActionUserCreate, TargetType: "user",
+		TargetID: u.ID, Outcome: iamd.OutcomeSuccess, Source: "bootstrap", Time: now}
+	if err := s.store.CreateUser(ctx, &u, nil, ev); err != nil && iamd.ErrorCode(err) != iamd.ECONFLICT {
+		return err
+	}
+	return nil
+}
+
 func builtinRoles() []iamd.Role {
 	out := slices.Clone(iamd.BuiltinRoles)
 	for i := range out {

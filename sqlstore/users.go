@@ -365,6 +365,11 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		if f.Offset == 0 {
 			page.Users = append(page.Users, *u)
 		}
+		if f.WithRoles {
+			if err := db.fillRoles(ctx, db.read, page.Users); err != nil {
+				return nil, err
+			}
+		}
 		return page, nil
 	}
 	countQuery := `SELECT count(*) FROM users u WHERE ` + cond
@@ -414,12 +419,44 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		if backwards {
 			slices.Reverse(page.Users)
 		}
+		if f.WithRoles {
+			return db.fillRoles(ctx, tx, page.Users)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return page, nil
+}
+
+// fillRoles sets the direct Roles of users, in one query.
+func (db *DB) fillRoles(ctx context.Context, q querier, users []iamd.User) error {
+	if len(users) == 0 {
+		return nil
+	}
+	at := make(map[string]int, len(users))
+	args := make([]any, len(users))
+	for i := range users {
+		users[i].Roles = []string{}
+		at[users[i].ID], args[i] = i, users[i].ID
+	}
+	rows, err := db.query(ctx, q, `SELECT user_id, role FROM user_roles WHERE user_id IN (`+placeholders(len(users))+`) ORDER BY user_id, role`, args...)
+	if err != nil {
+		return internal("list roles", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, role string
+		if err := rows.Scan(&id, &role); err != nil {
+			return internal("scan role", err)
+		}
+		users[at[id]].Roles = append(users[at[id]].Roles, role)
+	}
+	if err := rows.Err(); err != nil {
+		return internal("list roles", err)
+	}
+	return nil
 }
 
 // countUsers adjusts an instance's kept user count by delta.

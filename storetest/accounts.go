@@ -384,6 +384,23 @@ func testRoles(t *testing.T, s iamd.Store) {
 	if got, err := s.GetUser(ctx, "a", withRole.ID); err != nil || !slices.Equal(got.Roles, []string{"auditor"}) {
 		t.Fatalf("a user created with a role: %+v, %v", got, err)
 	}
+	for _, f := range []iamd.UserFilter{{InstanceID: "a", WithRoles: true}, {InstanceID: "a", LoginName: withRole.LoginName, WithRoles: true}} {
+		page, err := s.ListUsers(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, u := range page.Users {
+			if u.ID == withRole.ID {
+				found = slices.Equal(u.Roles, []string{"auditor"})
+			} else if u.Roles == nil {
+				t.Fatalf("listing %+v left a user's roles nil", f)
+			}
+		}
+		if !found {
+			t.Fatalf("listing %+v with roles: %+v", f, page.Users)
+		}
+	}
 	unknown := newUser("b", "created-with-unknown-role")
 	unknown.Roles = []string{"auditor"} // a role of instance a only
 	wantCode(t, s.CreateUser(ctx, unknown, nil, event("b", iamd.ActionUserCreate, unknown.ID)), iamd.EINVALID, iamd.FieldRoles)

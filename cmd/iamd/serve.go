@@ -144,6 +144,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := eceFace.EnsureBuiltinUsers(ctx); err != nil {
+		return fmt.Errorf("ECE built-in users: %w", err)
+	}
 	srv, err := server.New(server.Config{
 		Addr: *addr,
 		Mounts: []server.Mount{{Prefix: "/scp", Face: scpFace}, {Prefix: "/iamd", Face: nativeFace},

@@ -5,6 +5,7 @@
 package ece
 
 import (
+	"context"
 	_ "embed"
 	"encoding/base64"
 	"errors"
@@ -55,6 +56,16 @@ var openAPIDocument []byte
 // OpenAPIDocument returns the face's OpenAPI 3.1 document: Elastic's own, cut to the
 // operations served here.
 func OpenAPIDocument() []byte { return openAPIDocument }
+
+// ReadOnlyUser is the built-in user every ECE platform has beside admin.
+const ReadOnlyUser = "readonly"
+
+// EnsureBuiltinUsers creates the platform's built-in readonly user (an
+// ece_platform_viewer) if it is missing; admin is the core's bootstrap administrator.
+// Call it after the built-in roles exist.
+func (f *Face) EnsureBuiltinUsers(ctx context.Context) error {
+	return f.dir.EnsureBuiltinUser(ctx, f.instance, ReadOnlyUser, "Read-only", []string{rolePlatformViewer})
+}
 
 // Name is the face's name in --face-addr and metrics.
 func (f *Face) Name() string { return "ece" }

@@ -72,6 +72,11 @@ func start(t *testing.T, store iamd.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for range 2 { // idempotent
+		if err := face.EnsureBuiltinUsers(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	urls := servertest.Serve(t, server.Config{Mounts: []server.Mount{{Prefix: "/ece", Face: face}},
 		FaceAddrs: map[string]string{"ece": "127.0.0.1:0"}, Logger: logger, Ready: store.Ping})
 	e := &env{t: t, url: urls["ece"], main: urls["main"], store: store, secrets: []string{adminPassword, adminToken},
@@ -453,6 +458,37 @@ func TestElasticClientLogsInAndUsesAPIKeys(t *testing.T) {
 		e.wantError(s, h, b, 400, ece.CodeUserInvalid)
 		if s, _, b := e.raw("GET", "/api/v1/users/auth/methods", "", ""); s != 200 || !strings.Contains(string(b), `"password":true`) {
 			t.Fatalf("methods: %d %s", s, b)
+		}
+	})
+}
+
+// admin and readonly are built in: listed as such, not deletable, not modifiable by
+// another user.
+func TestBuiltinUsers(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		admin := e.client(auth.APIKey(adminToken))
+		all, err := userapi.List(userapi.ListParams{API: admin, IncludeDisabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		builtin := map[string][]string{}
+		for _, u := range all.Users {
+			if u.Builtin != nil && *u.Builtin {
+				builtin[*u.UserName] = u.Security.Roles
+			}
+		}
+		if !slices.Equal(builtin["admin"], []string{"ece_platform_admin"}) || !slices.Equal(builtin["readonly"], []string{"ece_platform_viewer"}) || len(builtin) != 2 {
+			t.Fatalf("built-in users %v", builtin)
+		}
+		for _, name := range []string{"admin", "readonly"} {
+			s, h, b := e.raw("DELETE", "/api/v1/users/"+name, "ApiKey "+adminToken, "")
+			e.wantError(s, h, b, 400, ece.CodeRestrictedDeletion)
+		}
+		s, h, b := e.raw("PATCH", "/api/v1/users/readonly", "ApiKey "+adminToken, `{"full_name":"Renamed"}`)
+		e.wantError(s, h, b, 400, ece.CodeCannotModify)
+		// The admin may modify itself.
+		if s, _, b := e.raw("PATCH", "/api/v1/users/admin", "ApiKey "+adminToken, `{"full_name":"The Admin"}`); s != 200 {
+			t.Fatalf("admin updating itself: %d %s", s, b)
 		}
 	})
 }

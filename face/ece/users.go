@@ -90,6 +90,10 @@ func toWire(u *iamd.User, now time.Time) wireUser {
 			roles = append(roles, r)
 		}
 	}
+	if u.PlatformAdmin && len(roles) == 0 {
+		// iamd's platform administrators hold every privilege: ECE's admin role.
+		roles = []string{rolePlatformAdmin}
+	}
 	w := wireUser{UserName: u.LoginName, FullName: u.DisplayName, Email: u.Email, Builtin: u.Builtin,
 		Security: wireSecurity{Roles: roles, Enabled: u.Status == iamd.UserActive, SecurityRealm: realmOf(u),
 			ElevatedPermissions: &wireElevated{}},
@@ -128,7 +132,8 @@ func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	filter := iamd.UserFilter{InstanceID: caller(r).InstanceID, Sort: []iamd.UserSort{{Key: iamd.SortByLoginName}}, Limit: iamd.MaxPageSize}
+	filter := iamd.UserFilter{InstanceID: caller(r).InstanceID, Sort: []iamd.UserSort{{Key: iamd.SortByLoginName}},
+		Limit: iamd.MaxPageSize, WithRoles: true}
 	if !includeDisabled {
 		filter.Status = iamd.UserActive
 	}
