@@ -118,6 +118,7 @@ const (
 	FieldPasswordHash     = "password_hash"
 	FieldPrivileges       = "privileges"
 	FieldRoles            = "roles"
+	FieldElevatedUntil    = "elevated_until"
 	FieldUserIDs          = "user_ids"
 	FieldPage             = "page"
 	FieldSize             = "size"
@@ -149,7 +150,13 @@ type UserUpdate struct {
 	Status           *UserStatus
 	ConsoleDenied    *bool
 	APIDenied        *bool
+	// Elevation, when set, grants elevated permissions until Elevation.Until, or with
+	// a nil Until takes them away.
+	Elevation *Elevation
 }
+
+// Elevation is a change to a user's elevated permissions (ECE's elevated_permissions).
+type Elevation struct{ Until *time.Time }
 
 // Apply copies every set field of upd into u.
 func (upd *UserUpdate) Apply(u *User) {
@@ -186,6 +193,9 @@ func (upd *UserUpdate) Apply(u *User) {
 	}
 	setBool(&u.ConsoleDenied, upd.ConsoleDenied)
 	setBool(&u.APIDenied, upd.APIDenied)
+	if upd.Elevation != nil {
+		u.ElevatedUntil = upd.Elevation.Until
+	}
 	// A changed email or phone is no longer the one that was verified.
 	if upd.Email != nil && upd.EmailVerified == nil {
 		u.EmailVerified = false

@@ -34,6 +34,9 @@ func (s *Service) CreateUser(ctx context.Context, in *iamd.User, opts iamd.Creat
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
+	if u.ElevatedUntil != nil && !u.ElevatedUntil.After(now) {
+		return nil, iamd.Invalid(iamd.FieldElevatedUntil, "elevated permissions must expire in the future")
+	}
 	if opts.Password != "" {
 		if u.SSO {
 			return nil, iamd.Invalid(iamd.FieldPassword, "users who sign in through SSO have no password here")
@@ -134,6 +137,9 @@ func (s *Service) UpdateOwnProfile(ctx context.Context, upd iamd.UserUpdate) (*i
 }
 
 func (s *Service) updateUser(ctx context.Context, p *iamd.Principal, instanceID, id string, upd iamd.UserUpdate) (*iamd.User, error) {
+	if e := upd.Elevation; e != nil && e.Until != nil && !e.Until.After(s.clock()) {
+		return nil, iamd.Invalid(iamd.FieldElevatedUntil, "elevated permissions must expire in the future")
+	}
 	if upd.Status != nil && *upd.Status == "" {
 		return nil, iamd.Invalid(iamd.FieldStatus, "status cannot be cleared")
 	}
@@ -225,6 +231,7 @@ func newUser(in *iamd.User, instanceID string, p *iamd.Principal, now time.Time)
 		APIDenied:         in.APIDenied,
 		SSO:               in.SSO,
 		TemporaryPassword: in.TemporaryPassword,
+		ElevatedUntil:     in.ElevatedUntil,
 
 		ID:            iamd.NewID(),
 		CreatedAt:     now,

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/elastic/cloud-sdk-go/pkg/api"
 	"github.com/elastic/cloud-sdk-go/pkg/api/userapi"
@@ -490,5 +491,82 @@ func TestBuiltinUsers(t *testing.T) {
 		if s, _, b := e.raw("PATCH", "/api/v1/users/admin", "ApiKey "+adminToken, `{"full_name":"The Admin"}`); s != 200 {
 			t.Fatalf("admin updating itself: %d %s", s, b)
 		}
+	})
+}
+
+func TestPermissionsElevationAndExternalUsers(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		admin := "ApiKey " + adminToken
+		s, _, b := e.raw("POST", "/api/v1/users", admin, `{"user_name":"vic","security":{"roles":["ece_deployment_viewer"]}}`)
+		var vic struct {
+			Security struct {
+				Permissions []string `json:"permissions"`
+				Elevated    struct {
+					Enabled   bool   `json:"enabled"`
+					ExpiresAt string `json:"expires_at"`
+				} `json:"elevated_permissions"`
+			} `json:"security"`
+		}
+		if s != 200 || json.Unmarshal(b, &vic) != nil {
+			t.Fatalf("create: %d %s", s, b)
+		}
+		p := vic.Security.Permissions
+		for _, want := range []string{"get-deployment", "list-deployments", "get-current-user", "create-api-key"} {
+			if !slices.Contains(p, want) {
+				t.Errorf("a deployment viewer lacks %s", want)
+			}
+		}
+		for _, not := range []string{"create-deployment", "create-user", "get-users"} {
+			if slices.Contains(p, not) {
+				t.Errorf("a deployment viewer may %s", not)
+			}
+		}
+		s, _, b = e.raw("GET", "/api/v1/users/admin", admin, "")
+		if s != 200 || !strings.Contains(string(b), `"create-deployment"`) || !strings.Contains(string(b), `"delete-user"`) {
+			t.Fatalf("the platform admin's permissions: %d %.300s", s, b)
+		}
+
+		// Elevation: granted until a time, shown, then reported disabled once past it.
+		until := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Second).Format(time.RFC3339)
+		s, _, b = e.raw("PATCH", "/api/v1/users/vic", admin, `{"security":{"elevated_permissions":{"enabled":true,"expires_at":"`+until+`"}}}`)
+		if s != 200 || json.Unmarshal(b, &vic) != nil || !vic.Security.Elevated.Enabled || vic.Security.Elevated.ExpiresAt != until {
+			t.Fatalf("elevate: %d %s", s, b)
+		}
+		s, h, b := e.raw("PATCH", "/api/v1/users/vic", admin, `{"security":{"elevated_permissions":{"enabled":true,"expires_at":"2001-01-01T00:00:00Z"}}}`)
+		e.wantError(s, h, b, 400, ece.CodeUserInvalid)
+		past := time.Now().Add(-time.Minute)
+		u, err := e.store.GetUserByLogin(context.Background(), "platform", "vic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := *u
+		next.ElevatedUntil, next.Version = &past, u.Version+1
+		if err := e.store.UpdateUser(context.Background(), &next, u.Version, iamd.Event{InstanceID: "platform"}); err != nil {
+			t.Fatal(err)
+		}
+		s, _, b = e.raw("GET", "/api/v1/users/vic", admin, "")
+		vic.Security.Elevated.Enabled = true
+		if s != 200 || json.Unmarshal(b, &vic) != nil || vic.Security.Elevated.Enabled {
+			t.Fatalf("an expired elevation is shown enabled: %d %s", s, b)
+		}
+		s, _, b = e.raw("PATCH", "/api/v1/users/vic", admin, `{"security":{"elevated_permissions":null}}`)
+		if s != 200 || strings.Contains(string(b), `"expires_at"`) {
+			t.Fatalf("revoke: %d %s", s, b)
+		}
+
+		// A user of another realm is managed there.
+		ext := &iamd.User{ID: iamd.NewID(), InstanceID: "platform", LoginName: "ldap-ann", Realm: "ldap:corp",
+			Status: iamd.UserActive, Version: 1}
+		if err := e.store.CreateUser(context.Background(), ext, nil, iamd.Event{InstanceID: "platform"}); err != nil {
+			t.Fatal(err)
+		}
+		s, _, b = e.raw("GET", "/api/v1/users/ldap-ann", admin, "")
+		if s != 200 || !strings.Contains(string(b), `"security_realm":{"type":"ldap","id":"corp"}`) {
+			t.Fatalf("an LDAP user: %d %s", s, b)
+		}
+		s, h, b = e.raw("PATCH", "/api/v1/users/ldap-ann", admin, `{"full_name":"Ann"}`)
+		e.wantError(s, h, b, 400, ece.CodeCannotModifyExternal)
+		s, h, b = e.raw("DELETE", "/api/v1/users/ldap-ann", admin, "")
+		e.wantError(s, h, b, 400, ece.CodeCannotModifyExternal)
 	})
 }

@@ -58,10 +58,11 @@ func newError(status int, code, msg string, fields ...string) error {
 
 // wireFields translates canonical field names to ECE's.
 var wireFields = map[string]string{
-	iamd.FieldLoginName:   "user_name",
-	iamd.FieldDisplayName: "full_name",
-	iamd.FieldPassword:    "security.password",
-	iamd.FieldRoles:       "security.roles",
+	iamd.FieldLoginName:     "user_name",
+	iamd.FieldDisplayName:   "full_name",
+	iamd.FieldPassword:      "security.password",
+	iamd.FieldRoles:         "security.roles",
+	iamd.FieldElevatedUntil: "security.elevated_permissions.expires_at",
 }
 
 // WriteError answers err in ECE's error shape.

@@ -132,6 +132,53 @@ func faceDocument(t *testing.T, elastic []byte) []byte {
 	return append(out, '\n')
 }
 
+// elasticOperations lists every operation of Elastic's document, sorted by id.
+func elasticOperations(t *testing.T, elastic []byte) []byte {
+	t.Helper()
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(elastic, &doc); err != nil {
+		t.Fatal(err)
+	}
+	type operation struct {
+		ID     string `json:"id"`
+		Method string `json:"method"`
+		Path   string `json:"path"`
+	}
+	var ops []operation
+	for path, methods := range doc.Paths {
+		for method, raw := range methods {
+			var op struct {
+				ID string `json:"operationId"`
+			}
+			if method == "parameters" || json.Unmarshal(raw, &op) != nil || op.ID == "" {
+				continue
+			}
+			ops = append(ops, operation{ID: op.ID, Method: strings.ToUpper(method), Path: path})
+		}
+	}
+	slices.SortFunc(ops, func(a, b operation) int { return strings.Compare(a.ID, b.ID) })
+	out, err := json.MarshalIndent(ops, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(out, '\n')
+}
+
+func TestOperationsAreElastics(t *testing.T) {
+	want := elasticOperations(t, elasticDocument(t))
+	if *update {
+		if err := os.WriteFile("operations.json", want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile("operations.json")
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("operations.json differs from Elastic's api/apidocs.json (%v); run go test ./face/ece -run Operations -update", err)
+	}
+}
+
 // The face's document is Elastic's, for the operations it serves: regenerated from the
 // pinned module and compared byte for byte.
 func TestOpenAPIAgreesWithElastic(t *testing.T) {

@@ -39,6 +39,7 @@ type wireUser struct {
 
 type wireSecurity struct {
 	Roles               []string      `json:"roles"`
+	Permissions         []string      `json:"permissions"`
 	ElevatedPermissions *wireElevated `json:"elevated_permissions,omitempty"`
 	Enabled             bool          `json:"enabled"`
 	SecurityRealm       wireRealm     `json:"security_realm"`
@@ -95,7 +96,7 @@ func toWire(u *iamd.User, now time.Time) wireUser {
 		roles = []string{rolePlatformAdmin}
 	}
 	w := wireUser{UserName: u.LoginName, FullName: u.DisplayName, Email: u.Email, Builtin: u.Builtin,
-		Security: wireSecurity{Roles: roles, Enabled: u.Status == iamd.UserActive, SecurityRealm: realmOf(u),
+		Security: wireSecurity{Roles: roles, Permissions: permissions(roles), Enabled: u.Status == iamd.UserActive, SecurityRealm: realmOf(u),
 			ElevatedPermissions: &wireElevated{}},
 		Metadata: wireMetadata{CreatedBy: u.CreatedByName, CreatedAt: timeText(&u.CreatedAt), UpdatedBy: u.UpdatedByName,
 			UpdatedAt: timeText(&u.UpdatedAt), FirstLoginAt: timeText(u.FirstLoginAt), LastLoginAt: timeText(u.LastLoginAt)}}
@@ -223,10 +224,52 @@ func readUserBody(r *http.Request) (*userBody, error) {
 			return nil, restricted("security.security_realm")
 		}
 	}
-	if _, ok := b.security["elevated_permissions"]; ok {
-		return nil, restricted("security.elevated_permissions") // not yet supported here
-	}
 	return b, nil
+}
+
+// defaultElevation is how long elevated permissions last when enabled without an expiry.
+const defaultElevation = time.Hour
+
+// elevation reads security.elevated_permissions: absent leaves them, null or
+// {"enabled":false} takes them away, {"enabled":true} grants them until expires_at
+// (default: an hour from now).
+func (b *userBody) elevation(now time.Time) (*iamd.Elevation, error) {
+	raw, ok := b.security["elevated_permissions"]
+	if !ok {
+		return nil, nil
+	}
+	if string(raw) == "null" {
+		return &iamd.Elevation{}, nil
+	}
+	obj, err := jsonbody.Decode(raw, []string{"enabled", "expires_at"})
+	if err != nil {
+		var je *jsonbody.Error
+		if errors.As(err, &je) && je.Field != "" {
+			je.Field = "security.elevated_permissions." + je.Field
+		}
+		return nil, err
+	}
+	if _, ok := obj["enabled"]; !ok {
+		return nil, newError(http.StatusBadRequest, CodeUserInvalid, "security.elevated_permissions.enabled is required.",
+			"security.elevated_permissions.enabled")
+	}
+	enabled, err := obj.Bool("enabled", false)
+	if err != nil {
+		return nil, err
+	}
+	if !enabled {
+		return &iamd.Elevation{}, nil
+	}
+	until := now.Add(defaultElevation)
+	if at, err := obj.String("expires_at"); err != nil {
+		return nil, err
+	} else if at.Value != "" {
+		if until, err = time.Parse(time.RFC3339, at.Value); err != nil {
+			return nil, newError(http.StatusBadRequest, CodeUserInvalid, "security.elevated_permissions.expires_at must be an RFC 3339 date-time.",
+				"security.elevated_permissions.expires_at")
+		}
+	}
+	return &iamd.Elevation{Until: &until}, nil
 }
 
 // roles reads security.roles: present reports whether the field was given (null
@@ -302,8 +345,16 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 	if !enabled {
 		status = iamd.UserSuspended
 	}
+	elevation, err := b.elevation(time.Now())
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
 	in := &iamd.User{InstanceID: caller(r).InstanceID, LoginName: name.Value, DisplayName: fullName.Value,
 		Email: email.Value, Status: status, Roles: roles}
+	if elevation != nil {
+		in.ElevatedUntil = elevation.Until
+	}
 	u, err := f.dir.CreateUser(r.Context(), in, iamd.CreateUserOptions{Password: password.Value})
 	if err != nil {
 		f.WriteError(w, r, err)
@@ -314,8 +365,7 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // update reads the profile part of a merge patch: absent leaves a field, null resets it.
-func (b *userBody) update() (iamd.UserUpdate, error) {
-	var upd iamd.UserUpdate
+func (b *userBody) update() (upd iamd.UserUpdate, err error) {
 	for field, dst := range map[string]**string{"full_name": &upd.DisplayName, "email": &upd.Email} {
 		v, err := b.obj.String(field)
 		if err != nil {
@@ -325,6 +375,9 @@ func (b *userBody) update() (iamd.UserUpdate, error) {
 			s := v.Value
 			*dst = &s
 		}
+	}
+	if upd.Elevation, err = b.elevation(time.Now()); err != nil {
+		return upd, err
 	}
 	if _, ok := b.security["enabled"]; ok {
 		enabled, err := b.security.Bool("enabled", true) // null: the default, enabled
@@ -440,7 +493,7 @@ func (f *Face) updateCurrentUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	if upd.Status != nil || (rolesGiven && len(roles) > 0 && !slices.Equal(roles, toWire(me, time.Now()).Security.Roles)) {
+	if upd.Status != nil || upd.Elevation != nil || (rolesGiven && len(roles) > 0 && !slices.Equal(roles, toWire(me, time.Now()).Security.Roles)) {
 		f.WriteError(w, r, newError(http.StatusForbidden, CodeUnauthorized, "A user can change only its own password, full_name and email."))
 		return
 	}
