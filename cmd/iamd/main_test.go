@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"iamd/account"
+	"iamd/loadtest"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -291,5 +293,53 @@ func TestHeapLimit(t *testing.T) {
 		if _, err := heapLimit(bad, "", hasher); err == nil || !strings.Contains(err.Error(), "--memory-limit") {
 			t.Errorf("heapLimit(%q): %v, want an error naming --memory-limit", bad, err)
 		}
+	}
+}
+
+// A user created through the ECE face, at the root of its own listener as Elastic's
+// clients need, is the same user through the SCP face.
+func TestECEAndSCPShareUsers(t *testing.T) {
+	t.Setenv("IAMD_DATA_DIR", t.TempDir())
+	t.Setenv("IAMD_DEFAULT_INSTANCE", "platform")
+	t.Setenv("IAMD_ADMIN_API_TOKEN", "iamd_cross_face_token_0123456789")
+	t.Setenv("IAMD_ADMIN_ACCESS_KEY", "CROSSFACEACCESSKEY01")
+	t.Setenv("IAMD_ADMIN_SECRET_KEY", "cross-face-secret-key-0123456789")
+	eceAddr := freeAddr(t)
+	addr, _, stop := serveFor(t, "--face-addr", "ece="+eceAddr, "--argon2-memory", "64", "--argon2-time", "1")
+	defer stop()
+	req, _ := http.NewRequest("POST", "http://"+eceAddr+"/api/v1/users",
+		strings.NewReader(`{"user_name":"erin","full_name":"Erin Example","email":"erin@example.com","security":{"roles":["ece_platform_viewer"]}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "ApiKey iamd_cross_face_token_0123456789")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("ECE create: %d %s", resp.StatusCode, body)
+	}
+	target := loadtest.Target{URL: "http://" + addr, Instance: "platform", AccessKey: "CROSSFACEACCESSKEY01",
+		SecretKey: "cross-face-secret-key-0123456789"}
+	res, err := loadtest.Call(context.Background(), target, "GET", "/scp/v1/users?instance_id=platform&user_id=erin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Users []struct {
+			ID, Name string
+		} `json:"users"`
+	}
+	if res.Status != 200 || json.Unmarshal(res.Body, &page) != nil || len(page.Users) != 1 {
+		t.Fatalf("SCP list: %d %s", res.Status, res.Body)
+	}
+	u := page.Users[0]
+	if u.Name != "Erin Example" || u.ID == "" {
+		t.Fatalf("SCP sees %+v", u)
+	}
+	one, err := loadtest.Call(context.Background(), target, "GET", "/scp/v1/users/"+u.ID+"?instance_id=platform", nil)
+	if err != nil || one.Status != 200 || !strings.Contains(string(one.Body), `"erin"`) || !strings.Contains(string(one.Body), "erin@example.com") {
+		t.Fatalf("SCP get by the id: %d %s %v", one.Status, one.Body, err)
 	}
 }
