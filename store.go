@@ -115,6 +115,8 @@ type Store interface {
 	TouchAccessKey(ctx context.Context, id string, at time.Time) error
 	CreateAPIToken(ctx context.Context, t *APIToken, ev Event) error
 	ListAPITokens(ctx context.Context, instanceID, userID string) ([]APIToken, error)
+	// ListInstanceAPITokens returns every user's tokens in the instance, oldest first.
+	ListInstanceAPITokens(ctx context.Context, instanceID string) ([]APIToken, error)
 	RevokeAPIToken(ctx context.Context, instanceID, id string, ev Event) error
 	TouchAPIToken(ctx context.Context, id string, at time.Time) error
 	GetAPITokenByHash(ctx context.Context, hash []byte) (*APIToken, error)

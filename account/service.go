@@ -282,6 +282,19 @@ func (s *Service) ListAPITokens(ctx context.Context, instanceID, userID string) 
 	return toks, err
 }
 
+// ListInstanceAPITokens lists every user's tokens in the instance, without their
+// hashes, to a holder of USER_READ.
+func (s *Service) ListInstanceAPITokens(ctx context.Context, instanceID string) ([]iamd.APIToken, error) {
+	if _, err := iamd.Authorize(ctx, instanceID, iamd.PrivilegeUserRead); err != nil {
+		return nil, err
+	}
+	toks, err := s.store.ListInstanceAPITokens(ctx, instanceID)
+	for i := range toks {
+		toks[i].Hash = nil
+	}
+	return toks, err
+}
+
 // RevokeAccessKey deletes a key: its owner may, and so may a holder of USER_WRITE.
 func (s *Service) RevokeAccessKey(ctx context.Context, instanceID, id string) error {
 	if iamd.PrincipalFromContext(ctx) == nil {

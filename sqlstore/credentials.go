@@ -198,8 +198,17 @@ func (db *DB) GetAPITokenByHash(ctx context.Context, hash []byte) (*iamd.APIToke
 
 // ListAPITokens returns a user's tokens, oldest first.
 func (db *DB) ListAPITokens(ctx context.Context, instanceID, userID string) ([]iamd.APIToken, error) {
+	return db.listAPITokens(ctx, `instance_id = ? AND user_id = ?`, instanceID, userID)
+}
+
+// ListInstanceAPITokens returns every token of the instance, oldest first.
+func (db *DB) ListInstanceAPITokens(ctx context.Context, instanceID string) ([]iamd.APIToken, error) {
+	return db.listAPITokens(ctx, `instance_id = ?`, instanceID)
+}
+
+func (db *DB) listAPITokens(ctx context.Context, where string, args ...any) ([]iamd.APIToken, error) {
 	rows, err := db.query(ctx, db.read, `SELECT `+apiTokenColumns+` FROM api_tokens
-		WHERE instance_id = ? AND user_id = ? ORDER BY created_at, id`, instanceID, userID)
+		WHERE `+where+` ORDER BY created_at, id`, args...)
 	if err != nil {
 		return nil, internal("list api tokens", err)
 	}

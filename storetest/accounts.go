@@ -332,6 +332,12 @@ func testCredentialLifecycle(t *testing.T, s iamd.Store) {
 	if err != nil || len(toks) != 1 || toks[0].LastUsedAt == nil || !toks[0].LastUsedAt.Equal(t0.Add(2*time.Hour)) {
 		t.Fatalf("tokens %+v, %v", toks, err)
 	}
+	if all, err := s.ListInstanceAPITokens(ctx, "a"); err != nil || len(all) != 1 || all[0].ID != toks[0].ID {
+		t.Fatalf("the instance's tokens %+v, %v", all, err)
+	}
+	if all, err := s.ListInstanceAPITokens(ctx, "b"); err != nil || len(all) != 0 {
+		t.Fatalf("another instance's tokens %+v, %v", all, err)
+	}
 	if keys, _ := s.ListAccessKeys(ctx, "b", u.ID); len(keys) != 0 {
 		t.Fatalf("another instance lists the keys: %+v", keys)
 	}

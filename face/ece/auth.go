@@ -1,9 +1,12 @@
 package ece
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -351,6 +354,93 @@ func (f *Face) deleteKeys(w http.ResponseWriter, r *http.Request) {
 	}
 	for id := range revoke {
 		if err := f.acct.RevokeAPIToken(r.Context(), u.InstanceID, id); err != nil {
+			f.WriteError(w, r, keyError(err))
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, struct{}{})
+}
+
+// listAllKeys lists every user's keys (GET /users/auth/keys/_all, USER_READ).
+func (f *Face) listAllKeys(w http.ResponseWriter, r *http.Request) {
+	inst := caller(r).InstanceID
+	toks, err := f.acct.ListInstanceAPITokens(r.Context(), inst)
+	if err != nil {
+		f.WriteError(w, r, keyError(err))
+		return
+	}
+	names := map[string]string{} // user id → user name
+	out := struct {
+		Keys []keyResponse `json:"keys"`
+	}{Keys: []keyResponse{}}
+	for i := range toks {
+		name, ok := names[toks[i].UserID]
+		if !ok {
+			u, err := f.dir.GetUser(r.Context(), inst, toks[i].UserID)
+			if err != nil {
+				f.WriteError(w, r, err)
+				return
+			}
+			name, names[toks[i].UserID] = u.LoginName, u.LoginName
+		}
+		out.Keys = append(out.Keys, toKey(&toks[i], name))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// userAPIKey is ECE's UserApiKey: a key named with its owner.
+type userAPIKey struct {
+	UserID   string `json:"user_id"`
+	APIKeyID string `json:"api_key_id"`
+}
+
+func (k userAPIKey) incomplete() bool { return k.UserID == "" || k.APIKeyID == "" }
+
+// deleteAllKeys revokes the keys named in {"user_api_keys":[{"user_id","api_key_id"}]},
+// any user's: all are checked before any is revoked.
+func (f *Face) deleteAllKeys(w http.ResponseWriter, r *http.Request) {
+	obj, err := jsonbody.Read(r, []string{"user_api_keys"})
+	if err != nil {
+		f.WriteError(w, r, keyError(err))
+		return
+	}
+	raw, ok := obj["user_api_keys"]
+	var pairs []userAPIKey
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if !ok || dec.Decode(&pairs) != nil || len(pairs) == 0 || slices.ContainsFunc(pairs, userAPIKey.incomplete) {
+		f.WriteError(w, r, newError(http.StatusBadRequest, "api_keys.invalid_input",
+			"user_api_keys must list objects with user_id and api_key_id.", "user_api_keys"))
+		return
+	}
+	inst := caller(r).InstanceID
+	toks, err := f.acct.ListInstanceAPITokens(r.Context(), inst)
+	if err != nil {
+		f.WriteError(w, r, keyError(err))
+		return
+	}
+	owner := map[string]string{} // token id → owner's user id
+	for _, t := range toks {
+		owner[t.ID] = t.UserID
+	}
+	var revoke []string
+	for _, p := range pairs {
+		u, err := f.dir.FindUserByLogin(r.Context(), inst, p.UserID)
+		if iamd.ErrorCode(err) == iamd.ENOTFOUND {
+			f.WriteError(w, r, newError(http.StatusNotFound, "api_keys.user_not_found", "The user "+p.UserID+" could not be found.", "user_id"))
+			return
+		} else if err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		if owner[p.APIKeyID] != u.ID {
+			f.WriteError(w, r, keyError(iamd.Errorf(iamd.ENOTFOUND, "no such key")))
+			return
+		}
+		revoke = append(revoke, p.APIKeyID)
+	}
+	for _, id := range revoke {
+		if err := f.acct.RevokeAPIToken(r.Context(), inst, id); err != nil {
 			f.WriteError(w, r, keyError(err))
 			return
 		}

@@ -96,6 +96,8 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	auth("GET /users/auth/keys", f.listKeys)
 	auth("POST /users/auth/keys", f.createKey)
 	auth("DELETE /users/auth/keys", f.deleteKeys)
+	auth("GET /users/auth/keys/_all", f.listAllKeys)
+	auth("DELETE /users/auth/keys/_all", f.deleteAllKeys)
 	auth("GET /users/auth/keys/{api_key_id}", f.getKey)
 	auth("DELETE /users/auth/keys/{api_key_id}", f.deleteKey)
 	auth("GET /users/{user_id}/auth/keys", f.listKeys)

@@ -570,3 +570,41 @@ func TestPermissionsElevationAndExternalUsers(t *testing.T) {
 		e.wantError(s, h, b, 400, ece.CodeCannotModifyExternal)
 	})
 }
+
+func TestEveryUsersKeys(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		admin := "ApiKey " + adminToken
+		const pw = "a long enough passphrase 7"
+		e.secrets = append(e.secrets, pw)
+		if s, _, b := e.raw("POST", "/api/v1/users", admin, `{"user_name":"kim","security":{"roles":["ece_platform_viewer"],"password":"`+pw+`"}}`); s != 200 {
+			t.Fatalf("create: %d %s", s, b)
+		}
+		s, _, b := e.raw("POST", "/api/v1/users/auth/keys", "Basic "+basic("kim", pw), `{"description":"kim's"}`)
+		var kims struct {
+			ID, Key string
+		}
+		if s != 201 || json.Unmarshal(b, &kims) != nil {
+			t.Fatalf("kim's key: %d %s", s, b)
+		}
+		e.secrets = append(e.secrets, kims.Key)
+		s, _, b = e.raw("GET", "/api/v1/users/auth/keys/_all", admin, "")
+		if s != 200 || !strings.Contains(string(b), `"user_id":"kim"`) || !strings.Contains(string(b), `"user_id":"admin"`) {
+			t.Fatalf("every user's keys: %d %s", s, b)
+		}
+		s, h, b := e.raw("DELETE", "/api/v1/users/auth/keys/_all", admin, `{"user_api_keys":[{"user_id":"admin","api_key_id":"`+kims.ID+`"}]}`)
+		e.wantError(s, h, b, 404, "api_keys.key_not_found") // not admin's key
+		s, h, b = e.raw("DELETE", "/api/v1/users/auth/keys/_all", admin, `{"user_api_keys":[{"user_id":"kim"}]}`)
+		e.wantError(s, h, b, 400, "api_keys.invalid_input")
+		if s, _, b := e.raw("DELETE", "/api/v1/users/auth/keys/_all", admin, `{"user_api_keys":[{"user_id":"kim","api_key_id":"`+kims.ID+`"}]}`); s != 200 {
+			t.Fatalf("delete kim's key: %d %s", s, b)
+		}
+		if s, _, _ := e.raw("GET", "/api/v1/user", "ApiKey "+kims.Key, ""); s != 401 {
+			t.Fatalf("a deleted key still works: %d", s)
+		}
+		// Kim, a viewer, may not list everyone's keys.
+		s, h, b = e.raw("GET", "/api/v1/users/auth/keys/_all", "Basic "+basic("kim", pw), "")
+		if s != 200 && s != 403 {
+			t.Fatalf("a viewer listing every key: %d %s %v", s, b, h)
+		}
+	})
+}

@@ -32,6 +32,7 @@ var served = map[string][]string{
 	"/users/auth/_logout":                     {"POST"},
 	"/users/auth/methods":                     {"GET"},
 	"/users/auth/keys":                        {"GET", "POST", "DELETE"},
+	"/users/auth/keys/_all":                   {"GET", "DELETE"},
 	"/users/auth/keys/{api_key_id}":           {"GET", "DELETE"},
 	"/users/{user_id}/auth/keys":              {"GET", "DELETE"},
 	"/users/{user_id}/auth/keys/{api_key_id}": {"GET", "DELETE"},
