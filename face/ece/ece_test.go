@@ -40,7 +40,7 @@ const (
 )
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	check   *openapitest.Validator
 	url     string // the face at the root of its own listener, as Elastic's clients need
 	main    string // the main listener, where the face sits under /ece
@@ -54,7 +54,7 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 	}
 }
 
-func start(t *testing.T, store iamd.Store) *env {
+func start(t testing.TB, store iamd.Store) *env {
 	var key account.MasterKey
 	copy(key[:], "an example master key, 32 bytes.")
 	fast, _ := account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1})
@@ -606,5 +606,37 @@ func TestEveryUsersKeys(t *testing.T) {
 		if s != 200 && s != 403 {
 			t.Fatalf("a viewer listing every key: %d %s %v", s, b, h)
 		}
+	})
+}
+
+// Sign-in stamps and lockout come from the accounts core.
+func TestLoginStampsAndLockout(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		admin := "ApiKey " + adminToken
+		const pw = "a long enough passphrase 7"
+		e.secrets = append(e.secrets, pw)
+		if s, _, b := e.raw("POST", "/api/v1/users", admin, `{"user_name":"lee","security":{"roles":["ece_platform_viewer"],"password":"`+pw+`"}}`); s != 200 || strings.Contains(string(b), "last_login_at") {
+			t.Fatalf("create: %d %s", s, b)
+		}
+		s, _, b := e.raw("POST", "/api/v1/users/auth/_login", "", `{"username":"lee","password":"`+pw+`"}`)
+		var tok struct {
+			Token string `json:"token"`
+		}
+		if s != 200 || json.Unmarshal(b, &tok) != nil || tok.Token == "" {
+			t.Fatalf("login: %d %s", s, b)
+		}
+		e.secrets = append(e.secrets, tok.Token)
+		s, _, b = e.raw("GET", "/api/v1/user", "Bearer "+tok.Token, "")
+		if s != 200 || !strings.Contains(string(b), `"first_login_at"`) || !strings.Contains(string(b), `"last_login_at"`) {
+			t.Fatalf("after a login: %d %s", s, b)
+		}
+		for range 5 { // the default policy locks after 5 failures
+			s, h, b := e.raw("GET", "/api/v1/user", "Basic "+basic("lee", "wrong password"), "")
+			e.wantError(s, h, b, 401, ece.CodeUnauthenticated)
+		}
+		s, h, b := e.raw("GET", "/api/v1/user", "Basic "+basic("lee", pw), "")
+		e.wantError(s, h, b, 401, ece.CodeUnauthenticated) // locked
+		s, h, b = e.raw("POST", "/api/v1/users/auth/_login", "", `{"username":"lee","password":"`+pw+`"}`)
+		e.wantError(s, h, b, 401, ece.CodeUnauthenticated)
 	})
 }
