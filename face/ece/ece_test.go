@@ -626,6 +626,19 @@ func TestLoginStampsAndLockout(t *testing.T) {
 			t.Fatalf("login: %d %s", s, b)
 		}
 		e.secrets = append(e.secrets, tok.Token)
+		s, _, b = e.raw("GET", "/api/v1/users/auth", "Bearer "+tok.Token, "")
+		if s != 200 || !strings.Contains(string(b), `"user_id":"lee"`) || !strings.Contains(string(b), `"refresh_token_url"`) {
+			t.Fatalf("auth info: %d %s", s, b)
+		}
+		resp, err := http.Get(e.url + "/api/v1/api-docs/openapi.json") // the document, not in itself
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !bytes.Equal(doc, ece.OpenAPIDocument()) {
+			t.Fatalf("the served OpenAPI document: %d %.100s", resp.StatusCode, doc)
+		}
 		s, _, b = e.raw("GET", "/api/v1/user", "Bearer "+tok.Token, "")
 		if s != 200 || !strings.Contains(string(b), `"first_login_at"`) || !strings.Contains(string(b), `"last_login_at"`) {
 			t.Fatalf("after a login: %d %s", s, b)
