@@ -251,15 +251,23 @@ func (f *Face) createKey(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, out)
 }
 
-func (f *Face) listKeys(w http.ResponseWriter, r *http.Request) {
+// ownerKeys returns the user a request names (see keyOwner) and its keys.
+func (f *Face) ownerKeys(r *http.Request) (*iamd.User, []iamd.APIToken, error) {
 	u, err := f.keyOwner(r)
 	if err != nil {
-		f.WriteError(w, r, err)
-		return
+		return nil, nil, err
 	}
 	toks, err := f.acct.ListAPITokens(r.Context(), u.InstanceID, u.ID)
 	if err != nil {
-		f.WriteError(w, r, keyError(err))
+		return nil, nil, keyError(err)
+	}
+	return u, toks, nil
+}
+
+func (f *Face) listKeys(w http.ResponseWriter, r *http.Request) {
+	u, toks, err := f.ownerKeys(r)
+	if err != nil {
+		f.WriteError(w, r, err)
 		return
 	}
 	out := struct {
@@ -273,13 +281,9 @@ func (f *Face) listKeys(w http.ResponseWriter, r *http.Request) {
 
 // ownedKey finds key {api_key_id} among the named user's keys.
 func (f *Face) ownedKey(r *http.Request) (*iamd.User, *iamd.APIToken, error) {
-	u, err := f.keyOwner(r)
+	u, toks, err := f.ownerKeys(r)
 	if err != nil {
 		return nil, nil, err
-	}
-	toks, err := f.acct.ListAPITokens(r.Context(), u.InstanceID, u.ID)
-	if err != nil {
-		return nil, nil, keyError(err)
 	}
 	for i := range toks {
 		if toks[i].ID == r.PathValue("api_key_id") {
@@ -314,14 +318,9 @@ func (f *Face) deleteKey(w http.ResponseWriter, r *http.Request) {
 // deleteKeys revokes the caller's keys named in {"keys":[…]}, or every key of
 // {user_id} (DELETE /users/{user_id}/auth/keys).
 func (f *Face) deleteKeys(w http.ResponseWriter, r *http.Request) {
-	u, err := f.keyOwner(r)
+	u, toks, err := f.ownerKeys(r)
 	if err != nil {
 		f.WriteError(w, r, err)
-		return
-	}
-	toks, err := f.acct.ListAPITokens(r.Context(), u.InstanceID, u.ID)
-	if err != nil {
-		f.WriteError(w, r, keyError(err))
 		return
 	}
 	revoke := map[string]bool{}

@@ -321,17 +321,8 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	fullName, err := b.obj.String("full_name")
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	email, err := b.obj.String("email")
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	enabled, err := b.security.Bool("enabled", true)
+	// The rest of a create body reads as a merge patch onto an empty user.
+	profile, err := b.update()
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -341,20 +332,8 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	status := iamd.UserActive
-	if !enabled {
-		status = iamd.UserSuspended
-	}
-	elevation, err := b.elevation(time.Now())
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	in := &iamd.User{InstanceID: caller(r).InstanceID, LoginName: name.Value, DisplayName: fullName.Value,
-		Email: email.Value, Status: status, Roles: roles}
-	if elevation != nil {
-		in.ElevatedUntil = elevation.Until
-	}
+	in := &iamd.User{InstanceID: caller(r).InstanceID, LoginName: name.Value, Status: iamd.UserActive, Roles: roles}
+	profile.Apply(in)
 	u, err := f.dir.CreateUser(r.Context(), in, iamd.CreateUserOptions{Password: password.Value})
 	if err != nil {
 		f.WriteError(w, r, err)
