@@ -123,6 +123,7 @@ const (
 	FieldPage             = "page"
 	FieldSize             = "size"
 	FieldSort             = "sort"
+	FieldFilter           = "filter"
 	FieldAccessKey        = "access_key"
 )
 
@@ -231,6 +232,8 @@ type UserFilter struct {
 	// WithRoles fills in each listed user's direct Roles, for faces that show them in
 	// listings (ECE); it costs one more query per page.
 	WithRoles bool
+	// Where, when set, is a further condition (SCIM's filters); see ValidateWhere.
+	Where Where
 }
 
 const (

@@ -35,6 +35,8 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	common.Add("_pragma", "foreign_keys(1)")
 	common.Add("_pragma", "journal_mode(WAL)")
 	common.Add("_pragma", "synchronous(NORMAL)")
+	// LIKE as PostgreSQL has it, case-sensitive: filters that ignore case fold both sides.
+	common.Add("_pragma", "case_sensitive_like(1)")
 
 	w := url.Values{"_txlock": {"immediate"}}
 	for k, v := range common {

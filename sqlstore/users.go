@@ -334,6 +334,12 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		where = append(where, "NOT EXISTS (SELECT 1 FROM group_members m WHERE m.instance_id = u.instance_id AND m.group_id = ? AND m.user_id = u.id)")
 		args = append(args, f.ExcludedGroupID)
 	}
+	if f.Where != nil {
+		if err := iamd.ValidateWhere(f.Where); err != nil {
+			return nil, err
+		}
+		where = append(where, whereSQL(f.Where, &args))
+	}
 	cond := strings.Join(where, " AND ")
 
 	sorts := f.Sort

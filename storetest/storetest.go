@@ -34,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeleteUserCascades", testDeleteUserCascades},
 		{"ListUsersPagesAndSorts", testListUsers},
 		{"ListUsersFilters", testListUsersFilters},
+		{"ListUsersWhere", testListUsersWhere},
 		{"Groups", testGroups},
 		{"Credentials", testCredentials},
 		{"Privileges", testPrivileges},

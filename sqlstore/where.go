@@ -1,0 +1,102 @@
+package sqlstore
+
+import (
+	"strings"
+	"time"
+
+	"iamd"
+)
+
+// nullableTimes are the time columns that may be null; the others always hold a value.
+var nullableTimes = map[string]bool{iamd.FieldLastLoginAt: true}
+
+// likeEscaper escapes LIKE's wildcards in a value that is to be matched literally.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// whereSQL compiles a validated Where into SQL over the users table aliased u, adding
+// its parameters to args. Strings compared ignoring case are folded on both sides by the
+// engine's lower(), except login names, whose folded key is stored (and indexed).
+func whereSQL(w iamd.Where, args *[]any) string {
+	switch w := w.(type) {
+	case iamd.Match:
+		return matchSQL(w, args)
+	case iamd.Present:
+		col := "u." + w.Field
+		switch iamd.FilterFields[w.Field] {
+		case iamd.KindString:
+			return "(" + col + " <> '')"
+		case iamd.KindTime:
+			if nullableTimes[w.Field] {
+				return "(" + col + " IS NOT NULL)"
+			}
+		}
+		return "(1 = 1)"
+	case iamd.AllOf, iamd.AnyOf:
+		var parts []iamd.Where
+		join, empty := " AND ", "(1 = 1)"
+		if all, ok := w.(iamd.AllOf); ok {
+			parts = all
+		} else {
+			parts, join, empty = w.(iamd.AnyOf), " OR ", "(1 = 0)"
+		}
+		if len(parts) == 0 {
+			return empty
+		}
+		sqls := make([]string, len(parts))
+		for i, p := range parts {
+			sqls[i] = whereSQL(p, args)
+		}
+		return "(" + strings.Join(sqls, join) + ")"
+	case iamd.Not:
+		return "(NOT " + whereSQL(w.Where, args) + ")"
+	}
+	panic("sqlstore: an unvalidated Where") // ValidateWhere refuses every other type
+}
+
+func matchSQL(m iamd.Match, args *[]any) string {
+	col := "u." + m.Field
+	switch iamd.FilterFields[m.Field] {
+	case iamd.KindTime:
+		if m.Value == nil {
+			if !nullableTimes[m.Field] {
+				return map[bool]string{true: "(1 = 0)", false: "(1 = 1)"}[m.Op == iamd.MatchEq]
+			}
+			return "(" + col + map[bool]string{true: " IS NULL)", false: " IS NOT NULL)"}[m.Op == iamd.MatchEq]
+		}
+		*args = append(*args, micros(m.Value.(time.Time)))
+		return "(" + col + " " + comparison(m.Op) + " ?)"
+	case iamd.KindBool:
+		if m.Value == nil { // a boolean always has a value
+			return map[bool]string{true: "(1 = 0)", false: "(1 = 1)"}[m.Op == iamd.MatchEq]
+		}
+		*args = append(*args, m.Value.(bool))
+		return "(" + col + " " + comparison(m.Op) + " ?)"
+	}
+	value, _ := m.Value.(string) // nil: the absent string
+	left, right := col, "?"
+	switch {
+	case m.Field == iamd.FieldLoginName && !m.CaseExact:
+		left, value = "u.login_key", iamd.LoginKey(value)
+	case !m.CaseExact:
+		left, right = "lower("+col+")", "lower(?)"
+	}
+	switch m.Op {
+	case iamd.MatchCo, iamd.MatchSw, iamd.MatchEw:
+		pattern := likeEscaper.Replace(value)
+		if m.Op != iamd.MatchSw {
+			pattern = "%" + pattern
+		}
+		if m.Op != iamd.MatchEw {
+			pattern += "%"
+		}
+		*args = append(*args, pattern)
+		return "(" + left + " LIKE " + right + ` ESCAPE '\')`
+	}
+	*args = append(*args, value)
+	return "(" + left + " " + comparison(m.Op) + " " + right + ")"
+}
+
+func comparison(op string) string {
+	return map[string]string{iamd.MatchEq: "=", iamd.MatchNe: "<>", iamd.MatchGt: ">", iamd.MatchGe: ">=",
+		iamd.MatchLt: "<", iamd.MatchLe: "<="}[op]
+}
