@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"iamd"
 )
 
 // RFC 7644 §3.4.2.2: the operators, logical expressions, grouping, value paths,
@@ -88,7 +90,8 @@ func TestFilterNestingIsBounded(t *testing.T) {
 func FuzzParseFilter(f *testing.F) {
 	for _, s := range []string{`userName eq "bjensen"`, `emails[type eq "work" and value co "@example.com"]`,
 		`not (a pr) or b.c ge 1.5`, `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "x"`,
-		`((((a eq "(")))))`, `a eq "\u0000"`} {
+		`((((a eq "(")))))`, `a eq "\u0000"`, `active eq false and meta.created ge "2020-01-01T00:00:00Z"`,
+		`emails[type eq "work" and not (value ew ".org")]`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -99,6 +102,12 @@ func FuzzParseFilter(f *testing.F) {
 				t.Fatalf("%q: %v", s, err)
 			}
 			return
+		}
+		// Whatever translates onto users, the core accepts.
+		if where, err := UserWhere(parsed); err == nil {
+			if err := iamd.ValidateWhere(where); err != nil {
+				t.Fatalf("%q: translated to a condition the core refuses: %v", s, err)
+			}
 		}
 		// What parses renders to a filter that parses to the same tree.
 		again, err := ParseFilter(fmt.Sprint(parsed))
