@@ -71,6 +71,10 @@ func Bench(b *testing.B, open Opener) {
 		{"LastPage", iamd.UserFilter{Sort: newest, Offset: n - 20, Limit: 20}},
 		{"ByLoginName", iamd.UserFilter{Sort: []iamd.UserSort{{Key: iamd.SortByLoginName}}, Offset: n / 2, Limit: 20}},
 		{"OneLogin", iamd.UserFilter{LoginName: "user" + strconv.Itoa(n/3)}},
+		// SCIM's filters, as the SCIM face translates them: userName eq "…" (Okta and
+		// Entra look a user up this way before every create) and a substring search.
+		{"WhereLoginEq", iamd.UserFilter{Where: iamd.Match{Field: iamd.FieldLoginName, Op: iamd.MatchEq, Value: "USER" + strconv.Itoa(n/3)}}},
+		{"WhereDisplayNameCo", iamd.UserFilter{Where: iamd.Match{Field: iamd.FieldDisplayName, Op: iamd.MatchCo, Value: "SER" + strconv.Itoa(n/3)}, Limit: 20}},
 	}
 	for _, l := range lists {
 		b.Run(fmt.Sprintf("ListUsers/%s/users=%d", l.name, n), func(b *testing.B) {
