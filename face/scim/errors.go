@@ -1,0 +1,106 @@
+package scim
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"iamd"
+	"iamd/jsonbody"
+	"iamd/server"
+)
+
+// SchemaError is the schema of SCIM's error responses (RFC 7644 §3.12).
+const SchemaError = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+// scimType values of RFC 7644 §3.12.
+const (
+	TypeInvalidFilter = "invalidFilter"
+	TypeTooMany       = "tooMany"
+	TypeUniqueness    = "uniqueness"
+	TypeMutability    = "mutability"
+	TypeInvalidSyntax = "invalidSyntax"
+	TypeInvalidPath   = "invalidPath"
+	TypeNoTarget      = "noTarget"
+	TypeInvalidValue  = "invalidValue"
+	TypeInvalidVers   = "invalidVers"
+	TypeSensitive     = "sensitive"
+)
+
+type errorBody struct {
+	Schemas  []string `json:"schemas"`
+	Status   string   `json:"status"` // a string, as RFC 7644 has it
+	ScimType string   `json:"scimType,omitempty"`
+	Detail   string   `json:"detail,omitempty"`
+}
+
+// scimError is an error already in SCIM's terms.
+type scimError struct {
+	status   int
+	scimType string
+	detail   string
+}
+
+func (e *scimError) Error() string { return e.detail }
+
+func newError(status int, scimType, detail string) error {
+	return &scimError{status: status, scimType: scimType, detail: detail}
+}
+
+// WriteError answers err in SCIM's error shape.
+func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	status, scimType, detail := f.translate(r, err)
+	writeJSON(w, status, errorBody{Schemas: []string{SchemaError}, Status: strconv.Itoa(status), ScimType: scimType, Detail: detail})
+}
+
+func (f *Face) translate(r *http.Request, err error) (int, string, string) {
+	var se *scimError
+	var fe *FilterError
+	var body *jsonbody.Error
+	switch {
+	case errors.As(err, &se):
+		return se.status, se.scimType, se.detail
+	case errors.As(err, &fe):
+		return http.StatusBadRequest, TypeInvalidFilter, fe.Error()
+	case errors.As(err, &body):
+		if body.Malformed {
+			return http.StatusBadRequest, TypeInvalidSyntax, body.Message
+		}
+		return http.StatusBadRequest, TypeInvalidValue, body.Message
+	}
+	detail := iamd.ErrorMessage(err)
+	switch iamd.ErrorCode(err) {
+	case iamd.EINVALID:
+		if iamd.ErrorField(err) == iamd.FieldFilter {
+			return http.StatusBadRequest, TypeInvalidFilter, detail
+		}
+		return http.StatusBadRequest, TypeInvalidValue, detail
+	case iamd.ECONFLICT:
+		return http.StatusConflict, TypeUniqueness, detail
+	case iamd.ENOTFOUND:
+		return http.StatusNotFound, "", detail
+	case iamd.EUNAUTHENTICATED:
+		return http.StatusUnauthorized, "", detail
+	case iamd.EFORBIDDEN:
+		return http.StatusForbidden, "", detail
+	case iamd.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge, TypeTooMany, detail
+	}
+	server.LogInternalError(f.log, r, err)
+	return http.StatusInternalServerError, "", "Internal error."
+}
+
+// contentType is SCIM's media type (RFC 7644 §3.1); application/json is accepted too.
+const contentType = "application/scim+json"
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"schemas":["`+SchemaError+`"],"status":"500","detail":"Internal error."}`)
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}

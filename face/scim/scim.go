@@ -1,0 +1,90 @@
+package scim
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"iamd"
+	"iamd/account"
+	"iamd/directory"
+)
+
+// Config wires the face to the core.
+type Config struct {
+	Directory *directory.Service
+	Accounts  *account.Service
+	// Instance is where HTTP Basic signs in; bearer tokens carry their own instance.
+	Instance string
+	Logger   *slog.Logger
+}
+
+// Face serves SCIM 2.0.
+type Face struct {
+	dir      *directory.Service
+	acct     *account.Service
+	instance string
+	log      *slog.Logger
+	prefix   string
+}
+
+// New returns the face.
+func New(cfg Config) (*Face, error) {
+	if cfg.Directory == nil || cfg.Accounts == nil || cfg.Instance == "" {
+		return nil, errors.New("scim: the directory, the accounts service and an instance are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Face{dir: cfg.Directory, acct: cfg.Accounts, instance: cfg.Instance, log: cfg.Logger}, nil
+}
+
+// Name is the face's name in --face-addr and metrics.
+func (f *Face) Name() string { return "scim" }
+
+// Register adds the face's routes under prefix.
+func (f *Face) Register(mux *http.ServeMux, prefix string) {
+	auth := func(pattern string, h http.HandlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.Handle(method+" "+prefix+path, f.authenticated(prefix, h))
+	}
+	auth("GET /Users", f.listUsers)
+	auth("POST /Users", f.createUser)
+	auth("GET /Users/{id}", f.getUser)
+	auth("DELETE /Users/{id}", f.deleteUser)
+	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		f.WriteError(w, r, newError(http.StatusNotFound, "", "No such resource: "+r.Method+" "+r.URL.Path))
+	})
+}
+
+// authenticated accepts Authorization: Bearer <API token> (what provisioners send) and
+// HTTP Basic with a password of the face's instance.
+func (f *Face) authenticated(prefix string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := f.authenticate(r)
+		if err != nil {
+			if iamd.ErrorCode(err) == iamd.EUNAUTHENTICATED {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="iamd"`)
+			}
+			f.WriteError(w, r, err)
+			return
+		}
+		ctx := iamd.NewContextWithPrincipal(r.Context(), p)
+		next.ServeHTTP(w, r.WithContext(withBase(ctx, r, prefix)))
+	})
+}
+
+func (f *Face) authenticate(r *http.Request) (*iamd.Principal, error) {
+	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	cred = strings.TrimSpace(cred)
+	switch {
+	case strings.EqualFold(scheme, "Bearer") && cred != "":
+		return f.acct.AuthenticateToken(r.Context(), cred)
+	case strings.EqualFold(scheme, "Basic"):
+		if user, password, ok := r.BasicAuth(); ok && user != "" {
+			return f.acct.AuthenticatePassword(r.Context(), f.instance, user, password)
+		}
+	}
+	return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "Send Authorization: Bearer <API token>.")
+}

@@ -1,0 +1,386 @@
+package scim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"iamd"
+)
+
+// Paging of listings (RFC 7644 §3.4.2.4): count defaults to 100 and is at most 1000,
+// the maximum this server advertises.
+const (
+	defaultCount = 100
+	maxCount     = iamd.MaxPageSize
+)
+
+const schemaListResponse = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+
+type baseKey struct{}
+
+// withBase records the face's base URL, for meta.location.
+func withBase(ctx context.Context, r *http.Request, prefix string) context.Context {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return context.WithValue(ctx, baseKey{}, scheme+"://"+r.Host+prefix)
+}
+
+func baseURL(ctx context.Context) string {
+	s, _ := ctx.Value(baseKey{}).(string)
+	return s
+}
+
+type multiValue struct {
+	Value   string `json:"value"`
+	Type    string `json:"type,omitempty"`
+	Primary bool   `json:"primary,omitempty"`
+}
+
+type nameOut struct {
+	Formatted  string `json:"formatted,omitempty"`
+	GivenName  string `json:"givenName,omitempty"`
+	FamilyName string `json:"familyName,omitempty"`
+}
+
+type enterpriseOut struct {
+	EmployeeNumber string      `json:"employeeNumber,omitempty"`
+	Department     string      `json:"department,omitempty"`
+	Division       string      `json:"division,omitempty"`
+	Organization   string      `json:"organization,omitempty"`
+	Manager        *managerOut `json:"manager,omitempty"`
+}
+
+type managerOut struct {
+	Value string `json:"value"`
+}
+
+type groupRef struct {
+	Value   string `json:"value"`
+	Ref     string `json:"$ref"`
+	Display string `json:"display"`
+}
+
+type metaOut struct {
+	ResourceType string `json:"resourceType"`
+	Created      string `json:"created"`
+	LastModified string `json:"lastModified"`
+	Location     string `json:"location"`
+	Version      string `json:"version"`
+}
+
+type userOut struct {
+	Schemas      []string       `json:"schemas"`
+	ID           string         `json:"id"`
+	ExternalID   string         `json:"externalId,omitempty"`
+	UserName     string         `json:"userName"`
+	Name         *nameOut       `json:"name,omitempty"`
+	DisplayName  string         `json:"displayName,omitempty"`
+	Emails       []multiValue   `json:"emails,omitempty"`
+	PhoneNumbers []multiValue   `json:"phoneNumbers,omitempty"`
+	Locale       string         `json:"locale,omitempty"`
+	Timezone     string         `json:"timezone,omitempty"`
+	Active       bool           `json:"active"`
+	Groups       []groupRef     `json:"groups,omitempty"`
+	Enterprise   *enterpriseOut `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
+	Meta         metaOut        `json:"meta"`
+}
+
+// etag is a user's version as a weak entity tag (RFC 7644 §3.14).
+func etag(u *iamd.User) string { return `W/"` + strconv.FormatInt(u.Version, 10) + `"` }
+
+func toSCIM(ctx context.Context, u *iamd.User) userOut {
+	location := baseURL(ctx) + "/Users/" + u.ID
+	out := userOut{Schemas: []string{SchemaUser}, ID: u.ID, ExternalID: u.ExternalID, UserName: u.LoginName,
+		DisplayName: u.DisplayName, Locale: u.Locale, Timezone: u.TimeZone, Active: u.Status == iamd.UserActive,
+		Meta: metaOut{ResourceType: "User", Created: u.CreatedAt.UTC().Format(time.RFC3339), LastModified: u.UpdatedAt.UTC().Format(time.RFC3339),
+			Location: location, Version: etag(u)}}
+	if u.DisplayName != "" || u.GivenName != "" || u.FamilyName != "" {
+		out.Name = &nameOut{Formatted: u.DisplayName, GivenName: u.GivenName, FamilyName: u.FamilyName}
+	}
+	if u.Email != "" {
+		out.Emails = []multiValue{{Value: u.Email, Type: valueType, Primary: true}}
+	}
+	if u.PhoneNumber != "" {
+		out.PhoneNumbers = []multiValue{{Value: u.PhoneCountryCode + u.PhoneNumber, Type: valueType, Primary: true}}
+	}
+	for _, g := range u.Groups {
+		out.Groups = append(out.Groups, groupRef{Value: g.ID, Ref: baseURL(ctx) + "/Groups/" + g.ID, Display: g.Name})
+	}
+	ent := enterpriseOut{EmployeeNumber: u.EmployeeNumber, Department: u.Department, Division: u.BusinessUnit, Organization: u.Organization}
+	if u.Manager != "" {
+		ent.Manager = &managerOut{Value: u.Manager}
+	}
+	if ent != (enterpriseOut{}) {
+		out.Enterprise = &ent
+		out.Schemas = append(out.Schemas, SchemaEnterprise)
+	}
+	return out
+}
+
+type listResponse struct {
+	Schemas      []string  `json:"schemas"`
+	TotalResults int       `json:"totalResults"`
+	StartIndex   int       `json:"startIndex"`
+	ItemsPerPage int       `json:"itemsPerPage"`
+	Resources    []userOut `json:"Resources"`
+}
+
+// intParam reads a non-negative integer query parameter.
+func intParam(r *http.Request, name string, dflt int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return dflt, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, newError(http.StatusBadRequest, TypeInvalidValue, name+" must be an integer.")
+	}
+	return n, nil
+}
+
+func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
+	start, err := intParam(r, "startIndex", 1)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	count, err := intParam(r, "count", defaultCount)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	start = max(start, 1)                // RFC 7644 §3.4.2.4: less than 1 is 1
+	count = min(max(count, 0), maxCount) // negative is 0; above the maximum, the maximum
+	filter := iamd.UserFilter{InstanceID: iamd.PrincipalFromContext(r.Context()).InstanceID,
+		Sort: []iamd.UserSort{{Key: iamd.SortByCreatedAt}}, Offset: start - 1, Limit: max(count, 1)}
+	if text := r.URL.Query().Get("filter"); text != "" {
+		parsed, err := ParseFilter(text)
+		if err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		if filter.Where, err = UserWhere(parsed); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+	}
+	page, err := f.dir.ListUsers(r.Context(), filter)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	out := listResponse{Schemas: []string{schemaListResponse}, TotalResults: page.Total, StartIndex: start, Resources: []userOut{}}
+	if count > 0 {
+		for i := range page.Users {
+			out.Resources = append(out.Resources, toSCIM(r.Context(), &page.Users[i]))
+		}
+	}
+	out.ItemsPerPage = len(out.Resources)
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (f *Face) findUser(r *http.Request) (*iamd.User, error) {
+	u, err := f.dir.GetUser(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID, r.PathValue("id"))
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
+		return nil, newError(http.StatusNotFound, "", "No user with id "+strconv.Quote(r.PathValue("id"))+".")
+	}
+	return u, err
+}
+
+func (f *Face) getUser(w http.ResponseWriter, r *http.Request) {
+	u, err := f.findUser(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(u))
+	writeJSON(w, http.StatusOK, toSCIM(r.Context(), u))
+}
+
+func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
+	u, err := f.findUser(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	if err := f.dir.DeleteUser(r.Context(), u.InstanceID, u.ID); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// flexBool is a boolean that provisioners sometimes send as a string ("true", "False").
+type flexBool struct{ set, value bool }
+
+func (b *flexBool) UnmarshalJSON(raw []byte) error {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return err
+	}
+	switch v := v.(type) {
+	case bool:
+		*b = flexBool{true, v}
+	case string:
+		parsed, err := strconv.ParseBool(strings.ToLower(v))
+		if err != nil {
+			return fmt.Errorf("%q is not a boolean", v)
+		}
+		*b = flexBool{true, parsed}
+	case nil:
+		*b = flexBool{}
+	default:
+		return fmt.Errorf("not a boolean")
+	}
+	return nil
+}
+
+type multiValueIn struct {
+	Value   string   `json:"value"`
+	Type    string   `json:"type"`
+	Primary flexBool `json:"primary"`
+}
+
+type userIn struct {
+	Schemas    []string `json:"schemas"`
+	ExternalID string   `json:"externalId"`
+	UserName   string   `json:"userName"`
+	Name       *struct {
+		Formatted  string `json:"formatted"`
+		GivenName  string `json:"givenName"`
+		FamilyName string `json:"familyName"`
+	} `json:"name"`
+	DisplayName  string         `json:"displayName"`
+	Emails       []multiValueIn `json:"emails"`
+	PhoneNumbers []multiValueIn `json:"phoneNumbers"`
+	Locale       string         `json:"locale"`
+	Timezone     string         `json:"timezone"`
+	Active       flexBool       `json:"active"`
+	Password     string         `json:"password"`
+	Enterprise   *struct {
+		EmployeeNumber string          `json:"employeeNumber"`
+		Department     string          `json:"department"`
+		Division       string          `json:"division"`
+		Organization   string          `json:"organization"`
+		Manager        json.RawMessage `json:"manager"` // {"value": …}, or Entra's plain string
+	} `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"`
+}
+
+// pick returns the primary value, else the work one, else the first.
+func pick(values []multiValueIn) string {
+	for _, v := range values {
+		if v.Primary.value {
+			return v.Value
+		}
+	}
+	for _, v := range values {
+		if strings.EqualFold(v.Type, valueType) {
+			return v.Value
+		}
+	}
+	if len(values) > 0 {
+		return values[0].Value
+	}
+	return ""
+}
+
+// readUser decodes a User resource. Attributes iamd does not keep are ignored, as RFC
+// 7644 §3.3 allows; a known attribute of the wrong type is invalidValue, naming it.
+func readUser(r *http.Request) (*userIn, error) {
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, iamd.Errorf(iamd.ETOOLARGE, "The request body is too large.")
+		}
+		return nil, err
+	}
+	var in userIn
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&in); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return nil, newError(http.StatusBadRequest, TypeInvalidValue, "The attribute "+typeErr.Field+" has the wrong type.")
+		}
+		if strings.Contains(err.Error(), "boolean") {
+			return nil, newError(http.StatusBadRequest, TypeInvalidValue, err.Error())
+		}
+		return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body is not a JSON object: "+err.Error())
+	}
+	if dec.More() {
+		return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body holds more than one JSON value.")
+	}
+	core := false
+	for _, s := range in.Schemas {
+		core = core || strings.EqualFold(s, SchemaUser)
+	}
+	if !core {
+		return nil, newError(http.StatusBadRequest, TypeInvalidValue, "schemas must list "+SchemaUser+".")
+	}
+	if in.UserName == "" {
+		return nil, newError(http.StatusBadRequest, TypeInvalidValue, "userName is required.")
+	}
+	return &in, nil
+}
+
+// canonical maps a decoded User onto the core's user.
+func (in *userIn) canonical(instanceID string) (*iamd.User, error) {
+	u := &iamd.User{InstanceID: instanceID, LoginName: in.UserName, ExternalID: in.ExternalID, DisplayName: in.DisplayName,
+		Email: pick(in.Emails), PhoneNumber: pick(in.PhoneNumbers), Locale: in.Locale, TimeZone: in.Timezone, Status: iamd.UserActive}
+	if in.Name != nil {
+		u.GivenName, u.FamilyName = in.Name.GivenName, in.Name.FamilyName
+		if u.DisplayName == "" {
+			u.DisplayName = in.Name.Formatted
+		}
+	}
+	if in.Active.set && !in.Active.value {
+		u.Status = iamd.UserSuspended
+	}
+	if e := in.Enterprise; e != nil {
+		u.EmployeeNumber, u.Department, u.BusinessUnit, u.Organization = e.EmployeeNumber, e.Department, e.Division, e.Organization
+		if len(e.Manager) > 0 && string(e.Manager) != "null" {
+			var m struct {
+				Value string `json:"value"`
+			}
+			if json.Unmarshal(e.Manager, &m) != nil {
+				if json.Unmarshal(e.Manager, &m.Value) != nil { // Entra sends the manager's id as a string
+					return nil, newError(http.StatusBadRequest, TypeInvalidValue, "manager must be {\"value\": id} or an id.")
+				}
+			}
+			u.Manager = m.Value
+		}
+	}
+	return u, nil
+}
+
+func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
+	in, err := readUser(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	u, err := in.canonical(iamd.PrincipalFromContext(r.Context()).InstanceID)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	created, err := f.dir.CreateUser(r.Context(), u, iamd.CreateUserOptions{Password: in.Password})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	out := toSCIM(r.Context(), created)
+	w.Header().Set("Location", out.Meta.Location)
+	w.Header().Set("ETag", etag(created))
+	writeJSON(w, http.StatusCreated, out)
+}
