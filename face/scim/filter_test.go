@@ -116,3 +116,30 @@ func FuzzParseFilter(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPatchUpdate feeds PatchOp bodies to the PATCH decoder: it answers an update or a
+// SCIM error, and never panics.
+func FuzzPatchUpdate(f *testing.F) {
+	for _, s := range []string{
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"emails[type eq \"work\"].value","value":"a@b.c"}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","value":{"name":{"givenName":"x"},"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":"m"}}}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"emails[value co \"x\"]"}]}`,
+		`{"Operations":null}`, `[]`, ``,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		upd, err := patchUpdate([]byte(body))
+		if err != nil {
+			var se *scimError
+			if !errors.As(err, &se) || se.status != 400 {
+				t.Fatalf("%q: %v", body, err)
+			}
+			return
+		}
+		if upd.Status != nil && *upd.Status != iamd.UserActive && *upd.Status != iamd.UserSuspended {
+			t.Fatalf("%q: status %q", body, *upd.Status)
+		}
+	})
+}

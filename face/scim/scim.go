@@ -52,6 +52,8 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	auth("GET /Users", f.listUsers)
 	auth("POST /Users", f.createUser)
 	auth("GET /Users/{id}", f.getUser)
+	auth("PUT /Users/{id}", f.replaceUser)
+	auth("PATCH /Users/{id}", f.patchUser)
 	auth("DELETE /Users/{id}", f.deleteUser)
 	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, newError(http.StatusNotFound, "", "No such resource: "+r.Method+" "+r.URL.Path))

@@ -201,3 +201,142 @@ func TestEntraManagerAsString(t *testing.T) {
 		}
 	})
 }
+
+func (e *env) create(body string) (id, version string) {
+	e.t.Helper()
+	r := e.do("POST", "/Users", adminToken, body)
+	if r.status != 201 {
+		e.t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	return r.body["id"].(string), r.header.Get("ETag")
+}
+
+func patch(ops string) string {
+	return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + ops + `]}`
+}
+
+// Okta deactivates with PATCH active=false (some versions as the string "false"), and
+// reactivates the same way.
+func TestOktaDeactivateAndReactivate(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		id, _ := e.create(`{"schemas":["` + scim.SchemaUser + `"],"userName":"okta-user","emails":[{"value":"o@example.com","primary":true}]}`)
+		r := e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"replace","value":{"active":false}}`))
+		if r.status != 200 || r.body["active"] != false {
+			t.Fatalf("deactivate: %d %s", r.status, r.raw)
+		}
+		r = e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"replace","path":"active","value":"True"}`))
+		if r.status != 200 || r.body["active"] != true {
+			t.Fatalf("reactivate with a string: %d %s", r.status, r.raw)
+		}
+		if u, _ := e.store.GetUser(context.Background(), "tenant", id); u.Status != iamd.UserActive {
+			t.Fatalf("core status %s", u.Status)
+		}
+	})
+}
+
+// RFC 7644 §3.5.2: add, replace and remove, with paths, value filters, sub-attributes
+// and URNs; Entra's PascalCase ops, path-less values keyed by paths, and the manager as
+// a plain string.
+func TestRFC7644_3_5_2_Patch(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		id, _ := e.create(`{"schemas":["` + scim.SchemaUser + `"],"userName":"pat","displayName":"Pat","emails":[{"value":"old@example.com","type":"work"}]}`)
+		r := e.do("PATCH", "/Users/"+id, adminToken, patch(`
+			{"op":"Replace","path":"emails[type eq \"work\"].value","value":"new@example.com"},
+			{"op":"Add","path":"name.givenName","value":"Patricia"},
+			{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department","value":"Ops"},
+			{"op":"Replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager","value":"mgr-7"},
+			{"op":"add","value":{"name.familyName":"Jones","displayName":"Pat Jones","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"division":"EMEA"}}}`))
+		ent, _ := r.body[scim.SchemaEnterprise].(map[string]any)
+		name, _ := r.body["name"].(map[string]any)
+		if r.status != 200 || r.body["emails"].([]any)[0].(map[string]any)["value"] != "new@example.com" || name["givenName"] != "Patricia" ||
+			name["familyName"] != "Jones" || r.body["displayName"] != "Pat Jones" || ent["department"] != "Ops" || ent["division"] != "EMEA" ||
+			ent["manager"].(map[string]any)["value"] != "mgr-7" {
+			t.Fatalf("patch: %d %s", r.status, r.raw)
+		}
+		r = e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"remove","path":"name.givenName"},{"op":"Remove","path":"emails"}`))
+		if r.status != 200 || r.body["emails"] != nil || r.body["name"].(map[string]any)["givenName"] != nil {
+			t.Fatalf("remove: %d %s", r.status, r.raw)
+		}
+		for _, c := range []struct {
+			ops, scimType string
+		}{
+			{`{"op":"remove"}`, scim.TypeNoTarget},
+			{`{"op":"replace","path":"title","value":"x"}`, scim.TypeInvalidPath},
+			{`{"op":"replace","path":"id","value":"x"}`, scim.TypeMutability},
+			{`{"op":"replace","path":"userName","value":"other"}`, scim.TypeMutability},
+			{`{"op":"replace","path":"displayName","value":42}`, scim.TypeInvalidValue},
+			{`{"op":"replace","path":"emails[type eq \"home\"].value","value":"x@example.com"}`, scim.TypeNoTarget},
+			{`{"op":"replace","path":"emails[type eq].value","value":"x"}`, scim.TypeInvalidPath},
+			{`{"op":"copy","path":"displayName","value":"x"}`, scim.TypeInvalidSyntax},
+		} {
+			e.wantError(e.do("PATCH", "/Users/"+id, adminToken, patch(c.ops)), 400, c.scimType)
+		}
+		e.wantError(e.do("PATCH", "/Users/"+id, adminToken, `{"Operations":[]}`), 400, scim.TypeInvalidSyntax)
+		if got := e.do("GET", "/Users/"+id, adminToken, ""); got.body["displayName"] != "Pat Jones" {
+			t.Fatalf("a refused patch changed the user: %s", got.raw)
+		}
+	})
+}
+
+// RFC 7644 §3.5.1: PUT replaces; RFC 7644 §3.14: versions as weak ETags, If-Match and
+// If-None-Match.
+func TestRFC7644_3_5_1_PutAnd3_14_Versions(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		id, v1 := e.create(`{"schemas":["` + scim.SchemaUser + `"],"userName":"put-user","displayName":"Before","locale":"en-US"}`)
+		if !strings.HasPrefix(v1, `W/"`) {
+			t.Fatalf("ETag %q is not weak", v1)
+		}
+		put := func(ifMatch, body string) reply {
+			req, _ := http.NewRequest("PUT", e.base+"/Users/"+id, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+adminToken)
+			req.Header.Set("Content-Type", "application/json") // accepted beside application/scim+json
+			if ifMatch != "" {
+				req.Header.Set("If-Match", ifMatch)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			out := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
+			json.Unmarshal(raw, &out.body)
+			return out
+		}
+		r := put(v1, `{"schemas":["`+scim.SchemaUser+`"],"userName":"PUT-USER","displayName":"After"}`)
+		if r.status != 200 || r.body["displayName"] != "After" || r.body["locale"] != nil || r.header.Get("ETag") == v1 {
+			t.Fatalf("put: %d %s", r.status, r.raw)
+		}
+		e.wantError(put(v1, `{"schemas":["`+scim.SchemaUser+`"],"userName":"put-user","displayName":"Stale"}`), 412, "")
+		e.wantError(put("", `{"schemas":["`+scim.SchemaUser+`"],"userName":"renamed"}`), 400, scim.TypeMutability)
+		v2 := r.header.Get("ETag")
+		req, _ := http.NewRequest("GET", e.base+"/Users/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		req.Header.Set("If-None-Match", v2)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 304 {
+			t.Fatalf("If-None-Match with the current version: %d", resp.StatusCode)
+		}
+		del := func(ifMatch string) int {
+			req, _ := http.NewRequest("DELETE", e.base+"/Users/"+id, nil)
+			req.Header.Set("Authorization", "Bearer "+adminToken)
+			req.Header.Set("If-Match", ifMatch)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if s := del(v1); s != 412 {
+			t.Fatalf("delete with a stale version: %d", s)
+		}
+		if s := del(v2); s != 204 {
+			t.Fatalf("delete with the current version: %d", s)
+		}
+	})
+}

@@ -203,14 +203,22 @@ func (f *Face) getUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", etag(u))
-	writeJSON(w, http.StatusOK, toSCIM(r.Context(), u))
+	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, strings.TrimPrefix(etag(u), "W/")) {
+		w.Header().Set("ETag", etag(u))
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeUser(w, r, http.StatusOK, u)
 }
 
 func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
 	u, err := f.findUser(r)
 	if err != nil {
 		f.WriteError(w, r, err)
+		return
+	}
+	if preconditionFails(r, u) {
+		f.WriteError(w, r, errPrecondition())
 		return
 	}
 	if err := f.dir.DeleteUser(r.Context(), u.InstanceID, u.ID); err != nil {
@@ -297,12 +305,8 @@ func pick(values []multiValueIn) string {
 // readUser decodes a User resource. Attributes iamd does not keep are ignored, as RFC
 // 7644 §3.3 allows; a known attribute of the wrong type is invalidValue, naming it.
 func readUser(r *http.Request) (*userIn, error) {
-	raw, err := io.ReadAll(r.Body)
+	raw, err := readBody(r)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, iamd.Errorf(iamd.ETOOLARGE, "The request body is too large.")
-		}
 		return nil, err
 	}
 	var in userIn
@@ -379,8 +383,101 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	out := toSCIM(r.Context(), created)
-	w.Header().Set("Location", out.Meta.Location)
-	w.Header().Set("ETag", etag(created))
-	writeJSON(w, http.StatusCreated, out)
+	w.Header().Set("Location", toSCIM(r.Context(), created).Meta.Location)
+	writeUser(w, r, http.StatusCreated, created)
+}
+
+// preconditionFails tells whether an If-Match header names another version than u's
+// (RFC 7644 §3.14, RFC 9110 §13.1.1).
+func preconditionFails(r *http.Request, u *iamd.User) bool {
+	h := r.Header.Get("If-Match")
+	if h == "" || strings.TrimSpace(h) == "*" {
+		return false
+	}
+	current := strings.TrimPrefix(etag(u), "W/")
+	for _, tag := range strings.Split(h, ",") {
+		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == current {
+			return false
+		}
+	}
+	return true
+}
+
+func errPrecondition() error {
+	return newError(http.StatusPreconditionFailed, "", "The user has changed since the version in If-Match.")
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	raw, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, iamd.Errorf(iamd.ETOOLARGE, "The request body is too large.")
+	}
+	return raw, err
+}
+
+// writeUser answers a user with its ETag.
+func writeUser(w http.ResponseWriter, r *http.Request, status int, u *iamd.User) {
+	w.Header().Set("ETag", etag(u))
+	writeJSON(w, status, toSCIM(r.Context(), u))
+}
+
+// patchUser applies a PatchOp. Entra expects 200 or 204; the user is answered (200).
+func (f *Face) patchUser(w http.ResponseWriter, r *http.Request) {
+	raw, err := readBody(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	upd, err := patchUpdate(raw)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	f.update(w, r, upd, "")
+}
+
+// replaceUser is PUT: the body replaces every writable attribute; those it leaves out
+// are cleared. userName cannot change here; readOnly attributes are ignored.
+func (f *Face) replaceUser(w http.ResponseWriter, r *http.Request) {
+	in, err := readUser(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	next, err := in.canonical("")
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	status := next.Status
+	upd := iamd.UserUpdate{DisplayName: &next.DisplayName, GivenName: &next.GivenName, FamilyName: &next.FamilyName,
+		Email: &next.Email, PhoneNumber: &next.PhoneNumber, ExternalID: &next.ExternalID, Locale: &next.Locale,
+		TimeZone: &next.TimeZone, EmployeeNumber: &next.EmployeeNumber, Department: &next.Department,
+		BusinessUnit: &next.BusinessUnit, Organization: &next.Organization, Manager: &next.Manager, Status: &status}
+	f.update(w, r, upd, in.UserName)
+}
+
+// update applies upd to the user of the path, after its If-Match; userName, when given,
+// must be the user's (ignoring case).
+func (f *Face) update(w http.ResponseWriter, r *http.Request, upd iamd.UserUpdate, userName string) {
+	u, err := f.findUser(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	if preconditionFails(r, u) {
+		f.WriteError(w, r, errPrecondition())
+		return
+	}
+	if userName != "" && iamd.LoginKey(userName) != iamd.LoginKey(u.LoginName) {
+		f.WriteError(w, r, newError(http.StatusBadRequest, TypeMutability, "userName cannot be changed here."))
+		return
+	}
+	next, err := f.dir.UpdateUser(r.Context(), u.InstanceID, u.ID, upd)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeUser(w, r, http.StatusOK, next)
 }

@@ -1,0 +1,252 @@
+package scim
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"iamd"
+)
+
+const schemaPatchOp = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+// writable maps the lower-cased attribute paths a PATCH or PUT may set onto the
+// canonical user. name.formatted and displayName are the same field.
+var writable = map[string]string{
+	"displayname": iamd.FieldDisplayName, "name.formatted": iamd.FieldDisplayName,
+	"name.givenname": iamd.FieldGivenName, "name.familyname": iamd.FieldFamilyName,
+	"emails": iamd.FieldEmail, "emails.value": iamd.FieldEmail,
+	"phonenumbers": iamd.FieldPhoneNumber, "phonenumbers.value": iamd.FieldPhoneNumber,
+	"externalid": iamd.FieldExternalID, "locale": iamd.FieldLocale, "timezone": iamd.FieldTimeZone,
+	"active": iamd.FieldStatus, "employeenumber": iamd.FieldEmployeeNumber, "department": iamd.FieldDepartment,
+	"division": iamd.FieldBusinessUnit, "organization": iamd.FieldOrganization,
+	"manager": iamd.FieldManager, "manager.value": iamd.FieldManager,
+}
+
+// readOnly are attributes a client may send back unchanged but never set.
+var readOnly = map[string]bool{"id": true, "meta": true, "groups": true, "username": true, "schemas": true}
+
+// edit collects the changes of a PATCH or PUT as the core's update.
+type edit struct {
+	upd iamd.UserUpdate
+}
+
+func (e *edit) set(field, value string) {
+	v := value
+	ptr := map[string]**string{iamd.FieldDisplayName: &e.upd.DisplayName, iamd.FieldGivenName: &e.upd.GivenName,
+		iamd.FieldFamilyName: &e.upd.FamilyName, iamd.FieldEmail: &e.upd.Email, iamd.FieldPhoneNumber: &e.upd.PhoneNumber,
+		iamd.FieldExternalID: &e.upd.ExternalID, iamd.FieldLocale: &e.upd.Locale, iamd.FieldTimeZone: &e.upd.TimeZone,
+		iamd.FieldEmployeeNumber: &e.upd.EmployeeNumber, iamd.FieldDepartment: &e.upd.Department,
+		iamd.FieldBusinessUnit: &e.upd.BusinessUnit, iamd.FieldOrganization: &e.upd.Organization, iamd.FieldManager: &e.upd.Manager}[field]
+	*ptr = &v
+}
+
+func invalidPath(path string) error {
+	return newError(http.StatusBadRequest, TypeInvalidPath, "The path "+path+" names no attribute that can be set.")
+}
+
+func invalidValue(path string) error {
+	return newError(http.StatusBadRequest, TypeInvalidValue, "The value for "+path+" has the wrong type.")
+}
+
+// pathKey reduces a PATCH path to a key of writable: the schema URN of the core or the
+// enterprise extension is dropped, and a value filter on the one work value
+// (emails[type eq "work"].value) names that value.
+func pathKey(path string) (string, error) {
+	p := strings.TrimSpace(path)
+	lower := strings.ToLower(p)
+	for _, urn := range []string{SchemaUser, SchemaEnterprise} {
+		if strings.HasPrefix(lower, strings.ToLower(urn)+":") {
+			p, lower = p[len(urn)+1:], lower[len(urn)+1:]
+		}
+	}
+	if i := strings.IndexByte(p, '['); i >= 0 {
+		j := strings.LastIndexByte(p, ']')
+		if j < i {
+			return "", invalidPath(path)
+		}
+		f, err := ParseFilter(p[i+1 : j])
+		if err != nil {
+			return "", newError(http.StatusBadRequest, TypeInvalidPath, "The value filter of "+path+" does not parse: "+err.Error())
+		}
+		where, err := userWhere(f, p[:i])
+		if err != nil {
+			return "", newError(http.StatusBadRequest, TypeInvalidPath, err.Error())
+		}
+		if _, ok := where.(iamd.AnyOf); ok { // a filter no value can match
+			return "", newError(http.StatusBadRequest, TypeNoTarget, "No value matches "+path+".")
+		}
+		lower = strings.ToLower(p[:i] + p[j+1:])
+		if !strings.Contains(lower, ".") {
+			lower += ".value"
+		}
+	}
+	return lower, nil
+}
+
+// apply sets the attribute at key from a JSON value.
+func (e *edit) apply(key, shown string, raw json.RawMessage) error {
+	if readOnly[key] || readOnly[strings.SplitN(key, ".", 2)[0]] {
+		return newError(http.StatusBadRequest, TypeMutability, "The attribute "+shown+" cannot be changed here.")
+	}
+	switch key {
+	case "name": // a complex value: its sub-attributes
+		var sub map[string]json.RawMessage
+		if json.Unmarshal(raw, &sub) != nil {
+			return invalidValue(shown)
+		}
+		for k, v := range sub {
+			if err := e.apply("name."+strings.ToLower(k), shown+"."+k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "emails", "phonenumbers":
+		var values []multiValueIn
+		if json.Unmarshal(raw, &values) != nil {
+			var one multiValueIn
+			if json.Unmarshal(raw, &one) != nil {
+				return invalidValue(shown)
+			}
+			values = []multiValueIn{one}
+		}
+		e.set(writable[key], pick(values))
+		return nil
+	case "active":
+		var b flexBool
+		if json.Unmarshal(raw, &b) != nil || !b.set {
+			return invalidValue(shown)
+		}
+		status := iamd.UserActive
+		if !b.value {
+			status = iamd.UserSuspended
+		}
+		e.upd.Status = &status
+		return nil
+	case "manager":
+		var m struct {
+			Value string `json:"value"`
+		}
+		if json.Unmarshal(raw, &m) != nil && json.Unmarshal(raw, &m.Value) != nil {
+			return invalidValue(shown)
+		}
+		e.set(iamd.FieldManager, m.Value)
+		return nil
+	}
+	field, ok := writable[key]
+	if !ok {
+		return invalidPath(shown)
+	}
+	var s *string
+	if json.Unmarshal(raw, &s) != nil {
+		return invalidValue(shown)
+	}
+	if s == nil {
+		s = new(string)
+	}
+	e.set(field, *s)
+	return nil
+}
+
+// remove clears the attribute at key.
+func (e *edit) remove(key, shown string) error {
+	switch key {
+	case "active":
+		return newError(http.StatusBadRequest, TypeMutability, "active cannot be removed; set it to false.")
+	case "name":
+		for _, k := range []string{"name.givenname", "name.familyname", "name.formatted"} {
+			e.set(writable[k], "")
+		}
+		return nil
+	}
+	if readOnly[key] {
+		return newError(http.StatusBadRequest, TypeMutability, "The attribute "+shown+" cannot be removed.")
+	}
+	field, ok := writable[key]
+	if !ok {
+		return invalidPath(shown)
+	}
+	e.set(field, "")
+	return nil
+}
+
+type patchOp struct {
+	Op    string          `json:"op"`
+	Path  string          `json:"path"`
+	Value json.RawMessage `json:"value"`
+}
+
+// patchUpdate turns a PatchOp body (RFC 7644 §3.5.2) into the core's update. Op names
+// are case-insensitive (Entra sends "Replace"); an op without a path carries an object
+// whose keys are paths (Entra sends "name.givenName" and URN-prefixed keys there).
+func patchUpdate(raw []byte) (iamd.UserUpdate, error) {
+	var body struct {
+		Schemas    []string  `json:"schemas"`
+		Operations []patchOp `json:"Operations"`
+	}
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return iamd.UserUpdate{}, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body is not a PatchOp: "+err.Error())
+	}
+	ok := false
+	for _, s := range body.Schemas {
+		ok = ok || strings.EqualFold(s, schemaPatchOp)
+	}
+	if !ok || len(body.Operations) == 0 {
+		return iamd.UserUpdate{}, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body must be a PatchOp ("+schemaPatchOp+") with Operations.")
+	}
+	var e edit
+	for _, op := range body.Operations {
+		switch strings.ToLower(op.Op) {
+		case "add", "replace":
+			if op.Path == "" {
+				var attrs map[string]json.RawMessage
+				if json.Unmarshal(op.Value, &attrs) != nil {
+					return e.upd, newError(http.StatusBadRequest, TypeInvalidValue, "An operation without a path needs an object value.")
+				}
+				for k, v := range attrs {
+					if strings.EqualFold(k, SchemaEnterprise) { // the extension as an object
+						var ext map[string]json.RawMessage
+						if json.Unmarshal(v, &ext) != nil {
+							return e.upd, invalidValue(k)
+						}
+						for ek, ev := range ext {
+							if err := e.apply(strings.ToLower(ek), ek, ev); err != nil {
+								return e.upd, err
+							}
+						}
+						continue
+					}
+					key, err := pathKey(k)
+					if err != nil {
+						return e.upd, err
+					}
+					if err := e.apply(key, k, v); err != nil {
+						return e.upd, err
+					}
+				}
+				continue
+			}
+			key, err := pathKey(op.Path)
+			if err != nil {
+				return e.upd, err
+			}
+			if err := e.apply(key, op.Path, op.Value); err != nil {
+				return e.upd, err
+			}
+		case "remove":
+			if op.Path == "" {
+				return e.upd, newError(http.StatusBadRequest, TypeNoTarget, "A remove operation needs a path.")
+			}
+			key, err := pathKey(op.Path)
+			if err != nil {
+				return e.upd, err
+			}
+			if err := e.remove(key, op.Path); err != nil {
+				return e.upd, err
+			}
+		default:
+			return e.upd, newError(http.StatusBadRequest, TypeInvalidSyntax, "Unknown operation "+op.Op+": add, remove or replace.")
+		}
+	}
+	return e.upd, nil
+}
