@@ -340,3 +340,52 @@ func TestRFC7644_3_5_1_PutAnd3_14_Versions(t *testing.T) {
 		}
 	})
 }
+
+// RFC 7644 §3.4.2.3 sorting, §3.4.2.5 attributes and excludedAttributes, §3.4.3 POST
+// .search.
+func TestRFC7644_3_4_Query(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		for _, n := range []string{"q-b", "q-c", "q-a"} {
+			e.create(`{"schemas":["` + scim.SchemaUser + `","` + scim.SchemaEnterprise + `"],"userName":"` + n + `","displayName":"D ` + n +
+				`","name":{"givenName":"G","familyName":"F"},"` + scim.SchemaEnterprise + `":{"department":"Dep","division":"Div"}}`)
+		}
+		names := func(r reply) []string {
+			var out []string
+			for _, res := range r.body["Resources"].([]any) {
+				out = append(out, res.(map[string]any)["userName"].(string))
+			}
+			return out
+		}
+		r := e.do("GET", `/Users?filter=userName%20sw%20%22q-%22&sortBy=userName&sortOrder=descending`, adminToken, "")
+		if got := strings.Join(names(r), ","); got != "q-c,q-b,q-a" {
+			t.Fatalf("sorted descending: %s", got)
+		}
+		e.wantError(e.do("GET", `/Users?sortBy=title`, adminToken, ""), 400, scim.TypeInvalidValue)
+		e.wantError(e.do("GET", `/Users?sortBy=userName&sortOrder=sideways`, adminToken, ""), 400, scim.TypeInvalidValue)
+
+		r = e.do("GET", `/Users?filter=userName%20eq%20%22q-a%22&attributes=userName,name.givenName,urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`, adminToken, "")
+		one := r.body["Resources"].([]any)[0].(map[string]any)
+		ent, _ := one[scim.SchemaEnterprise].(map[string]any)
+		if one["id"] == nil || one["userName"] != "q-a" || one["displayName"] != nil || one["meta"] != nil ||
+			one["name"].(map[string]any)["familyName"] != nil || one["name"].(map[string]any)["givenName"] != "G" ||
+			ent["department"] != "Dep" || ent["division"] != nil {
+			t.Fatalf("attributes: %s", r.raw)
+		}
+		r = e.do("GET", `/Users?filter=userName%20eq%20%22q-a%22&excludedAttributes=meta,name.familyName,id`, adminToken, "")
+		one = r.body["Resources"].([]any)[0].(map[string]any)
+		if one["meta"] != nil || one["id"] == nil || one["name"].(map[string]any)["familyName"] != nil || one["displayName"] == nil {
+			t.Fatalf("excludedAttributes (id is always returned): %s", r.raw)
+		}
+
+		for _, path := range []string{"/Users/.search", "/.search"} {
+			r = e.do("POST", path, adminToken, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+				"filter":"userName sw \"q-\"","sortBy":"userName","startIndex":2,"count":1,"attributes":["userName"]}`)
+			if r.status != 200 || total(r) != 3 || strings.Join(names(r), ",") != "q-b" {
+				t.Fatalf("POST %s: %d %s", path, r.status, r.raw)
+			}
+		}
+		e.wantError(e.do("POST", "/.search", adminToken, `{"filter":"userName pr"}`), 400, scim.TypeInvalidSyntax)
+		e.wantError(e.do("POST", "/Users/.search", adminToken, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"userName zz 1"}`),
+			400, scim.TypeInvalidFilter)
+	})
+}

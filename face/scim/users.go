@@ -127,68 +127,6 @@ func toSCIM(ctx context.Context, u *iamd.User) userOut {
 	return out
 }
 
-type listResponse struct {
-	Schemas      []string  `json:"schemas"`
-	TotalResults int       `json:"totalResults"`
-	StartIndex   int       `json:"startIndex"`
-	ItemsPerPage int       `json:"itemsPerPage"`
-	Resources    []userOut `json:"Resources"`
-}
-
-// intParam reads a non-negative integer query parameter.
-func intParam(r *http.Request, name string, dflt int) (int, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return dflt, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, newError(http.StatusBadRequest, TypeInvalidValue, name+" must be an integer.")
-	}
-	return n, nil
-}
-
-func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
-	start, err := intParam(r, "startIndex", 1)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	count, err := intParam(r, "count", defaultCount)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	start = max(start, 1)                // RFC 7644 §3.4.2.4: less than 1 is 1
-	count = min(max(count, 0), maxCount) // negative is 0; above the maximum, the maximum
-	filter := iamd.UserFilter{InstanceID: iamd.PrincipalFromContext(r.Context()).InstanceID,
-		Sort: []iamd.UserSort{{Key: iamd.SortByCreatedAt}}, Offset: start - 1, Limit: max(count, 1)}
-	if text := r.URL.Query().Get("filter"); text != "" {
-		parsed, err := ParseFilter(text)
-		if err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
-		if filter.Where, err = UserWhere(parsed); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
-	}
-	page, err := f.dir.ListUsers(r.Context(), filter)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	out := listResponse{Schemas: []string{schemaListResponse}, TotalResults: page.Total, StartIndex: start, Resources: []userOut{}}
-	if count > 0 {
-		for i := range page.Users {
-			out.Resources = append(out.Resources, toSCIM(r.Context(), &page.Users[i]))
-		}
-	}
-	out.ItemsPerPage = len(out.Resources)
-	writeJSON(w, http.StatusOK, out)
-}
-
 func (f *Face) findUser(r *http.Request) (*iamd.User, error) {
 	u, err := f.dir.GetUser(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID, r.PathValue("id"))
 	if iamd.ErrorCode(err) == iamd.ENOTFOUND {

@@ -1,0 +1,264 @@
+package scim
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"iamd"
+)
+
+const schemaSearchRequest = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+
+// listRequest is a query (RFC 7644 §3.4.2) from URL parameters or a SearchRequest body.
+type listRequest struct {
+	filter             string
+	sortBy, sortOrder  string
+	startIndex, count  int
+	attributes, exclud []string
+}
+
+// sortKeys are the attributes a listing can be sorted by: each has an index.
+var sortKeys = map[string]string{
+	"username": iamd.SortByLoginName, "displayname": iamd.SortByName, "name.formatted": iamd.SortByName,
+	"meta.created": iamd.SortByCreatedAt, "meta.lastmodified": iamd.SortByUpdatedAt,
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// queryRequest reads the URL parameters of GET /Users.
+func queryRequest(r *http.Request) (*listRequest, error) {
+	q := r.URL.Query()
+	req := &listRequest{filter: q.Get("filter"), sortBy: q.Get("sortBy"), sortOrder: q.Get("sortOrder"),
+		attributes: splitList(q.Get("attributes")), exclud: splitList(q.Get("excludedAttributes"))}
+	var err error
+	for name, dst := range map[string]*int{"startIndex": &req.startIndex, "count": &req.count} {
+		dflt := 1
+		if name == "count" {
+			dflt = defaultCount
+		}
+		*dst = dflt
+		if v := q.Get(name); v != "" {
+			if *dst, err = strconv.Atoi(v); err != nil {
+				return nil, newError(http.StatusBadRequest, TypeInvalidValue, name+" must be an integer.")
+			}
+		}
+	}
+	return req, nil
+}
+
+// searchRequest reads a POST …/.search body (RFC 7644 §3.4.3).
+func searchRequest(r *http.Request) (*listRequest, error) {
+	raw, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	var body struct {
+		Schemas            []string `json:"schemas"`
+		Attributes         []string `json:"attributes"`
+		ExcludedAttributes []string `json:"excludedAttributes"`
+		Filter             string   `json:"filter"`
+		SortBy             string   `json:"sortBy"`
+		SortOrder          string   `json:"sortOrder"`
+		StartIndex         *int     `json:"startIndex"`
+		Count              *int     `json:"count"`
+	}
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body is not a SearchRequest: "+err.Error())
+	}
+	ok := false
+	for _, s := range body.Schemas {
+		ok = ok || strings.EqualFold(s, schemaSearchRequest)
+	}
+	if !ok {
+		return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "schemas must list "+schemaSearchRequest+".")
+	}
+	req := &listRequest{filter: body.Filter, sortBy: body.SortBy, sortOrder: body.SortOrder, startIndex: 1, count: defaultCount,
+		attributes: body.Attributes, exclud: body.ExcludedAttributes}
+	if body.StartIndex != nil {
+		req.startIndex = *body.StartIndex
+	}
+	if body.Count != nil {
+		req.count = *body.Count
+	}
+	return req, nil
+}
+
+func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
+	req, err := queryRequest(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	f.list(w, r, req)
+}
+
+func (f *Face) searchUsers(w http.ResponseWriter, r *http.Request) {
+	req, err := searchRequest(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	f.list(w, r, req)
+}
+
+type listResponse struct {
+	Schemas      []string         `json:"schemas"`
+	TotalResults int              `json:"totalResults"`
+	StartIndex   int              `json:"startIndex"`
+	ItemsPerPage int              `json:"itemsPerPage"`
+	Resources    []map[string]any `json:"Resources"`
+}
+
+func (f *Face) list(w http.ResponseWriter, r *http.Request, req *listRequest) {
+	start := max(req.startIndex, 1)           // RFC 7644 §3.4.2.4: less than 1 is 1
+	count := min(max(req.count, 0), maxCount) // negative is 0; above the maximum, the maximum
+	sort := iamd.UserSort{Key: iamd.SortByCreatedAt}
+	if req.sortBy != "" {
+		key, err := pathKey(req.sortBy)
+		if err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		if sort.Key = sortKeys[key]; sort.Key == "" {
+			f.WriteError(w, r, newError(http.StatusBadRequest, TypeInvalidValue,
+				"sortBy must be userName, displayName, name.formatted, meta.created or meta.lastModified."))
+			return
+		}
+	}
+	switch strings.ToLower(req.sortOrder) {
+	case "", "ascending":
+	case "descending":
+		sort.Descending = true
+	default:
+		f.WriteError(w, r, newError(http.StatusBadRequest, TypeInvalidValue, "sortOrder must be ascending or descending."))
+		return
+	}
+	filter := iamd.UserFilter{InstanceID: iamd.PrincipalFromContext(r.Context()).InstanceID,
+		Sort: []iamd.UserSort{sort}, Offset: start - 1, Limit: max(count, 1)}
+	if req.filter != "" {
+		parsed, err := ParseFilter(req.filter)
+		if err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		if filter.Where, err = UserWhere(parsed); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+	}
+	page, err := f.dir.ListUsers(r.Context(), filter)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	out := listResponse{Schemas: []string{schemaListResponse}, TotalResults: page.Total, StartIndex: start, Resources: []map[string]any{}}
+	if count > 0 {
+		for i := range page.Users {
+			out.Resources = append(out.Resources, project(toSCIM(r.Context(), &page.Users[i]), req.attributes, req.exclud))
+		}
+	}
+	out.ItemsPerPage = len(out.Resources)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// alwaysReturned are the attributes RFC 7643 returns whatever attributes asks.
+var alwaysReturned = map[string]bool{"id": true, "schemas": true}
+
+// project applies attributes / excludedAttributes (RFC 7644 §3.4.2.5) to a resource:
+// with attributes, only those (and id, schemas) are returned; excludedAttributes drops
+// the ones named. Names are case-insensitive, may carry their schema URN, and may name
+// a sub-attribute (name.givenName).
+func project(u userOut, attributes, excluded []string) map[string]any {
+	raw, _ := json.Marshal(u)
+	var m map[string]any
+	json.Unmarshal(raw, &m)
+	norm := func(list []string) map[string]map[string]bool { // top → subs (nil: whole)
+		out := map[string]map[string]bool{}
+		for _, a := range list {
+			a = strings.ToLower(a)
+			for _, urn := range []string{strings.ToLower(SchemaUser) + ":", strings.ToLower(SchemaEnterprise) + ":"} {
+				if strings.HasPrefix(a, urn) {
+					if urn == strings.ToLower(SchemaEnterprise)+":" {
+						a = strings.ToLower(SchemaEnterprise) + "." + a[len(urn):]
+					} else {
+						a = a[len(urn):]
+					}
+				}
+			}
+			top, sub, hasSub := cutLast(a)
+			if !hasSub {
+				out[a] = nil
+				continue
+			}
+			if subs, ok := out[top]; !ok || subs != nil {
+				if subs == nil {
+					subs = map[string]bool{}
+				}
+				subs[sub] = true
+				out[top] = subs
+			}
+		}
+		return out
+	}
+	keyOf := map[string]string{}
+	for k := range m {
+		keyOf[strings.ToLower(k)] = k
+	}
+	if len(attributes) > 0 {
+		want := norm(attributes)
+		for lower, k := range keyOf {
+			subs, ok := want[lower]
+			switch {
+			case alwaysReturned[lower]:
+			case !ok:
+				delete(m, k)
+			case subs != nil:
+				if obj, isObj := m[k].(map[string]any); isObj {
+					for sk := range obj {
+						if !subs[strings.ToLower(sk)] {
+							delete(obj, sk)
+						}
+					}
+				}
+			}
+		}
+	}
+	for top, subs := range norm(excluded) {
+		k, ok := keyOf[top]
+		if !ok || alwaysReturned[top] {
+			continue
+		}
+		if subs == nil {
+			delete(m, k)
+			continue
+		}
+		if obj, isObj := m[k].(map[string]any); isObj {
+			for sk := range obj {
+				if subs[strings.ToLower(sk)] {
+					delete(obj, sk)
+				}
+			}
+		}
+	}
+	return m
+}
+
+// cutLast splits "a.b" into "a", "b"; the enterprise URN ("…:2.0:user") holds dots of
+// its own, so the split is at the last dot.
+func cutLast(a string) (string, string, bool) {
+	i := strings.LastIndexByte(a, '.')
+	if i < 0 || strings.HasSuffix(a[:i], ":2") { // "…:2.0:user" alone
+		return a, "", false
+	}
+	return a[:i], a[i+1:], true
+}
