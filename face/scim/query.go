@@ -26,6 +26,7 @@ const (
 	kindString   = "string"
 	kindDateTime = "dateTime"
 	kindActive   = "active" // SCIM's active is the core's status
+	kindName     = "name"   // the complex name: present when any part is
 )
 
 // userAttrs maps lower-cased SCIM attribute paths (schema-less: core and enterprise
@@ -37,6 +38,7 @@ var userAttrs = map[string]userAttr{
 	"externalid":           {iamd.FieldExternalID, true, kindString},
 	"username":             {iamd.FieldLoginName, false, kindString},
 	"displayname":          {iamd.FieldDisplayName, false, kindString},
+	"name":                 {"", false, kindName},
 	"name.formatted":       {iamd.FieldDisplayName, false, kindString},
 	"name.givenname":       {iamd.FieldGivenName, false, kindString},
 	"name.familyname":      {iamd.FieldFamilyName, false, kindString},
@@ -104,6 +106,9 @@ func userWhere(f Filter, parent string) (iamd.Where, error) {
 		switch a.kind {
 		case "type", "primary", kindActive:
 			return iamd.AllOf{}, nil // always present
+		case kindName:
+			return iamd.AnyOf{iamd.Present{Field: iamd.FieldDisplayName}, iamd.Present{Field: iamd.FieldGivenName},
+				iamd.Present{Field: iamd.FieldFamilyName}}, nil
 		}
 		return iamd.Present{Field: a.field}, nil
 	case *Compare:
@@ -172,6 +177,8 @@ func compareWhere(a userAttr, c *Compare) (iamd.Where, error) {
 			op = iamd.MatchNe
 		}
 		return iamd.Match{Field: iamd.FieldStatus, Op: op, Value: string(iamd.UserActive), CaseExact: true}, nil
+	case kindName:
+		return nil, bad() // a complex attribute is compared through its sub-attributes
 	case kindDateTime:
 		if c.Value == nil {
 			return iamd.Match{Field: a.field, Op: c.Op, Value: nil}, nil

@@ -26,7 +26,6 @@ type Face struct {
 	acct     *account.Service
 	instance string
 	log      *slog.Logger
-	prefix   string
 }
 
 // New returns the face.
@@ -57,6 +56,19 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	auth("PUT /Users/{id}", f.replaceUser)
 	auth("PATCH /Users/{id}", f.patchUser)
 	auth("DELETE /Users/{id}", f.deleteUser)
+	// Discovery needs no credentials (RFC 7644 §4 lets it be public): provisioners read it
+	// while being set up.
+	public := func(pattern string, h http.HandlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.HandleFunc(method+" "+prefix+path, func(w http.ResponseWriter, r *http.Request) {
+			h(w, r.WithContext(withBase(r.Context(), r, prefix)))
+		})
+	}
+	public("GET /ServiceProviderConfig", f.serviceProviderConfig)
+	public("GET /ResourceTypes", f.resourceTypes)
+	public("GET /ResourceTypes/{id}", f.resourceTypes)
+	public("GET /Schemas", f.schemas)
+	public("GET /Schemas/{id}", f.schemas)
 	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, newError(http.StatusNotFound, "", "No such resource: "+r.Method+" "+r.URL.Path))
 	})

@@ -389,3 +389,48 @@ func TestRFC7644_3_4_Query(t *testing.T) {
 			400, scim.TypeInvalidFilter)
 	})
 }
+
+// RFC 7644 §4: discovery, without credentials, accurate to what the server does.
+func TestRFC7644_4_Discovery(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		spc := e.do("GET", "/ServiceProviderConfig", "", "")
+		if spc.status != 200 || spc.body["patch"].(map[string]any)["supported"] != true || spc.body["bulk"].(map[string]any)["supported"] != false ||
+			spc.body["filter"].(map[string]any)["maxResults"] != 1000.0 || spc.body["etag"].(map[string]any)["supported"] != true ||
+			spc.body["sort"].(map[string]any)["supported"] != true {
+			t.Fatalf("ServiceProviderConfig: %s", spc.raw)
+		}
+		types := e.do("GET", "/ResourceTypes", "", "")
+		if types.status != 200 || total(types) != 1 || !strings.Contains(types.raw, `"endpoint":"/Users"`) {
+			t.Fatalf("ResourceTypes: %s", types.raw)
+		}
+		if r := e.do("GET", "/ResourceTypes/User", "", ""); r.body["schema"] != scim.SchemaUser {
+			t.Fatalf("ResourceTypes/User: %s", r.raw)
+		}
+		e.wantError(e.do("GET", "/ResourceTypes/Nope", "", ""), 404, "")
+		schemas := e.do("GET", "/Schemas", "", "")
+		if schemas.status != 200 || total(schemas) != 2 {
+			t.Fatalf("Schemas: %s", schemas.raw)
+		}
+		user := e.do("GET", "/Schemas/"+scim.SchemaUser, "", "")
+		found := map[string]map[string]any{}
+		for _, a := range user.body["attributes"].([]any) {
+			found[a.(map[string]any)["name"].(string)] = a.(map[string]any)
+		}
+		if found["userName"]["uniqueness"] != "server" || found["userName"]["caseExact"] != false ||
+			found["password"]["returned"] != "never" || found["password"]["mutability"] != "writeOnly" || found["groups"]["multiValued"] != true {
+			t.Fatalf("User schema: %s", user.raw)
+		}
+		// Every attribute the schema lists can be filtered on or set: it describes this server.
+		for name := range found {
+			if name == "password" || name == "groups" {
+				continue
+			}
+			if r := e.do("GET", "/Users?filter="+name+"%20pr", adminToken, ""); r.status != 200 {
+				t.Errorf("the schema lists %s, which cannot be filtered on: %s", name, r.raw)
+			}
+		}
+		if !strings.Contains(user.raw, `"location":"`+e.base+`/Schemas/`) {
+			t.Fatalf("schema location: %s", user.raw)
+		}
+	})
+}

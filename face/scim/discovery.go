@@ -1,0 +1,142 @@
+package scim
+
+import (
+	"net/http"
+	"strings"
+)
+
+// Schemas of the discovery resources (RFC 7643 §5–7).
+const (
+	schemaServiceProviderConfig = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+	schemaResourceType          = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+	schemaSchema                = "urn:ietf:params:scim:schemas:core:2.0:Schema"
+)
+
+type supported struct {
+	Supported bool `json:"supported"`
+}
+
+// serviceProviderConfig says what this server does, and nothing it does not: bulk and
+// changing a password through PATCH are not offered (yet), so they say false.
+func (f *Face) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
+	base := baseURL(r.Context())
+	writeJSON(w, http.StatusOK, map[string]any{
+		"schemas":          []string{schemaServiceProviderConfig},
+		"documentationUri": "https://github.com/iamd/iamd#scim",
+		"patch":            supported{true},
+		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"filter":           map[string]any{"supported": true, "maxResults": maxCount},
+		"changePassword":   supported{false},
+		"sort":             supported{true},
+		"etag":             supported{true},
+		"authenticationSchemes": []map[string]any{
+			{"type": "oauthbearertoken", "name": "Bearer token", "primary": true,
+				"description": "An iamd API token (IAMD_ADMIN_API_TOKEN, or one made with iamd key or the native API) in Authorization: Bearer."},
+			{"type": "httpbasic", "name": "HTTP Basic",
+				"description": "A user name and password of the server's default instance; costs a password hash per request."},
+		},
+		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": base + "/ServiceProviderConfig"},
+	})
+}
+
+func (f *Face) resourceTypes(w http.ResponseWriter, r *http.Request) {
+	base := baseURL(r.Context())
+	user := map[string]any{
+		"schemas": []string{schemaResourceType}, "id": "User", "name": "User", "endpoint": "/Users",
+		"description": "User Account", "schema": SchemaUser,
+		"schemaExtensions": []map[string]any{{"schema": SchemaEnterprise, "required": false}},
+		"meta":             map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/User"},
+	}
+	if id := r.PathValue("id"); id != "" {
+		if !strings.EqualFold(id, "User") {
+			f.WriteError(w, r, newError(http.StatusNotFound, "", "No resource type "+id+"."))
+			return
+		}
+		writeJSON(w, http.StatusOK, user)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{schemaListResponse}, "totalResults": 1, "startIndex": 1,
+		"itemsPerPage": 1, "Resources": []any{user}})
+}
+
+// attr describes an attribute as RFC 7643 §7 has it.
+func attr(name, typ string, extra map[string]any) map[string]any {
+	a := map[string]any{"name": name, "type": typ, "multiValued": false, "description": "", "required": false,
+		"caseExact": false, "mutability": "readWrite", "returned": "default", "uniqueness": "none"}
+	for k, v := range extra {
+		a[k] = v
+	}
+	return a
+}
+
+func multi(name, description string, subs ...map[string]any) map[string]any {
+	return attr(name, "complex", map[string]any{"multiValued": true, "description": description, "subAttributes": subs})
+}
+
+// one value of type work: what iamd keeps of a multi-valued attribute.
+func workValues(name, description string) map[string]any {
+	return multi(name, description+" iamd keeps one, of type work; the primary one sent (else the work one, else the first) is kept.",
+		attr("value", "string", nil),
+		attr("type", "string", map[string]any{"canonicalValues": []string{"work"}}),
+		attr("primary", "boolean", nil))
+}
+
+var userSchema = map[string]any{
+	"schemas": []string{schemaSchema}, "id": SchemaUser, "name": "User", "description": "User Account",
+	"attributes": []map[string]any{
+		attr("userName", "string", map[string]any{"required": true, "uniqueness": "server", "mutability": "immutable",
+			"description": "Unique within the tenant, compared ignoring case. Set at creation; iamd does not rename users through SCIM."}),
+		attr("name", "complex", map[string]any{"subAttributes": []map[string]any{
+			attr("formatted", "string", map[string]any{"description": "The same value as displayName."}),
+			attr("familyName", "string", nil), attr("givenName", "string", nil)}}),
+		attr("displayName", "string", nil),
+		workValues("emails", "Email addresses."),
+		workValues("phoneNumbers", "Phone numbers."),
+		attr("locale", "string", nil),
+		attr("timezone", "string", nil),
+		attr("active", "boolean", map[string]any{"description": "false suspends the user: it cannot sign in."}),
+		attr("password", "string", map[string]any{"mutability": "writeOnly", "returned": "never",
+			"description": "Set at creation; checked by the tenant's password policy."}),
+		multi("groups", "Groups the user belongs to.",
+			attr("value", "string", map[string]any{"mutability": "readOnly"}),
+			attr("$ref", "reference", map[string]any{"mutability": "readOnly", "referenceTypes": []string{"Group"}}),
+			attr("display", "string", map[string]any{"mutability": "readOnly"})),
+	},
+	"meta": map[string]any{"resourceType": "Schema"},
+}
+
+var enterpriseSchema = map[string]any{
+	"schemas": []string{schemaSchema}, "id": SchemaEnterprise, "name": "EnterpriseUser", "description": "Enterprise User",
+	"attributes": []map[string]any{
+		attr("employeeNumber", "string", nil), attr("organization", "string", nil), attr("division", "string", nil),
+		attr("department", "string", nil),
+		attr("manager", "complex", map[string]any{"description": "Also accepted as a plain string (Entra ID).",
+			"subAttributes": []map[string]any{attr("value", "string", nil)}}),
+	},
+	"meta": map[string]any{"resourceType": "Schema"},
+}
+
+func (f *Face) schemas(w http.ResponseWriter, r *http.Request) {
+	base := baseURL(r.Context())
+	withLocation := func(s map[string]any) map[string]any {
+		out := map[string]any{}
+		for k, v := range s {
+			out[k] = v
+		}
+		out["meta"] = map[string]any{"resourceType": "Schema", "location": base + "/Schemas/" + s["id"].(string)}
+		return out
+	}
+	all := []any{withLocation(userSchema), withLocation(enterpriseSchema)}
+	if id := r.PathValue("id"); id != "" {
+		for _, s := range []map[string]any{userSchema, enterpriseSchema} {
+			if strings.EqualFold(id, s["id"].(string)) {
+				writeJSON(w, http.StatusOK, withLocation(s))
+				return
+			}
+		}
+		f.WriteError(w, r, newError(http.StatusNotFound, "", "No schema "+id+"."))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{schemaListResponse}, "totalResults": len(all), "startIndex": 1,
+		"itemsPerPage": len(all), "Resources": all})
+}
