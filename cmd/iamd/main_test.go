@@ -343,3 +343,23 @@ func TestECEAndSCPShareUsers(t *testing.T) {
 		t.Fatalf("SCP get by the id: %d %s %v", one.Status, one.Body, err)
 	}
 }
+
+// The SCIM face is served under /scim/v2 and sees the users of the other faces.
+func TestSCIMIsMounted(t *testing.T) {
+	t.Setenv("IAMD_DATA_DIR", t.TempDir())
+	t.Setenv("IAMD_DEFAULT_INSTANCE", "tenant")
+	t.Setenv("IAMD_ADMIN_API_TOKEN", "iamd_scim_mount_token_0123456789")
+	addr, _, stop := serveFor(t, "--argon2-memory", "64", "--argon2-time", "1")
+	defer stop()
+	req, _ := http.NewRequest("GET", "http://"+addr+`/scim/v2/Users?filter=userName%20eq%20%22admin%22`, nil)
+	req.Header.Set("Authorization", "Bearer iamd_scim_mount_token_0123456789")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"totalResults":1`) || !strings.Contains(string(body), `"userName":"admin"`) {
+		t.Fatalf("SCIM look-up of the bootstrap admin: %d %s", resp.StatusCode, body)
+	}
+}

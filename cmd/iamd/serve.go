@@ -18,6 +18,7 @@ import (
 	"iamd/directory"
 	"iamd/face/ece"
 	"iamd/face/native"
+	"iamd/face/scim"
 	"iamd/face/scp"
 	"iamd/server"
 )
@@ -147,10 +148,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := eceFace.EnsureBuiltinUsers(ctx); err != nil {
 		return fmt.Errorf("ECE built-in users: %w", err)
 	}
+	scimFace, err := scim.New(scim.Config{Directory: dir, Accounts: accounts, Instance: boot.InstanceID, Logger: logger.With("face", "scim")})
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		Addr: *addr,
 		Mounts: []server.Mount{{Prefix: "/scp", Face: scpFace}, {Prefix: "/iamd", Face: nativeFace},
-			{Prefix: "/ece", Face: eceFace}},
+			{Prefix: "/ece", Face: eceFace}, {Prefix: "/scim/v2", Face: scimFace}},
 		FaceAddrs:       faces,
 		Ready:           store.Ping,
 		Logger:          logger,
