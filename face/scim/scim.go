@@ -56,6 +56,18 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	auth("PUT /Users/{id}", f.replaceUser)
 	auth("PATCH /Users/{id}", f.patchUser)
 	auth("DELETE /Users/{id}", f.deleteUser)
+	// /Me is the authenticated user's own resource (RFC 7644 §3.11), with the caller's
+	// privileges: reading oneself needs none, changing oneself what changing any user does.
+	me := func(h http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			r.SetPathValue("id", iamd.PrincipalFromContext(r.Context()).UserID)
+			h(w, r)
+		}
+	}
+	auth("GET /Me", f.getMe)
+	auth("PUT /Me", me(f.replaceUser))
+	auth("PATCH /Me", me(f.patchUser))
+	auth("DELETE /Me", me(f.deleteUser))
 	// Discovery needs no credentials (RFC 7644 §4 lets it be public): provisioners read it
 	// while being set up.
 	public := func(pattern string, h http.HandlerFunc) {

@@ -434,3 +434,18 @@ func TestRFC7644_4_Discovery(t *testing.T) {
 		}
 	})
 }
+
+// RFC 7644 §3.11: /Me is the caller's own resource.
+func TestRFC7644_3_11_Me(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		me := e.do("GET", "/Me", adminToken, "")
+		if me.status != 200 || me.body["userName"] != "admin" || me.header.Get("ETag") == "" {
+			t.Fatalf("GET /Me: %d %s", me.status, me.raw)
+		}
+		r := e.do("PATCH", "/Me", adminToken, patch(`{"op":"replace","path":"displayName","value":"The Admin"}`))
+		if r.status != 200 || r.body["id"] != me.body["id"] || r.body["displayName"] != "The Admin" {
+			t.Fatalf("PATCH /Me: %d %s", r.status, r.raw)
+		}
+		e.wantError(e.do("GET", "/Me", "", ""), 401, "")
+	})
+}

@@ -149,6 +149,15 @@ func (f *Face) getUser(w http.ResponseWriter, r *http.Request) {
 	writeUser(w, r, http.StatusOK, u)
 }
 
+func (f *Face) getMe(w http.ResponseWriter, r *http.Request) {
+	u, err := f.acct.Me(r.Context())
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeUser(w, r, http.StatusOK, u)
+}
+
 func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
 	u, err := f.findUser(r)
 	if err != nil {
