@@ -33,6 +33,7 @@ const (
 	ActionUserImport      = "user.import"
 	ActionGroupCreate     = "group.create"
 	ActionGroupDelete     = "group.delete"
+	ActionGroupUpdate     = "group.update"
 	ActionGroupAddMembers = "group.members.add"
 	ActionGroupRemoveMem  = "group.members.remove"
 	ActionAccessKeyCreate = "access_key.create"

@@ -50,6 +50,9 @@ type Store interface {
 	GetGroup(ctx context.Context, instanceID, id string) (*Group, error)
 	ListGroups(ctx context.Context, f GroupFilter) (*GroupPage, error)
 	DeleteGroup(ctx context.Context, instanceID, id string, ev Event) error
+	// UpdateGroup stores g's name and description if the stored Version equals
+	// expectedVersion, and g.Version; ECONFLICT when another writer got there first.
+	UpdateGroup(ctx context.Context, g *Group, expectedVersion int64, ev Event) error
 	// AddGroupMembers is idempotent for users already members. ENOTFOUND when the group
 	// or any user is not in the instance (nothing is changed then).
 	AddGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string, ev Event) error

@@ -83,6 +83,43 @@ func (s *Service) DeleteGroup(ctx context.Context, instanceID, id string) error 
 	return s.store.DeleteGroup(ctx, instanceID, id, s.event(ctx, p, instanceID, iamd.ActionGroupDelete, "group", id))
 }
 
+// UpdateGroup renames a group and/or changes its description (GROUP_WRITE); nil leaves
+// a field as it is. It re-reads and retries when another writer got there first.
+func (s *Service) UpdateGroup(ctx context.Context, instanceID, id string, name, description *string) (*iamd.Group, error) {
+	p, err := authorize(ctx, instanceID, iamd.PrivilegeGroupWrite)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		cur, err := s.store.GetGroup(ctx, instanceID, id)
+		if err != nil {
+			return nil, err
+		}
+		next := *cur
+		if name != nil {
+			next.Name = *name
+		}
+		if description != nil {
+			next.Description = *description
+		}
+		if next.Name == cur.Name && next.Description == cur.Description {
+			return cur, nil
+		}
+		if err := next.Validate(); err != nil {
+			return nil, err
+		}
+		next.Version, next.UpdatedAt, next.UpdatedBy, next.UpdatedByName = cur.Version+1, s.clock(), p.UserID, p.Name
+		err = s.store.UpdateGroup(ctx, &next, cur.Version, s.event(ctx, p, instanceID, iamd.ActionGroupUpdate, "group", id))
+		if iamd.ErrorCode(err) == iamd.ECONFLICT && attempt < maxUpdateAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &next, nil
+	}
+}
+
 // AddGroupMembers adds users to a group; users already members are left as they are.
 func (s *Service) AddGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string) error {
 	p, ids, err := membershipChange(ctx, instanceID, userIDs)

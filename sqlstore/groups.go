@@ -56,6 +56,33 @@ func (db *DB) CreateGroup(ctx context.Context, g *iamd.Group, ev iamd.Event) err
 	})
 }
 
+// UpdateGroup renames a group or changes its description, if nobody changed it since
+// expectedVersion.
+func (db *DB) UpdateGroup(ctx context.Context, g *iamd.Group, expectedVersion int64, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *txn) error {
+		res, err := db.exec(ctx, tx, `UPDATE groups SET name = ?, name_key = ?, description = ?, updated_at = ?,
+			updated_by = ?, updated_by_name = ?, version = ? WHERE instance_id = ? AND id = ? AND version = ?`,
+			g.Name, strings.ToLower(g.Name), g.Description, micros(g.UpdatedAt), g.UpdatedBy, g.UpdatedByName, g.Version,
+			g.InstanceID, g.ID, expectedVersion)
+		if err != nil {
+			return internal("update group", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return internal("update group", err)
+		} else if n == 0 {
+			var one int
+			err := db.queryRow(ctx, tx, `SELECT 1 FROM groups WHERE instance_id = ? AND id = ?`, g.InstanceID, g.ID).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return groupNotFound(g.ID)
+			} else if err != nil {
+				return internal("update group", err)
+			}
+			return iamd.Errorf(iamd.ECONFLICT, "Group %q was changed by another request; retry.", g.ID)
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
 // GetGroup returns one group with its roles and member count.
 func (db *DB) GetGroup(ctx context.Context, instanceID, id string) (*iamd.Group, error) {
 	g, err := scanGroup(db.queryRow(ctx, db.read, `SELECT `+groupColumns+` FROM groups g WHERE g.instance_id = ? AND g.id = ?`, instanceID, id))

@@ -559,6 +559,26 @@ func testGroups(t *testing.T, s iamd.Store) {
 	dup := *g
 	wantCode(t, s.CreateGroup(ctx, &dup, event("a", iamd.ActionGroupCreate, g.ID)), iamd.ECONFLICT, iamd.FieldID)
 
+	renamed := *g
+	renamed.Name, renamed.Description, renamed.Version = "Administrators", "they administer", g.Version+1
+	if err := s.UpdateGroup(ctx, &renamed, g.Version, event("a", iamd.ActionGroupUpdate, g.ID)); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, s.UpdateGroup(ctx, &renamed, g.Version, event("a", iamd.ActionGroupUpdate, g.ID)), iamd.ECONFLICT, "")
+	missing := renamed
+	missing.ID = "00000000-0000-0000-0000-000000000000"
+	wantCode(t, s.UpdateGroup(ctx, &missing, renamed.Version, event("a", iamd.ActionGroupUpdate, g.ID)), iamd.ENOTFOUND, "")
+	if got, err := s.GetGroup(ctx, "a", g.ID); err != nil || got.Name != "Administrators" || got.Description != "they administer" || got.Version != g.Version+1 {
+		t.Fatalf("after the rename: %+v, %v", got, err)
+	}
+	if page, err := s.ListGroups(ctx, iamd.GroupFilter{InstanceID: "a", Name: "ADMINISTRATORS"}); err != nil || page.Total != 1 {
+		t.Fatalf("the renamed group by its new name: %+v, %v", page, err)
+	}
+	renamed.Name, renamed.Version = g.Name, renamed.Version+1 // back, for what follows
+	if err := s.UpdateGroup(ctx, &renamed, renamed.Version-1, event("a", iamd.ActionGroupUpdate, g.ID)); err != nil {
+		t.Fatal(err)
+	}
+
 	u1 := mustUser(t, s, newUser("a", "one"))
 	u2 := mustUser(t, s, newUser("a", "two"))
 	ub := mustUser(t, s, newUser("b", "three"))
