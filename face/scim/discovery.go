@@ -47,16 +47,23 @@ func (f *Face) resourceTypes(w http.ResponseWriter, r *http.Request) {
 		"schemaExtensions": []map[string]any{{"schema": SchemaEnterprise, "required": false}},
 		"meta":             map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/User"},
 	}
+	group := map[string]any{
+		"schemas": []string{schemaResourceType}, "id": "Group", "name": "Group", "endpoint": "/Groups",
+		"description": "Group", "schema": SchemaGroup,
+		"meta": map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/Group"},
+	}
 	if id := r.PathValue("id"); id != "" {
-		if !strings.EqualFold(id, "User") {
-			f.WriteError(w, r, newError(http.StatusNotFound, "", "No resource type "+id+"."))
-			return
+		for _, t := range []map[string]any{user, group} {
+			if strings.EqualFold(id, t["id"].(string)) {
+				writeJSON(w, http.StatusOK, t)
+				return
+			}
 		}
-		writeJSON(w, http.StatusOK, user)
+		f.WriteError(w, r, newError(http.StatusNotFound, "", "No resource type "+id+"."))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{schemaListResponse}, "totalResults": 1, "startIndex": 1,
-		"itemsPerPage": 1, "Resources": []any{user}})
+	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{schemaListResponse}, "totalResults": 2, "startIndex": 1,
+		"itemsPerPage": 2, "Resources": []any{user, group}})
 }
 
 // attr describes an attribute as RFC 7643 §7 has it.
@@ -105,6 +112,20 @@ var userSchema = map[string]any{
 	"meta": map[string]any{"resourceType": "Schema"},
 }
 
+var groupSchema = map[string]any{
+	"schemas": []string{schemaSchema}, "id": SchemaGroup, "name": "Group", "description": "Group",
+	"attributes": []map[string]any{
+		attr("displayName", "string", map[string]any{"required": true, "uniqueness": "server",
+			"description": "Unique within the tenant, compared ignoring case; the only attribute Groups can be filtered by (eq)."}),
+		multi("members", "Members: users (groups do not nest here).",
+			attr("value", "string", map[string]any{"mutability": "immutable"}),
+			attr("$ref", "reference", map[string]any{"mutability": "immutable", "referenceTypes": []string{"User"}}),
+			attr("display", "string", map[string]any{"mutability": "readOnly"}),
+			attr("type", "string", map[string]any{"mutability": "immutable", "canonicalValues": []string{"User"}})),
+	},
+	"meta": map[string]any{"resourceType": "Schema"},
+}
+
 var enterpriseSchema = map[string]any{
 	"schemas": []string{schemaSchema}, "id": SchemaEnterprise, "name": "EnterpriseUser", "description": "Enterprise User",
 	"attributes": []map[string]any{
@@ -126,9 +147,9 @@ func (f *Face) schemas(w http.ResponseWriter, r *http.Request) {
 		out["meta"] = map[string]any{"resourceType": "Schema", "location": base + "/Schemas/" + s["id"].(string)}
 		return out
 	}
-	all := []any{withLocation(userSchema), withLocation(enterpriseSchema)}
+	all := []any{withLocation(userSchema), withLocation(groupSchema), withLocation(enterpriseSchema)}
 	if id := r.PathValue("id"); id != "" {
-		for _, s := range []map[string]any{userSchema, enterpriseSchema} {
+		for _, s := range []map[string]any{userSchema, groupSchema, enterpriseSchema} {
 			if strings.EqualFold(id, s["id"].(string)) {
 				writeJSON(w, http.StatusOK, withLocation(s))
 				return

@@ -176,26 +176,35 @@ type patchOp struct {
 	Value json.RawMessage `json:"value"`
 }
 
-// patchUpdate turns a PatchOp body (RFC 7644 §3.5.2) into the core's update. Op names
-// are case-insensitive (Entra sends "Replace"); an op without a path carries an object
-// whose keys are paths (Entra sends "name.givenName" and URN-prefixed keys there).
-func patchUpdate(raw []byte) (iamd.UserUpdate, error) {
+// patchOps reads a PatchOp body's operations.
+func patchOps(raw []byte) ([]patchOp, error) {
 	var body struct {
 		Schemas    []string  `json:"schemas"`
 		Operations []patchOp `json:"Operations"`
 	}
 	if err := json.Unmarshal(raw, &body); err != nil {
-		return iamd.UserUpdate{}, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body is not a PatchOp: "+err.Error())
+		return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body is not a PatchOp: "+err.Error())
 	}
 	ok := false
 	for _, s := range body.Schemas {
 		ok = ok || strings.EqualFold(s, schemaPatchOp)
 	}
 	if !ok || len(body.Operations) == 0 {
-		return iamd.UserUpdate{}, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body must be a PatchOp ("+schemaPatchOp+") with Operations.")
+		return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body must be a PatchOp ("+schemaPatchOp+") with Operations.")
+	}
+	return body.Operations, nil
+}
+
+// patchUpdate turns a PatchOp body (RFC 7644 §3.5.2) into the core's update. Op names
+// are case-insensitive (Entra sends "Replace"); an op without a path carries an object
+// whose keys are paths (Entra sends "name.givenName" and URN-prefixed keys there).
+func patchUpdate(raw []byte) (iamd.UserUpdate, error) {
+	ops, err := patchOps(raw)
+	if err != nil {
+		return iamd.UserUpdate{}, err
 	}
 	var e edit
-	for _, op := range body.Operations {
+	for _, op := range ops {
 		switch strings.ToLower(op.Op) {
 		case "add", "replace":
 			if op.Path == "" {

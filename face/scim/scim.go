@@ -56,6 +56,12 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	auth("PUT /Users/{id}", f.replaceUser)
 	auth("PATCH /Users/{id}", f.patchUser)
 	auth("DELETE /Users/{id}", f.deleteUser)
+	auth("GET /Groups", f.listGroups)
+	auth("POST /Groups", f.createGroup)
+	auth("GET /Groups/{id}", f.getGroup)
+	auth("PUT /Groups/{id}", f.replaceGroup)
+	auth("PATCH /Groups/{id}", f.patchGroup)
+	auth("DELETE /Groups/{id}", f.deleteGroup)
 	// /Me is the authenticated user's own resource (RFC 7644 §3.11), with the caller's
 	// privileges: reading oneself needs none, changing oneself what changing any user does.
 	me := func(h http.HandlerFunc) http.HandlerFunc {

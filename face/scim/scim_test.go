@@ -400,7 +400,7 @@ func TestRFC7644_4_Discovery(t *testing.T) {
 			t.Fatalf("ServiceProviderConfig: %s", spc.raw)
 		}
 		types := e.do("GET", "/ResourceTypes", "", "")
-		if types.status != 200 || total(types) != 1 || !strings.Contains(types.raw, `"endpoint":"/Users"`) {
+		if types.status != 200 || total(types) != 2 || !strings.Contains(types.raw, `"endpoint":"/Users"`) || !strings.Contains(types.raw, `"endpoint":"/Groups"`) {
 			t.Fatalf("ResourceTypes: %s", types.raw)
 		}
 		if r := e.do("GET", "/ResourceTypes/User", "", ""); r.body["schema"] != scim.SchemaUser {
@@ -408,7 +408,7 @@ func TestRFC7644_4_Discovery(t *testing.T) {
 		}
 		e.wantError(e.do("GET", "/ResourceTypes/Nope", "", ""), 404, "")
 		schemas := e.do("GET", "/Schemas", "", "")
-		if schemas.status != 200 || total(schemas) != 2 {
+		if schemas.status != 200 || total(schemas) != 3 {
 			t.Fatalf("Schemas: %s", schemas.raw)
 		}
 		user := e.do("GET", "/Schemas/"+scim.SchemaUser, "", "")
@@ -447,5 +447,66 @@ func TestRFC7644_3_11_Me(t *testing.T) {
 			t.Fatalf("PATCH /Me: %d %s", r.status, r.raw)
 		}
 		e.wantError(e.do("GET", "/Me", "", ""), 401, "")
+	})
+}
+
+// Group provisioning as Okta and Entra do it: look up by displayName, create with
+// members, add and remove members by PATCH, rename, replace, delete.
+func TestGroupProvisioning(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		u1, _ := e.create(`{"schemas":["` + scim.SchemaUser + `"],"userName":"g-one"}`)
+		u2, _ := e.create(`{"schemas":["` + scim.SchemaUser + `"],"userName":"g-two"}`)
+		memberIDs := func(r reply) []string {
+			var out []string
+			for _, m := range r.body["members"].([]any) {
+				out = append(out, m.(map[string]any)["value"].(string))
+			}
+			return out
+		}
+		if r := e.do("GET", `/Groups?filter=displayName%20eq%20%22Engineering%22&excludedAttributes=members`, adminToken, ""); r.status != 200 || total(r) != 0 {
+			t.Fatalf("look-up before create: %d %s", r.status, r.raw)
+		}
+		g := e.do("POST", "/Groups", adminToken, `{"schemas":["`+scim.SchemaGroup+`"],"displayName":"Engineering","members":[{"value":"`+u1+`"}]}`)
+		if g.status != 201 || g.header.Get("Location") == "" || strings.Join(memberIDs(g), ",") != u1 {
+			t.Fatalf("create: %d %s", g.status, g.raw)
+		}
+		id := g.body["id"].(string)
+		e.wantError(e.do("POST", "/Groups", adminToken, `{"schemas":["`+scim.SchemaGroup+`"],"displayName":"engineering"}`), 409, scim.TypeUniqueness)
+		e.wantError(e.do("POST", "/Groups", adminToken, `{"schemas":["`+scim.SchemaGroup+`"],"displayName":"X","members":[{"value":"nobody"}]}`), 400, scim.TypeInvalidValue)
+		e.wantError(e.do("POST", "/Groups", adminToken, `{"schemas":["`+scim.SchemaGroup+`"],"displayName":"Y","members":[{"value":"`+id+`","type":"Group"}]}`), 400, scim.TypeInvalidValue)
+		if r := e.do("GET", `/Groups?filter=displayName%20eq%20%22X%22`, adminToken, ""); total(r) != 0 {
+			t.Fatalf("a refused create left a group: %s", r.raw)
+		}
+
+		r := e.do("PATCH", "/Groups/"+id, adminToken, patch(`{"op":"Add","path":"members","value":[{"value":"`+u2+`"}]}`))
+		if r.status != 200 || len(memberIDs(r)) != 2 {
+			t.Fatalf("add a member: %d %s", r.status, r.raw)
+		}
+		if u := e.do("GET", "/Users/"+u2, adminToken, ""); !strings.Contains(u.raw, id) {
+			t.Fatalf("the user does not show the group: %s", u.raw)
+		}
+		r = e.do("PATCH", "/Groups/"+id, adminToken, patch(`{"op":"remove","path":"members[value eq \"`+u1+`\"]"},{"op":"Replace","value":{"displayName":"Eng"}}`))
+		if r.status != 200 || strings.Join(memberIDs(r), ",") != u2 || r.body["displayName"] != "Eng" {
+			t.Fatalf("remove a member and rename: %d %s", r.status, r.raw)
+		}
+		e.wantError(e.do("PATCH", "/Groups/"+id, adminToken, patch(`{"op":"remove","path":"members[display eq \"x\"]"}`)), 400, scim.TypeInvalidPath)
+		e.wantError(e.do("PATCH", "/Groups/"+id, adminToken, patch(`{"op":"replace","path":"owner","value":"x"}`)), 400, scim.TypeInvalidPath)
+
+		r = e.do("PUT", "/Groups/"+id, adminToken, `{"schemas":["`+scim.SchemaGroup+`"],"displayName":"Engineering","members":[{"value":"`+u1+`"},{"value":"`+u2+`"}]}`)
+		if r.status != 200 || len(memberIDs(r)) != 2 || r.body["displayName"] != "Engineering" {
+			t.Fatalf("put: %d %s", r.status, r.raw)
+		}
+		if r := e.do("PATCH", "/Groups/"+id, adminToken, patch(`{"op":"remove","path":"members"}`)); r.status != 200 || len(memberIDs(r)) != 0 {
+			t.Fatalf("remove every member: %d %s", r.status, r.raw)
+		}
+		list := e.do("GET", `/Groups?filter=displayName%20eq%20%22ENGINEERING%22`, adminToken, "")
+		if total(list) != 1 {
+			t.Fatalf("look-up ignoring case: %s", list.raw)
+		}
+		e.wantError(e.do("GET", `/Groups?filter=displayName%20co%20%22Eng%22`, adminToken, ""), 400, scim.TypeInvalidFilter)
+		if del := e.do("DELETE", "/Groups/"+id, adminToken, ""); del.status != 204 {
+			t.Fatalf("delete: %d %s", del.status, del.raw)
+		}
+		e.wantError(e.do("GET", "/Groups/"+id, adminToken, ""), 404, "")
 	})
 }

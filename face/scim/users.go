@@ -337,13 +337,17 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 // preconditionFails tells whether an If-Match header names another version than u's
 // (RFC 7644 §3.14, RFC 9110 §13.1.1).
 func preconditionFails(r *http.Request, u *iamd.User) bool {
+	return preconditionFailsVersion(r, etag(u))
+}
+
+func preconditionFailsVersion(r *http.Request, tag string) bool {
 	h := r.Header.Get("If-Match")
 	if h == "" || strings.TrimSpace(h) == "*" {
 		return false
 	}
-	current := strings.TrimPrefix(etag(u), "W/")
-	for _, tag := range strings.Split(h, ",") {
-		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == current {
+	current := strings.TrimPrefix(tag, "W/")
+	for _, t := range strings.Split(h, ",") {
+		if strings.TrimPrefix(strings.TrimSpace(t), "W/") == current {
 			return false
 		}
 	}
