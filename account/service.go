@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"strconv"
 	"strings"
 	"time"
@@ -363,3 +364,32 @@ func actor(ctx context.Context, p *iamd.Principal) iamd.Event {
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// AuthenticateHeader authenticates an HTTP Authorization header value: a token (API or
+// session) under one of tokenSchemes, compared ignoring case ("Bearer", ECE's "ApiKey"),
+// or HTTP Basic with a password of basicInstance ("" refuses Basic). A missing or
+// malformed header is EUNAUTHENTICATED, as a wrong credential is.
+func (s *Service) AuthenticateHeader(ctx context.Context, header, basicInstance string, tokenSchemes ...string) (*iamd.Principal, error) {
+	scheme, cred, _ := strings.Cut(header, " ")
+	cred = strings.TrimSpace(cred)
+	if cred == "" {
+		return nil, failed()
+	}
+	for _, ts := range tokenSchemes {
+		if strings.EqualFold(scheme, ts) {
+			return s.AuthenticateToken(ctx, cred)
+		}
+	}
+	if basicInstance != "" && strings.EqualFold(scheme, "Basic") {
+		raw, err := base64.StdEncoding.DecodeString(cred)
+		if err != nil {
+			return nil, failed()
+		}
+		user, password, ok := strings.Cut(string(raw), ":")
+		if !ok || user == "" {
+			return nil, failed()
+		}
+		return s.AuthenticatePassword(ctx, basicInstance, user, password)
+	}
+	return nil, failed()
+}

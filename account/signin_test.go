@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"context"
+	"encoding/base64"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"iamd/account"
 	"iamd/internal/pgtest"
 	"iamd/postgres"
+	"iamd/storetest"
 )
 
 // fastHasher keeps tests quick; TestRehashWhenParametersChange covers real parameters.
@@ -550,5 +552,38 @@ func TestAuthenticatePasswordOpensNoSession(t *testing.T) {
 				t.Fatalf("audit reasons %q: the MFA refusal is not recorded", r)
 			}
 		})
+	}
+}
+
+func TestAuthenticateHeader(t *testing.T) {
+	f := newFixture(t, storetest.OpenSQLite(t))
+	u := f.user(t, "alice", goodPassword)
+	_, token, err := f.svc.CreateAPIToken(f.admin, "a", u.ID, iamd.CredentialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("alice:"+goodPassword))
+	for _, c := range []struct {
+		header, basicInstance string
+		schemes               []string
+		ok                    bool
+	}{
+		{"Bearer " + token, "", []string{"Bearer"}, true},
+		{"apikey " + token, "", []string{"ApiKey", "Bearer"}, true},
+		{"ApiKey " + token, "", []string{"Bearer"}, false},
+		{basic, "a", []string{"Bearer"}, true},
+		{basic, "", []string{"Bearer"}, false}, // Basic not offered
+		{"Basic !!!", "a", nil, false},
+		{"Basic " + base64.StdEncoding.EncodeToString([]byte("no-colon")), "a", nil, false},
+		{"Bearer", "", []string{"Bearer"}, false},
+		{"", "a", []string{"Bearer"}, false},
+	} {
+		p, err := f.svc.AuthenticateHeader(ctx, c.header, c.basicInstance, c.schemes...)
+		if c.ok && (err != nil || p.UserID != u.ID) {
+			t.Errorf("%.20q: %v", c.header, err)
+		}
+		if !c.ok {
+			wantFailed(t, err)
+		}
 	}
 }

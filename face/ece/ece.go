@@ -7,7 +7,6 @@ package ece
 import (
 	"context"
 	_ "embed"
-	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -131,22 +130,5 @@ func (f *Face) authenticated(next http.Handler) http.Handler {
 }
 
 func (f *Face) authenticate(r *http.Request) (*iamd.Principal, error) {
-	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	cred = strings.TrimSpace(cred)
-	switch {
-	case cred == "":
-	case strings.EqualFold(scheme, "ApiKey"), strings.EqualFold(scheme, "Bearer"):
-		return f.acct.AuthenticateToken(r.Context(), cred)
-	case strings.EqualFold(scheme, "Basic"):
-		raw, err := base64.StdEncoding.DecodeString(cred)
-		if err != nil {
-			break
-		}
-		user, password, ok := strings.Cut(string(raw), ":")
-		if !ok || user == "" {
-			break
-		}
-		return f.acct.AuthenticatePassword(r.Context(), f.instance, user, password)
-	}
-	return nil, errUnauthenticated
+	return f.acct.AuthenticateHeader(r.Context(), r.Header.Get("Authorization"), f.instance, "ApiKey", "Bearer")
 }

@@ -145,6 +145,15 @@ func (f *Face) findGroup(r *http.Request) (*iamd.Group, error) {
 	return g, err
 }
 
+// groupToChange finds the group of the path and holds it to If-Match.
+func (f *Face) groupToChange(r *http.Request) (*iamd.Group, error) {
+	g, err := f.findGroup(r)
+	if err == nil && preconditionFailsVersion(r, groupETag(g)) {
+		err = errPrecondition()
+	}
+	return g, err
+}
+
 func (f *Face) getGroup(w http.ResponseWriter, r *http.Request) {
 	g, err := f.findGroup(r)
 	if err != nil {
@@ -274,13 +283,9 @@ func (f *Face) setMembers(r *http.Request, g *iamd.Group, ids []string) error {
 }
 
 func (f *Face) replaceGroup(w http.ResponseWriter, r *http.Request) {
-	g, err := f.findGroup(r)
+	g, err := f.groupToChange(r)
 	if err != nil {
 		f.WriteError(w, r, err)
-		return
-	}
-	if preconditionFailsVersion(r, groupETag(g)) {
-		f.WriteError(w, r, errPrecondition())
 		return
 	}
 	in, err := readGroup(r)
@@ -309,13 +314,9 @@ func (f *Face) replaceGroup(w http.ResponseWriter, r *http.Request) {
 // patchGroup applies a PatchOp to a group: displayName, and members added, removed
 // (all, a list, or members[value eq "…"]) or replaced. Entra expects 200 or 204.
 func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
-	g, err := f.findGroup(r)
+	g, err := f.groupToChange(r)
 	if err != nil {
 		f.WriteError(w, r, err)
-		return
-	}
-	if preconditionFailsVersion(r, groupETag(g)) {
-		f.WriteError(w, r, errPrecondition())
 		return
 	}
 	raw, err := readBody(r)
@@ -435,13 +436,9 @@ func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Face) deleteGroup(w http.ResponseWriter, r *http.Request) {
-	g, err := f.findGroup(r)
+	g, err := f.groupToChange(r)
 	if err != nil {
 		f.WriteError(w, r, err)
-		return
-	}
-	if preconditionFailsVersion(r, groupETag(g)) {
-		f.WriteError(w, r, errPrecondition())
 		return
 	}
 	if err := f.dir.DeleteGroup(r.Context(), g.InstanceID, g.ID); err != nil {

@@ -110,15 +110,5 @@ func (f *Face) authenticated(prefix string, next http.Handler) http.Handler {
 }
 
 func (f *Face) authenticate(r *http.Request) (*iamd.Principal, error) {
-	scheme, cred, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	cred = strings.TrimSpace(cred)
-	switch {
-	case strings.EqualFold(scheme, "Bearer") && cred != "":
-		return f.acct.AuthenticateToken(r.Context(), cred)
-	case strings.EqualFold(scheme, "Basic"):
-		if user, password, ok := r.BasicAuth(); ok && user != "" {
-			return f.acct.AuthenticatePassword(r.Context(), f.instance, user, password)
-		}
-	}
-	return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "Send Authorization: Bearer <API token>.")
+	return f.acct.AuthenticateHeader(r.Context(), r.Header.Get("Authorization"), f.instance, "Bearer")
 }

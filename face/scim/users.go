@@ -159,13 +159,9 @@ func (f *Face) getMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
-	u, err := f.findUser(r)
+	u, err := f.userToChange(r)
 	if err != nil {
 		f.WriteError(w, r, err)
-		return
-	}
-	if preconditionFails(r, u) {
-		f.WriteError(w, r, errPrecondition())
 		return
 	}
 	if err := f.dir.DeleteUser(r.Context(), u.InstanceID, u.ID); err != nil {
@@ -334,12 +330,17 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 	writeUser(w, r, http.StatusCreated, created)
 }
 
-// preconditionFails tells whether an If-Match header names another version than u's
-// (RFC 7644 §3.14, RFC 9110 §13.1.1).
-func preconditionFails(r *http.Request, u *iamd.User) bool {
-	return preconditionFailsVersion(r, etag(u))
+// userToChange finds the user of the path and holds it to If-Match.
+func (f *Face) userToChange(r *http.Request) (*iamd.User, error) {
+	u, err := f.findUser(r)
+	if err == nil && preconditionFailsVersion(r, etag(u)) {
+		err = errPrecondition()
+	}
+	return u, err
 }
 
+// preconditionFailsVersion tells whether an If-Match header names another version than
+// tag (RFC 7644 §3.14, RFC 9110 §13.1.1).
 func preconditionFailsVersion(r *http.Request, tag string) bool {
 	h := r.Header.Get("If-Match")
 	if h == "" || strings.TrimSpace(h) == "*" {
@@ -412,13 +413,9 @@ func (f *Face) replaceUser(w http.ResponseWriter, r *http.Request) {
 // update applies upd to the user of the path, after its If-Match; userName, when given,
 // must be the user's (ignoring case).
 func (f *Face) update(w http.ResponseWriter, r *http.Request, upd iamd.UserUpdate, userName string) {
-	u, err := f.findUser(r)
+	u, err := f.userToChange(r)
 	if err != nil {
 		f.WriteError(w, r, err)
-		return
-	}
-	if preconditionFails(r, u) {
-		f.WriteError(w, r, errPrecondition())
 		return
 	}
 	if userName != "" && iamd.LoginKey(userName) != iamd.LoginKey(u.LoginName) {
