@@ -1,6 +1,7 @@
 package scim
 
 import (
+	_ "embed"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -38,6 +39,12 @@ func New(cfg Config) (*Face, error) {
 	}
 	return &Face{dir: cfg.Directory, acct: cfg.Accounts, instance: cfg.Instance, log: cfg.Logger}, nil
 }
+
+//go:embed openapi.json
+var openAPIDocument []byte
+
+// OpenAPIDocument returns the face's OpenAPI 3.1 document.
+func OpenAPIDocument() []byte { return openAPIDocument }
 
 // Name is the face's name in --face-addr and metrics.
 func (f *Face) Name() string { return "scim" }
@@ -82,6 +89,10 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 			h(w, r.WithContext(withBase(r.Context(), r, prefix)))
 		})
 	}
+	mux.HandleFunc("GET "+prefix+"/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPIDocument)
+	})
 	public("GET /ServiceProviderConfig", f.serviceProviderConfig)
 	public("GET /ResourceTypes", f.resourceTypes)
 	public("GET /ResourceTypes/{id}", f.resourceTypes)

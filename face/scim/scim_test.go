@@ -14,6 +14,7 @@ import (
 	"iamd/directory"
 	"iamd/face/scim"
 	"iamd/internal/logtest"
+	"iamd/internal/openapitest"
 	"iamd/internal/pgtest"
 	"iamd/internal/servertest"
 	"iamd/server"
@@ -26,6 +27,7 @@ const adminToken = "iamd_scim_test_token_0123456789abcdef"
 
 type env struct {
 	t       *testing.T
+	check   *openapitest.Validator
 	base    string
 	store   iamd.Store
 	secrets []string
@@ -53,7 +55,8 @@ func start(t *testing.T, store iamd.Store) *env {
 		t.Fatal(err)
 	}
 	urls := servertest.Serve(t, server.Config{Mounts: []server.Mount{{Prefix: "/scim/v2", Face: face}}, Logger: logger, Ready: store.Ping})
-	e := &env{t: t, base: urls["main"] + "/scim/v2", store: store, secrets: []string{adminToken}}
+	e := &env{t: t, base: urls["main"] + "/scim/v2", store: store, secrets: []string{adminToken},
+		check: openapitest.New(t, scim.OpenAPIDocument(), urls["main"]+"/scim/v2", "Error")}
 	t.Cleanup(func() { logs.CheckNoSecrets(t, e.secrets...) })
 	return e
 }
@@ -82,6 +85,10 @@ func (e *env) do(method, path, token, body string) reply {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	if body != "" {
+		req.Body = io.NopCloser(strings.NewReader(body))
+	}
+	e.check.Check(e.t, req, resp.StatusCode, resp.Header, raw)
 	out := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &out.body); err != nil {
