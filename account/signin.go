@@ -277,6 +277,39 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	return s.storePassword(ctx, p, inst, u, next, false, now)
 }
 
+// acceptable checks pw against the instance's policy and u's password history.
+func (s *Service) acceptable(ctx context.Context, inst *iamd.Instance, u *iamd.User, pw string) error {
+	if err := CheckPassword(inst.Policy, u, pw); err != nil {
+		return err
+	}
+	if n := inst.Policy.PasswordHistory; n > 0 {
+		previous, err := s.store.PasswordHistory(ctx, u.InstanceID, u.ID, keepHistory(inst.Policy))
+		if err != nil {
+			return err
+		}
+		if u.PasswordHash != "" {
+			previous = append([]string{u.PasswordHash}, previous...)
+		}
+		for _, h := range previous {
+			if ok, _, _ := s.hasher.Verify(h, pw); ok {
+				return iamd.Invalid(iamd.FieldPassword, "password must differ from the last %d passwords (rule: password history)", n)
+			}
+		}
+	}
+	return nil
+}
+
+// CheckNewPassword tells, writing nothing, whether SetPassword would accept pw for the
+// user: for a face that sets a password beside other changes and must refuse before
+// writing any of them.
+func (s *Service) CheckNewPassword(ctx context.Context, instanceID, userID, pw string) error {
+	inst, u, err := s.instanceUser(ctx, instanceID, userID)
+	if err != nil {
+		return err
+	}
+	return s.acceptable(ctx, inst, u, pw)
+}
+
 // SetOwnPassword sets the caller's own password without asking for the current one, for
 // APIs whose self-service takes none (ECE's PATCH /user): the caller has just proved who
 // it is with a password, key or session. ChangePassword, which asks, is to be preferred.
@@ -347,22 +380,8 @@ func (s *Service) instanceUser(ctx context.Context, instanceID, userID string) (
 func keepHistory(p iamd.AccountPolicy) int { return max(p.PasswordHistory-1, 0) }
 
 func (s *Service) storePassword(ctx context.Context, p *iamd.Principal, inst *iamd.Instance, u *iamd.User, pw string, temporary bool, now time.Time) error {
-	if err := CheckPassword(inst.Policy, u, pw); err != nil {
+	if err := s.acceptable(ctx, inst, u, pw); err != nil {
 		return err
-	}
-	if n := inst.Policy.PasswordHistory; n > 0 {
-		previous, err := s.store.PasswordHistory(ctx, u.InstanceID, u.ID, keepHistory(inst.Policy))
-		if err != nil {
-			return err
-		}
-		if u.PasswordHash != "" {
-			previous = append([]string{u.PasswordHash}, previous...)
-		}
-		for _, h := range previous {
-			if ok, _, _ := s.hasher.Verify(h, pw); ok {
-				return iamd.Invalid(iamd.FieldPassword, "password must differ from the last %d passwords (rule: password history)", n)
-			}
-		}
 	}
 	hash, err := s.hasher.Hash(pw)
 	if err != nil {

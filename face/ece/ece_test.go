@@ -653,3 +653,32 @@ func TestLoginStampsAndLockout(t *testing.T) {
 		e.wantError(s, h, b, 401, ece.CodeUnauthenticated)
 	})
 }
+
+// An update that sets a password beside other changes is refused whole when any part is.
+func TestRefusedUpdatesChangeNothing(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		admin := "ApiKey " + adminToken
+		const pw = "a long enough passphrase 7"
+		e.secrets = append(e.secrets, pw)
+		if s, _, b := e.raw("POST", "/api/v1/users", admin, `{"user_name":"ray","full_name":"Ray","security":{"roles":["ece_platform_viewer"],"password":"`+pw+`"}}`); s != 200 {
+			t.Fatalf("create: %d %s", s, b)
+		}
+		// A password the policy refuses, with a role change and a new name: nothing changes.
+		s, _, b := e.raw("PATCH", "/api/v1/users/ray", admin, `{"full_name":"Raymond","security":{"roles":["ece_deployment_viewer"],"password":"short"}}`)
+		if s != 400 {
+			t.Fatalf("a weak password: %d %s", s, b)
+		}
+		s, _, b = e.raw("GET", "/api/v1/users/ray", admin, "")
+		if !strings.Contains(string(b), `"ece_platform_viewer"`) || !strings.Contains(string(b), `"full_name":"Ray"`) {
+			t.Fatalf("a refused PATCH changed the user: %s", b)
+		}
+		// Ray's own update: a refused email keeps the old password.
+		s, _, b = e.raw("PATCH", "/api/v1/user", "Basic "+basic("ray", pw), `{"email":"not an email","security":{"password":"`+pw+`!"}}`)
+		if s != 400 {
+			t.Fatalf("a bad email: %d %s", s, b)
+		}
+		if s, _, b := e.raw("GET", "/api/v1/user", "Basic "+basic("ray", pw), ""); s != 200 {
+			t.Fatalf("the old password after a refused update: %d %s", s, b)
+		}
+	})
+}

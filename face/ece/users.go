@@ -424,16 +424,18 @@ func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
+	// Three writes in the core: everything that bad input can refuse is checked before
+	// the first, so a refused PATCH changes nothing.
 	ctx := r.Context()
-	if rolesGiven {
-		keep := slices.DeleteFunc(slices.Clone(u.Roles), isECERole)
-		if err := f.dir.SetUserRoles(ctx, u.InstanceID, u.ID, append(keep, roles...)); err != nil {
+	setPassword := password.Set && !password.Null && password.Value != ""
+	if setPassword {
+		if err := f.acct.CheckNewPassword(ctx, u.InstanceID, u.ID, password.Value); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
 	}
-	if password.Set && !password.Null && password.Value != "" {
-		if err := f.acct.SetPassword(ctx, u.InstanceID, u.ID, password.Value, false); err != nil {
+	if rolesGiven {
+		if _, err := iamd.Authorize(ctx, u.InstanceID, iamd.PrivilegeRoleWrite); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
@@ -441,6 +443,20 @@ func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 	if u, err = f.dir.UpdateUser(ctx, u.InstanceID, u.ID, upd); err != nil {
 		f.WriteError(w, r, err)
 		return
+	}
+	if rolesGiven {
+		all := append(slices.DeleteFunc(slices.Clone(u.Roles), isECERole), roles...)
+		if err := f.dir.SetUserRoles(ctx, u.InstanceID, u.ID, all); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		u.Roles = all
+	}
+	if setPassword {
+		if err := f.acct.SetPassword(ctx, u.InstanceID, u.ID, password.Value, false); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, toWire(u, time.Now()))
 }
@@ -482,8 +498,9 @@ func (f *Face) updateCurrentUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	if password.Set && !password.Null && password.Value != "" {
-		if err := f.acct.SetOwnPassword(ctx, password.Value); err != nil {
+	setPassword := password.Set && !password.Null && password.Value != ""
+	if setPassword { // checked before the profile is written: a refusal changes nothing
+		if err := f.acct.CheckNewPassword(ctx, me.InstanceID, me.ID, password.Value); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
@@ -491,6 +508,12 @@ func (f *Face) updateCurrentUser(w http.ResponseWriter, r *http.Request) {
 	u := me
 	if upd != (iamd.UserUpdate{}) {
 		if u, err = f.dir.UpdateOwnProfile(ctx, upd); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+	}
+	if setPassword {
+		if err := f.acct.SetOwnPassword(ctx, password.Value); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
