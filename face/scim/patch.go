@@ -10,18 +10,17 @@ import (
 
 const schemaPatchOp = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
-// writable maps the lower-cased attribute paths a PATCH or PUT may set onto the
-// canonical user. name.formatted and displayName are the same field.
-var writable = map[string]string{
-	"displayname": iamd.FieldDisplayName, "name.formatted": iamd.FieldDisplayName,
-	"name.givenname": iamd.FieldGivenName, "name.familyname": iamd.FieldFamilyName,
-	"emails": iamd.FieldEmail, "emails.value": iamd.FieldEmail,
-	"phonenumbers": iamd.FieldPhoneNumber, "phonenumbers.value": iamd.FieldPhoneNumber,
-	"externalid": iamd.FieldExternalID, "locale": iamd.FieldLocale, "timezone": iamd.FieldTimeZone,
-	"active": iamd.FieldStatus, "employeenumber": iamd.FieldEmployeeNumber, "department": iamd.FieldDepartment,
-	"division": iamd.FieldBusinessUnit, "organization": iamd.FieldOrganization,
-	"manager": iamd.FieldManager, "manager.value": iamd.FieldManager,
-}
+// writable maps the lower-cased attribute paths a PATCH or PUT may set onto canonical
+// fields: the string attributes filters know, and active, but not id and userName.
+var writable = func() map[string]string {
+	out := map[string]string{}
+	for path, a := range userAttrs {
+		if (a.kind == kindString || a.kind == kindActive) && path != "id" && path != "username" {
+			out[path] = a.field
+		}
+	}
+	return out
+}()
 
 // readOnly are attributes a client may send back unchanged but never set.
 var readOnly = map[string]bool{"id": true, "meta": true, "groups": true, "username": true, "schemas": true}

@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -198,8 +197,6 @@ func compareWhere(a userAttr, c *Compare) (iamd.Where, error) {
 		return iamd.Match{Field: a.field, Op: c.Op, Value: nil}, nil
 	case string:
 		return iamd.Match{Field: a.field, Op: c.Op, Value: v, CaseExact: a.caseExact}, nil
-	case json.Number, bool:
-		return nil, bad()
 	}
-	return nil, bad()
+	return nil, bad() // numbers and booleans: no string attribute holds one
 }
