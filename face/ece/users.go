@@ -372,6 +372,35 @@ func (b *userBody) update() (upd iamd.UserUpdate, err error) {
 	return upd, nil
 }
 
+// changes are what an update body asks for; password is "" when it sets none.
+type changes struct {
+	upd        iamd.UserUpdate
+	roles      []string
+	rolesGiven bool
+	password   string
+}
+
+func (b *userBody) changes() (*changes, error) {
+	upd, err := b.update()
+	if err != nil {
+		return nil, err
+	}
+	roles, rolesGiven, err := b.roles()
+	if err != nil {
+		return nil, err
+	}
+	password, err := b.security.String("password")
+	if err != nil {
+		return nil, err
+	}
+	return &changes{upd: upd, roles: roles, rolesGiven: rolesGiven, password: password.Value}, nil
+}
+
+// errExternal answers a change to a user another realm manages.
+func errExternal(u *iamd.User) error {
+	return newError(http.StatusBadRequest, CodeCannotModifyExternal, "The user "+u.LoginName+" belongs to an external realm and is managed there.", "user_name")
+}
+
 // checkName refuses a body whose user_name differs from the path's: user names never change.
 func (b *userBody) checkName(name string) error {
 	v, err := b.obj.String("user_name")
@@ -406,20 +435,10 @@ func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, newError(http.StatusBadRequest, CodeCannotModify, "The built-in user "+u.LoginName+" can be modified only by itself.", "user_name"))
 		return
 	case u.Realm != "":
-		f.WriteError(w, r, newError(http.StatusBadRequest, CodeCannotModifyExternal, "The user "+u.LoginName+" belongs to an external realm and is managed there.", "user_name"))
+		f.WriteError(w, r, errExternal(u))
 		return
 	}
-	upd, err := b.update()
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	roles, rolesGiven, err := b.roles()
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	password, err := b.security.String("password")
+	c, err := b.changes()
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -427,33 +446,32 @@ func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 	// Three writes in the core: everything that bad input can refuse is checked before
 	// the first, so a refused PATCH changes nothing.
 	ctx := r.Context()
-	setPassword := password.Set && !password.Null && password.Value != ""
-	if setPassword {
-		if err := f.acct.CheckNewPassword(ctx, u.InstanceID, u.ID, password.Value); err != nil {
+	if c.password != "" {
+		if err := f.acct.CheckNewPassword(ctx, u.InstanceID, u.ID, c.password); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
 	}
-	if rolesGiven {
+	if c.rolesGiven {
 		if _, err := iamd.Authorize(ctx, u.InstanceID, iamd.PrivilegeRoleWrite); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
 	}
-	if u, err = f.dir.UpdateUser(ctx, u.InstanceID, u.ID, upd); err != nil {
+	if u, err = f.dir.UpdateUser(ctx, u.InstanceID, u.ID, c.upd); err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	if rolesGiven {
-		all := append(slices.DeleteFunc(slices.Clone(u.Roles), isECERole), roles...)
+	if c.rolesGiven {
+		all := append(slices.DeleteFunc(slices.Clone(u.Roles), isECERole), c.roles...)
 		if err := f.dir.SetUserRoles(ctx, u.InstanceID, u.ID, all); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
 		u.Roles = all
 	}
-	if setPassword {
-		if err := f.acct.SetPassword(ctx, u.InstanceID, u.ID, password.Value, false); err != nil {
+	if c.password != "" {
+		if err := f.acct.SetPassword(ctx, u.InstanceID, u.ID, c.password, false); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
@@ -478,42 +496,32 @@ func (f *Face) updateCurrentUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	upd, err := b.update()
+	c, err := b.changes()
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	roles, rolesGiven, err := b.roles()
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	if upd.Status != nil || upd.Elevation != nil || (rolesGiven && len(roles) > 0 && !slices.Equal(roles, toWire(me, time.Now()).Security.Roles)) {
+	if c.upd.Status != nil || c.upd.Elevation != nil ||
+		(c.rolesGiven && len(c.roles) > 0 && !slices.Equal(c.roles, toWire(me, time.Now()).Security.Roles)) {
 		f.WriteError(w, r, newError(http.StatusForbidden, CodeUnauthorized, "A user can change only its own password, full_name and email."))
 		return
 	}
-	password, err := b.security.String("password")
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
 	ctx := r.Context()
-	setPassword := password.Set && !password.Null && password.Value != ""
-	if setPassword { // checked before the profile is written: a refusal changes nothing
-		if err := f.acct.CheckNewPassword(ctx, me.InstanceID, me.ID, password.Value); err != nil {
+	if c.password != "" { // checked before the profile is written: a refusal changes nothing
+		if err := f.acct.CheckNewPassword(ctx, me.InstanceID, me.ID, c.password); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
 	}
 	u := me
-	if upd != (iamd.UserUpdate{}) {
-		if u, err = f.dir.UpdateOwnProfile(ctx, upd); err != nil {
+	if c.upd != (iamd.UserUpdate{}) {
+		if u, err = f.dir.UpdateOwnProfile(ctx, c.upd); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
 	}
-	if setPassword {
-		if err := f.acct.SetOwnPassword(ctx, password.Value); err != nil {
+	if c.password != "" {
+		if err := f.acct.SetOwnPassword(ctx, c.password); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
@@ -532,7 +540,7 @@ func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, newError(http.StatusBadRequest, CodeRestrictedDeletion, "The built-in user "+u.LoginName+" cannot be deleted.", "user_name"))
 		return
 	case u.Realm != "":
-		f.WriteError(w, r, newError(http.StatusBadRequest, CodeCannotModifyExternal, "The user "+u.LoginName+" belongs to an external realm and is managed there.", "user_name"))
+		f.WriteError(w, r, errExternal(u))
 		return
 	}
 	if err := f.dir.DeleteUser(r.Context(), u.InstanceID, u.ID); err != nil {
