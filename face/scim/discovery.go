@@ -16,8 +16,7 @@ type supported struct {
 	Supported bool `json:"supported"`
 }
 
-// serviceProviderConfig says what this server does, and nothing it does not: bulk and
-// changing a password through PATCH are not offered (yet), so they say false.
+// serviceProviderConfig says what this server does, and nothing it does not.
 func (f *Face) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 	base := baseURL(r.Context())
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -26,7 +25,7 @@ func (f *Face) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 		"patch":            supported{true},
 		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
 		"filter":           map[string]any{"supported": true, "maxResults": maxCount},
-		"changePassword":   supported{false},
+		"changePassword":   supported{true},
 		"sort":             supported{true},
 		"etag":             supported{true},
 		"authenticationSchemes": []map[string]any{
@@ -103,7 +102,7 @@ var userSchema = map[string]any{
 		attr("timezone", "string", nil),
 		attr("active", "boolean", map[string]any{"description": "false suspends the user: it cannot sign in."}),
 		attr("password", "string", map[string]any{"mutability": "writeOnly", "returned": "never",
-			"description": "Set at creation; checked by the tenant's password policy."}),
+			"description": "Set by POST, PUT or PATCH; checked by the instance's password policy before anything is written."}),
 		multi("groups", "Groups the user belongs to.",
 			attr("value", "string", map[string]any{"mutability": "readOnly"}),
 			attr("$ref", "reference", map[string]any{"mutability": "readOnly", "referenceTypes": []string{"Group"}}),

@@ -130,7 +130,7 @@ func FuzzPatchUpdate(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		upd, err := patchUpdate([]byte(body))
+		e, err := patchUpdate([]byte(body))
 		if err != nil {
 			var se *scimError
 			if !errors.As(err, &se) || se.status != 400 {
@@ -138,8 +138,11 @@ func FuzzPatchUpdate(f *testing.F) {
 			}
 			return
 		}
-		if upd.Status != nil && *upd.Status != iamd.UserActive && *upd.Status != iamd.UserSuspended {
-			t.Fatalf("%q: status %q", body, *upd.Status)
+		if s := e.upd.Status; s != nil && *s != iamd.UserActive && *s != iamd.UserSuspended {
+			t.Fatalf("%q: status %q", body, *s)
+		}
+		if e.password != nil && *e.password == "" {
+			t.Fatalf("%q: an empty password", body)
 		}
 	})
 }

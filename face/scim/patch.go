@@ -27,7 +27,8 @@ var readOnly = map[string]bool{"id": true, "meta": true, "groups": true, "userna
 
 // edit collects the changes of a PATCH or PUT as the core's update.
 type edit struct {
-	upd iamd.UserUpdate
+	upd      iamd.UserUpdate
+	password *string // write-only: set through the accounts core, after its policy
 }
 
 func (e *edit) set(field, value string) {
@@ -122,6 +123,13 @@ func (e *edit) apply(key, shown string, raw json.RawMessage) error {
 		}
 		e.upd.Status = &status
 		return nil
+	case "password":
+		var pw string
+		if json.Unmarshal(raw, &pw) != nil || pw == "" {
+			return invalidValue(shown)
+		}
+		e.password = &pw
+		return nil
 	case "manager":
 		var m struct {
 			Value string `json:"value"`
@@ -152,6 +160,8 @@ func (e *edit) remove(key, shown string) error {
 	switch key {
 	case "active":
 		return newError(http.StatusBadRequest, TypeMutability, "active cannot be removed; set it to false.")
+	case "password":
+		return newError(http.StatusBadRequest, TypeMutability, "password cannot be removed; replace it.")
 	case "name":
 		for _, k := range []string{"name.givenname", "name.familyname", "name.formatted"} {
 			e.set(writable[k], "")
@@ -197,10 +207,10 @@ func patchOps(raw []byte) ([]patchOp, error) {
 // patchUpdate turns a PatchOp body (RFC 7644 §3.5.2) into the core's update. Op names
 // are case-insensitive (Entra sends "Replace"); an op without a path carries an object
 // whose keys are paths (Entra sends "name.givenName" and URN-prefixed keys there).
-func patchUpdate(raw []byte) (iamd.UserUpdate, error) {
+func patchUpdate(raw []byte) (edit, error) {
 	ops, err := patchOps(raw)
 	if err != nil {
-		return iamd.UserUpdate{}, err
+		return edit{}, err
 	}
 	var e edit
 	for _, op := range ops {
@@ -209,52 +219,52 @@ func patchUpdate(raw []byte) (iamd.UserUpdate, error) {
 			if op.Path == "" {
 				var attrs map[string]json.RawMessage
 				if json.Unmarshal(op.Value, &attrs) != nil {
-					return e.upd, newError(http.StatusBadRequest, TypeInvalidValue, "An operation without a path needs an object value.")
+					return e, newError(http.StatusBadRequest, TypeInvalidValue, "An operation without a path needs an object value.")
 				}
 				for k, v := range attrs {
 					if strings.EqualFold(k, SchemaEnterprise) { // the extension as an object
 						var ext map[string]json.RawMessage
 						if json.Unmarshal(v, &ext) != nil {
-							return e.upd, invalidValue(k)
+							return e, invalidValue(k)
 						}
 						for ek, ev := range ext {
 							if err := e.apply(strings.ToLower(ek), ek, ev); err != nil {
-								return e.upd, err
+								return e, err
 							}
 						}
 						continue
 					}
 					key, err := pathKey(k)
 					if err != nil {
-						return e.upd, err
+						return e, err
 					}
 					if err := e.apply(key, k, v); err != nil {
-						return e.upd, err
+						return e, err
 					}
 				}
 				continue
 			}
 			key, err := pathKey(op.Path)
 			if err != nil {
-				return e.upd, err
+				return e, err
 			}
 			if err := e.apply(key, op.Path, op.Value); err != nil {
-				return e.upd, err
+				return e, err
 			}
 		case "remove":
 			if op.Path == "" {
-				return e.upd, newError(http.StatusBadRequest, TypeNoTarget, "A remove operation needs a path.")
+				return e, newError(http.StatusBadRequest, TypeNoTarget, "A remove operation needs a path.")
 			}
 			key, err := pathKey(op.Path)
 			if err != nil {
-				return e.upd, err
+				return e, err
 			}
 			if err := e.remove(key, op.Path); err != nil {
-				return e.upd, err
+				return e, err
 			}
 		default:
-			return e.upd, newError(http.StatusBadRequest, TypeInvalidSyntax, "Unknown operation "+op.Op+": add, remove or replace.")
+			return e, newError(http.StatusBadRequest, TypeInvalidSyntax, "Unknown operation "+op.Op+": add, remove or replace.")
 		}
 	}
-	return e.upd, nil
+	return e, nil
 }

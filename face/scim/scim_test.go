@@ -76,7 +76,10 @@ func (e *env) do(method, path, token, body string) reply {
 	}
 	req, _ := http.NewRequest(method, e.base+path, rd)
 	req.Header.Set("Content-Type", "application/scim+json")
-	if token != "" {
+	switch {
+	case strings.HasPrefix(token, "Basic "):
+		req.Header.Set("Authorization", token)
+	case token != "":
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -381,12 +381,12 @@ func (f *Face) patchUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	upd, err := patchUpdate(raw)
+	e, err := patchUpdate(raw)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	f.update(w, r, upd, "")
+	f.update(w, r, e, "")
 }
 
 // replaceUser is PUT: the body replaces every writable attribute; those it leaves out
@@ -407,12 +407,17 @@ func (f *Face) replaceUser(w http.ResponseWriter, r *http.Request) {
 		Email: &next.Email, PhoneNumber: &next.PhoneNumber, ExternalID: &next.ExternalID, Locale: &next.Locale,
 		TimeZone: &next.TimeZone, EmployeeNumber: &next.EmployeeNumber, Department: &next.Department,
 		BusinessUnit: &next.BusinessUnit, Organization: &next.Organization, Manager: &next.Manager, Status: &status}
-	f.update(w, r, upd, in.UserName)
+	e := edit{upd: upd}
+	if in.Password != "" { // write-only: a PUT without it keeps the password
+		e.password = &in.Password
+	}
+	f.update(w, r, e, in.UserName)
 }
 
-// update applies upd to the user of the path, after its If-Match; userName, when given,
-// must be the user's (ignoring case).
-func (f *Face) update(w http.ResponseWriter, r *http.Request, upd iamd.UserUpdate, userName string) {
+// update applies an edit to the user of the path, after its If-Match; userName, when
+// given, must be the user's (ignoring case). A new password is held to the accounts
+// policy before anything is written, so a refused one leaves the user as it was.
+func (f *Face) update(w http.ResponseWriter, r *http.Request, e edit, userName string) {
 	u, err := f.userToChange(r)
 	if err != nil {
 		f.WriteError(w, r, err)
@@ -422,10 +427,26 @@ func (f *Face) update(w http.ResponseWriter, r *http.Request, upd iamd.UserUpdat
 		f.WriteError(w, r, newError(http.StatusBadRequest, TypeMutability, "userName cannot be changed here."))
 		return
 	}
-	next, err := f.dir.UpdateUser(r.Context(), u.InstanceID, u.ID, upd)
+	if e.password != nil {
+		if err := f.acct.CheckNewPassword(r.Context(), u.InstanceID, u.ID, *e.password); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+	}
+	next, err := f.dir.UpdateUser(r.Context(), u.InstanceID, u.ID, e.upd)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
+	}
+	if e.password != nil {
+		if err := f.acct.SetPassword(r.Context(), u.InstanceID, u.ID, *e.password, false); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		if next, err = f.dir.GetUser(r.Context(), u.InstanceID, u.ID); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
 	}
 	writeUser(w, r, http.StatusOK, next)
 }

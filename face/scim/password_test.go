@@ -1,0 +1,57 @@
+package scim_test
+
+import (
+	"encoding/base64"
+	"testing"
+
+	"iamd/face/scim"
+)
+
+func basic(user, password string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
+}
+
+// RFC 7643 §4.1.1: password is writeOnly and returned never; RFC 7644 §3.5.1 and §3.5.2
+// set it by PUT and PATCH (ServiceProviderConfig says changePassword), held to the
+// instance's password policy before anything else of the request is written.
+func TestRFC7643_4_1_1_PasswordWriteOnly(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		const first, second, third = "first passphrase of pat 1", "second passphrase of pat 2", "third passphrase of pat 3"
+		e.secrets = append(e.secrets, first, second, third)
+		id, _ := e.create(`{"schemas":["` + scim.SchemaUser + `"],"userName":"pw-user","password":"` + first + `"}`)
+		if r := e.do("GET", "/Me", basic("pw-user", first), ""); r.status != 200 || r.body["id"] != id {
+			t.Fatalf("sign in with the created password: %d %s", r.status, r.raw)
+		}
+
+		r := e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"replace","path":"password","value":"`+second+`"},{"op":"replace","path":"displayName","value":"Pat"}`))
+		if r.status != 200 || r.body["displayName"] != "Pat" {
+			t.Fatalf("patch password: %d %s", r.status, r.raw)
+		}
+		e.wantError(e.do("GET", "/Me", basic("pw-user", first), ""), 401, "")
+		if r := e.do("GET", "/Me", basic("pw-user", second), ""); r.status != 200 {
+			t.Fatalf("sign in with the patched password: %d %s", r.status, r.raw)
+		}
+
+		// Refused by the policy (too short; then the password in use): nothing changes,
+		// not even the displayName sent beside it.
+		for _, bad := range []string{"short", second} {
+			r = e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"replace","value":{"displayName":"Changed","password":"`+bad+`"}}`))
+			e.wantError(r, 400, scim.TypeInvalidValue)
+		}
+		if got := e.do("GET", "/Users/"+id, adminToken, ""); got.body["displayName"] != "Pat" {
+			t.Fatalf("a refused password changed the user: %s", got.raw)
+		}
+		e.wantError(e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"remove","path":"password"}`)), 400, scim.TypeMutability)
+		e.wantError(e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"replace","path":"password","value":7}`)), 400, scim.TypeInvalidValue)
+
+		// PUT sets it too; a PUT without one keeps the password in use.
+		r = e.do("PUT", "/Users/"+id, adminToken, `{"schemas":["`+scim.SchemaUser+`"],"userName":"pw-user","password":"`+third+`"}`)
+		if r.status != 200 {
+			t.Fatalf("put password: %d %s", r.status, r.raw)
+		}
+		r = e.do("PUT", "/Users/"+id, adminToken, `{"schemas":["`+scim.SchemaUser+`"],"userName":"pw-user","displayName":"Kept"}`)
+		if r.status != 200 || e.do("GET", "/Me", basic("pw-user", third), "").status != 200 {
+			t.Fatalf("a PUT without a password lost it: %d %s", r.status, r.raw)
+		}
+	})
+}
