@@ -84,6 +84,29 @@ var FilterFields = map[string]FieldKind{
 // MaxWhereTerms bounds how many Matches and Presents one Where may hold.
 const MaxWhereTerms = 100
 
+// WhereTerms counts the Matches and Presents of w, the measure MaxWhereTerms bounds.
+func WhereTerms(w Where) int {
+	switch w := w.(type) {
+	case AllOf:
+		n := 0
+		for _, c := range w {
+			n += WhereTerms(c)
+		}
+		return n
+	case AnyOf:
+		n := 0
+		for _, c := range w {
+			n += WhereTerms(c)
+		}
+		return n
+	case Not:
+		return WhereTerms(w.Where)
+	case nil:
+		return 0
+	}
+	return 1
+}
+
 // ValidateWhere checks that w names known fields, with operators and values that suit
 // their kinds, and is not too large to run.
 func ValidateWhere(w Where) error {

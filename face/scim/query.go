@@ -120,6 +120,27 @@ func userWhere(f Filter, parent string) (iamd.Where, error) {
 	return nil, &FilterError{0, fmt.Sprintf("unsupported expression %T", f)}
 }
 
+// sensitiveAttr is the one attribute a filter must never carry: a password in a URI
+// would sit in every proxy's and server's access log.
+const sensitiveAttr = "password"
+
+// filtersSensitive tells whether f compares or tests the password anywhere.
+func filtersSensitive(f Filter) bool {
+	switch f := f.(type) {
+	case *Logical:
+		return filtersSensitive(f.Left) || filtersSensitive(f.Right)
+	case *Not:
+		return filtersSensitive(f.Filter)
+	case *ValuePath:
+		return strings.EqualFold(f.Attr.Name, sensitiveAttr) || filtersSensitive(f.Filter)
+	case *Present:
+		return strings.EqualFold(f.Attr.Name, sensitiveAttr)
+	case *Compare:
+		return strings.EqualFold(f.Attr.Name, sensitiveAttr)
+	}
+	return false
+}
+
 func lookupAttr(p AttrPath, parent string) (userAttr, error) {
 	if p.URN != "" && !strings.EqualFold(p.URN, SchemaUser) && !strings.EqualFold(p.URN, SchemaEnterprise) {
 		return userAttr{}, &FilterError{0, fmt.Sprintf("unknown schema %q", p.URN)}
@@ -135,6 +156,9 @@ func lookupAttr(p AttrPath, parent string) (userAttr, error) {
 		name = parent + "." + name
 	}
 	a, ok := userAttrs[strings.ToLower(name)]
+	if strings.EqualFold(name, sensitiveAttr) {
+		return userAttr{}, &FilterError{0, "password is write-only: no filter can compare it"}
+	}
 	if !ok {
 		return userAttr{}, &FilterError{0, fmt.Sprintf("cannot filter on %q", name)}
 	}

@@ -101,6 +101,19 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, newError(http.StatusNotFound, "", "No such resource: "+r.Method+" "+r.URL.Path))
 	})
+	// Mounted as …/v2, the face answers the other protocol versions' paths with
+	// invalidVers (RFC 7644 §3.12), so that a client set up for SCIM 1.1 learns why.
+	if root, ok := strings.CutSuffix(prefix, "/v2"); ok && root != "" {
+		mux.HandleFunc(root+"/", func(w http.ResponseWriter, r *http.Request) {
+			version, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, root+"/"), "/")
+			if len(version) >= 2 && (version[0] == 'v' || version[0] == 'V') && strings.Trim(version[1:], "0123456789.") == "" {
+				f.WriteError(w, r, newError(http.StatusBadRequest, TypeInvalidVers,
+					"SCIM protocol version "+version+" is not supported; this server speaks 2.0 at "+prefix+"."))
+				return
+			}
+			f.WriteError(w, r, newError(http.StatusNotFound, "", "No such resource: "+r.Method+" "+r.URL.Path))
+		})
+	}
 }
 
 // authenticated accepts Authorization: Bearer <API token> (what provisioners send) and

@@ -197,6 +197,33 @@ func TestRFC7644_3_12_Errors(t *testing.T) {
 		if r := e.do("GET", `/Users?filter=userName%20eq%20%22x%22`, adminToken, ""); total(r) != 0 {
 			t.Fatalf("a refused create left a user: %s", r.raw)
 		}
+
+		// sensitive: a password in a request URI (§7.5.2) is refused with 403 before
+		// anything runs; in a POST body it is just a filter no attribute can answer.
+		e.wantError(e.do("GET", `/Users?filter=password%20eq%20%22hunter2%22`, adminToken, ""), 403, scim.TypeSensitive)
+		e.wantError(e.do("GET", `/Users?filter=userName%20eq%20%22a%22%20or%20not%20(password%20pr)`, adminToken, ""), 403, scim.TypeSensitive)
+		e.wantError(e.do("POST", "/Users/.search", adminToken, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+			"filter":"password eq \"x\""}`), 400, scim.TypeInvalidFilter)
+
+		// tooMany: more comparisons than the server evaluates in one request.
+		many := make([]string, iamd.MaxWhereTerms+1)
+		for i := range many {
+			many[i] = `userName eq \"u` + strconv.Itoa(i) + `\"`
+		}
+		e.wantError(e.do("POST", "/Users/.search", adminToken, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+			"filter":"`+strings.Join(many, " or ")+`"}`), 400, scim.TypeTooMany)
+
+		// invalidVers: another protocol version's path.
+		resp, err := http.Get(strings.TrimSuffix(e.base, "/v2") + "/v1/Users")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || body["scimType"] != scim.TypeInvalidVers || body["status"] != "400" {
+			t.Fatalf("/v1: %d %v", resp.StatusCode, body)
+		}
 	})
 }
 

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -151,8 +152,18 @@ func (f *Face) list(w http.ResponseWriter, r *http.Request, req *listRequest) {
 			f.WriteError(w, r, err)
 			return
 		}
+		if r.Method == http.MethodGet && filtersSensitive(parsed) { // RFC 7644 §7.5.2
+			f.WriteError(w, r, newError(http.StatusForbidden, TypeSensitive,
+				"A filter on password would carry a secret in the request URI; no filter can compare it."))
+			return
+		}
 		if filter.Where, err = UserWhere(parsed); err != nil {
 			f.WriteError(w, r, err)
+			return
+		}
+		if n := iamd.WhereTerms(filter.Where); n > iamd.MaxWhereTerms {
+			f.WriteError(w, r, newError(http.StatusBadRequest, TypeTooMany,
+				fmt.Sprintf("The filter holds %d comparisons; this server evaluates at most %d in one request.", n, iamd.MaxWhereTerms)))
 			return
 		}
 	}
