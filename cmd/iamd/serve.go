@@ -148,7 +148,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := eceFace.EnsureBuiltinUsers(ctx); err != nil {
 		return fmt.Errorf("ECE built-in users: %w", err)
 	}
-	scimFace, err := scim.New(scim.Config{Directory: dir, Accounts: accounts, Instance: boot.InstanceID, Logger: logger.With("face", "scim")})
+	scimFace, err := scim.New(scim.Config{Directory: dir, Accounts: accounts, Instance: boot.InstanceID, Logger: logger.With("face", "scim"),
+		BulkMaxPayload: min(*bodyLimit, scim.DefaultBulkMaxPayload)})
 	if err != nil {
 		return err
 	}

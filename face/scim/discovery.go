@@ -23,7 +23,7 @@ func (f *Face) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 		"schemas":          []string{schemaServiceProviderConfig},
 		"documentationUri": "https://github.com/iamd/iamd#scim",
 		"patch":            supported{true},
-		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"bulk":             map[string]any{"supported": true, "maxOperations": bulkMaxOperations, "maxPayloadSize": f.bulkMaxPayload},
 		"filter":           map[string]any{"supported": true, "maxResults": maxCount},
 		"changePassword":   supported{true},
 		"sort":             supported{true},

@@ -85,7 +85,7 @@ func (f *Face) translate(r *http.Request, err error) (int, string, string) {
 	case iamd.EFORBIDDEN:
 		return http.StatusForbidden, "", detail
 	case iamd.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge, TypeTooMany, detail
+		return http.StatusRequestEntityTooLarge, "", detail
 	}
 	server.LogInternalError(f.log, r, err)
 	return http.StatusInternalServerError, "", "Internal error."

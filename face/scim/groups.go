@@ -210,7 +210,7 @@ func readGroup(r *http.Request) (*groupIn, error) {
 	if err := json.Unmarshal(raw, &in); err != nil {
 		return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body is not a Group: "+err.Error())
 	}
-	if !slices.ContainsFunc(in.Schemas, func(s string) bool { return strings.EqualFold(s, SchemaGroup) }) {
+	if !listsSchema(in.Schemas, SchemaGroup) {
 		return nil, newError(http.StatusBadRequest, TypeInvalidValue, "schemas must list "+SchemaGroup+".")
 	}
 	if in.DisplayName == "" {

@@ -194,11 +194,7 @@ func patchOps(raw []byte) ([]patchOp, error) {
 	if err := json.Unmarshal(raw, &body); err != nil {
 		return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body is not a PatchOp: "+err.Error())
 	}
-	ok := false
-	for _, s := range body.Schemas {
-		ok = ok || strings.EqualFold(s, schemaPatchOp)
-	}
-	if !ok || len(body.Operations) == 0 {
+	if !listsSchema(body.Schemas, schemaPatchOp) || len(body.Operations) == 0 {
 		return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body must be a PatchOp ("+schemaPatchOp+") with Operations.")
 	}
 	return body.Operations, nil

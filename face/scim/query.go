@@ -2,6 +2,7 @@ package scim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,11 @@ const (
 	SchemaUser       = "urn:ietf:params:scim:schemas:core:2.0:User"
 	SchemaEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 )
+
+// listsSchema tells whether schemas holds urn; URNs compare ignoring case (RFC 8141).
+func listsSchema(schemas []string, urn string) bool {
+	return slices.ContainsFunc(schemas, func(s string) bool { return strings.EqualFold(s, urn) })
+}
 
 // userAttr is how a SCIM User attribute maps onto a canonical field for filtering.
 type userAttr struct {

@@ -19,14 +19,19 @@ type Config struct {
 	// Instance is where HTTP Basic signs in; bearer tokens carry their own instance.
 	Instance string
 	Logger   *slog.Logger
+	// BulkMaxPayload is the largest /Bulk body, advertised as maxPayloadSize; 0 is
+	// DefaultBulkMaxPayload. The server's body limit must not be lower.
+	BulkMaxPayload int64
 }
 
 // Face serves SCIM 2.0.
 type Face struct {
-	dir      *directory.Service
-	acct     *account.Service
-	instance string
-	log      *slog.Logger
+	dir            *directory.Service
+	acct           *account.Service
+	instance       string
+	log            *slog.Logger
+	bulkMaxPayload int64
+	bulkMux        *http.ServeMux
 }
 
 // New returns the face.
@@ -37,7 +42,12 @@ func New(cfg Config) (*Face, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Face{dir: cfg.Directory, acct: cfg.Accounts, instance: cfg.Instance, log: cfg.Logger}, nil
+	if cfg.BulkMaxPayload <= 0 {
+		cfg.BulkMaxPayload = DefaultBulkMaxPayload
+	}
+	f := &Face{dir: cfg.Directory, acct: cfg.Accounts, instance: cfg.Instance, log: cfg.Logger, bulkMaxPayload: cfg.BulkMaxPayload}
+	f.bulkMux = f.bulkRoutes()
+	return f, nil
 }
 
 //go:embed openapi.json
@@ -69,6 +79,7 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	auth("PUT /Groups/{id}", f.replaceGroup)
 	auth("PATCH /Groups/{id}", f.patchGroup)
 	auth("DELETE /Groups/{id}", f.deleteGroup)
+	auth("POST /Bulk", f.bulk)
 	// /Me is the authenticated user's own resource (RFC 7644 §3.11), with the caller's
 	// privileges: reading oneself needs none, changing oneself what changing any user does.
 	me := func(h http.HandlerFunc) http.HandlerFunc {

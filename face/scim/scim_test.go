@@ -26,7 +26,7 @@ func TestMain(m *testing.M) { pgtest.Run(m) }
 const adminToken = "iamd_scim_test_token_0123456789abcdef"
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	check   *openapitest.Validator
 	base    string
 	store   iamd.Store
@@ -39,7 +39,7 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 	}
 }
 
-func start(t *testing.T, store iamd.Store) *env {
+func start(t testing.TB, store iamd.Store, configure ...func(*scim.Config)) *env {
 	var key account.MasterKey
 	copy(key[:], "an example master key, 32 bytes.")
 	fast, _ := account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1})
@@ -50,7 +50,11 @@ func start(t *testing.T, store iamd.Store) *env {
 	}
 	dir := directory.New(store, directory.WithPasswordHasher(fast.Hash))
 	logs, logger := logtest.New()
-	face, err := scim.New(scim.Config{Directory: dir, Accounts: acct, Instance: boot.InstanceID, Logger: logger})
+	cfg := scim.Config{Directory: dir, Accounts: acct, Instance: boot.InstanceID, Logger: logger}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	face, err := scim.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,7 +435,7 @@ func TestRFC7644_3_4_Query(t *testing.T) {
 func TestRFC7644_4_Discovery(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		spc := e.do("GET", "/ServiceProviderConfig", "", "")
-		if spc.status != 200 || spc.body["patch"].(map[string]any)["supported"] != true || spc.body["bulk"].(map[string]any)["supported"] != false ||
+		if spc.status != 200 || spc.body["patch"].(map[string]any)["supported"] != true || spc.body["changePassword"].(map[string]any)["supported"] != true ||
 			spc.body["filter"].(map[string]any)["maxResults"] != 1000.0 || spc.body["etag"].(map[string]any)["supported"] != true ||
 			spc.body["sort"].(map[string]any)["supported"] != true {
 			t.Fatalf("ServiceProviderConfig: %s", spc.raw)

@@ -76,11 +76,7 @@ func searchRequest(r *http.Request) (*listRequest, error) {
 	if err := json.Unmarshal(raw, &body); err != nil {
 		return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body is not a SearchRequest: "+err.Error())
 	}
-	ok := false
-	for _, s := range body.Schemas {
-		ok = ok || strings.EqualFold(s, schemaSearchRequest)
-	}
-	if !ok {
+	if !listsSchema(body.Schemas, schemaSearchRequest) {
 		return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "schemas must list "+schemaSearchRequest+".")
 	}
 	req := &listRequest{filter: body.Filter, sortBy: body.SortBy, sortOrder: body.SortOrder, startIndex: 1, count: defaultCount,

@@ -267,11 +267,7 @@ func readUser(r *http.Request) (*userIn, error) {
 	if dec.More() {
 		return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body holds more than one JSON value.")
 	}
-	core := false
-	for _, s := range in.Schemas {
-		core = core || strings.EqualFold(s, SchemaUser)
-	}
-	if !core {
+	if !listsSchema(in.Schemas, SchemaUser) {
 		return nil, newError(http.StatusBadRequest, TypeInvalidValue, "schemas must list "+SchemaUser+".")
 	}
 	if in.UserName == "" {
