@@ -36,6 +36,8 @@ const (
 	ActionGroupUpdate     = "group.update"
 	ActionGroupAddMembers = "group.members.add"
 	ActionGroupRemoveMem  = "group.members.remove"
+	ActionGroupNest       = "group.groups.add"
+	ActionGroupUnnest     = "group.groups.remove"
 	ActionAccessKeyCreate = "access_key.create"
 	ActionAPITokenCreate  = "api_token.create"
 	ActionPasswordSet     = "password.set"

@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// Group is a named set of users in one instance. Group ids are UUIDs in their
+// Group is a named set of users in one instance; groups may be members of groups
+// (nested), and a nested group's users are members of every group that holds it. Group ids are UUIDs in their
 // canonical dashed form (as SCP shows them); an id may be given on create so that
 // groups can be imported with the ids other systems already know.
 type Group struct {
@@ -57,4 +58,7 @@ type GroupService interface {
 	DeleteGroup(ctx context.Context, instanceID, id string) error
 	AddGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string) error
 	RemoveGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string) error
+	AddMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string) error
+	RemoveMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string) error
+	ListMemberGroups(ctx context.Context, instanceID, groupID string) ([]GroupRef, error)
 }

@@ -57,6 +57,15 @@ type Store interface {
 	// or any user is not in the instance (nothing is changed then).
 	AddGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string, ev Event) error
 	RemoveGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string, ev Event) error
+	// AddMemberGroups nests groups in a group, idempotently. ENOTFOUND when a group does
+	// not exist in the instance; EINVALID/FieldMemberGroupIDs when a nesting would make
+	// a group its own member, directly or through others (checked under a lock that
+	// serializes nesting changes in the instance, so two concurrent nestings cannot
+	// close a cycle between them).
+	AddMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string, ev Event) error
+	RemoveMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string, ev Event) error
+	// ListMemberGroups returns the groups nested directly in a group, by name.
+	ListMemberGroups(ctx context.Context, instanceID, groupID string) ([]GroupRef, error)
 
 	// PutRoles creates or replaces roles of an instance (used for the built-ins, at
 	// instance creation and at start).

@@ -67,9 +67,11 @@ type User struct {
 	// not be reused); SCP shows it as password_reuse_count.
 	PasswordHistoryCount int
 
-	Roles      []string // direct role names
-	Privileges []string // direct privilege names
-	Groups     []GroupRef
+	Roles      []string   // direct role names
+	Privileges []string   // direct privilege names
+	Groups     []GroupRef // direct memberships
+	// InheritedGroups are the groups the user is in only through groups nested in them.
+	InheritedGroups []GroupRef
 
 	CreatedAt     time.Time
 	CreatedBy     string // the actor's user id
@@ -120,6 +122,7 @@ const (
 	FieldRoles            = "roles"
 	FieldElevatedUntil    = "elevated_until"
 	FieldUserIDs          = "user_ids"
+	FieldMemberGroupIDs   = "member_group_ids"
 	FieldPage             = "page"
 	FieldSize             = "size"
 	FieldSort             = "sort"

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 
@@ -122,7 +123,7 @@ func (s *Service) UpdateGroup(ctx context.Context, instanceID, id string, name, 
 
 // AddGroupMembers adds users to a group; users already members are left as they are.
 func (s *Service) AddGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string) error {
-	p, ids, err := membershipChange(ctx, instanceID, userIDs)
+	p, ids, err := membershipChange(ctx, instanceID, userIDs, iamd.FieldUserIDs, "users")
 	if err != nil {
 		return err
 	}
@@ -131,25 +132,57 @@ func (s *Service) AddGroupMembers(ctx context.Context, instanceID, groupID strin
 
 // RemoveGroupMembers removes users from a group; users not members are ignored.
 func (s *Service) RemoveGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string) error {
-	p, ids, err := membershipChange(ctx, instanceID, userIDs)
+	p, ids, err := membershipChange(ctx, instanceID, userIDs, iamd.FieldUserIDs, "users")
 	if err != nil {
 		return err
 	}
 	return s.store.RemoveGroupMembers(ctx, instanceID, groupID, ids, s.event(ctx, p, instanceID, iamd.ActionGroupRemoveMem, "group", groupID))
 }
 
-func membershipChange(ctx context.Context, instanceID string, userIDs []string) (*iamd.Principal, []string, error) {
+// membershipChange authorizes a change of a group's members and checks the ids it names
+// (field, "users" or "groups" in messages): at least one, at most MaxMembersPerCall.
+func membershipChange(ctx context.Context, instanceID string, ids []string, field, what string) (*iamd.Principal, []string, error) {
 	p, err := authorize(ctx, instanceID, iamd.PrivilegeGroupWrite)
 	if err != nil {
 		return nil, nil, err
 	}
-	ids := dedupe(userIDs)
+	ids = dedupe(ids)
 	switch {
 	case len(ids) == 0:
-		return nil, nil, iamd.Invalid(iamd.FieldUserIDs, "user_ids must name at least one user")
+		return nil, nil, iamd.Invalid(field, "%s must name at least one of the %s", field, what)
 	case len(ids) > MaxMembersPerCall:
-		return nil, nil, &iamd.Error{Code: iamd.ETOOLARGE, Field: iamd.FieldUserIDs,
-			Message: "at most 1000 users per call"}
+		return nil, nil, &iamd.Error{Code: iamd.ETOOLARGE, Field: field, Message: fmt.Sprintf("at most %d %s per call", MaxMembersPerCall, what)}
 	}
 	return p, ids, nil
+}
+
+// AddMemberGroups nests groups in a group (GROUP_WRITE): their users become members of
+// it, and of every group above it. A nesting that would make a group its own member is
+// refused.
+func (s *Service) AddMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string) error {
+	p, ids, err := membershipChange(ctx, instanceID, memberGroupIDs, iamd.FieldMemberGroupIDs, "groups")
+	if err != nil {
+		return err
+	}
+	return s.store.AddMemberGroups(ctx, instanceID, groupID, ids, s.event(ctx, p, instanceID, iamd.ActionGroupNest, "group", groupID))
+}
+
+// RemoveMemberGroups takes nested groups out of a group; groups not nested in it are ignored.
+func (s *Service) RemoveMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string) error {
+	p, ids, err := membershipChange(ctx, instanceID, memberGroupIDs, iamd.FieldMemberGroupIDs, "groups")
+	if err != nil {
+		return err
+	}
+	return s.store.RemoveMemberGroups(ctx, instanceID, groupID, ids, s.event(ctx, p, instanceID, iamd.ActionGroupUnnest, "group", groupID))
+}
+
+// ListMemberGroups returns the groups nested directly in a group (GROUP_READ).
+func (s *Service) ListMemberGroups(ctx context.Context, instanceID, groupID string) ([]iamd.GroupRef, error) {
+	if _, err := authorize(ctx, instanceID, iamd.PrivilegeGroupRead); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.GetGroup(ctx, instanceID, groupID); err != nil {
+		return nil, err
+	}
+	return s.store.ListMemberGroups(ctx, instanceID, groupID)
 }

@@ -10,21 +10,29 @@ import (
 	"iamd"
 )
 
+// userGroupsCTE names, as user_groups (id, direct), every group a user (the first
+// parameter) is in: directly (direct 1), and through groups nested in others (direct 0),
+// within one instance (the second parameter). UNION stops at groups already seen.
+const userGroupsCTE = `WITH RECURSIVE user_groups (id, direct) AS (
+		SELECT m.group_id, 1 FROM group_members m WHERE m.user_id = ?
+		UNION
+		SELECT s.group_id, 0 FROM group_subgroups s JOIN user_groups ug ON s.instance_id = ? AND s.member_id = ug.id)`
+
 // EffectivePrivileges returns the user's direct privileges, those of its roles and those
-// of its groups' roles, sorted and without repeats.
+// of the roles of every group it is in, directly or through nesting; sorted, without
+// repeats.
 func (db *DB) EffectivePrivileges(ctx context.Context, instanceID, userID string) ([]string, error) {
-	return db.strings(ctx, `
+	return db.strings(ctx, userGroupsCTE+`
 		SELECT privilege FROM user_privileges WHERE user_id = ?
 		UNION
 		SELECT rp.privilege FROM user_roles ur
 			JOIN role_privileges rp ON rp.instance_id = ? AND rp.role = ur.role
 			WHERE ur.user_id = ?
 		UNION
-		SELECT rp.privilege FROM group_members m
-			JOIN group_roles gr ON gr.instance_id = m.instance_id AND gr.group_id = m.group_id
+		SELECT rp.privilege FROM user_groups ug
+			JOIN group_roles gr ON gr.instance_id = ? AND gr.group_id = ug.id
 			JOIN role_privileges rp ON rp.instance_id = gr.instance_id AND rp.role = gr.role
-			WHERE m.instance_id = ? AND m.user_id = ?
-		ORDER BY 1`, userID, instanceID, userID, instanceID, userID)
+		ORDER BY 1`, userID, instanceID, userID, instanceID, userID, instanceID)
 }
 
 // GrantPrivileges adds direct privileges to a user of the instance.

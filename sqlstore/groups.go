@@ -163,12 +163,8 @@ func (db *DB) RemoveGroupMembers(ctx context.Context, instanceID, groupID string
 
 func (db *DB) changeMembers(ctx context.Context, instanceID, groupID string, userIDs []string, ev iamd.Event, stmt string) error {
 	return db.inTx(ctx, func(tx *txn) error {
-		var one int
-		err := db.queryRow(ctx, tx, `SELECT 1 FROM groups WHERE instance_id = ? AND id = ?`, instanceID, groupID).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return groupNotFound(groupID)
-		} else if err != nil {
-			return internal("find group", err)
+		if err := db.touchGroup(ctx, tx, instanceID, groupID, ev); err != nil {
+			return err
 		}
 		if err := db.requireUsers(ctx, tx, instanceID, userIDs); err != nil {
 			return err
@@ -180,6 +176,101 @@ func (db *DB) changeMembers(ctx context.Context, instanceID, groupID string, use
 		}
 		return db.insertEvent(ctx, tx, ev)
 	})
+}
+
+// touchGroup records a change of a group's members as a new version of the group (its
+// SCIM ETag and lastModified), or answers ENOTFOUND.
+func (db *DB) touchGroup(ctx context.Context, tx *txn, instanceID, groupID string, ev iamd.Event) error {
+	res, err := db.exec(ctx, tx, `UPDATE groups SET version = version + 1, updated_at = ?, updated_by = ?, updated_by_name = ?
+		WHERE instance_id = ? AND id = ?`, micros(ev.Time), ev.ActorID, ev.ActorName, instanceID, groupID)
+	if err != nil {
+		return internal("touch group", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return internal("touch group", err)
+	} else if n == 0 {
+		return groupNotFound(groupID)
+	}
+	return nil
+}
+
+// AddMemberGroups nests groups in a group; see iamd.Store.
+func (db *DB) AddMemberGroups(ctx context.Context, instanceID, groupID string, memberIDs []string, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.touchGroup(ctx, tx, instanceID, groupID, ev); err != nil {
+			return err
+		}
+		if missing, err := db.firstMissing(ctx, tx, "groups", instanceID, memberIDs); err != nil {
+			return err
+		} else if missing != "" {
+			return &iamd.Error{Code: iamd.ENOTFOUND, Field: iamd.FieldMemberGroupIDs, Message: fmt.Sprintf("No group with id %q.", missing)}
+		}
+		if db.dialect.SerializeNesting != "" {
+			if _, err := db.exec(ctx, tx, db.dialect.SerializeNesting, instanceID); err != nil {
+				return internal("lock nesting", err)
+			}
+		}
+		for _, member := range memberIDs {
+			// A cycle would close if the group is the member or lies below it.
+			var below int
+			err := db.queryRow(ctx, tx, `WITH RECURSIVE below (id) AS (
+					SELECT CAST(? AS TEXT)
+					UNION
+					SELECT s.member_id FROM group_subgroups s JOIN below b ON s.instance_id = ? AND s.group_id = b.id)
+				SELECT count(*) FROM below WHERE id = ?`, member, instanceID, groupID).Scan(&below)
+			if err != nil {
+				return internal("check nesting", err)
+			}
+			if below > 0 {
+				return &iamd.Error{Code: iamd.EINVALID, Field: iamd.FieldMemberGroupIDs,
+					Message: fmt.Sprintf("Group %q cannot be a member of group %q: it would be its own member.", member, groupID)}
+			}
+			if _, err := db.exec(ctx, tx, `INSERT INTO group_subgroups (instance_id, group_id, member_id) VALUES (?, ?, ?)
+				ON CONFLICT DO NOTHING`, instanceID, groupID, member); err != nil {
+				return internal("nest group", err)
+			}
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+// RemoveMemberGroups takes nested groups out of a group; groups not nested in it are ignored.
+func (db *DB) RemoveMemberGroups(ctx context.Context, instanceID, groupID string, memberIDs []string, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.touchGroup(ctx, tx, instanceID, groupID, ev); err != nil {
+			return err
+		}
+		for _, member := range memberIDs {
+			if _, err := db.exec(ctx, tx, `DELETE FROM group_subgroups WHERE instance_id = ? AND group_id = ? AND member_id = ?`,
+				instanceID, groupID, member); err != nil {
+				return internal("unnest group", err)
+			}
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+// ListMemberGroups returns the groups nested directly in a group, by name.
+func (db *DB) ListMemberGroups(ctx context.Context, instanceID, groupID string) ([]iamd.GroupRef, error) {
+	rows, err := db.query(ctx, db.read, `SELECT g.id, g.name FROM group_subgroups s
+		JOIN groups g ON g.instance_id = s.instance_id AND g.id = s.member_id
+		WHERE s.instance_id = ? AND s.group_id = ? ORDER BY g.name_key, g.id`, instanceID, groupID)
+	if err != nil {
+		return nil, internal("member groups", err)
+	}
+	defer rows.Close()
+	out := []iamd.GroupRef{}
+	for rows.Next() {
+		var g iamd.GroupRef
+		if err := rows.Scan(&g.ID, &g.Name); err != nil {
+			return nil, internal("scan group", err)
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("member groups", err)
+	}
+	return out, nil
 }
 
 // requireUsers answers ENOTFOUND naming the first of ids that is not a user of the instance.

@@ -45,6 +45,10 @@ type Dialect struct {
 	// drivers that would otherwise parse it anew on every call (SQLite: parsing was half
 	// of a look-up's CPU). pgx keeps its own per-connection statement cache.
 	PrepareStatements bool
+	// SerializeNesting takes a transaction-long lock on the nesting of groups in one
+	// instance (its one parameter), so that two nestings cannot each pass the cycle
+	// check and close a cycle together; empty when the engine has one writer.
+	SerializeNesting string
 	// GroupCommit batches concurrent write transactions into one (see committer), for
 	// engines with a single writer.
 	GroupCommit bool

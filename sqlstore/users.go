@@ -201,22 +201,29 @@ func (db *DB) getUser(ctx context.Context, where, instanceID, key, shown string)
 	return u, nil
 }
 
-// fillUser loads a user's groups, direct roles and direct privileges.
+// fillUser loads a user's groups (direct and inherited, in one query), direct roles and
+// direct privileges.
 func (db *DB) fillUser(ctx context.Context, u *iamd.User) error {
-	rows, err := db.query(ctx, db.read, `SELECT g.id, g.name FROM group_members m
-		JOIN groups g ON g.instance_id = m.instance_id AND g.id = m.group_id
-		WHERE m.user_id = ? ORDER BY g.name_key, g.id`, u.ID)
+	rows, err := db.query(ctx, db.read, userGroupsCTE+`
+		SELECT g.id, g.name, max(ug.direct) FROM user_groups ug
+		JOIN groups g ON g.instance_id = ? AND g.id = ug.id
+		GROUP BY g.id, g.name, g.name_key ORDER BY g.name_key, g.id`, u.ID, u.InstanceID, u.InstanceID)
 	if err != nil {
 		return internal("user groups", err)
 	}
 	defer rows.Close()
-	u.Groups = []iamd.GroupRef{}
+	u.Groups, u.InheritedGroups = []iamd.GroupRef{}, []iamd.GroupRef{}
 	for rows.Next() {
 		var g iamd.GroupRef
-		if err := rows.Scan(&g.ID, &g.Name); err != nil {
+		var direct int
+		if err := rows.Scan(&g.ID, &g.Name, &direct); err != nil {
 			return internal("scan group", err)
 		}
-		u.Groups = append(u.Groups, g)
+		if direct == 1 {
+			u.Groups = append(u.Groups, g)
+		} else {
+			u.InheritedGroups = append(u.InheritedGroups, g)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return internal("user groups", err)

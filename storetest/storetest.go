@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		{"ListUsersFilters", testListUsersFilters},
 		{"ListUsersWhere", testListUsersWhere},
 		{"Groups", testGroups},
+		{"NestedGroups", testNestedGroups},
 		{"Credentials", testCredentials},
 		{"Privileges", testPrivileges},
 		{"Events", testEvents},
@@ -195,6 +196,7 @@ func testUserRoundTrip(t *testing.T, s iamd.Store) {
 		{ID: "80c53fe1-4e27-4cce-92be-151cf0f2873e", Name: "alpha"},
 		{ID: "39520424-440c-41c0-9b9c-f22b2129f6f9", Name: "Beta"},
 	}
+	want.InheritedGroups = []iamd.GroupRef{}
 	got, err := s.GetUser(ctx, "a", u.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +209,7 @@ func testUserRoundTrip(t *testing.T, s iamd.Store) {
 		t.Fatal(err)
 	}
 	wantRow := want
-	wantRow.Groups, wantRow.Roles, wantRow.Privileges, wantRow.PasswordHistoryCount = nil, nil, nil, 0
+	wantRow.Groups, wantRow.InheritedGroups, wantRow.Roles, wantRow.Privileges, wantRow.PasswordHistoryCount = nil, nil, nil, nil, 0
 	if !reflect.DeepEqual(row, &wantRow) {
 		t.Fatalf("GetUserRow:\n got %+v\nwant %+v", row, &wantRow)
 	}

@@ -1,0 +1,111 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"iamd"
+)
+
+// testNestedGroups: groups in groups — the users of a nested group are in every group
+// above it (InheritedGroups), inherit those groups' roles, and no nesting may make a
+// group its own member, even when two are made at once.
+func testNestedGroups(t *testing.T, s iamd.Store) {
+	mustInstance(t, s, "a")
+	mustInstance(t, s, "b")
+	top := mustGroup(t, s, "a", "10000000-0000-4000-8000-000000000001", "Top")
+	mid := mustGroup(t, s, "a", "10000000-0000-4000-8000-000000000002", "Mid")
+	low := mustGroup(t, s, "a", "10000000-0000-4000-8000-000000000003", "Low")
+	other := mustGroup(t, s, "b", "10000000-0000-4000-8000-000000000004", "Elsewhere")
+	u := mustUser(t, s, newUser("a", "nested"), low.ID)
+	nest := func(parent string, members ...string) error {
+		return s.AddMemberGroups(ctx, "a", parent, members, event("a", iamd.ActionGroupNest, parent))
+	}
+	for range 2 { // idempotent
+		if err := nest(top.ID, mid.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nest(mid.ID, low.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ListMemberGroups(ctx, "a", top.ID); err != nil || len(got) != 1 || got[0] != (iamd.GroupRef{ID: mid.ID, Name: "Mid"}) {
+		t.Fatalf("member groups of Top: %v, %v", got, err)
+	}
+	if g, _ := s.GetGroup(ctx, "a", top.ID); g.Version != top.Version+2 || !g.UpdatedAt.Equal(t0) || g.UpdatedBy != "actor" {
+		t.Fatalf("a nesting is a new version of the group: %+v", g)
+	}
+
+	got, err := s.GetUser(ctx, "a", u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []iamd.GroupRef{{ID: mid.ID, Name: "Mid"}, {ID: top.ID, Name: "Top"}}; !slices.Equal(got.InheritedGroups, want) ||
+		len(got.Groups) != 1 || got.Groups[0].ID != low.ID {
+		t.Fatalf("groups %v, inherited %v; want inherited %v", got.Groups, got.InheritedGroups, want)
+	}
+
+	// Cycles, however long, and self-membership are refused and change nothing.
+	before := eventCount(t, s, "a")
+	for _, c := range [][2]string{{low.ID, top.ID}, {low.ID, mid.ID}, {mid.ID, top.ID}, {top.ID, top.ID}} {
+		wantCode(t, nest(c[0], c[1]), iamd.EINVALID, iamd.FieldMemberGroupIDs)
+	}
+	wantCode(t, nest(top.ID, other.ID), iamd.ENOTFOUND, iamd.FieldMemberGroupIDs) // another instance's group
+	wantCode(t, nest("10000000-0000-4000-8000-00000000dead", low.ID), iamd.ENOTFOUND, "")
+	if eventCount(t, s, "a") != before {
+		t.Fatal("a refused nesting left an event")
+	}
+	if got, _ := s.ListMemberGroups(ctx, "a", low.ID); len(got) != 0 {
+		t.Fatalf("a refused nesting was stored: %v", got)
+	}
+
+	// Roles of a group above reach the nested group's users.
+	if err := s.CreateRole(ctx, &iamd.Role{InstanceID: "a", Name: "top-role", Privileges: []string{iamd.PrivilegeAuditRead}},
+		event("a", iamd.ActionRoleCreate, "top-role")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetGroupRoles(ctx, "a", top.ID, []string{"top-role"}, event("a", iamd.ActionRolesAssign, top.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if privs, err := s.EffectivePrivileges(ctx, "a", u.ID); err != nil || !slices.Equal(privs, []string{iamd.PrivilegeAuditRead}) {
+		t.Fatalf("privileges through nesting: %v, %v", privs, err)
+	}
+
+	// Unnesting cuts inheritance; deleting a group drops its nestings both ways.
+	if err := s.RemoveMemberGroups(ctx, "a", mid.ID, []string{low.ID}, event("a", iamd.ActionGroupUnnest, mid.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if privs, _ := s.EffectivePrivileges(ctx, "a", u.ID); len(privs) != 0 {
+		t.Fatalf("privileges after unnesting: %v", privs)
+	}
+	if err := s.DeleteGroup(ctx, "a", mid.ID, event("a", iamd.ActionGroupDelete, mid.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ListMemberGroups(ctx, "a", top.ID); len(got) != 0 {
+		t.Fatalf("a deleted group is still nested: %v", got)
+	}
+
+	// Two nestings that would close a cycle only together: A in B and B in A, at once,
+	// many times over. At most one of each pair may succeed.
+	for i := range 20 {
+		a := mustGroup(t, s, "a", uuid.NewString(), fmt.Sprint("race a ", i))
+		b := mustGroup(t, s, "a", uuid.NewString(), fmt.Sprint("race b ", i))
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for k, pair := range [][2]string{{a.ID, b.ID}, {b.ID, a.ID}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[k] = nest(pair[0], pair[1])
+			}()
+		}
+		wg.Wait()
+		if errs[0] == nil && errs[1] == nil {
+			t.Fatalf("round %d: both nestings of a cycle were stored", i)
+		}
+	}
+}
