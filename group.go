@@ -40,6 +40,8 @@ func (g *Group) Validate() error {
 type GroupFilter struct {
 	InstanceID string
 	Name       string // exact match, case-insensitive
+	ID         string // exact match
+	MemberID   string // groups holding this user or group directly
 	Offset     int
 	Limit      int
 }

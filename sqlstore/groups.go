@@ -105,6 +105,15 @@ func (db *DB) ListGroups(ctx context.Context, f iamd.GroupFilter) (*iamd.GroupPa
 		cond += " AND g.name_key = ?"
 		args = append(args, strings.ToLower(f.Name))
 	}
+	if f.ID != "" {
+		cond += " AND g.id = ?"
+		args = append(args, f.ID)
+	}
+	if f.MemberID != "" {
+		cond += ` AND (EXISTS (SELECT 1 FROM group_members m WHERE m.instance_id = g.instance_id AND m.group_id = g.id AND m.user_id = ?)
+			OR EXISTS (SELECT 1 FROM group_subgroups s WHERE s.instance_id = g.instance_id AND s.group_id = g.id AND s.member_id = ?))`
+		args = append(args, f.MemberID, f.MemberID)
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = iamd.DefaultPageSize

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -47,6 +48,26 @@ func testNestedGroups(t *testing.T, s iamd.Store) {
 	if want := []iamd.GroupRef{{ID: mid.ID, Name: "Mid"}, {ID: top.ID, Name: "Top"}}; !slices.Equal(got.InheritedGroups, want) ||
 		len(got.Groups) != 1 || got.Groups[0].ID != low.ID {
 		t.Fatalf("groups %v, inherited %v; want inherited %v", got.Groups, got.InheritedGroups, want)
+	}
+
+	// Listing by direct member (a user or a group) and by id.
+	for _, c := range []struct {
+		f    iamd.GroupFilter
+		want string
+	}{
+		{iamd.GroupFilter{MemberID: u.ID}, "Low"}, {iamd.GroupFilter{MemberID: mid.ID}, "Top"},
+		{iamd.GroupFilter{MemberID: low.ID, ID: mid.ID}, "Mid"}, {iamd.GroupFilter{MemberID: low.ID, ID: top.ID}, ""},
+		{iamd.GroupFilter{ID: low.ID, Name: "low"}, "Low"},
+	} {
+		c.f.InstanceID = "a"
+		page, err := s.ListGroups(ctx, c.f)
+		var names []string
+		for _, g := range page.Groups {
+			names = append(names, g.Name)
+		}
+		if err != nil || strings.Join(names, ",") != c.want || page.Total != len(names) {
+			t.Fatalf("ListGroups(%+v) = %v (%d), %v; want %q", c.f, names, page.Total, err, c.want)
+		}
 	}
 
 	// Cycles, however long, and self-membership are refused and change nothing.

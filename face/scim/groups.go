@@ -2,6 +2,7 @@ package scim
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -31,9 +32,14 @@ type groupOut struct {
 
 func groupETag(g *iamd.Group) string { return `W/"` + strconv.FormatInt(g.Version, 10) + `"` }
 
-// members lists every member of a group, a page at a time.
+// members lists every member of a group: its users, a page at a time, then the groups
+// nested in it.
 func (f *Face) members(r *http.Request, g *iamd.Group) ([]memberOut, error) {
 	out := []memberOut{}
+	groups, err := f.dir.ListMemberGroups(r.Context(), g.InstanceID, g.ID)
+	if err != nil {
+		return nil, err
+	}
 	filter := iamd.UserFilter{InstanceID: g.InstanceID, GroupID: g.ID, Sort: []iamd.UserSort{{Key: iamd.SortByLoginName}}, Limit: iamd.MaxPageSize}
 	for {
 		page, err := f.dir.ListUsers(r.Context(), filter)
@@ -45,13 +51,59 @@ func (f *Face) members(r *http.Request, g *iamd.Group) ([]memberOut, error) {
 			if display == "" {
 				display = u.LoginName
 			}
-			out = append(out, memberOut{Value: u.ID, Ref: baseURL(r.Context()) + "/Users/" + u.ID, Display: display, Type: "User"})
+			out = append(out, memberOut{Value: u.ID, Ref: baseURL(r.Context()) + "/Users/" + u.ID, Display: display, Type: memberUser})
 		}
 		filter.Offset += len(page.Users)
 		if len(page.Users) == 0 || filter.Offset >= page.Total {
-			return out, nil
+			break
 		}
 	}
+	for _, m := range groups {
+		out = append(out, memberOut{Value: m.ID, Ref: baseURL(r.Context()) + "/Groups/" + m.ID, Display: m.Name, Type: memberGroup})
+	}
+	return out, nil
+}
+
+// Member types (RFC 7643 §4.2).
+const (
+	memberUser  = "User"
+	memberGroup = "Group"
+)
+
+// memberSet is the members a request names, by type.
+type memberSet struct{ users, groups []string }
+
+func (m memberSet) empty() bool { return len(m.users) == 0 && len(m.groups) == 0 }
+
+// holds tells whether the set names id.
+func (m memberSet) holds(id string) bool {
+	return slices.Contains(m.users, id) || slices.Contains(m.groups, id)
+}
+
+// add puts the members into the group.
+func (f *Face) addMembers(r *http.Request, g *iamd.Group, m memberSet) error {
+	if len(m.users) > 0 {
+		if err := f.dir.AddGroupMembers(r.Context(), g.InstanceID, g.ID, m.users); err != nil {
+			return err
+		}
+	}
+	if len(m.groups) > 0 {
+		return f.dir.AddMemberGroups(r.Context(), g.InstanceID, g.ID, m.groups)
+	}
+	return nil
+}
+
+// removeMembers takes the members out of the group; those not in it are ignored.
+func (f *Face) removeMembers(r *http.Request, g *iamd.Group, m memberSet) error {
+	if len(m.users) > 0 {
+		if err := f.dir.RemoveGroupMembers(r.Context(), g.InstanceID, g.ID, m.users); err != nil {
+			return err
+		}
+	}
+	if len(m.groups) > 0 {
+		return f.dir.RemoveMemberGroups(r.Context(), g.InstanceID, g.ID, m.groups)
+	}
+	return nil
 }
 
 func (f *Face) groupOut(r *http.Request, g *iamd.Group, withMembers bool) (groupOut, error) {
@@ -77,29 +129,76 @@ func (f *Face) writeGroup(w http.ResponseWriter, r *http.Request, status int, g 
 	if status == http.StatusCreated {
 		w.Header().Set("Location", out.Meta.Location)
 	}
-	writeJSON(w, status, out)
+	writeResource(w, r, status, out)
 }
 
-// groupName reads a Groups filter: displayName eq "…" is the one the store runs (it is
-// what provisioners send before creating a group).
-func groupName(text string) (string, error) {
+// groupQuery reads a Groups filter into the store's filter: what provisioners send —
+// displayName eq "…" (Okta and Entra, before creating a group), and id eq "…" and
+// members[value eq "…"] (Entra, checking a membership) — joined by and.
+func groupQuery(text string, into *groupSelection) error {
 	if text == "" {
-		return "", nil
+		return nil
 	}
 	parsed, err := ParseFilter(text)
 	if err != nil {
-		return "", err
+		return err
 	}
-	c, ok := parsed.(*Compare)
-	name, isString := "", false
-	if ok {
-		name, isString = c.Value.(string)
+	return groupTerms(parsed, into)
+}
+
+// groupSelection is a Groups filter as the store runs it, or one nothing can match.
+type groupSelection struct {
+	iamd.GroupFilter
+	none bool // the filter asks one attribute for two values
+}
+
+func groupTerms(f Filter, into *groupSelection) error {
+	unsupported := &FilterError{0, `Groups can be filtered by displayName eq "…", id eq "…" and members[value eq "…"], joined by and`}
+	switch f := f.(type) {
+	case *Logical:
+		if f.Op != "and" {
+			return unsupported
+		}
+		if err := groupTerms(f.Left, into); err != nil {
+			return err
+		}
+		return groupTerms(f.Right, into)
+	case *ValuePath:
+		if !strings.EqualFold(f.Attr.Name, "members") || f.Attr.Sub != "" {
+			return unsupported
+		}
+		c, ok := f.Filter.(*Compare)
+		if !ok || c.Attr.Sub != "" || c.Attr.URN != "" {
+			return unsupported
+		}
+		return groupCompare(&Compare{Attr: AttrPath{Name: "members", Sub: c.Attr.Name}, Op: c.Op, Value: c.Value}, into)
+	case *Compare:
+		return groupCompare(f, into)
 	}
-	if !ok || !isString || c.Op != OpEq || c.Attr.Sub != "" || !strings.EqualFold(c.Attr.Name, "displayName") ||
-		(c.Attr.URN != "" && !strings.EqualFold(c.Attr.URN, SchemaGroup)) {
-		return "", &FilterError{0, `Groups can be filtered by displayName eq "…" only`}
+	return unsupported
+}
+
+func groupCompare(c *Compare, into *groupSelection) error {
+	value, isString := c.Value.(string)
+	if c.Op != OpEq || !isString || (c.Attr.URN != "" && !strings.EqualFold(c.Attr.URN, SchemaGroup)) {
+		return &FilterError{0, `Groups can be filtered by displayName eq "…", id eq "…" and members[value eq "…"], joined by and`}
 	}
-	return name, nil
+	var dst *string
+	switch path := strings.ToLower(c.Attr.String()); {
+	case path == "displayname" || strings.HasSuffix(path, ":displayname"):
+		dst = &into.Name
+	case path == "id" || strings.HasSuffix(path, ":id"):
+		dst = &into.ID
+	case path == "members.value" || strings.HasSuffix(path, ":members.value"):
+		dst = &into.MemberID
+	default:
+		return &FilterError{0, fmt.Sprintf(`cannot filter Groups on %q: displayName, id and members.value can be`, c.Attr.String())}
+	}
+	if *dst != "" && *dst != value && (dst != &into.Name || !strings.EqualFold(*dst, value)) {
+		into.none = true
+	}
+	*dst = value
+	return nil
 }
 
 func (f *Face) listGroups(w http.ResponseWriter, r *http.Request) {
@@ -108,21 +207,48 @@ func (f *Face) listGroups(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	name, err := groupName(req.filter)
+	f.groupList(w, r, req)
+}
+
+func (f *Face) searchGroups(w http.ResponseWriter, r *http.Request) {
+	req, err := searchRequest(r)
 	if err != nil {
 		f.WriteError(w, r, err)
+		return
+	}
+	f.groupList(w, r, req)
+}
+
+// groupList answers a Groups query: filter, paging, and attributes / excludedAttributes
+// (members are read only when they are returned). Groups are sorted by displayName.
+func (f *Face) groupList(w http.ResponseWriter, r *http.Request, req *listRequest) {
+	if req.sortBy != "" && !strings.EqualFold(req.sortBy, "displayName") {
+		f.WriteError(w, r, newError(http.StatusBadRequest, TypeInvalidValue, "Groups are sorted by displayName only."))
 		return
 	}
 	start, count := max(req.startIndex, 1), min(max(req.count, 0), maxCount)
-	page, err := f.dir.ListGroups(r.Context(), iamd.GroupFilter{InstanceID: iamd.PrincipalFromContext(r.Context()).InstanceID,
-		Name: name, Offset: start - 1, Limit: max(count, 1)})
+	sel := groupSelection{GroupFilter: iamd.GroupFilter{InstanceID: iamd.PrincipalFromContext(r.Context()).InstanceID,
+		Offset: start - 1, Limit: max(count, 1)}}
+	if err := groupQuery(req.filter, &sel); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	page, err := &iamd.GroupPage{}, error(nil)
+	if !sel.none {
+		page, err = f.dir.ListGroups(r.Context(), sel.GroupFilter)
+	}
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	withMembers := !slices.ContainsFunc(req.exclud, func(a string) bool { return strings.EqualFold(a, "members") })
-	out := map[string]any{"schemas": []string{schemaListResponse}, "totalResults": page.Total, "startIndex": start}
-	resources := []groupOut{}
+	names := func(list []string) bool {
+		return slices.ContainsFunc(list, func(a string) bool {
+			a = strings.ToLower(a)
+			return a == "members" || strings.HasPrefix(a, "members.") || strings.HasSuffix(a, ":members")
+		})
+	}
+	withMembers := !names(req.exclud) && (len(req.attributes) == 0 || names(req.attributes))
+	out := listResponse{Schemas: []string{schemaListResponse}, TotalResults: page.Total, StartIndex: start, Resources: []map[string]any{}}
 	if count > 0 {
 		for i := range page.Groups {
 			g, err := f.groupOut(r, &page.Groups[i], withMembers)
@@ -130,10 +256,14 @@ func (f *Face) listGroups(w http.ResponseWriter, r *http.Request) {
 				f.WriteError(w, r, err)
 				return
 			}
-			resources = append(resources, g)
+			res := project(g, req.attributes, req.exclud)
+			if !withMembers {
+				delete(res, "members")
+			}
+			out.Resources = append(out.Resources, res)
 		}
 	}
-	out["itemsPerPage"], out["Resources"] = len(resources), resources
+	out.ItemsPerPage = len(out.Resources)
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -168,31 +298,55 @@ type memberIn struct {
 	Type  string `json:"type"`
 }
 
-// memberIDs checks members: users of the instance, named by id. Groups as members are
-// not supported (yet): the core has no nested groups.
-func (f *Face) memberIDs(r *http.Request, raw json.RawMessage) ([]string, error) {
+// readMembers checks members: users and groups of the instance, named by id. A member
+// without a type is a user if there is one with its id, else a group. Members to be
+// removed that exist no more are skipped: removing them is already done.
+func (f *Face) readMembers(r *http.Request, raw json.RawMessage, forRemoval bool) (memberSet, error) {
+	var set memberSet
 	var members []memberIn
 	if err := json.Unmarshal(raw, &members); err != nil {
 		var one memberIn
 		if json.Unmarshal(raw, &one) != nil {
-			return nil, newError(http.StatusBadRequest, TypeInvalidValue, "members must be a list of {\"value\": user id}.")
+			return set, newError(http.StatusBadRequest, TypeInvalidValue, "members must be a list of {\"value\": id, \"type\": \"User\" or \"Group\"}.")
 		}
 		members = []memberIn{one}
 	}
-	var ids []string
+	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
 	for _, m := range members {
-		if m.Type != "" && !strings.EqualFold(m.Type, "User") {
-			return nil, newError(http.StatusBadRequest, TypeInvalidValue, "Only users can be members here: groups do not nest.")
+		isUser, isGroup := strings.EqualFold(m.Type, memberUser), strings.EqualFold(m.Type, memberGroup)
+		if m.Type != "" && !isUser && !isGroup {
+			return set, newError(http.StatusBadRequest, TypeInvalidValue, "A member's type is User or Group, not "+strconv.Quote(m.Type)+".")
 		}
-		if _, err := f.dir.GetUser(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID, m.Value); err != nil {
-			if iamd.ErrorCode(err) == iamd.ENOTFOUND {
-				return nil, newError(http.StatusBadRequest, TypeInvalidValue, "No user with id "+strconv.Quote(m.Value)+" to be a member.")
+		if !isGroup {
+			_, err := f.dir.GetUser(r.Context(), inst, m.Value)
+			if err == nil {
+				set.users = append(set.users, m.Value)
+				continue
 			}
-			return nil, err
+			if iamd.ErrorCode(err) != iamd.ENOTFOUND && iamd.ErrorCode(err) != iamd.EINVALID {
+				return set, err
+			}
 		}
-		ids = append(ids, m.Value)
+		if !isUser {
+			_, err := f.dir.GetGroup(r.Context(), inst, m.Value)
+			if err == nil {
+				set.groups = append(set.groups, m.Value)
+				continue
+			}
+			if iamd.ErrorCode(err) != iamd.ENOTFOUND && iamd.ErrorCode(err) != iamd.EINVALID {
+				return set, err
+			}
+		}
+		if forRemoval {
+			continue
+		}
+		what := map[bool]string{true: "user", false: "user or group"}[isUser]
+		if isGroup {
+			what = "group"
+		}
+		return set, newError(http.StatusBadRequest, TypeInvalidValue, "No "+what+" with id "+strconv.Quote(m.Value)+" to be a member.")
 	}
-	return ids, nil
+	return set, nil
 }
 
 type groupIn struct {
@@ -225,9 +379,9 @@ func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	var ids []string
+	var members memberSet
 	if len(in.Members) > 0 && string(in.Members) != "null" {
-		if ids, err = f.memberIDs(r, in.Members); err != nil { // all checked before anything is written
+		if members, err = f.readMembers(r, in.Members, false); err != nil { // all checked before anything is written
 			f.WriteError(w, r, err)
 			return
 		}
@@ -245,8 +399,12 @@ func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	if len(ids) > 0 {
-		if err := f.dir.AddGroupMembers(r.Context(), inst, g.ID, ids); err != nil {
+	if !members.empty() {
+		if err := f.addMembers(r, g, members); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		if g, err = f.dir.GetGroup(r.Context(), inst, g.ID); err != nil { // its version moved
 			f.WriteError(w, r, err)
 			return
 		}
@@ -254,32 +412,39 @@ func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
 	f.writeGroup(w, r, http.StatusCreated, g)
 }
 
-// setMembers makes the group's members exactly ids.
-func (f *Face) setMembers(r *http.Request, g *iamd.Group, ids []string) error {
+// setMembers makes the group's members exactly want.
+func (f *Face) setMembers(r *http.Request, g *iamd.Group, want memberSet) error {
 	current, err := f.members(r, g)
 	if err != nil {
 		return err
 	}
-	var add, remove []string
+	var add, remove memberSet
 	for _, m := range current {
-		if !slices.Contains(ids, m.Value) {
-			remove = append(remove, m.Value)
+		if !want.holds(m.Value) {
+			if m.Type == memberGroup {
+				remove.groups = append(remove.groups, m.Value)
+			} else {
+				remove.users = append(remove.users, m.Value)
+			}
 		}
 	}
-	for _, id := range ids {
-		if !slices.ContainsFunc(current, func(m memberOut) bool { return m.Value == id }) {
-			add = append(add, id)
+	has := func(id string) bool {
+		return slices.ContainsFunc(current, func(m memberOut) bool { return m.Value == id })
+	}
+	for _, id := range want.users {
+		if !has(id) {
+			add.users = append(add.users, id)
 		}
 	}
-	if len(add) > 0 {
-		if err := f.dir.AddGroupMembers(r.Context(), g.InstanceID, g.ID, add); err != nil {
-			return err
+	for _, id := range want.groups {
+		if !has(id) {
+			add.groups = append(add.groups, id)
 		}
 	}
-	if len(remove) > 0 {
-		return f.dir.RemoveGroupMembers(r.Context(), g.InstanceID, g.ID, remove)
+	if err := f.addMembers(r, g, add); err != nil {
+		return err
 	}
-	return nil
+	return f.removeMembers(r, g, remove)
 }
 
 func (f *Face) replaceGroup(w http.ResponseWriter, r *http.Request) {
@@ -293,9 +458,9 @@ func (f *Face) replaceGroup(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	ids := []string{}
+	var members memberSet
 	if len(in.Members) > 0 && string(in.Members) != "null" {
-		if ids, err = f.memberIDs(r, in.Members); err != nil {
+		if members, err = f.readMembers(r, in.Members, false); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
@@ -304,11 +469,11 @@ func (f *Face) replaceGroup(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	if err := f.setMembers(r, g, ids); err != nil {
+	if err := f.setMembers(r, g, members); err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	f.writeGroup(w, r, http.StatusOK, g)
+	f.writeChangedGroup(w, r, g)
 }
 
 // patchGroup applies a PatchOp to a group: displayName, and members added, removed
@@ -331,10 +496,10 @@ func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	// Every operation is checked before any is applied, so a refused PATCH changes nothing.
 	type step struct {
-		op   string
-		name *string
-		ids  []string
-		all  bool
+		op      string
+		name    *string
+		members memberSet
+		all     bool
 	}
 	var steps []step
 	for _, op := range ops {
@@ -361,12 +526,12 @@ func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
 					}
 					steps = append(steps, step{op: "name", name: &name})
 				case "members":
-					ids, err := f.memberIDs(r, v)
+					members, err := f.readMembers(r, v, kind == "remove")
 					if err != nil {
 						f.WriteError(w, r, err)
 						return
 					}
-					steps = append(steps, step{op: kind, ids: ids})
+					steps = append(steps, step{op: kind, members: members})
 				case "id", "meta", "schemas", "externalid":
 				default:
 					f.WriteError(w, r, invalidPath(k))
@@ -388,12 +553,12 @@ func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
 				steps = append(steps, step{op: "remove", all: true})
 				continue
 			}
-			ids, err := f.memberIDs(r, op.Value)
+			members, err := f.readMembers(r, op.Value, kind == "remove")
 			if err != nil {
 				f.WriteError(w, r, err)
 				return
 			}
-			steps = append(steps, step{op: kind, ids: ids})
+			steps = append(steps, step{op: kind, members: members})
 		case strings.HasPrefix(lower, "members[") && strings.HasSuffix(lower, "]") && kind == "remove":
 			parsed, err := ParseFilter(path[len("members[") : len(path)-1])
 			c, ok := parsed.(*Compare)
@@ -405,7 +570,13 @@ func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
 				f.WriteError(w, r, newError(http.StatusBadRequest, TypeInvalidPath, `A member is named as members[value eq "id"].`))
 				return
 			}
-			steps = append(steps, step{op: "remove", ids: []string{id}})
+			member, _ := json.Marshal(memberIn{Value: id})
+			members, err := f.readMembers(r, member, true)
+			if err != nil {
+				f.WriteError(w, r, err)
+				return
+			}
+			steps = append(steps, step{op: "remove", members: members})
 		default:
 			f.WriteError(w, r, invalidPath(path))
 			return
@@ -419,18 +590,29 @@ func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case s.op == "replace":
-			err = f.setMembers(r, g, s.ids)
-		case s.op == "add" && len(s.ids) > 0:
-			err = f.dir.AddGroupMembers(r.Context(), g.InstanceID, g.ID, s.ids)
+			err = f.setMembers(r, g, s.members)
+		case s.op == "add":
+			err = f.addMembers(r, g, s.members)
 		case s.op == "remove" && s.all:
-			err = f.setMembers(r, g, nil)
-		case s.op == "remove" && len(s.ids) > 0:
-			err = f.dir.RemoveGroupMembers(r.Context(), g.InstanceID, g.ID, s.ids)
+			err = f.setMembers(r, g, memberSet{})
+		case s.op == "remove":
+			err = f.removeMembers(r, g, s.members)
 		}
 		if err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
+	}
+	f.writeChangedGroup(w, r, g)
+}
+
+// writeChangedGroup answers a group after its members changed: re-read, since each
+// change is a new version.
+func (f *Face) writeChangedGroup(w http.ResponseWriter, r *http.Request, g *iamd.Group) {
+	g, err := f.dir.GetGroup(r.Context(), g.InstanceID, g.ID)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
 	}
 	f.writeGroup(w, r, http.StatusOK, g)
 }

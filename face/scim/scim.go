@@ -75,6 +75,7 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	auth("DELETE /Users/{id}", f.deleteUser)
 	auth("GET /Groups", f.listGroups)
 	auth("POST /Groups", f.createGroup)
+	auth("POST /Groups/.search", f.searchGroups)
 	auth("GET /Groups/{id}", f.getGroup)
 	auth("PUT /Groups/{id}", f.replaceGroup)
 	auth("PATCH /Groups/{id}", f.patchGroup)

@@ -514,7 +514,7 @@ func TestGroupProvisioning(t *testing.T) {
 		id := g.body["id"].(string)
 		e.wantError(e.do("POST", "/Groups", adminToken, `{"schemas":["`+scim.SchemaGroup+`"],"displayName":"engineering"}`), 409, scim.TypeUniqueness)
 		e.wantError(e.do("POST", "/Groups", adminToken, `{"schemas":["`+scim.SchemaGroup+`"],"displayName":"X","members":[{"value":"nobody"}]}`), 400, scim.TypeInvalidValue)
-		e.wantError(e.do("POST", "/Groups", adminToken, `{"schemas":["`+scim.SchemaGroup+`"],"displayName":"Y","members":[{"value":"`+id+`","type":"Group"}]}`), 400, scim.TypeInvalidValue)
+		e.wantError(e.do("POST", "/Groups", adminToken, `{"schemas":["`+scim.SchemaGroup+`"],"displayName":"Y","members":[{"value":"`+id+`","type":"User"}]}`), 400, scim.TypeInvalidValue)
 		if r := e.do("GET", `/Groups?filter=displayName%20eq%20%22X%22`, adminToken, ""); total(r) != 0 {
 			t.Fatalf("a refused create left a group: %s", r.raw)
 		}

@@ -185,15 +185,15 @@ var alwaysReturned = map[string]bool{"id": true, "schemas": true}
 // with attributes, only those (and id, schemas) are returned; excludedAttributes drops
 // the ones named. Names are case-insensitive, may carry their schema URN, and may name
 // a sub-attribute (name.givenName).
-func project(u userOut, attributes, excluded []string) map[string]any {
-	raw, _ := json.Marshal(u)
+func project(resource any, attributes, excluded []string) map[string]any {
+	raw, _ := json.Marshal(resource)
 	var m map[string]any
 	json.Unmarshal(raw, &m)
 	norm := func(list []string) map[string]map[string]bool { // top → subs (nil: whole)
 		out := map[string]map[string]bool{}
 		for _, a := range list {
 			a = strings.ToLower(a)
-			for _, urn := range []string{strings.ToLower(SchemaUser) + ":", strings.ToLower(SchemaEnterprise) + ":"} {
+			for _, urn := range []string{strings.ToLower(SchemaUser) + ":", strings.ToLower(SchemaGroup) + ":", strings.ToLower(SchemaEnterprise) + ":"} {
 				if strings.HasPrefix(a, urn) {
 					if urn == strings.ToLower(SchemaEnterprise)+":" {
 						a = strings.ToLower(SchemaEnterprise) + "." + a[len(urn):]

@@ -68,6 +68,7 @@ type groupRef struct {
 	Value   string `json:"value"`
 	Ref     string `json:"$ref"`
 	Display string `json:"display"`
+	Type    string `json:"type"` // direct, or indirect: through a nested group
 }
 
 type metaOut struct {
@@ -114,7 +115,10 @@ func toSCIM(ctx context.Context, u *iamd.User) userOut {
 		out.PhoneNumbers = []multiValue{{Value: u.PhoneCountryCode + u.PhoneNumber, Type: valueType, Primary: true}}
 	}
 	for _, g := range u.Groups {
-		out.Groups = append(out.Groups, groupRef{Value: g.ID, Ref: baseURL(ctx) + "/Groups/" + g.ID, Display: g.Name})
+		out.Groups = append(out.Groups, groupRef{Value: g.ID, Ref: baseURL(ctx) + "/Groups/" + g.ID, Display: g.Name, Type: "direct"})
+	}
+	for _, g := range u.InheritedGroups {
+		out.Groups = append(out.Groups, groupRef{Value: g.ID, Ref: baseURL(ctx) + "/Groups/" + g.ID, Display: g.Name, Type: "indirect"})
 	}
 	ent := enterpriseOut{EmployeeNumber: u.EmployeeNumber, Department: u.Department, Division: u.BusinessUnit, Organization: u.Organization}
 	if u.Manager != "" {
@@ -367,7 +371,19 @@ func readBody(r *http.Request) ([]byte, error) {
 // writeUser answers a user with its ETag.
 func writeUser(w http.ResponseWriter, r *http.Request, status int, u *iamd.User) {
 	w.Header().Set("ETag", etag(u))
-	writeJSON(w, status, toSCIM(r.Context(), u))
+	writeResource(w, r, status, toSCIM(r.Context(), u))
+}
+
+// writeResource answers one resource, applying the request's attributes and
+// excludedAttributes, which RFC 7644 §3.9 allows on every operation that returns one.
+func writeResource(w http.ResponseWriter, r *http.Request, status int, resource any) {
+	q := r.URL.Query()
+	attributes, excluded := splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes"))
+	if len(attributes) == 0 && len(excluded) == 0 {
+		writeJSON(w, status, resource)
+		return
+	}
+	writeJSON(w, status, project(resource, attributes, excluded))
 }
 
 // patchUser applies a PatchOp. Entra expects 200 or 204; the user is answered (200).
