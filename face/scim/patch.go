@@ -131,13 +131,11 @@ func (e *edit) apply(key, shown string, raw json.RawMessage) error {
 		e.password = &pw
 		return nil
 	case "manager":
-		var m struct {
-			Value string `json:"value"`
-		}
-		if json.Unmarshal(raw, &m) != nil && json.Unmarshal(raw, &m.Value) != nil {
+		id, ok := managerID(raw)
+		if !ok {
 			return invalidValue(shown)
 		}
-		e.set(iamd.FieldManager, m.Value)
+		e.set(iamd.FieldManager, id)
 		return nil
 	}
 	field, ok := writable[key]
@@ -153,6 +151,32 @@ func (e *edit) apply(key, shown string, raw json.RawMessage) error {
 	}
 	e.set(field, *s)
 	return nil
+}
+
+// managerID reads the enterprise manager in every form provisioners send: {"value": id}
+// (RFC 7643 §4.3), a plain id, and a one-element list [{"$ref": null, "value": id}]
+// (Entra's PATCH). null is no manager.
+func managerID(raw json.RawMessage) (string, bool) {
+	var m struct {
+		Value string `json:"value"`
+	}
+	var list []struct {
+		Value string `json:"value"`
+	}
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+		return "", true
+	case json.Unmarshal(raw, &m) == nil:
+		return m.Value, true
+	case json.Unmarshal(raw, &m.Value) == nil:
+		return m.Value, true
+	case json.Unmarshal(raw, &list) == nil && len(list) <= 1:
+		if len(list) == 0 {
+			return "", true
+		}
+		return list[0].Value, true
+	}
+	return "", false
 }
 
 // remove clears the attribute at key.

@@ -295,17 +295,11 @@ func (in *userIn) canonical(instanceID string) (*iamd.User, error) {
 	}
 	if e := in.Enterprise; e != nil {
 		u.EmployeeNumber, u.Department, u.BusinessUnit, u.Organization = e.EmployeeNumber, e.Department, e.Division, e.Organization
-		if len(e.Manager) > 0 && string(e.Manager) != "null" {
-			var m struct {
-				Value string `json:"value"`
-			}
-			if json.Unmarshal(e.Manager, &m) != nil {
-				if json.Unmarshal(e.Manager, &m.Value) != nil { // Entra sends the manager's id as a string
-					return nil, newError(http.StatusBadRequest, TypeInvalidValue, "manager must be {\"value\": id} or an id.")
-				}
-			}
-			u.Manager = m.Value
+		id, ok := managerID(e.Manager)
+		if !ok {
+			return nil, newError(http.StatusBadRequest, TypeInvalidValue, "manager must be {\"value\": id} or an id.")
 		}
+		u.Manager = id
 	}
 	return u, nil
 }
