@@ -42,8 +42,8 @@ type Store interface {
 	ImportUsers(ctx context.Context, users []User, ev Event) error
 	DeleteUser(ctx context.Context, instanceID, id string, ev Event) error
 	// ListUsers returns one page in f.Sort order (ties broken by id) and the total.
-	// Groups and Privileges are not filled in on listed users, nor Roles unless
-	// f.WithRoles.
+	// Privileges are not filled in on listed users, nor Roles unless f.WithRoles, nor
+	// Groups and InheritedGroups unless f.WithGroups.
 	ListUsers(ctx context.Context, f UserFilter) (*UserPage, error)
 
 	CreateGroup(ctx context.Context, g *Group, ev Event) error

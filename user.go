@@ -235,6 +235,9 @@ type UserFilter struct {
 	// WithRoles fills in each listed user's direct Roles, for faces that show them in
 	// listings (ECE); it costs one more query per page.
 	WithRoles bool
+	// WithGroups fills in each listed user's Groups and InheritedGroups (SCIM's groups
+	// attribute); one more query per page.
+	WithGroups bool
 	// Where, when set, is a further condition (SCIM's filters); see ValidateWhere.
 	Where Where
 }

@@ -378,10 +378,8 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		if f.Offset == 0 {
 			page.Users = append(page.Users, *u)
 		}
-		if f.WithRoles {
-			if err := db.fillRoles(ctx, db.read, page.Users); err != nil {
-				return nil, err
-			}
+		if err := db.fillListed(ctx, db.read, f, page.Users); err != nil {
+			return nil, err
 		}
 		return page, nil
 	}
@@ -432,15 +430,68 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		if backwards {
 			slices.Reverse(page.Users)
 		}
-		if f.WithRoles {
-			return db.fillRoles(ctx, tx, page.Users)
-		}
-		return nil
+		return db.fillListed(ctx, tx, f, page.Users)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return page, nil
+}
+
+// fillListed fills in what the filter asks of listed users beyond their own fields.
+func (db *DB) fillListed(ctx context.Context, q querier, f iamd.UserFilter, users []iamd.User) error {
+	if f.WithRoles {
+		if err := db.fillRoles(ctx, q, users); err != nil {
+			return err
+		}
+	}
+	if f.WithGroups {
+		return db.fillGroups(ctx, q, f.InstanceID, users)
+	}
+	return nil
+}
+
+// fillGroups sets the Groups and InheritedGroups of users of one instance, in one query.
+func (db *DB) fillGroups(ctx context.Context, q querier, instanceID string, users []iamd.User) error {
+	if len(users) == 0 {
+		return nil
+	}
+	at := make(map[string]int, len(users))
+	args := []any{instanceID}
+	for i := range users {
+		users[i].Groups, users[i].InheritedGroups = []iamd.GroupRef{}, []iamd.GroupRef{}
+		at[users[i].ID] = i
+		args = append(args, users[i].ID)
+	}
+	rows, err := db.query(ctx, q, `WITH RECURSIVE ug (user_id, id, direct) AS (
+			SELECT m.user_id, m.group_id, 1 FROM group_members m WHERE m.instance_id = ? AND m.user_id IN (`+placeholders(len(users))+`)
+			UNION
+			SELECT ug.user_id, s.group_id, 0 FROM group_subgroups s JOIN ug ON s.instance_id = ? AND s.member_id = ug.id)
+		SELECT ug.user_id, g.id, g.name, max(ug.direct) FROM ug JOIN groups g ON g.instance_id = ? AND g.id = ug.id
+		GROUP BY ug.user_id, g.id, g.name, g.name_key ORDER BY ug.user_id, g.name_key, g.id`,
+		append(args, instanceID, instanceID)...)
+	if err != nil {
+		return internal("list user groups", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var userID string
+		var g iamd.GroupRef
+		var direct int
+		if err := rows.Scan(&userID, &g.ID, &g.Name, &direct); err != nil {
+			return internal("scan user group", err)
+		}
+		u := &users[at[userID]]
+		if direct == 1 {
+			u.Groups = append(u.Groups, g)
+		} else {
+			u.InheritedGroups = append(u.InheritedGroups, g)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return internal("list user groups", err)
+	}
+	return nil
 }
 
 // fillRoles sets the direct Roles of users, in one query.

@@ -70,6 +70,17 @@ func testNestedGroups(t *testing.T, s iamd.Store) {
 		}
 	}
 
+	// Listed with their groups: the same as GetUser, for every user of the page.
+	plain := mustUser(t, s, newUser("a", "plain"))
+	page, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "a", WithGroups: true, Sort: []iamd.UserSort{{Key: iamd.SortByLoginName}}})
+	if err != nil || len(page.Users) != 2 || page.Users[0].ID != u.ID || page.Users[1].ID != plain.ID {
+		t.Fatalf("ListUsers: %+v, %v", page, err)
+	}
+	if l := page.Users[0]; !slices.Equal(l.Groups, got.Groups) || !slices.Equal(l.InheritedGroups, got.InheritedGroups) ||
+		page.Users[1].Groups == nil || len(page.Users[1].Groups)+len(page.Users[1].InheritedGroups) != 0 {
+		t.Fatalf("listed groups %v / %v and %v, want %v / %v", l.Groups, l.InheritedGroups, page.Users[1].Groups, got.Groups, got.InheritedGroups)
+	}
+
 	// Cycles, however long, and self-membership are refused and change nothing.
 	before := eventCount(t, s, "a")
 	for _, c := range [][2]string{{low.ID, top.ID}, {low.ID, mid.ID}, {mid.ID, top.ID}, {top.ID, top.ID}} {

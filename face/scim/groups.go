@@ -241,13 +241,7 @@ func (f *Face) groupList(w http.ResponseWriter, r *http.Request, req *listReques
 		f.WriteError(w, r, err)
 		return
 	}
-	names := func(list []string) bool {
-		return slices.ContainsFunc(list, func(a string) bool {
-			a = strings.ToLower(a)
-			return a == "members" || strings.HasPrefix(a, "members.") || strings.HasSuffix(a, ":members")
-		})
-	}
-	withMembers := !names(req.exclud) && (len(req.attributes) == 0 || names(req.attributes))
+	withMembers := req.returns("members")
 	out := listResponse{Schemas: []string{schemaListResponse}, TotalResults: page.Total, StartIndex: start, Resources: []map[string]any{}}
 	if count > 0 {
 		for i := range page.Groups {

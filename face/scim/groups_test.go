@@ -155,6 +155,17 @@ func TestRFC7644_3_4_2_GroupQueries(t *testing.T) {
 			t.Fatalf("POST /Groups/.search: %d %s", r.status, r.raw)
 		}
 
+		// Listed users carry their groups too, unless left out.
+		r = e.do("GET", "/Users?filter="+url.QueryEscape(`userName eq "q-member"`), adminToken, "")
+		listed := reply{body: r.body["Resources"].([]any)[0].(map[string]any)}
+		if want := map[string]string{sales: "direct", ops: "indirect"}; !equalMaps(userGroups(listed), want) {
+			t.Fatalf("listed user's groups %v, want %v", userGroups(listed), want)
+		}
+		r = e.do("GET", "/Users?excludedAttributes=groups&filter="+url.QueryEscape(`userName eq "q-member"`), adminToken, "")
+		if strings.Contains(r.raw, `"groups"`) {
+			t.Fatalf("excludedAttributes=groups: %s", r.raw)
+		}
+
 		// attributes on one resource (RFC 7644 §3.9).
 		r = e.do("GET", "/Groups/"+sales+"?attributes=displayName", adminToken, "")
 		if r.status != 200 || r.body["displayName"] != "Sales" || r.body["members"] != nil || r.body["id"] != sales {

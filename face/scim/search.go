@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -34,6 +35,19 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// returns tells whether the listed resources are to carry the attribute (of the
+// resource's core schema), by attributes and excludedAttributes: so that what is costly
+// to read is read only when it is shown.
+func (req *listRequest) returns(attr string) bool {
+	names := func(list []string) bool {
+		return slices.ContainsFunc(list, func(a string) bool {
+			a = strings.ToLower(a)
+			return a == attr || strings.HasPrefix(a, attr+".") || strings.HasSuffix(a, ":"+attr) || strings.Contains(a, ":"+attr+".")
+		})
+	}
+	return !names(req.exclud) && (len(req.attributes) == 0 || names(req.attributes))
 }
 
 // queryRequest reads the URL parameters of GET /Users.
@@ -141,7 +155,7 @@ func (f *Face) list(w http.ResponseWriter, r *http.Request, req *listRequest) {
 		return
 	}
 	filter := iamd.UserFilter{InstanceID: iamd.PrincipalFromContext(r.Context()).InstanceID,
-		Sort: []iamd.UserSort{sort}, Offset: start - 1, Limit: max(count, 1)}
+		Sort: []iamd.UserSort{sort}, Offset: start - 1, Limit: max(count, 1), WithGroups: req.returns("groups")}
 	if req.filter != "" {
 		parsed, err := ParseFilter(req.filter)
 		if err != nil {
