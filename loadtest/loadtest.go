@@ -13,6 +13,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -30,6 +31,7 @@ type Target struct {
 	SecretKey  string
 	SignInUser string // login name with password SignInPass, for the sign-in workload
 	SignInPass string
+	APIToken   string // an API token of the admin, for the SCIM workloads (Bearer)
 }
 
 // Config is one run.
@@ -75,7 +77,7 @@ type Result struct {
 // server (up to its memory limit, returned to the OS only gradually) would otherwise
 // show in the peak RSS of every workload after them.
 var Names = []string{"baseline", "baseline-signed", "create", "get", "lookup", "list", "patch", "delete", "mixed",
-	"create-password", "sign-in"}
+	"scim-lookup", "scim-contains", "create-password", "sign-in"}
 
 // client is one simulated API client.
 type client struct {
@@ -84,8 +86,17 @@ type client struct {
 	rng  *rand.Rand
 }
 
-// do sends one request; signed requests carry SCP's signature headers.
-func (c *client) do(ctx context.Context, method, path string, body any, signed bool) (int, []byte, error) {
+// credentials is how a request proves who sends it.
+type credentials int
+
+const (
+	anonymous credentials = iota
+	signed                // SCP's signature headers, with the access key
+	bearer                // Authorization: Bearer with the API token (SCIM)
+)
+
+// do sends one request with the given credentials.
+func (c *client) do(ctx context.Context, method, path string, body any, creds credentials) (int, []byte, error) {
 	var raw []byte
 	if body != nil {
 		raw, _ = json.Marshal(body)
@@ -99,11 +110,14 @@ func (c *client) do(ctx context.Context, method, path string, body any, signed b
 		req.Body, req.ContentLength = nil, 0
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if signed {
+	switch creds {
+	case signed:
 		ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
 		for _, h := range scp.SignedHeaders(c.t.SecretKey, method, url, ts, c.t.AccessKey, "", "Openapi") {
 			req.Header.Set(h[0], h[1])
 		}
+	case bearer:
+		req.Header.Set("Authorization", "Bearer "+c.t.APIToken)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -173,7 +187,7 @@ func (r *runner) steps() map[string]step {
 			if password {
 				body["password"] = "load test passphrase 42"
 			}
-			status, out, err := c.do(ctx, "POST", "/scp/v1/users", body, true)
+			status, out, err := c.do(ctx, "POST", "/scp/v1/users", body, signed)
 			if err == nil && status == http.StatusCreated {
 				var created struct {
 					User struct {
@@ -188,31 +202,31 @@ func (r *runner) steps() map[string]step {
 		}
 	}
 	get := func(ctx context.Context, c *client) (int, bool) {
-		status, _, err := c.do(ctx, "GET", "/scp/v1/users/"+r.known(c).ID+"?instance_id="+inst, nil, true)
+		status, _, err := c.do(ctx, "GET", "/scp/v1/users/"+r.known(c).ID+"?instance_id="+inst, nil, signed)
 		return expect(status, err, http.StatusOK)
 	}
 	lookup := func(ctx context.Context, c *client) (int, bool) {
-		status, _, err := c.do(ctx, "GET", "/scp/v1/users?instance_id="+inst+"&user_id="+r.known(c).LoginName, nil, true)
+		status, _, err := c.do(ctx, "GET", "/scp/v1/users?instance_id="+inst+"&user_id="+r.known(c).LoginName, nil, signed)
 		return expect(status, err, http.StatusOK)
 	}
 	list := func(ctx context.Context, c *client) (int, bool) {
 		pages := max(len(r.cfg.Known)/20, 1)
-		status, _, err := c.do(ctx, "GET", fmt.Sprintf("/scp/v1/users?instance_id=%s&page=%d&size=20", inst, c.rng.IntN(pages)), nil, true)
+		status, _, err := c.do(ctx, "GET", fmt.Sprintf("/scp/v1/users?instance_id=%s&page=%d&size=20", inst, c.rng.IntN(pages)), nil, signed)
 		return expect(status, err, http.StatusOK)
 	}
 	patch := func(ctx context.Context, c *client) (int, bool) {
 		id := r.known(c).ID
 		status, _, err := c.do(ctx, "PATCH", "/scp/v1/users/"+id, map[string]any{"instance_id": inst,
-			"department": "Dept " + strconv.Itoa(c.rng.IntN(100))}, true)
+			"department": "Dept " + strconv.Itoa(c.rng.IntN(100))}, signed)
 		return expect(status, err, http.StatusOK)
 	}
 	return map[string]step{
 		"baseline": func(ctx context.Context, c *client) (int, bool) {
-			status, _, err := c.do(ctx, "GET", "/healthz", nil, false)
+			status, _, err := c.do(ctx, "GET", "/healthz", nil, anonymous)
 			return expect(status, err, http.StatusOK)
 		},
 		"baseline-signed": func(ctx context.Context, c *client) (int, bool) {
-			status, _, err := c.do(ctx, "GET", "/scp/v1/bench-noop", nil, true)
+			status, _, err := c.do(ctx, "GET", "/scp/v1/bench-noop", nil, signed)
 			return expect(status, err, http.StatusOK)
 		},
 		"create":          create(false),
@@ -229,12 +243,25 @@ func (r *runner) steps() map[string]step {
 					return 0, false
 				}
 			}
-			status, _, err := c.do(ctx, "DELETE", "/scp/v1/users/"+id+"?instance_id="+inst, nil, true)
+			status, _, err := c.do(ctx, "DELETE", "/scp/v1/users/"+id+"?instance_id="+inst, nil, signed)
+			return expect(status, err, http.StatusOK)
+		},
+		// SCIM's filters as provisioners and admin tools send them: an exact userName (what
+		// Okta asks before every create) and a substring of displayName, which no index
+		// serves and so reads every user of the instance to count the matches.
+		"scim-lookup": func(ctx context.Context, c *client) (int, bool) {
+			filter := url.QueryEscape(`userName eq "` + r.known(c).LoginName + `"`)
+			status, _, err := c.do(ctx, "GET", "/scim/v2/Users?filter="+filter, nil, bearer)
+			return expect(status, err, http.StatusOK)
+		},
+		"scim-contains": func(ctx context.Context, c *client) (int, bool) {
+			filter := url.QueryEscape(`displayName co "User ` + strconv.Itoa(1+c.rng.IntN(999)) + `"`)
+			status, _, err := c.do(ctx, "GET", "/scim/v2/Users?count=20&filter="+filter, nil, bearer)
 			return expect(status, err, http.StatusOK)
 		},
 		"sign-in": func(ctx context.Context, c *client) (int, bool) {
 			status, _, err := c.do(ctx, "POST", "/iamd/v1/instances/"+inst+"/sign-in",
-				map[string]string{"login_name": r.cfg.Target.SignInUser, "password": r.cfg.Target.SignInPass}, false)
+				map[string]string{"login_name": r.cfg.Target.SignInUser, "password": r.cfg.Target.SignInPass}, anonymous)
 			return expect(status, err, http.StatusOK)
 		},
 		"mixed": func(ctx context.Context, c *client) (int, bool) {
@@ -390,6 +417,6 @@ type Response struct {
 // Call sends one signed SCP request to the target, for setting up a run.
 func Call(ctx context.Context, t Target, method, path string, body any) (Response, error) {
 	c := &client{t: t, http: http.DefaultClient}
-	status, out, err := c.do(ctx, method, path, body, true)
+	status, out, err := c.do(ctx, method, path, body, signed)
 	return Response{status, out}, err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -52,18 +53,20 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		report.Store = "postgres"
 	}
 	target := loadtest.Target{Instance: benchInstance, AccessKey: os.Getenv("IAMD_ADMIN_ACCESS_KEY"),
-		SecretKey: os.Getenv("IAMD_ADMIN_SECRET_KEY"), SignInUser: "lt-sign-in", SignInPass: randomPassphrase()}
+		SecretKey: os.Getenv("IAMD_ADMIN_SECRET_KEY"), APIToken: os.Getenv("IAMD_ADMIN_API_TOKEN"),
+		SignInUser: "lt-sign-in", SignInPass: randomPassphrase()}
 	var proc *loadtest.Process
 	var known []loadtest.KnownUser
 	var debugURL string
 	if *url != "" {
-		if target.AccessKey == "" || target.SecretKey == "" {
-			return errors.New("--url needs IAMD_ADMIN_ACCESS_KEY and IAMD_ADMIN_SECRET_KEY of the server's admin")
+		if target.AccessKey == "" || target.SecretKey == "" || target.APIToken == "" {
+			return errors.New("--url needs IAMD_ADMIN_ACCESS_KEY, IAMD_ADMIN_SECRET_KEY and IAMD_ADMIN_API_TOKEN of the server's admin")
 		}
 		target.URL = strings.TrimSuffix(*url, "/")
 		report.Store = "remote"
 	} else {
 		target.AccessKey, target.SecretKey = "BENCH"+strings.ToUpper(randomPassphrase()[:15]), randomPassphrase()
+		target.APIToken = "iamd_bench_" + rand.Text()
 		// A fresh directory holds the SQLite file, or with PostgreSQL (which must be an empty
 		// database) just the master key.
 		dir, err := os.MkdirTemp("", "iamd-bench-")
@@ -171,7 +174,7 @@ func writeReports(dir string, report *loadtest.Report) error {
 }
 
 func randomPassphrase() string {
-	return strings.ToLower(iamd.NewID()[:20])
+	return strings.ToLower(rand.Text()[:20])
 }
 
 // benchPrepare bootstraps the bench instance and bulk-imports the preload through the
@@ -187,7 +190,8 @@ func benchPrepare(ctx context.Context, st storeFlags, target loadtest.Target, n 
 		return nil, 0, err
 	}
 	if _, err := account.New(store, key).Bootstrap(ctx, account.BootstrapConfig{DefaultInstance: benchInstance,
-		AdminAccessKey: target.AccessKey, AdminSecretKey: target.SecretKey, AdminPassword: randomPassphrase()}); err != nil {
+		AdminAccessKey: target.AccessKey, AdminSecretKey: target.SecretKey, AdminAPIToken: target.APIToken,
+		AdminPassword: randomPassphrase()}); err != nil {
 		return nil, 0, err
 	}
 	users := make([]iamd.User, n)
@@ -312,6 +316,7 @@ func startServer(ctx context.Context, st storeFlags, target loadtest.Target, pro
 	}
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), "IAMD_ADMIN_ACCESS_KEY="+target.AccessKey, "IAMD_ADMIN_SECRET_KEY="+target.SecretKey,
+		"IAMD_ADMIN_API_TOKEN="+target.APIToken,
 		"IAMD_DATABASE_URL="+st.databaseURL)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {

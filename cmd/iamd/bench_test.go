@@ -19,6 +19,7 @@ func TestBenchRunsEveryWorkload(t *testing.T) {
 	t.Setenv("IAMD_DEFAULT_INSTANCE", benchInstance)
 	t.Setenv("IAMD_ADMIN_ACCESS_KEY", "BENCHTESTACCESSKEY01")
 	t.Setenv("IAMD_ADMIN_SECRET_KEY", "bench-test-secret-key-0123456789")
+	t.Setenv("IAMD_ADMIN_API_TOKEN", "iamd_bench_test_token_0123456789")
 	addr, _, stop := serveFor(t, "--bench-baseline", "--argon2-memory", "64", "--argon2-time", "1")
 	defer stop()
 	out := t.TempDir()
