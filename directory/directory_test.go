@@ -297,6 +297,29 @@ func TestGroups(t *testing.T) {
 		if got, _ := f.svc.GetUser(f.admin, "a", u.ID); len(got.Groups) != 0 {
 			t.Fatal("membership removed")
 		}
+		// Nesting: GROUP_WRITE to change, GROUP_READ to list, the same bounds as members.
+		inner, err := f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Inner"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reader := as("a", iamd.PrivilegeGroupRead)
+		wantCode(t, f.svc.AddMemberGroups(reader, "a", g.ID, []string{inner.ID}), iamd.EFORBIDDEN)
+		wantCode(t, f.svc.AddMemberGroups(f.admin, "a", g.ID, nil), iamd.EINVALID)
+		wantCode(t, f.svc.AddMemberGroups(f.admin, "a", g.ID, many), iamd.ETOOLARGE)
+		if err := f.svc.AddMemberGroups(as("a", iamd.PrivilegeGroupWrite), "a", g.ID, []string{inner.ID, inner.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := f.svc.ListMemberGroups(reader, "a", g.ID); err != nil || len(got) != 1 || got[0].ID != inner.ID {
+			t.Fatalf("member groups: %v, %v", got, err)
+		}
+		_, err = f.svc.ListMemberGroups(as("a", iamd.PrivilegeUserRead), "a", g.ID)
+		wantCode(t, err, iamd.EFORBIDDEN)
+		_, err = f.svc.ListMemberGroups(reader, "a", "00000000-0000-0000-0000-000000000000")
+		wantCode(t, err, iamd.ENOTFOUND)
+		wantCode(t, f.svc.RemoveMemberGroups(reader, "a", g.ID, []string{inner.ID}), iamd.EFORBIDDEN)
+		if err := f.svc.RemoveMemberGroups(f.admin, "a", g.ID, []string{inner.ID}); err != nil {
+			t.Fatal(err)
+		}
 		_, err = f.svc.GetGroup(as("b", iamd.AllPrivileges...), "a", g.ID)
 		wantCode(t, err, iamd.ENOTFOUND)
 		if err := f.svc.DeleteGroup(f.admin, "a", g.ID); err != nil {

@@ -123,7 +123,7 @@ func (s *Service) UpdateGroup(ctx context.Context, instanceID, id string, name, 
 
 // AddGroupMembers adds users to a group; users already members are left as they are.
 func (s *Service) AddGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string) error {
-	p, ids, err := membershipChange(ctx, instanceID, userIDs, iamd.FieldUserIDs, "users")
+	p, ids, err := membershipChange(ctx, instanceID, userIDs, iamd.FieldUserIDs, "user")
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (s *Service) AddGroupMembers(ctx context.Context, instanceID, groupID strin
 
 // RemoveGroupMembers removes users from a group; users not members are ignored.
 func (s *Service) RemoveGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string) error {
-	p, ids, err := membershipChange(ctx, instanceID, userIDs, iamd.FieldUserIDs, "users")
+	p, ids, err := membershipChange(ctx, instanceID, userIDs, iamd.FieldUserIDs, "user")
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (s *Service) RemoveGroupMembers(ctx context.Context, instanceID, groupID st
 }
 
 // membershipChange authorizes a change of a group's members and checks the ids it names
-// (field, "users" or "groups" in messages): at least one, at most MaxMembersPerCall.
+// (field; what, "user" or "group", in messages): at least one, at most MaxMembersPerCall.
 func membershipChange(ctx context.Context, instanceID string, ids []string, field, what string) (*iamd.Principal, []string, error) {
 	p, err := authorize(ctx, instanceID, iamd.PrivilegeGroupWrite)
 	if err != nil {
@@ -149,9 +149,9 @@ func membershipChange(ctx context.Context, instanceID string, ids []string, fiel
 	ids = dedupe(ids)
 	switch {
 	case len(ids) == 0:
-		return nil, nil, iamd.Invalid(field, "%s must name at least one of the %s", field, what)
+		return nil, nil, iamd.Invalid(field, "%s must name at least one %s", field, what)
 	case len(ids) > MaxMembersPerCall:
-		return nil, nil, &iamd.Error{Code: iamd.ETOOLARGE, Field: field, Message: fmt.Sprintf("at most %d %s per call", MaxMembersPerCall, what)}
+		return nil, nil, &iamd.Error{Code: iamd.ETOOLARGE, Field: field, Message: fmt.Sprintf("at most %d %ss per call", MaxMembersPerCall, what)}
 	}
 	return p, ids, nil
 }
@@ -160,7 +160,7 @@ func membershipChange(ctx context.Context, instanceID string, ids []string, fiel
 // it, and of every group above it. A nesting that would make a group its own member is
 // refused.
 func (s *Service) AddMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string) error {
-	p, ids, err := membershipChange(ctx, instanceID, memberGroupIDs, iamd.FieldMemberGroupIDs, "groups")
+	p, ids, err := membershipChange(ctx, instanceID, memberGroupIDs, iamd.FieldMemberGroupIDs, "group")
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (s *Service) AddMemberGroups(ctx context.Context, instanceID, groupID strin
 
 // RemoveMemberGroups takes nested groups out of a group; groups not nested in it are ignored.
 func (s *Service) RemoveMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string) error {
-	p, ids, err := membershipChange(ctx, instanceID, memberGroupIDs, iamd.FieldMemberGroupIDs, "groups")
+	p, ids, err := membershipChange(ctx, instanceID, memberGroupIDs, iamd.FieldMemberGroupIDs, "group")
 	if err != nil {
 		return err
 	}
