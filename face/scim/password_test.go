@@ -3,6 +3,7 @@ package scim_test
 import (
 	"encoding/base64"
 	"testing"
+	"time"
 
 	"iamd/face/scim"
 )
@@ -52,6 +53,33 @@ func TestRFC7643_4_1_1_PasswordWriteOnly(t *testing.T) {
 		r = e.do("PUT", "/Users/"+id, adminToken, `{"schemas":["`+scim.SchemaUser+`"],"userName":"pw-user","displayName":"Kept"}`)
 		if r.status != 200 || e.do("GET", "/Me", basic("pw-user", third), "").status != 200 {
 			t.Fatalf("a PUT without a password lost it: %d %s", r.status, r.raw)
+		}
+	})
+}
+
+// RFC 7643 §3.1: id is the server's (one a client sends is ignored), and meta carries
+// resourceType, created, lastModified, location (the Location header on create) and
+// version (the ETag), which moves on every change.
+func TestRFC7643_3_1_CommonAttributes(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		r := e.do("POST", "/Users", adminToken, `{"schemas":["`+scim.SchemaUser+`"],"id":"client-chosen","userName":"meta-user",
+			"meta":{"resourceType":"Group","version":"W/\"77\""}}`)
+		meta, _ := r.body["meta"].(map[string]any)
+		id, _ := r.body["id"].(string)
+		if r.status != 201 || id == "" || id == "client-chosen" || meta["resourceType"] != "User" ||
+			meta["location"] != r.header.Get("Location") || meta["location"] != e.base+"/Users/"+id ||
+			meta["version"] != r.header.Get("ETag") || meta["created"] != meta["lastModified"] {
+			t.Fatalf("create: %d %s (Location %s, ETag %s)", r.status, r.raw, r.header.Get("Location"), r.header.Get("ETag"))
+		}
+		if _, err := time.Parse(time.RFC3339, meta["created"].(string)); err != nil {
+			t.Fatalf("meta.created is not a dateTime: %v", err)
+		}
+		time.Sleep(1100 * time.Millisecond) // lastModified has second precision
+		r = e.do("PUT", "/Users/"+id, adminToken, `{"schemas":["`+scim.SchemaUser+`"],"id":"another","userName":"meta-user","displayName":"Changed"}`)
+		after, _ := r.body["meta"].(map[string]any)
+		if r.status != 200 || r.body["id"] != id || after["version"] == meta["version"] || after["created"] != meta["created"] ||
+			after["lastModified"].(string) <= meta["lastModified"].(string) {
+			t.Fatalf("after a change: %s (before %v)", r.raw, meta)
 		}
 	})
 }
