@@ -222,43 +222,48 @@ func (f *Face) searchGroups(w http.ResponseWriter, r *http.Request) {
 // groupList answers a Groups query: filter, paging, and attributes / excludedAttributes
 // (members are read only when they are returned). Groups are sorted by displayName.
 func (f *Face) groupList(w http.ResponseWriter, r *http.Request, req *listRequest) {
-	if req.sortBy != "" && !strings.EqualFold(req.sortBy, "displayName") {
-		f.WriteError(w, r, newError(http.StatusBadRequest, TypeInvalidValue, "Groups are sorted by displayName only."))
-		return
-	}
-	start, count := max(req.startIndex, 1), min(max(req.count, 0), maxCount)
-	sel := groupSelection{GroupFilter: iamd.GroupFilter{InstanceID: iamd.PrincipalFromContext(r.Context()).InstanceID,
-		Offset: start - 1, Limit: max(count, 1)}}
-	if err := groupQuery(req.filter, &sel); err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	page, err := &iamd.GroupPage{}, error(nil)
-	if !sel.none {
-		page, err = f.dir.ListGroups(r.Context(), sel.GroupFilter)
-	}
+	start, count := req.window()
+	total, resources, err := f.groupPage(r, req, start-1, count)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
+	writeList(w, total, start, resources)
+}
+
+// groupPage runs a Groups query: the number of matches, and count of them from offset.
+func (f *Face) groupPage(r *http.Request, req *listRequest, offset, count int) (int, []map[string]any, error) {
+	if req.sortBy != "" && !strings.EqualFold(req.sortBy, "displayName") {
+		return 0, nil, newError(http.StatusBadRequest, TypeInvalidValue, "Groups are sorted by displayName only.")
+	}
+	sel := groupSelection{GroupFilter: iamd.GroupFilter{InstanceID: iamd.PrincipalFromContext(r.Context()).InstanceID,
+		Offset: offset, Limit: max(count, 1)}}
+	if err := groupQuery(req.filter, &sel); err != nil {
+		return 0, nil, err
+	}
+	if sel.none {
+		return 0, nil, nil
+	}
+	page, err := f.dir.ListGroups(r.Context(), sel.GroupFilter)
+	if err != nil {
+		return 0, nil, err
+	}
 	withMembers := req.returns("members")
-	out := listResponse{Schemas: []string{schemaListResponse}, TotalResults: page.Total, StartIndex: start, Resources: []map[string]any{}}
+	var resources []map[string]any
 	if count > 0 {
 		for i := range page.Groups {
 			g, err := f.groupOut(r, &page.Groups[i], withMembers)
 			if err != nil {
-				f.WriteError(w, r, err)
-				return
+				return 0, nil, err
 			}
 			res := project(g, req.attributes, req.exclud)
 			if !withMembers {
 				delete(res, "members")
 			}
-			out.Resources = append(out.Resources, res)
+			resources = append(resources, res)
 		}
 	}
-	out.ItemsPerPage = len(out.Resources)
-	writeJSON(w, http.StatusOK, out)
+	return page.Total, resources, nil
 }
 
 func (f *Face) findGroup(r *http.Request) (*iamd.Group, error) {

@@ -177,3 +177,45 @@ func TestRFC7644_3_4_2_GroupQueries(t *testing.T) {
 		}
 	})
 }
+
+// RFC 7644 §3.4.3: a search on the server root covers every resource type — Users, then
+// Groups — paged across both; a filter only one type can answer selects from that one.
+func TestRFC7644_3_4_3_RootSearch(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		e.create(`{"schemas":["` + scim.SchemaUser + `"],"userName":"root-a","displayName":"Shared Name"}`)
+		e.create(`{"schemas":["` + scim.SchemaUser + `"],"userName":"root-b"}`)
+		e.createGroup(`"displayName":"Shared Name"`)
+		e.createGroup(`"displayName":"Other"`)
+		search := func(body string) reply {
+			t.Helper()
+			r := e.do("POST", "/.search", adminToken, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],`+body+`}`)
+			if r.status != 200 {
+				t.Fatalf("%s: %d %s", body, r.status, r.raw)
+			}
+			return r
+		}
+		kinds := func(r reply) string {
+			var out []string
+			for _, res := range r.body["Resources"].([]any) {
+				res := res.(map[string]any)
+				out = append(out, res["meta"].(map[string]any)["resourceType"].(string))
+			}
+			return strings.Join(out, ",")
+		}
+		// admin + 2 users, then 2 groups: five in all, a page of two from the third.
+		if r := search(`"startIndex":3,"count":2`); total(r) != 5 || kinds(r) != "User,Group" {
+			t.Fatalf("paged across types: %d %s", total(r), kinds(r))
+		}
+		if r := search(`"filter":"displayName eq \"shared name\""`); total(r) != 2 || kinds(r) != "User,Group" {
+			t.Fatalf("a filter both types answer: %s", r.raw)
+		}
+		if r := search(`"filter":"userName sw \"root-\""`); total(r) != 2 || kinds(r) != "User,User" {
+			t.Fatalf("a filter only Users answer: %s", r.raw)
+		}
+		if r := search(`"filter":"members[value eq \"nobody\"]","count":0`); total(r) != 0 || kinds(r) != "" {
+			t.Fatalf("a filter only Groups answer: %s", r.raw)
+		}
+		e.wantError(e.do("POST", "/.search", adminToken, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"title eq \"x\""}`),
+			400, scim.TypeInvalidFilter)
+	})
+}

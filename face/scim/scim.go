@@ -68,7 +68,7 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	auth("GET /Users", f.listUsers)
 	auth("POST /Users", f.createUser)
 	auth("POST /Users/.search", f.searchUsers)
-	auth("POST /.search", f.searchUsers) // the root search: Users are the only resources yet
+	auth("POST /.search", f.searchRoot)
 	auth("GET /Users/{id}", f.getUser)
 	auth("PUT /Users/{id}", f.replaceUser)
 	auth("PATCH /Users/{id}", f.patchUser)

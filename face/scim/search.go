@@ -2,6 +2,7 @@ package scim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -122,7 +123,7 @@ func (f *Face) searchUsers(w http.ResponseWriter, r *http.Request) {
 	f.list(w, r, req)
 }
 
-type listResponse struct {
+type listResponse struct { // RFC 7644 §3.4.2
 	Schemas      []string         `json:"schemas"`
 	TotalResults int              `json:"totalResults"`
 	StartIndex   int              `json:"startIndex"`
@@ -131,19 +132,40 @@ type listResponse struct {
 }
 
 func (f *Face) list(w http.ResponseWriter, r *http.Request, req *listRequest) {
-	start := max(req.startIndex, 1)           // RFC 7644 §3.4.2.4: less than 1 is 1
-	count := min(max(req.count, 0), maxCount) // negative is 0; above the maximum, the maximum
+	start, count := req.window()
+	total, resources, err := f.userPage(r, req, start-1, count)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeList(w, total, start, resources)
+}
+
+// window is the request's startIndex and count as RFC 7644 §3.4.2.4 reads them: less
+// than 1 is 1; a negative count is 0; above the maximum, the maximum.
+func (req *listRequest) window() (start, count int) {
+	return max(req.startIndex, 1), min(max(req.count, 0), maxCount)
+}
+
+func writeList(w http.ResponseWriter, total, start int, resources []map[string]any) {
+	if resources == nil {
+		resources = []map[string]any{}
+	}
+	writeJSON(w, http.StatusOK, listResponse{Schemas: []string{schemaListResponse}, TotalResults: total, StartIndex: start,
+		ItemsPerPage: len(resources), Resources: resources})
+}
+
+// userPage runs a Users query: the number of matches, and count of them from offset.
+func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (int, []map[string]any, error) {
 	sort := iamd.UserSort{Key: iamd.SortByCreatedAt}
 	if req.sortBy != "" {
 		key, err := pathKey(req.sortBy)
 		if err != nil {
-			f.WriteError(w, r, err)
-			return
+			return 0, nil, err
 		}
 		if sort.Key = sortKeys[key]; sort.Key == "" {
-			f.WriteError(w, r, newError(http.StatusBadRequest, TypeInvalidValue,
-				"sortBy must be userName, displayName, name.formatted, meta.created or meta.lastModified."))
-			return
+			return 0, nil, newError(http.StatusBadRequest, TypeInvalidValue,
+				"sortBy must be userName, displayName, name.formatted, meta.created or meta.lastModified.")
 		}
 	}
 	switch strings.ToLower(req.sortOrder) {
@@ -151,45 +173,70 @@ func (f *Face) list(w http.ResponseWriter, r *http.Request, req *listRequest) {
 	case "descending":
 		sort.Descending = true
 	default:
-		f.WriteError(w, r, newError(http.StatusBadRequest, TypeInvalidValue, "sortOrder must be ascending or descending."))
-		return
+		return 0, nil, newError(http.StatusBadRequest, TypeInvalidValue, "sortOrder must be ascending or descending.")
 	}
 	filter := iamd.UserFilter{InstanceID: iamd.PrincipalFromContext(r.Context()).InstanceID,
-		Sort: []iamd.UserSort{sort}, Offset: start - 1, Limit: max(count, 1), WithGroups: req.returns("groups")}
+		Sort: []iamd.UserSort{sort}, Offset: offset, Limit: max(count, 1), WithGroups: req.returns("groups")}
 	if req.filter != "" {
 		parsed, err := ParseFilter(req.filter)
 		if err != nil {
-			f.WriteError(w, r, err)
-			return
+			return 0, nil, err
 		}
 		if r.Method == http.MethodGet && filtersSensitive(parsed) { // RFC 7644 §7.5.2
-			f.WriteError(w, r, newError(http.StatusForbidden, TypeSensitive,
-				"A filter on password would carry a secret in the request URI; no filter can compare it."))
-			return
+			return 0, nil, newError(http.StatusForbidden, TypeSensitive,
+				"A filter on password would carry a secret in the request URI; no filter can compare it.")
 		}
 		if filter.Where, err = UserWhere(parsed); err != nil {
-			f.WriteError(w, r, err)
-			return
+			return 0, nil, err
 		}
 		if n := iamd.WhereTerms(filter.Where); n > iamd.MaxWhereTerms {
-			f.WriteError(w, r, newError(http.StatusBadRequest, TypeTooMany,
-				fmt.Sprintf("The filter holds %d comparisons; this server evaluates at most %d in one request.", n, iamd.MaxWhereTerms)))
-			return
+			return 0, nil, newError(http.StatusBadRequest, TypeTooMany,
+				fmt.Sprintf("The filter holds %d comparisons; this server evaluates at most %d in one request.", n, iamd.MaxWhereTerms))
 		}
 	}
 	page, err := f.dir.ListUsers(r.Context(), filter)
 	if err != nil {
+		return 0, nil, err
+	}
+	var resources []map[string]any
+	if count > 0 {
+		for i := range page.Users {
+			resources = append(resources, project(toSCIM(r.Context(), &page.Users[i]), req.attributes, req.exclud))
+		}
+	}
+	return page.Total, resources, nil
+}
+
+// searchRoot answers a query on the server root (RFC 7644 §3.4.2.1, §3.4.3): every
+// resource type, Users then Groups, as one list paged across both. A filter only one
+// type can answer (userName …) selects from that type alone; sortBy orders the Users,
+// and Groups keep their displayName order.
+func (f *Face) searchRoot(w http.ResponseWriter, r *http.Request) {
+	req, err := searchRequest(r)
+	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	out := listResponse{Schemas: []string{schemaListResponse}, TotalResults: page.Total, StartIndex: start, Resources: []map[string]any{}}
-	if count > 0 {
-		for i := range page.Users {
-			out.Resources = append(out.Resources, project(toSCIM(r.Context(), &page.Users[i]), req.attributes, req.exclud))
-		}
+	start, count := req.window()
+	users, userRes, userErr := f.userPage(r, req, start-1, count)
+	var filterErr *FilterError
+	if userErr != nil && !errors.As(userErr, &filterErr) {
+		f.WriteError(w, r, userErr)
+		return
 	}
-	out.ItemsPerPage = len(out.Resources)
-	writeJSON(w, http.StatusOK, out)
+	groupReq := *req
+	groupReq.sortBy, groupReq.sortOrder = "", ""
+	groupOffset := max(start-1-users, 0)
+	groups, groupRes, groupErr := f.groupPage(r, &groupReq, groupOffset, count-len(userRes))
+	if groupErr != nil && !errors.As(groupErr, &filterErr) {
+		f.WriteError(w, r, groupErr)
+		return
+	}
+	if userErr != nil && groupErr != nil { // no type can answer the filter
+		f.WriteError(w, r, userErr)
+		return
+	}
+	writeList(w, users+groups, start, append(userRes, groupRes...))
 }
 
 // alwaysReturned are the attributes RFC 7643 returns whatever attributes asks.
