@@ -204,30 +204,12 @@ func (db *DB) getUser(ctx context.Context, where, instanceID, key, shown string)
 // fillUser loads a user's groups (direct and inherited, in one query), direct roles and
 // direct privileges.
 func (db *DB) fillUser(ctx context.Context, u *iamd.User) error {
-	rows, err := db.query(ctx, db.read, userGroupsCTE+`
-		SELECT g.id, g.name, max(ug.direct) FROM user_groups ug
-		JOIN groups g ON g.instance_id = ? AND g.id = ug.id
-		GROUP BY g.id, g.name, g.name_key ORDER BY g.name_key, g.id`, u.ID, u.InstanceID, u.InstanceID)
-	if err != nil {
-		return internal("user groups", err)
+	one := []iamd.User{*u}
+	if err := db.fillGroups(ctx, db.read, u.InstanceID, one); err != nil {
+		return err
 	}
-	defer rows.Close()
-	u.Groups, u.InheritedGroups = []iamd.GroupRef{}, []iamd.GroupRef{}
-	for rows.Next() {
-		var g iamd.GroupRef
-		var direct int
-		if err := rows.Scan(&g.ID, &g.Name, &direct); err != nil {
-			return internal("scan group", err)
-		}
-		if direct == 1 {
-			u.Groups = append(u.Groups, g)
-		} else {
-			u.InheritedGroups = append(u.InheritedGroups, g)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return internal("user groups", err)
-	}
+	u.Groups, u.InheritedGroups = one[0].Groups, one[0].InheritedGroups
+	var err error
 	if u.Roles, err = db.strings(ctx, `SELECT role FROM user_roles WHERE user_id = ? ORDER BY role`, u.ID); err != nil {
 		return err
 	}
