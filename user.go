@@ -2,6 +2,7 @@ package iamd
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -157,6 +158,9 @@ type UserUpdate struct {
 	// Elevation, when set, grants elevated permissions until Elevation.Until, or with
 	// a nil Until takes them away.
 	Elevation *Elevation
+	// Roles, when set, replaces the user's direct roles in the same change (which then
+	// needs ROLE_WRITE besides USER_WRITE).
+	Roles *[]string
 }
 
 // Elevation is a change to a user's elevated permissions (ECE's elevated_permissions).
@@ -199,6 +203,9 @@ func (upd *UserUpdate) Apply(u *User) {
 	setBool(&u.APIDenied, upd.APIDenied)
 	if upd.Elevation != nil {
 		u.ElevatedUntil = upd.Elevation.Until
+	}
+	if upd.Roles != nil && !slices.Equal(u.Roles, *upd.Roles) {
+		u.Roles = slices.Clone(*upd.Roles)
 	}
 	// A changed email or phone is no longer the one that was verified.
 	if upd.Email != nil && upd.EmailVerified == nil {

@@ -374,6 +374,33 @@ func TestRoles(t *testing.T) {
 		if b, ok := names["helpdesk"]; !ok || b {
 			t.Fatalf("custom role: %v", names)
 		}
+
+		// Roles changed with the profile, in one change: ROLE_WRITE besides USER_WRITE,
+		// and an unknown role refuses the whole update.
+		u, err := f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: "roled"}, iamd.CreateUserOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, grant := "Changed", []string{"helpdesk", "iamd_viewer", "helpdesk"}
+		_, err = f.svc.UpdateUser(as("a", iamd.PrivilegeUserWrite, iamd.PrivilegeUserRead), "a", u.ID, iamd.UserUpdate{DisplayName: &name, Roles: &grant})
+		wantCode(t, err, iamd.EFORBIDDEN)
+		bad := []string{"helpdesk", "nope"}
+		_, err = f.svc.UpdateUser(f.admin, "a", u.ID, iamd.UserUpdate{DisplayName: &name, Roles: &bad})
+		wantCode(t, err, iamd.EINVALID)
+		if got, _ := f.svc.GetUser(f.admin, "a", u.ID); got.DisplayName != "" || len(got.Roles) != 0 || got.Version != u.Version {
+			t.Fatalf("a refused update changed the user: %+v", got)
+		}
+		got, err := f.svc.UpdateUser(f.admin, "a", u.ID, iamd.UserUpdate{DisplayName: &name, Roles: &grant})
+		if err != nil || !slices.Equal(got.Roles, []string{"helpdesk", "iamd_viewer"}) || got.DisplayName != name {
+			t.Fatalf("update with roles: %+v, %v", got, err)
+		}
+		if stored, _ := f.svc.GetUser(f.admin, "a", u.ID); !slices.Equal(stored.Roles, got.Roles) || stored.Version != u.Version+1 {
+			t.Fatalf("stored: %+v", stored)
+		}
+		same := []string{"iamd_viewer", "helpdesk"}
+		if again, err := f.svc.UpdateUser(f.admin, "a", u.ID, iamd.UserUpdate{Roles: &same}); err != nil || again.Version != u.Version+1 {
+			t.Fatalf("the same roles again are no change: %+v, %v", again, err)
+		}
 	})
 }
 

@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"reflect"
+	"slices"
 	"time"
 
 	"iamd"
@@ -143,6 +144,14 @@ func (s *Service) updateUser(ctx context.Context, p *iamd.Principal, instanceID,
 	if upd.Status != nil && *upd.Status == "" {
 		return nil, iamd.Invalid(iamd.FieldStatus, "status cannot be cleared")
 	}
+	if upd.Roles != nil { // granting roles is ROLE_WRITE's, as in SetUserRoles
+		if _, err := authorize(ctx, instanceID, iamd.PrivilegeRoleWrite); err != nil {
+			return nil, err
+		}
+		roles := dedupe(*upd.Roles)
+		slices.Sort(roles) // the order the store answers them in
+		upd.Roles = &roles
+	}
 	for attempt := 1; ; attempt++ {
 		cur, err := s.store.GetUser(ctx, instanceID, id)
 		if err != nil {
@@ -161,7 +170,11 @@ func (s *Service) updateUser(ctx context.Context, p *iamd.Principal, instanceID,
 		next.UpdatedBy = p.UserID
 		next.UpdatedByName = p.Name
 		ev := s.event(ctx, p, instanceID, iamd.ActionUserUpdate, "user", id)
-		err = s.store.UpdateUser(ctx, &next, cur.Version, ev)
+		stored := next
+		if slices.Equal(next.Roles, cur.Roles) {
+			stored.Roles = nil // unchanged: the store leaves them be
+		}
+		err = s.store.UpdateUser(ctx, &stored, cur.Version, ev)
 		if iamd.ErrorCode(err) == iamd.ECONFLICT && attempt < maxUpdateAttempts {
 			continue
 		}

@@ -134,22 +134,30 @@ func (db *DB) SetUserRoles(ctx context.Context, instanceID, userID string, roles
 		if err := db.requireUsers(ctx, tx, instanceID, []string{userID}); err != nil {
 			return err
 		}
-		if err := db.requireRoles(ctx, tx, instanceID, roles); err != nil {
+		if err := db.replaceUserRoles(ctx, tx, instanceID, userID, roles); err != nil {
 			return err
-		}
-		if _, err := db.exec(ctx, tx, `DELETE FROM user_roles WHERE user_id = ?`, userID); err != nil {
-			return internal("replace user roles", err)
-		}
-		for _, r := range roles {
-			if _, err := db.exec(ctx, tx, `INSERT INTO user_roles (user_id, role) VALUES (?, ?) ON CONFLICT DO NOTHING`, userID, r); err != nil {
-				return internal("grant role", err)
-			}
 		}
 		if _, err := db.exec(ctx, tx, `UPDATE users SET version = version + 1 WHERE id = ?`, userID); err != nil {
 			return internal("grant role", err)
 		}
 		return db.insertEvent(ctx, tx, ev)
 	})
+}
+
+// replaceUserRoles makes roles, which must be the instance's, the user's direct roles.
+func (db *DB) replaceUserRoles(ctx context.Context, tx *txn, instanceID, userID string, roles []string) error {
+	if err := db.requireRoles(ctx, tx, instanceID, roles); err != nil {
+		return err
+	}
+	if _, err := db.exec(ctx, tx, `DELETE FROM user_roles WHERE user_id = ?`, userID); err != nil {
+		return internal("replace user roles", err)
+	}
+	for _, r := range roles {
+		if _, err := db.exec(ctx, tx, `INSERT INTO user_roles (user_id, role) VALUES (?, ?) ON CONFLICT DO NOTHING`, userID, r); err != nil {
+			return internal("grant role", err)
+		}
+	}
+	return nil
 }
 
 // SetGroupRoles replaces the roles a group's members inherit.

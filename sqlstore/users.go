@@ -271,6 +271,11 @@ func (db *DB) UpdateUser(ctx context.Context, u *iamd.User, expectedVersion int6
 			}
 			return iamd.Errorf(iamd.ECONFLICT, "User %q was changed by another request; retry.", u.ID)
 		}
+		if u.Roles != nil {
+			if err := db.replaceUserRoles(ctx, tx, u.InstanceID, u.ID, u.Roles); err != nil {
+				return err
+			}
+		}
 		return db.insertEvent(ctx, tx, ev)
 	})
 }
