@@ -2,6 +2,8 @@ package scim_test
 
 import (
 	"encoding/base64"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,6 +82,66 @@ func TestRFC7643_3_1_CommonAttributes(t *testing.T) {
 		if r.status != 200 || r.body["id"] != id || after["version"] == meta["version"] || after["created"] != meta["created"] ||
 			after["lastModified"].(string) <= meta["lastModified"].(string) {
 			t.Fatalf("after a change: %s (before %v)", r.raw, meta)
+		}
+	})
+}
+
+func roleNames(r reply) string {
+	var out []string
+	list, _ := r.body["roles"].([]any)
+	for _, role := range list {
+		out = append(out, role.(map[string]any)["value"].(string))
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+// RFC 7643 §4.1.2's roles are the user's direct roles in the core (design.md's
+// mapping): set at creation, added, removed by value filter and replaced by PATCH,
+// replaced by a PUT that names them; an unknown role refuses the whole request.
+func TestRFC7643_4_1_2_Roles(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		r := e.do("POST", "/Users", adminToken, `{"schemas":["`+scim.SchemaUser+`"],"userName":"roled","roles":[{"value":"iamd_viewer","primary":true}]}`)
+		if r.status != 201 || roleNames(r) != "iamd_viewer" {
+			t.Fatalf("create with a role: %d %s", r.status, r.raw)
+		}
+		id := r.body["id"].(string)
+		e.wantError(e.do("POST", "/Users", adminToken, `{"schemas":["`+scim.SchemaUser+`"],"userName":"unroled","roles":[{"value":"no_such_role"}]}`), 400, scim.TypeInvalidValue)
+		if r := e.do("GET", "/Users?filter=userName%20eq%20%22unroled%22", adminToken, ""); total(r) != 0 {
+			t.Fatalf("a refused create left a user: %s", r.raw)
+		}
+
+		// Entra's app-role mapping sends each role as a JSON string of its own.
+		r = e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"Add","path":"roles","value":[{"value":"{\"id\":\"7b1a\",\"value\":\"ece_platform_viewer\",\"displayName\":\"Viewer\"}"}]}`))
+		if r.status != 200 || roleNames(r) != "ece_platform_viewer,iamd_viewer" {
+			t.Fatalf("add a role: %d %s", r.status, r.raw)
+		}
+		r = e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"remove","path":"roles[value eq \"iamd_viewer\"]"}`))
+		if r.status != 200 || roleNames(r) != "ece_platform_viewer" {
+			t.Fatalf("remove a role: %d %s", r.status, r.raw)
+		}
+		e.wantError(e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"replace","path":"displayName","value":"Changed"},
+			{"op":"replace","path":"roles","value":[{"value":"no_such_role"}]}`)), 400, scim.TypeInvalidValue)
+		e.wantError(e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"remove","path":"roles[display eq \"x\"]"}`)), 400, scim.TypeInvalidPath)
+		if got := e.do("GET", "/Users/"+id, adminToken, ""); got.body["displayName"] != nil || roleNames(got) != "ece_platform_viewer" {
+			t.Fatalf("a refused PATCH changed the user: %s", got.raw)
+		}
+
+		// A PUT without roles keeps them; one with roles sets them; the list shows them.
+		r = e.do("PUT", "/Users/"+id, adminToken, `{"schemas":["`+scim.SchemaUser+`"],"userName":"roled","displayName":"Kept"}`)
+		if r.status != 200 || roleNames(r) != "ece_platform_viewer" {
+			t.Fatalf("PUT without roles: %d %s", r.status, r.raw)
+		}
+		r = e.do("PUT", "/Users/"+id, adminToken, `{"schemas":["`+scim.SchemaUser+`"],"userName":"roled","roles":["iamd_viewer","iamd_admin"]}`)
+		if r.status != 200 || roleNames(r) != "iamd_admin,iamd_viewer" {
+			t.Fatalf("PUT with roles: %d %s", r.status, r.raw)
+		}
+		listed := e.do("GET", "/Users?filter=userName%20eq%20%22roled%22", adminToken, "")
+		if one := (reply{body: listed.body["Resources"].([]any)[0].(map[string]any)}); roleNames(one) != "iamd_admin,iamd_viewer" {
+			t.Fatalf("listed roles: %s", listed.raw)
+		}
+		if r = e.do("PUT", "/Users/"+id, adminToken, `{"schemas":["`+scim.SchemaUser+`"],"userName":"roled","roles":[]}`); r.status != 200 || roleNames(r) != "" {
+			t.Fatalf("PUT with no roles: %d %s", r.status, r.raw)
 		}
 	})
 }

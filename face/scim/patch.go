@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	"iamd"
@@ -29,6 +30,98 @@ var readOnly = map[string]bool{"id": true, "meta": true, "groups": true, "userna
 type edit struct {
 	upd      iamd.UserUpdate
 	password *string // write-only: set through the accounts core, after its policy
+	op       string  // the PATCH operation being read: add and replace differ for roles
+	roles    []roleStep
+}
+
+// roleStep is one change to the user's direct roles, applied in order to the roles the
+// user has when the change is written.
+type roleStep struct {
+	op    string // add, replace or remove
+	names []string
+	all   bool // remove every role
+}
+
+// newRoles applies the edit's role steps to current; nil when there are none.
+func (e *edit) newRoles(current []string) *[]string {
+	if len(e.roles) == 0 {
+		return nil
+	}
+	roles := slices.Clone(current)
+	for _, s := range e.roles {
+		switch {
+		case s.op == "replace":
+			roles = slices.Clone(s.names)
+		case s.op == "add":
+			roles = append(roles, s.names...)
+		case s.all:
+			roles = nil
+		default:
+			roles = slices.DeleteFunc(roles, func(r string) bool { return slices.Contains(s.names, r) })
+		}
+	}
+	if roles == nil {
+		roles = []string{}
+	}
+	return &roles
+}
+
+// roleValueFilter reads a path naming one role, roles[value eq "name"]: ok tells whether
+// the path is about roles at all.
+func roleValueFilter(path string) (name string, ok bool, err error) {
+	p := strings.TrimSpace(path)
+	if len(p) > len(SchemaUser) && strings.EqualFold(p[:len(SchemaUser)+1], SchemaUser+":") {
+		p = p[len(SchemaUser)+1:]
+	}
+	if !strings.HasPrefix(strings.ToLower(p), "roles[") {
+		return "", false, nil
+	}
+	bad := newError(http.StatusBadRequest, TypeInvalidPath, `A role is named as roles[value eq "name"].`)
+	if !strings.HasSuffix(p, "]") {
+		return "", true, bad
+	}
+	parsed, err := ParseFilter(p[len("roles[") : len(p)-1])
+	c, isCompare := parsed.(*Compare)
+	if err != nil || !isCompare || c.Op != OpEq || !strings.EqualFold(c.Attr.Name, "value") || c.Attr.Sub != "" {
+		return "", true, bad
+	}
+	name, isString := c.Value.(string)
+	if !isString {
+		return "", true, bad
+	}
+	return name, true, nil
+}
+
+// readRoles reads SCIM roles as role names: [{"value": name}], one such object, or
+// plain names. Entra ID's app-role mapping sends each value as a JSON string of its own,
+// {"id": …, "value": name, "displayName": …}; its value is the name.
+func readRoles(raw json.RawMessage) ([]string, bool) {
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) != nil {
+		list = []json.RawMessage{raw}
+	}
+	names := []string{}
+	for _, item := range list {
+		var v struct {
+			Value string `json:"value"`
+		}
+		if json.Unmarshal(item, &v) != nil && json.Unmarshal(item, &v.Value) != nil {
+			return nil, false
+		}
+		if strings.HasPrefix(strings.TrimSpace(v.Value), "{") {
+			var inner struct {
+				Value string `json:"value"`
+			}
+			if json.Unmarshal([]byte(v.Value), &inner) == nil && inner.Value != "" {
+				v.Value = inner.Value
+			}
+		}
+		if v.Value == "" {
+			return nil, false
+		}
+		names = append(names, v.Value)
+	}
+	return names, true
 }
 
 func (e *edit) set(field, value string) {
@@ -123,6 +216,17 @@ func (e *edit) apply(key, shown string, raw json.RawMessage) error {
 		}
 		e.upd.Status = &status
 		return nil
+	case "roles":
+		names, ok := readRoles(raw)
+		if !ok {
+			return newError(http.StatusBadRequest, TypeInvalidValue, "roles must be a list of {\"value\": role name}.")
+		}
+		op := e.op
+		if op != "add" {
+			op = "replace"
+		}
+		e.roles = append(e.roles, roleStep{op: op, names: names})
+		return nil
 	case "password":
 		var pw string
 		if json.Unmarshal(raw, &pw) != nil || pw == "" {
@@ -186,6 +290,9 @@ func (e *edit) remove(key, shown string) error {
 		return newError(http.StatusBadRequest, TypeMutability, "active cannot be removed; set it to false.")
 	case "password":
 		return newError(http.StatusBadRequest, TypeMutability, "password cannot be removed; replace it.")
+	case "roles":
+		e.roles = append(e.roles, roleStep{op: "remove", all: true})
+		return nil
 	case "name":
 		for _, k := range []string{"name.givenname", "name.familyname", "name.formatted"} {
 			e.set(writable[k], "")
@@ -234,7 +341,8 @@ func patchUpdate(raw []byte) (edit, error) {
 	}
 	var e edit
 	for _, op := range ops {
-		switch strings.ToLower(op.Op) {
+		e.op = strings.ToLower(op.Op)
+		switch e.op {
 		case "add", "replace":
 			if op.Path == "" {
 				var attrs map[string]json.RawMessage
@@ -274,6 +382,13 @@ func patchUpdate(raw []byte) (edit, error) {
 		case "remove":
 			if op.Path == "" {
 				return e, newError(http.StatusBadRequest, TypeNoTarget, "A remove operation needs a path.")
+			}
+			if name, ok, err := roleValueFilter(op.Path); ok || err != nil {
+				if err != nil {
+					return e, err
+				}
+				e.roles = append(e.roles, roleStep{op: "remove", names: []string{name}})
+				continue
 			}
 			key, err := pathKey(op.Path)
 			if err != nil {

@@ -176,7 +176,8 @@ func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (i
 		return 0, nil, newError(http.StatusBadRequest, TypeInvalidValue, "sortOrder must be ascending or descending.")
 	}
 	filter := iamd.UserFilter{InstanceID: iamd.PrincipalFromContext(r.Context()).InstanceID,
-		Sort: []iamd.UserSort{sort}, Offset: offset, Limit: max(count, 1), WithGroups: req.returns("groups")}
+		Sort: []iamd.UserSort{sort}, Offset: offset, Limit: max(count, 1), WithGroups: req.returns("groups"),
+		WithRoles: req.returns("roles")}
 	if req.filter != "" {
 		parsed, err := ParseFilter(req.filter)
 		if err != nil {

@@ -71,6 +71,12 @@ type groupRef struct {
 	Type    string `json:"type"` // direct, or indirect: through a nested group
 }
 
+// roleOut is one of the user's direct roles (the core's roles of the instance).
+type roleOut struct {
+	Value   string `json:"value"`
+	Display string `json:"display"`
+}
+
 type metaOut struct {
 	ResourceType string `json:"resourceType"`
 	Created      string `json:"created"`
@@ -92,6 +98,7 @@ type userOut struct {
 	Timezone     string         `json:"timezone,omitempty"`
 	Active       bool           `json:"active"`
 	Groups       []groupRef     `json:"groups,omitempty"`
+	Roles        []roleOut      `json:"roles,omitempty"`
 	Enterprise   *enterpriseOut `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
 	Meta         metaOut        `json:"meta"`
 }
@@ -119,6 +126,9 @@ func toSCIM(ctx context.Context, u *iamd.User) userOut {
 	}
 	for _, g := range u.InheritedGroups {
 		out.Groups = append(out.Groups, groupRef{Value: g.ID, Ref: baseURL(ctx) + "/Groups/" + g.ID, Display: g.Name, Type: "indirect"})
+	}
+	for _, r := range u.Roles {
+		out.Roles = append(out.Roles, roleOut{Value: r, Display: r})
 	}
 	ent := enterpriseOut{EmployeeNumber: u.EmployeeNumber, Department: u.Department, Division: u.BusinessUnit, Organization: u.Organization}
 	if u.Manager != "" {
@@ -215,13 +225,14 @@ type userIn struct {
 		GivenName  string `json:"givenName"`
 		FamilyName string `json:"familyName"`
 	} `json:"name"`
-	DisplayName  string         `json:"displayName"`
-	Emails       []multiValueIn `json:"emails"`
-	PhoneNumbers []multiValueIn `json:"phoneNumbers"`
-	Locale       string         `json:"locale"`
-	Timezone     string         `json:"timezone"`
-	Active       flexBool       `json:"active"`
-	Password     string         `json:"password"`
+	DisplayName  string          `json:"displayName"`
+	Emails       []multiValueIn  `json:"emails"`
+	PhoneNumbers []multiValueIn  `json:"phoneNumbers"`
+	Locale       string          `json:"locale"`
+	Timezone     string          `json:"timezone"`
+	Active       flexBool        `json:"active"`
+	Password     string          `json:"password"`
+	Roles        json.RawMessage `json:"roles"`
 	Enterprise   *struct {
 		EmployeeNumber string          `json:"employeeNumber"`
 		Department     string          `json:"department"`
@@ -292,6 +303,13 @@ func (in *userIn) canonical(instanceID string) (*iamd.User, error) {
 	}
 	if in.Active.set && !in.Active.value {
 		u.Status = iamd.UserSuspended
+	}
+	if len(in.Roles) > 0 && string(in.Roles) != "null" {
+		roles, ok := readRoles(in.Roles)
+		if !ok {
+			return nil, newError(http.StatusBadRequest, TypeInvalidValue, "roles must be a list of {\"value\": role name}.")
+		}
+		u.Roles = roles
 	}
 	if e := in.Enterprise; e != nil {
 		u.EmployeeNumber, u.Department, u.BusinessUnit, u.Organization = e.EmployeeNumber, e.Department, e.Division, e.Organization
@@ -417,6 +435,11 @@ func (f *Face) replaceUser(w http.ResponseWriter, r *http.Request) {
 	if in.Password != "" { // write-only: a PUT without it keeps the password
 		e.password = &in.Password
 	}
+	if next.Roles != nil || string(in.Roles) == "null" {
+		// A PUT that names roles sets them; one that leaves them out keeps them, so that a
+		// provisioner that knows nothing of iamd's roles does not take them away.
+		e.roles = []roleStep{{op: "replace", names: next.Roles}}
+	}
 	f.update(w, r, e, in.UserName)
 }
 
@@ -439,6 +462,7 @@ func (f *Face) update(w http.ResponseWriter, r *http.Request, e edit, userName s
 			return
 		}
 	}
+	e.upd.Roles = e.newRoles(u.Roles)
 	next, err := f.dir.UpdateUser(r.Context(), u.InstanceID, u.ID, e.upd)
 	if err != nil {
 		f.WriteError(w, r, err)
