@@ -43,6 +43,10 @@ type User struct {
 	TimeZone       string // IANA zone name
 	Locale         string
 	ExternalID     string
+	// Extra is a JSON object of attributes a face keeps that no canonical field holds
+	// (SCIM's title, addresses, further phone numbers…), as that face wrote them; "" is
+	// none. At most MaxExtraLen bytes.
+	Extra string
 
 	Status        UserStatus
 	ConsoleDenied bool // Ncloud accessRules.consoleAccessAllowed, negated so the zero value allows
@@ -111,6 +115,7 @@ const (
 	FieldTimeZone         = "time_zone"
 	FieldLocale           = "locale"
 	FieldExternalID       = "external_id"
+	FieldExtra            = "extra"
 	FieldStatus           = "status"
 	FieldGroupIDs         = "group_ids"
 	FieldName             = "name"
@@ -152,6 +157,7 @@ type UserUpdate struct {
 	TimeZone         *string
 	Locale           *string
 	ExternalID       *string
+	Extra            *string
 	Status           *UserStatus
 	ConsoleDenied    *bool
 	APIDenied        *bool
@@ -196,6 +202,7 @@ func (upd *UserUpdate) Apply(u *User) {
 	setString(&u.TimeZone, upd.TimeZone)
 	setString(&u.Locale, upd.Locale)
 	setString(&u.ExternalID, upd.ExternalID)
+	setString(&u.Extra, upd.Extra)
 	if upd.Status != nil {
 		u.Status = *upd.Status
 	}

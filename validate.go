@@ -1,6 +1,7 @@
 package iamd
 
 import (
+	"encoding/json"
 	"net/mail"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ const (
 	MaxTextLen        = 255
 	MaxDescriptionLen = 1024
 	MaxEmailLen       = 254 // RFC 5321 path limit
+	MaxExtraLen       = 16 << 10
 )
 
 // Validate checks every field of a user before it is stored.
@@ -66,6 +68,15 @@ func (u *User) Validate() error {
 	if u.TimeZone != "" {
 		if err := CheckTimeZone(FieldTimeZone, u.TimeZone); err != nil {
 			return err
+		}
+	}
+	if u.Extra != "" {
+		var obj map[string]json.RawMessage
+		if len(u.Extra) > MaxExtraLen {
+			return Invalid(FieldExtra, "the attributes kept beside the canonical ones take at most %d bytes", MaxExtraLen)
+		}
+		if json.Unmarshal([]byte(u.Extra), &obj) != nil || obj == nil {
+			return Invalid(FieldExtra, "the attributes kept beside the canonical ones must be a JSON object")
 		}
 	}
 	switch u.Status {

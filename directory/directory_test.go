@@ -93,6 +93,8 @@ func TestCreateUserRejectsBadInputAndStoresNothing(t *testing.T) {
 			field string
 		}{
 			{iamd.User{InstanceID: "a", LoginName: "x", Email: "nope"}, iamd.CreateUserOptions{}, iamd.FieldEmail},
+			{iamd.User{InstanceID: "a", LoginName: "x", Extra: `["not an object"]`}, iamd.CreateUserOptions{}, iamd.FieldExtra},
+			{iamd.User{InstanceID: "a", LoginName: "x", Extra: `{"big":"` + strings.Repeat("x", iamd.MaxExtraLen) + `"}`}, iamd.CreateUserOptions{}, iamd.FieldExtra},
 			{iamd.User{InstanceID: "a", LoginName: "x", TimeZone: "Nowhere/Town"}, iamd.CreateUserOptions{}, iamd.FieldTimeZone},
 			{iamd.User{InstanceID: "a", LoginName: "x"}, iamd.CreateUserOptions{Password: "short"}, iamd.FieldPassword},
 			{iamd.User{InstanceID: "a", LoginName: "x"}, iamd.CreateUserOptions{Password: strings.Repeat("p", 257)}, iamd.FieldPassword},

@@ -239,6 +239,7 @@ func newUser(in *iamd.User, instanceID string, p *iamd.Principal, now time.Time)
 		TimeZone:          in.TimeZone,
 		Locale:            in.Locale,
 		ExternalID:        in.ExternalID,
+		Extra:             in.Extra,
 		Status:            in.Status,
 		ConsoleDenied:     in.ConsoleDenied,
 		APIDenied:         in.APIDenied,

@@ -6,7 +6,7 @@ import (
 	"iamd"
 )
 
-// importBatch rows go in one INSERT: 48 columns × 200 rows stays under both engines'
+// importBatch rows go in one INSERT: 49 columns × 200 rows stays under both engines'
 // limits on bound parameters.
 const importBatch = 200
 
@@ -17,13 +17,13 @@ func (db *DB) ImportUsers(ctx context.Context, users []iamd.User, ev iamd.Event)
 		for start := 0; start < len(users); start += importBatch {
 			batch := users[start:min(start+importBatch, len(users))]
 			rows := make([]byte, 0, len(batch)*150)
-			args := make([]any, 0, len(batch)*48)
+			args := make([]any, 0, len(batch)*userColumnCount)
 			for i := range batch {
 				if i > 0 {
 					rows = append(rows, ", "...)
 				}
 				rows = append(rows, '(')
-				rows = append(rows, placeholders(48)...)
+				rows = append(rows, placeholders(userColumnCount)...)
 				rows = append(rows, ')')
 				args = append(args, userArgs(&batch[i])...)
 			}

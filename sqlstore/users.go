@@ -15,17 +15,20 @@ import (
 const userColumns = `id, instance_id, login_name, login_key, realm, display_name, given_name, family_name,
 	email, email_verified, phone_country_code, phone_number, phone_extension, phone_verified,
 	employee_number, department, business_unit, manager, organization, description, time_zone, locale,
-	external_id, status, console_denied, api_denied, builtin, sso, platform_admin,
+	external_id, extra, status, console_denied, api_denied, builtin, sso, platform_admin,
 	password_hash, temporary_password, password_changed_at, password_failed_count, locked_until,
 	expired, credentials_expired, mfa_enabled, elevated_until, first_login_at, last_login_at,
 	last_failed_login_at, created_at, created_by, created_by_name, updated_at, updated_by,
 	updated_by_name, version`
 
+// userColumnCount is how many columns userColumns lists.
+var userColumnCount = strings.Count(userColumns, ",") + 1
+
 // userMutable lists the columns an update replaces: all but the identity and creation stamps.
 var userMutable = strings.Fields(`login_name login_key realm display_name given_name family_name
 	email email_verified phone_country_code phone_number phone_extension phone_verified
 	employee_number department business_unit manager organization description time_zone locale
-	external_id status console_denied api_denied builtin sso platform_admin
+	external_id extra status console_denied api_denied builtin sso platform_admin
 	password_hash temporary_password password_changed_at password_failed_count locked_until
 	expired credentials_expired mfa_enabled elevated_until first_login_at last_login_at
 	last_failed_login_at updated_at updated_by updated_by_name version`)
@@ -35,7 +38,7 @@ func mutableArgs(u *iamd.User) []any {
 	return []any{u.LoginName, iamd.LoginKey(u.LoginName), u.Realm, u.DisplayName, u.GivenName, u.FamilyName,
 		u.Email, u.EmailVerified, u.PhoneCountryCode, u.PhoneNumber, u.PhoneExtension, u.PhoneVerified,
 		u.EmployeeNumber, u.Department, u.BusinessUnit, u.Manager, u.Organization, u.Description, u.TimeZone, u.Locale,
-		u.ExternalID, string(u.Status), u.ConsoleDenied, u.APIDenied, u.Builtin, u.SSO, u.PlatformAdmin,
+		u.ExternalID, u.Extra, string(u.Status), u.ConsoleDenied, u.APIDenied, u.Builtin, u.SSO, u.PlatformAdmin,
 		u.PasswordHash, u.TemporaryPassword, nullMicros(u.PasswordChangedAt), u.PasswordFailedCount, nullMicros(u.LockedUntil),
 		u.Expired, u.CredentialsExpired, u.MFAEnabled, nullMicros(u.ElevatedUntil), nullMicros(u.FirstLoginAt), nullMicros(u.LastLoginAt),
 		nullMicros(u.LastFailedLoginAt), micros(u.UpdatedAt), u.UpdatedBy, u.UpdatedByName, u.Version}
@@ -61,7 +64,7 @@ func scanUser(r rowScanner) (*iamd.User, error) {
 	err := r.Scan(&u.ID, &u.InstanceID, &u.LoginName, &loginKey, &u.Realm, &u.DisplayName, &u.GivenName, &u.FamilyName,
 		&u.Email, &u.EmailVerified, &u.PhoneCountryCode, &u.PhoneNumber, &u.PhoneExtension, &u.PhoneVerified,
 		&u.EmployeeNumber, &u.Department, &u.BusinessUnit, &u.Manager, &u.Organization, &u.Description, &u.TimeZone, &u.Locale,
-		&u.ExternalID, &status, &u.ConsoleDenied, &u.APIDenied, &u.Builtin, &u.SSO, &u.PlatformAdmin,
+		&u.ExternalID, &u.Extra, &status, &u.ConsoleDenied, &u.APIDenied, &u.Builtin, &u.SSO, &u.PlatformAdmin,
 		&u.PasswordHash, &u.TemporaryPassword, &pwChanged, &u.PasswordFailedCount, &locked,
 		&u.Expired, &u.CredentialsExpired, &u.MFAEnabled, &elevated, &firstLogin, &lastLogin,
 		&lastFailed, &created, &u.CreatedBy, &u.CreatedByName, &updated, &u.UpdatedBy,
@@ -94,7 +97,7 @@ func (db *DB) CreateUser(ctx context.Context, u *iamd.User, groupIDs []string, e
 		if err := db.requireRoles(ctx, tx, u.InstanceID, u.Roles); err != nil {
 			return err
 		}
-		_, err := db.exec(ctx, tx, `INSERT INTO users (`+userColumns+`) VALUES (`+placeholders(48)+`)`, userArgs(u)...)
+		_, err := db.exec(ctx, tx, `INSERT INTO users (`+userColumns+`) VALUES (`+placeholders(userColumnCount)+`)`, userArgs(u)...)
 		switch v, _ := db.dialect.Classify(err); {
 		case v == UniqueViolation:
 			return loginTaken(u)

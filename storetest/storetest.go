@@ -172,7 +172,7 @@ func fullUser(instanceID string) *iamd.User {
 		Email: "john.doe@example.com", EmailVerified: true, PhoneCountryCode: "+82", PhoneNumber: "010-1234-5678",
 		PhoneExtension: "12", PhoneVerified: true, EmployeeNumber: "emp-12345", Department: "Department X",
 		BusinessUnit: "Business Unit A", Manager: "Alice Smith", Organization: "org-1", Description: "Description ☃",
-		TimeZone: "Asia/Seoul", Locale: "ko-KR", ExternalID: "ext-1", Status: iamd.UserSuspended,
+		TimeZone: "Asia/Seoul", Locale: "ko-KR", ExternalID: "ext-1", Extra: `{"title":"Mañana ☃"}`, Status: iamd.UserSuspended,
 		ConsoleDenied: true, APIDenied: true, Builtin: true, SSO: true, PlatformAdmin: true,
 		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", TemporaryPassword: true,
 		PasswordChangedAt: at(time.Hour), PasswordFailedCount: 3, LockedUntil: at(2 * time.Hour),
