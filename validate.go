@@ -197,3 +197,38 @@ func allDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// twoDigitCallingCodes are the ITU-T E.164 country calling codes of two digits; +1 and
+// +7 are the only ones of one, and every other code has three. The assigned codes are
+// prefix-free, so this is enough to split an international number.
+var twoDigitCallingCodes = map[string]bool{
+	"20": true, "27": true, "30": true, "31": true, "32": true, "33": true, "34": true, "36": true, "39": true,
+	"40": true, "41": true, "43": true, "44": true, "45": true, "46": true, "47": true, "48": true, "49": true,
+	"51": true, "52": true, "53": true, "54": true, "55": true, "56": true, "57": true, "58": true,
+	"60": true, "61": true, "62": true, "63": true, "64": true, "65": true, "66": true,
+	"81": true, "82": true, "84": true, "86": true, "90": true, "91": true, "92": true, "93": true, "94": true,
+	"95": true, "98": true,
+}
+
+// SplitCallingCode splits an international number ("+82 10-1234-5678", "+15550100",
+// "tel:+1-201-555-0123" as RFC 3966 writes it) into its country calling code ("+82")
+// and the rest, separators at the join dropped. ok is false when s does not start with
+// '+' and a digit.
+func SplitCallingCode(s string) (code, rest string, ok bool) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "tel:")
+	if len(s) < 2 || s[0] != '+' || s[1] < '1' || s[1] > '9' {
+		return "", s, false
+	}
+	digits := s[1:]
+	n := 3
+	switch {
+	case digits[0] == '1' || digits[0] == '7':
+		n = 1
+	case len(digits) >= 2 && twoDigitCallingCodes[digits[:2]]:
+		n = 2
+	}
+	if len(digits) < n || !allDigits(digits[:n]) {
+		return "", s, false
+	}
+	return "+" + digits[:n], strings.TrimLeft(digits[n:], " -.("), true
+}

@@ -125,3 +125,28 @@ func TestNewID(t *testing.T) {
 		t.Fatalf("ids must be distinct 32 lowercase hex: %q %q", a, b)
 	}
 }
+
+func TestSplitCallingCode(t *testing.T) {
+	for _, c := range []struct{ in, code, rest string }{
+		{"+82 10-1234-5678", "+82", "10-1234-5678"},
+		{"+15550100", "+1", "5550100"},
+		{"tel:+1-201-555-0123", "+1", "201-555-0123"},
+		{"+44 20 7946 0958", "+44", "20 7946 0958"},
+		{"+852 2123 4567", "+852", "2123 4567"},
+		{"+7 495 123-45-67", "+7", "495 123-45-67"},
+		{"+380441234567", "+380", "441234567"},
+	} {
+		code, rest, ok := iamd.SplitCallingCode(c.in)
+		if !ok || code != c.code || rest != c.rest {
+			t.Errorf("SplitCallingCode(%q) = %q, %q, %v; want %q, %q", c.in, code, rest, ok, c.code, c.rest)
+		}
+		if err := iamd.CheckCallingCode(iamd.FieldPhoneCountryCode, code); err != nil {
+			t.Errorf("%q: %v", code, err)
+		}
+	}
+	for _, bad := range []string{"010-1234-5678", "+", "+0123", "", "+8"} {
+		if _, _, ok := iamd.SplitCallingCode(bad); ok {
+			t.Errorf("SplitCallingCode(%q) split", bad)
+		}
+	}
+}

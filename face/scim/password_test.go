@@ -1,12 +1,14 @@
 package scim_test
 
 import (
+	"context"
 	"encoding/base64"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"iamd"
 	"iamd/face/scim"
 )
 
@@ -122,7 +124,9 @@ func TestRFC7643_4_1_2_Roles(t *testing.T) {
 		}
 		e.wantError(e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"replace","path":"displayName","value":"Changed"},
 			{"op":"replace","path":"roles","value":[{"value":"no_such_role"}]}`)), 400, scim.TypeInvalidValue)
-		e.wantError(e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"remove","path":"roles[display eq \"x\"]"}`)), 400, scim.TypeInvalidPath)
+		if r := e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"remove","path":"roles[display eq \"x\"]"}`)); r.status != 200 || roleNames(r) != "ece_platform_viewer" {
+			t.Fatalf("removing roles no filter selects (RFC 7644 §3.5.2.2: a success that changes nothing): %d %s", r.status, r.raw)
+		}
 		if got := e.do("GET", "/Users/"+id, adminToken, ""); got.body["displayName"] != nil || roleNames(got) != "ece_platform_viewer" {
 			t.Fatalf("a refused PATCH changed the user: %s", got.raw)
 		}
@@ -143,5 +147,78 @@ func TestRFC7643_4_1_2_Roles(t *testing.T) {
 		if r = e.do("PUT", "/Users/"+id, adminToken, `{"schemas":["`+scim.SchemaUser+`"],"userName":"roled","roles":[]}`); r.status != 200 || roleNames(r) != "" {
 			t.Fatalf("PUT with no roles: %d %s", r.status, r.raw)
 		}
+	})
+}
+
+// RFC 7643 §4.1: the attributes iamd has no canonical field for — title,
+// preferredLanguage, addresses, the phone numbers and emails beyond the one it keeps —
+// come back as they were written, and Entra's PATCH paths into them work: adding a
+// value a filter describes, replacing a sub-attribute of the values a filter selects,
+// removing them. The canonical value stays the one every other face sees.
+func TestRFC7643_4_1_KeptAttributes(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		r := e.do("POST", "/Users", adminToken, `{"schemas":["`+scim.SchemaUser+`","`+scim.SchemaEnterprise+`"],"userName":"kept",
+			"title":"Engineer","preferredLanguage":"en-US","nickName":"K",
+			"name":{"givenName":"Kay","familyName":"Ept","middleName":"M"},
+			"emails":[{"type":"work","value":"kept@example.com","primary":"true"},{"type":"home","value":"kept@home.example"}],
+			"phoneNumbers":[{"type":"work","value":"+1 555 0100"},{"type":"mobile","value":"+1 555 0101"}],
+			"addresses":[{"type":"work","streetAddress":"1 Main St","locality":"Springfield","country":"US"}],
+			"`+scim.SchemaEnterprise+`":{"costCenter":"CC-1","department":"R&D"}}`)
+		if r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.raw)
+		}
+		id := r.body["id"].(string)
+		got := e.do("GET", "/Users/"+id, adminToken, "")
+		ent := got.body[scim.SchemaEnterprise].(map[string]any)
+		if got.body["title"] != "Engineer" || got.body["preferredLanguage"] != "en-US" || got.body["nickName"] != "K" ||
+			got.body["name"].(map[string]any)["middleName"] != "M" || len(got.body["emails"].([]any)) != 2 ||
+			len(got.body["phoneNumbers"].([]any)) != 2 || ent["costCenter"] != "CC-1" || ent["department"] != "R&D" ||
+			got.body["emails"].([]any)[0].(map[string]any)["primary"] != true ||
+			got.body["addresses"].([]any)[0].(map[string]any)["locality"] != "Springfield" {
+			t.Fatalf("read back: %s", got.raw)
+		}
+		if u, _ := e.store.GetUser(context.Background(), "tenant", id); u.Email != "kept@example.com" || u.PhoneCountryCode != "+1" || u.PhoneNumber != "555 0100" {
+			t.Fatalf("canonical email %q, phone %q %q", u.Email, u.PhoneCountryCode, u.PhoneNumber)
+		}
+
+		r = e.do("PATCH", "/Users/"+id, adminToken, patch(`
+			{"op":"Add","path":"phoneNumbers[type eq \"mobile\"].value","value":"+1 555 0199"},
+			{"op":"Add","path":"phoneNumbers[type eq \"fax\"].value","value":"+1 555 0102"},
+			{"op":"Replace","path":"addresses[type eq \"work\"].streetAddress","value":"2 Main St"},
+			{"op":"Replace","path":"title","value":"Lead"},
+			{"op":"Remove","path":"emails[type eq \"home\"]"},
+			{"op":"Replace","path":"`+scim.SchemaEnterprise+`:costCenter","value":"CC-2"}`))
+		phones := map[string]string{}
+		for _, p := range r.body["phoneNumbers"].([]any) {
+			phones[p.(map[string]any)["type"].(string)] = p.(map[string]any)["value"].(string)
+		}
+		if r.status != 200 || phones["mobile"] != "+1 555 0199" || phones["fax"] != "+1 555 0102" || phones["work"] != "+1 555 0100" ||
+			r.body["title"] != "Lead" || len(r.body["emails"].([]any)) != 1 ||
+			r.body["addresses"].([]any)[0].(map[string]any)["streetAddress"] != "2 Main St" ||
+			r.body[scim.SchemaEnterprise].(map[string]any)["costCenter"] != "CC-2" {
+			t.Fatalf("patch kept attributes: %d %s", r.status, r.raw)
+		}
+		e.wantError(e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"Replace","path":"addresses[type eq \"home\"].locality","value":"x"}`)), 400, scim.TypeNoTarget)
+
+		// Another face changes the email: SCIM shows the new value in its place.
+		u, _ := e.store.GetUser(context.Background(), "tenant", id)
+		changed := *u
+		changed.Email, changed.Version = "new@example.com", u.Version+1
+		if err := e.store.UpdateUser(context.Background(), &changed, u.Version, iamd.Event{InstanceID: "tenant", Action: iamd.ActionUserUpdate,
+			TargetType: "user", TargetID: id, Outcome: iamd.OutcomeSuccess, Time: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		got = e.do("GET", "/Users/"+id, adminToken, "")
+		if emails := got.body["emails"].([]any); len(emails) != 1 || emails[0].(map[string]any)["value"] != "new@example.com" ||
+			emails[0].(map[string]any)["type"] != "work" {
+			t.Fatalf("after another face's change: %s", got.raw)
+		}
+		// PUT replaces the kept attributes with the body's, like every other one.
+		r = e.do("PUT", "/Users/"+id, adminToken, `{"schemas":["`+scim.SchemaUser+`"],"userName":"kept","title":"Only"}`)
+		if r.status != 200 || r.body["title"] != "Only" || r.body["addresses"] != nil || r.body["phoneNumbers"] != nil || r.body["nickName"] != nil {
+			t.Fatalf("PUT: %d %s", r.status, r.raw)
+		}
+		big := strings.Repeat("x", iamd.MaxExtraLen)
+		e.wantError(e.do("PUT", "/Users/"+id, adminToken, `{"schemas":["`+scim.SchemaUser+`"],"userName":"kept","title":"`+big+`"}`), 400, scim.TypeInvalidValue)
 	})
 }

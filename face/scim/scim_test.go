@@ -305,7 +305,8 @@ func TestRFC7644_3_5_2_Patch(t *testing.T) {
 			ops, scimType string
 		}{
 			{`{"op":"remove"}`, scim.TypeNoTarget},
-			{`{"op":"replace","path":"title","value":"x"}`, scim.TypeInvalidPath},
+			{`{"op":"replace","path":"favoriteColor","value":"x"}`, scim.TypeInvalidPath},
+			{`{"op":"replace","path":"name.givenName.first","value":"x"}`, scim.TypeInvalidPath},
 			{`{"op":"replace","path":"id","value":"x"}`, scim.TypeMutability},
 			{`{"op":"replace","path":"userName","value":"other"}`, scim.TypeMutability},
 			{`{"op":"replace","path":"displayName","value":42}`, scim.TypeInvalidValue},

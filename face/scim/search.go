@@ -159,11 +159,9 @@ func writeList(w http.ResponseWriter, total, start int, resources []map[string]a
 func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (int, []map[string]any, error) {
 	sort := iamd.UserSort{Key: iamd.SortByCreatedAt}
 	if req.sortBy != "" {
-		key, err := pathKey(req.sortBy)
-		if err != nil {
-			return 0, nil, err
-		}
-		if sort.Key = sortKeys[key]; sort.Key == "" {
+		path := strings.ToLower(strings.TrimSpace(req.sortBy))
+		path = strings.TrimPrefix(path, strings.ToLower(SchemaUser)+":")
+		if sort.Key = sortKeys[path]; sort.Key == "" {
 			return 0, nil, newError(http.StatusBadRequest, TypeInvalidValue,
 				"sortBy must be userName, displayName, name.formatted, meta.created or meta.lastModified.")
 		}
@@ -202,7 +200,7 @@ func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (i
 	var resources []map[string]any
 	if count > 0 {
 		for i := range page.Users {
-			resources = append(resources, project(toSCIM(r.Context(), &page.Users[i]), req.attributes, req.exclud))
+			resources = append(resources, project(userDoc(r.Context(), &page.Users[i]), req.attributes, req.exclud))
 		}
 	}
 	return page.Total, resources, nil

@@ -1,13 +1,13 @@
 package scim
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -119,7 +119,7 @@ func toSCIM(ctx context.Context, u *iamd.User) userOut {
 		out.Emails = []multiValue{{Value: u.Email, Type: valueType, Primary: true}}
 	}
 	if u.PhoneNumber != "" {
-		out.PhoneNumbers = []multiValue{{Value: u.PhoneCountryCode + u.PhoneNumber, Type: valueType, Primary: true}}
+		out.PhoneNumbers = []multiValue{{Value: strings.TrimSpace(u.PhoneCountryCode + " " + u.PhoneNumber), Type: valueType, Primary: true}}
 	}
 	for _, g := range u.Groups {
 		out.Groups = append(out.Groups, groupRef{Value: g.ID, Ref: baseURL(ctx) + "/Groups/" + g.ID, Display: g.Name, Type: "direct"})
@@ -260,41 +260,57 @@ func pick(values []multiValueIn) string {
 	return ""
 }
 
-// readUser decodes a User resource. Attributes iamd does not keep are ignored, as RFC
-// 7644 §3.3 allows; a known attribute of the wrong type is invalidValue, naming it.
-func readUser(r *http.Request) (*userIn, error) {
-	raw, err := readBody(r)
-	if err != nil {
-		return nil, err
-	}
-	var in userIn
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&in); err != nil {
+// userFromDoc reads a User document as the canonical user's fields (in) and the
+// attributes kept beside them (extra). Attributes SCIM does not define are ignored, as
+// RFC 7644 §3.3 allows; a known attribute of the wrong type is invalidValue, naming it.
+func userFromDoc(doc map[string]any) (in *userIn, extra string, err error) {
+	raw, _ := json.Marshal(doc)
+	in = new(userIn)
+	if err := json.Unmarshal(raw, in); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return nil, newError(http.StatusBadRequest, TypeInvalidValue, "The attribute "+typeErr.Field+" has the wrong type.")
+			return nil, "", newError(http.StatusBadRequest, TypeInvalidValue, "The attribute "+typeErr.Field+" has the wrong type.")
 		}
-		if strings.Contains(err.Error(), "boolean") {
-			return nil, newError(http.StatusBadRequest, TypeInvalidValue, err.Error())
-		}
-		return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body is not a JSON object: "+err.Error())
-	}
-	if dec.More() {
-		return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body holds more than one JSON value.")
+		return nil, "", newError(http.StatusBadRequest, TypeInvalidValue, err.Error())
 	}
 	if !listsSchema(in.Schemas, SchemaUser) {
-		return nil, newError(http.StatusBadRequest, TypeInvalidValue, "schemas must list "+SchemaUser+".")
+		return nil, "", newError(http.StatusBadRequest, TypeInvalidValue, "schemas must list "+SchemaUser+".")
 	}
 	if in.UserName == "" {
-		return nil, newError(http.StatusBadRequest, TypeInvalidValue, "userName is required.")
+		return nil, "", newError(http.StatusBadRequest, TypeInvalidValue, "userName is required.")
 	}
-	return &in, nil
+	if extra, err = keptFrom(doc); err != nil {
+		return nil, "", err
+	}
+	return in, extra, nil
+}
+
+// readUserDoc reads a request's User body.
+func readUserDoc(r *http.Request) (*userIn, string, error) {
+	raw, err := readBody(r)
+	if err != nil {
+		return nil, "", err
+	}
+	doc, err := decodeDoc(raw)
+	if err != nil {
+		return nil, "", err
+	}
+	return userFromDoc(doc)
 }
 
 // canonical maps a decoded User onto the core's user.
 func (in *userIn) canonical(instanceID string) (*iamd.User, error) {
 	u := &iamd.User{InstanceID: instanceID, LoginName: in.UserName, ExternalID: in.ExternalID, DisplayName: in.DisplayName,
-		Email: pick(in.Emails), PhoneNumber: pick(in.PhoneNumbers), Locale: in.Locale, TimeZone: in.Timezone, Status: iamd.UserActive}
+		Email: pick(in.Emails), Locale: in.Locale, TimeZone: in.Timezone, Status: iamd.UserActive}
+	if phone := pick(in.PhoneNumbers); phone != "" {
+		// An international number ("+1 555 0100", "tel:+1-555-0100") is the canonical
+		// calling code and number.
+		if code, rest, ok := iamd.SplitCallingCode(phone); ok {
+			u.PhoneCountryCode, u.PhoneNumber = code, rest
+		} else {
+			u.PhoneNumber = strings.TrimPrefix(phone, "tel:")
+		}
+	}
 	if in.Name != nil {
 		u.GivenName, u.FamilyName = in.Name.GivenName, in.Name.FamilyName
 		if u.DisplayName == "" {
@@ -323,7 +339,7 @@ func (in *userIn) canonical(instanceID string) (*iamd.User, error) {
 }
 
 func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
-	in, err := readUser(r)
+	in, extra, err := readUserDoc(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -333,6 +349,7 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
+	u.Extra = extra
 	created, err := f.dir.CreateUser(r.Context(), u, iamd.CreateUserOptions{Password: in.Password})
 	if err != nil {
 		f.WriteError(w, r, err)
@@ -383,7 +400,7 @@ func readBody(r *http.Request) ([]byte, error) {
 // writeUser answers a user with its ETag.
 func writeUser(w http.ResponseWriter, r *http.Request, status int, u *iamd.User) {
 	w.Header().Set("ETag", etag(u))
-	writeResource(w, r, status, toSCIM(r.Context(), u))
+	writeResource(w, r, status, userDoc(r.Context(), u))
 }
 
 // writeResource answers one resource, applying the request's attributes and
@@ -398,29 +415,74 @@ func writeResource(w http.ResponseWriter, r *http.Request, status int, resource 
 	writeJSON(w, status, project(resource, attributes, excluded))
 }
 
-// patchUser applies a PatchOp. Entra expects 200 or 204; the user is answered (200).
+// patchUser applies a PatchOp (RFC 7644 §3.5.2) to the user as a document, then stores
+// the document as a PUT would. id, userName, groups and meta are the server's: a change
+// to them is mutability; sending them back unchanged is not. Entra expects 200 or 204;
+// the user is answered (200).
 func (f *Face) patchUser(w http.ResponseWriter, r *http.Request) {
 	raw, err := readBody(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	e, err := patchUpdate(raw)
+	ops, err := patchOps(raw)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	f.update(w, r, e, "")
+	u, err := f.userToChange(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	doc, before := userDoc(r.Context(), u), userDoc(r.Context(), u)
+	if err := applyPatch(doc, ops); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	for _, attr := range []string{"id", "groups", "meta"} {
+		if !reflect.DeepEqual(doc[key(doc, attr)], before[attr]) {
+			f.WriteError(w, r, newError(http.StatusBadRequest, TypeMutability, "The attribute "+attr+" is the server's; it cannot be changed."))
+			return
+		}
+	}
+	// name.formatted is the display name's other spelling: a change to it alone changes it.
+	formatted := func(d map[string]any) any {
+		return asObject(d[key(d, "name")])[key(asObject(d[key(d, "name")]), "formatted")]
+	}
+	if k := key(doc, "displayName"); formatted(doc) != formatted(before) && reflect.DeepEqual(doc[k], before["displayName"]) {
+		doc["displayName"] = formatted(doc)
+	}
+	in, extra, err := userFromDoc(doc)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	if in.Roles == nil { // the document names the user's roles: none left is none
+		in.Roles = json.RawMessage(`[]`)
+	}
+	f.replace(w, r, u, in, extra)
 }
 
 // replaceUser is PUT: the body replaces every writable attribute; those it leaves out
-// are cleared. userName cannot change here; readOnly attributes are ignored.
+// are cleared, except the password and roles, which it keeps unless it names them.
+// userName cannot change here; readOnly attributes are ignored.
 func (f *Face) replaceUser(w http.ResponseWriter, r *http.Request) {
-	in, err := readUser(r)
+	in, extra, err := readUserDoc(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
+	u, err := f.userToChange(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	f.replace(w, r, u, in, extra)
+}
+
+// replace stores a User document over u.
+func (f *Face) replace(w http.ResponseWriter, r *http.Request, u *iamd.User, in *userIn, extra string) {
 	next, err := in.canonical("")
 	if err != nil {
 		f.WriteError(w, r, err)
@@ -428,48 +490,47 @@ func (f *Face) replaceUser(w http.ResponseWriter, r *http.Request) {
 	}
 	status := next.Status
 	upd := iamd.UserUpdate{DisplayName: &next.DisplayName, GivenName: &next.GivenName, FamilyName: &next.FamilyName,
-		Email: &next.Email, PhoneNumber: &next.PhoneNumber, ExternalID: &next.ExternalID, Locale: &next.Locale,
+		Email: &next.Email, PhoneCountryCode: &next.PhoneCountryCode, PhoneNumber: &next.PhoneNumber, ExternalID: &next.ExternalID, Locale: &next.Locale,
 		TimeZone: &next.TimeZone, EmployeeNumber: &next.EmployeeNumber, Department: &next.Department,
-		BusinessUnit: &next.BusinessUnit, Organization: &next.Organization, Manager: &next.Manager, Status: &status}
-	e := edit{upd: upd}
-	if in.Password != "" { // write-only: a PUT without it keeps the password
-		e.password = &in.Password
-	}
+		BusinessUnit: &next.BusinessUnit, Organization: &next.Organization, Manager: &next.Manager, Status: &status,
+		Extra: &extra}
 	if next.Roles != nil || string(in.Roles) == "null" {
-		// A PUT that names roles sets them; one that leaves them out keeps them, so that a
-		// provisioner that knows nothing of iamd's roles does not take them away.
-		e.roles = []roleStep{{op: "replace", names: next.Roles}}
+		// A document that names roles sets them; a PUT that leaves them out keeps them,
+		// so that a provisioner that knows nothing of iamd's roles does not take them away.
+		roles := next.Roles
+		if roles == nil {
+			roles = []string{}
+		}
+		upd.Roles = &roles
 	}
-	f.update(w, r, e, in.UserName)
+	var password *string
+	if in.Password != "" { // write-only: a PUT without it keeps the password
+		password = &in.Password
+	}
+	f.update(w, r, u, upd, password, in.UserName)
 }
 
-// update applies an edit to the user of the path, after its If-Match; userName, when
-// given, must be the user's (ignoring case). A new password is held to the accounts
-// policy before anything is written, so a refused one leaves the user as it was.
-func (f *Face) update(w http.ResponseWriter, r *http.Request, e edit, userName string) {
-	u, err := f.userToChange(r)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
+// update applies upd to u; userName, when given, must be u's (ignoring case). A new
+// password is held to the accounts policy before anything is written, so a refused one
+// leaves the user as it was.
+func (f *Face) update(w http.ResponseWriter, r *http.Request, u *iamd.User, upd iamd.UserUpdate, password *string, userName string) {
 	if userName != "" && iamd.LoginKey(userName) != iamd.LoginKey(u.LoginName) {
 		f.WriteError(w, r, newError(http.StatusBadRequest, TypeMutability, "userName cannot be changed here."))
 		return
 	}
-	if e.password != nil {
-		if err := f.acct.CheckNewPassword(r.Context(), u.InstanceID, u.ID, *e.password); err != nil {
+	if password != nil {
+		if err := f.acct.CheckNewPassword(r.Context(), u.InstanceID, u.ID, *password); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
 	}
-	e.upd.Roles = e.newRoles(u.Roles)
-	next, err := f.dir.UpdateUser(r.Context(), u.InstanceID, u.ID, e.upd)
+	next, err := f.dir.UpdateUser(r.Context(), u.InstanceID, u.ID, upd)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	if e.password != nil {
-		if err := f.acct.SetPassword(r.Context(), u.InstanceID, u.ID, *e.password, false); err != nil {
+	if password != nil {
+		if err := f.acct.SetPassword(r.Context(), u.InstanceID, u.ID, *password, false); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
