@@ -35,9 +35,10 @@ const (
 )
 
 // userAttrs maps lower-cased SCIM attribute paths (schema-less: core and enterprise
-// names do not collide) to canonical fields. The multi-valued attributes have one value
-// here — a user has one email and one phone number, of type "work" — so
-// emails.value and emails (its primary value) are the same field.
+// names do not collide) to canonical fields. Filters see the one email and phone number
+// the canonical record holds (its primary, or work, value), as of type "work": the
+// further values SCIM keeps beside it (document.go) are not in any column, so
+// emails.value and emails are the same field and a filter cannot reach the others.
 var userAttrs = map[string]userAttr{
 	"id":                   {iamd.FieldID, true, kindString},
 	"externalid":           {iamd.FieldExternalID, true, kindString},
