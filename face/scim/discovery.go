@@ -79,12 +79,28 @@ func multi(name, description string, subs ...map[string]any) map[string]any {
 	return attr(name, "complex", map[string]any{"multiValued": true, "description": description, "subAttributes": subs})
 }
 
-// one value of type work: what iamd keeps of a multi-valued attribute.
-func workValues(name, description string) map[string]any {
-	return multi(name, description+" iamd keeps one, of type work; the primary one sent (else the work one, else the first) is kept.",
+// the canonical record's one value (the primary, else the work one) and the others kept
+// as written.
+func workValues(name, description string, types ...string) map[string]any {
+	return multi(name, description+" The primary value (else the work one, else the first) is the one every face sees and filters can find; the others are kept as written.",
 		attr("value", "string", nil),
-		attr("type", "string", map[string]any{"canonicalValues": []string{"work"}}),
+		attr("display", "string", nil),
+		attr("type", "string", map[string]any{"canonicalValues": types}),
 		attr("primary", "boolean", nil))
+}
+
+// kept describes an attribute iamd keeps as written: shown, set and patched, not
+// filtered on.
+func kept(a map[string]any) map[string]any {
+	a["description"] = strings.TrimSpace(a["description"].(string) + " Kept as written; cannot be filtered on.")
+	return a
+}
+
+// keptValues is a kept multi-valued attribute of value, display, type and primary.
+func keptValues(name, valueType string, types ...string) map[string]any {
+	return kept(multi(name, "",
+		attr("value", valueType, nil), attr("display", "string", nil),
+		attr("type", "string", map[string]any{"canonicalValues": types}), attr("primary", "boolean", nil)))
 }
 
 var userSchema = map[string]any{
@@ -94,10 +110,27 @@ var userSchema = map[string]any{
 			"description": "Unique within the tenant, compared ignoring case. Set at creation; iamd does not rename users through SCIM."}),
 		attr("name", "complex", map[string]any{"subAttributes": []map[string]any{
 			attr("formatted", "string", map[string]any{"description": "The same value as displayName."}),
-			attr("familyName", "string", nil), attr("givenName", "string", nil)}}),
+			attr("familyName", "string", nil), attr("givenName", "string", nil),
+			kept(attr("middleName", "string", nil)), kept(attr("honorificPrefix", "string", nil)),
+			kept(attr("honorificSuffix", "string", nil))}}),
 		attr("displayName", "string", nil),
-		workValues("emails", "Email addresses."),
-		workValues("phoneNumbers", "Phone numbers."),
+		kept(attr("nickName", "string", nil)),
+		kept(attr("profileUrl", "reference", map[string]any{"referenceTypes": []string{"external"}})),
+		kept(attr("title", "string", nil)),
+		kept(attr("userType", "string", nil)),
+		kept(attr("preferredLanguage", "string", nil)),
+		workValues("emails", "Email addresses.", "work", "home", "other"),
+		workValues("phoneNumbers", "Phone numbers; an international number (+1 555 0100) is kept as calling code and number.",
+			"work", "home", "mobile", "fax", "pager", "other"),
+		keptValues("ims", "string", "aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"),
+		keptValues("photos", "reference", "photo", "thumbnail"),
+		kept(multi("addresses", "",
+			attr("formatted", "string", nil), attr("streetAddress", "string", nil), attr("locality", "string", nil),
+			attr("region", "string", nil), attr("postalCode", "string", nil), attr("country", "string", nil),
+			attr("type", "string", map[string]any{"canonicalValues": []string{"work", "home", "other"}}),
+			attr("primary", "boolean", nil))),
+		keptValues("entitlements", "string"),
+		keptValues("x509Certificates", "binary"),
 		attr("locale", "string", nil),
 		attr("timezone", "string", nil),
 		attr("active", "boolean", map[string]any{"description": "false suspends the user: it cannot sign in."}),
@@ -133,9 +166,9 @@ var enterpriseSchema = map[string]any{
 	"schemas": []string{schemaSchema}, "id": SchemaEnterprise, "name": "EnterpriseUser", "description": "Enterprise User",
 	"attributes": []map[string]any{
 		attr("employeeNumber", "string", nil), attr("organization", "string", nil), attr("division", "string", nil),
-		attr("department", "string", nil),
-		attr("manager", "complex", map[string]any{"description": "Also accepted as a plain string (Entra ID).",
-			"subAttributes": []map[string]any{attr("value", "string", nil)}}),
+		attr("department", "string", nil), kept(attr("costCenter", "string", nil)),
+		attr("manager", "complex", map[string]any{"description": "Also accepted as a plain id, or a list of one (Entra ID).",
+			"subAttributes": []map[string]any{attr("value", "string", nil), kept(attr("displayName", "string", nil))}}),
 	},
 	"meta": map[string]any{"resourceType": "Schema"},
 }

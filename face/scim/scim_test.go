@@ -466,12 +466,28 @@ func TestRFC7644_4_Discovery(t *testing.T) {
 			t.Fatalf("User schema: %s", user.raw)
 		}
 		// Every attribute the schema lists can be filtered on or set: it describes this server.
-		for name := range found {
-			if name == "password" || name == "groups" || name == "roles" { // password is write-only; groups and roles are shown, not searched
+		for name, a := range found {
+			kept := strings.Contains(a["description"].(string), "cannot be filtered on")
+			if name == "password" || name == "groups" || name == "roles" || kept { // password is write-only; the others are shown, not searched
 				continue
 			}
 			if r := e.do("GET", "/Users?filter="+name+"%20pr", adminToken, ""); r.status != 200 {
 				t.Errorf("the schema lists %s, which cannot be filtered on: %s", name, r.raw)
+			}
+		}
+		// …and every attribute it says is kept comes back as it was set.
+		id, _ := e.create(`{"schemas":["` + scim.SchemaUser + `"],"userName":"schema-kept"}`)
+		for name, a := range found {
+			if !strings.Contains(a["description"].(string), "Kept as written") {
+				continue
+			}
+			value := `"v"`
+			if a["multiValued"] == true {
+				value = `[{"value":"v","type":"other"}]`
+			}
+			r := e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"replace","path":"`+name+`","value":`+value+`}`))
+			if r.status != 200 || r.body[name] == nil || e.do("GET", "/Users/"+id, adminToken, "").body[name] == nil {
+				t.Errorf("the schema says %s is kept: %d %s", name, r.status, r.raw)
 			}
 		}
 		if !strings.Contains(user.raw, `"location":"`+e.base+`/Schemas/`) {
