@@ -297,6 +297,26 @@ type memberIn struct {
 	Type  string `json:"type"`
 }
 
+// existingUsers tells which of ids are users of the instance, a hundred at a time (the
+// most comparisons one filter may hold), instead of a look-up each.
+func (f *Face) existingUsers(r *http.Request, instanceID string, ids []string) (map[string]bool, error) {
+	found := map[string]bool{}
+	for start := 0; start < len(ids); start += iamd.MaxWhereTerms {
+		var anyOf iamd.AnyOf
+		for _, id := range ids[start:min(start+iamd.MaxWhereTerms, len(ids))] {
+			anyOf = append(anyOf, iamd.Match{Field: iamd.FieldID, Op: iamd.MatchEq, Value: id, CaseExact: true})
+		}
+		page, err := f.dir.ListUsers(r.Context(), iamd.UserFilter{InstanceID: instanceID, Where: anyOf, Limit: iamd.MaxPageSize})
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range page.Users {
+			found[u.ID] = true
+		}
+	}
+	return found, nil
+}
+
 // readMembers checks members: users and groups of the instance, named by id. A member
 // without a type is a user if there is one with its id, else a group. Members to be
 // removed that exist no more are skipped: removing them is already done.
@@ -311,20 +331,24 @@ func (f *Face) readMembers(r *http.Request, raw json.RawMessage, forRemoval bool
 		members = []memberIn{one}
 	}
 	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
+	var maybeUsers []string
+	for _, m := range members {
+		if !strings.EqualFold(m.Type, memberGroup) {
+			maybeUsers = append(maybeUsers, m.Value)
+		}
+	}
+	users, err := f.existingUsers(r, inst, maybeUsers)
+	if err != nil {
+		return set, err
+	}
 	for _, m := range members {
 		isUser, isGroup := strings.EqualFold(m.Type, memberUser), strings.EqualFold(m.Type, memberGroup)
 		if m.Type != "" && !isUser && !isGroup {
 			return set, newError(http.StatusBadRequest, TypeInvalidValue, "A member's type is User or Group, not "+strconv.Quote(m.Type)+".")
 		}
-		if !isGroup {
-			_, err := f.dir.GetUser(r.Context(), inst, m.Value)
-			if err == nil {
-				set.users = append(set.users, m.Value)
-				continue
-			}
-			if iamd.ErrorCode(err) != iamd.ENOTFOUND && iamd.ErrorCode(err) != iamd.EINVALID {
-				return set, err
-			}
+		if !isGroup && users[m.Value] {
+			set.users = append(set.users, m.Value)
+			continue
 		}
 		if !isUser {
 			_, err := f.dir.GetGroup(r.Context(), inst, m.Value)

@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -217,5 +218,34 @@ func TestRFC7644_3_4_3_RootSearch(t *testing.T) {
 		}
 		e.wantError(e.do("POST", "/.search", adminToken, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"title eq \"x\""}`),
 			400, scim.TypeInvalidFilter)
+	})
+}
+
+// A group of more members than one filter may name: members are checked a hundred at a
+// time, every one of them kept.
+func TestGroupWithManyMembers(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		var ops []string
+		for i := range 250 {
+			ops = append(ops, fmt.Sprintf(`{"method":"POST","path":"/Users","bulkId":"u%d","data":{"schemas":["%s"],"userName":"many-%d"}}`, i, scim.SchemaUser, i))
+		}
+		ops = append(ops, `{"method":"POST","path":"/Groups","bulkId":"g","data":{"schemas":["`+scim.SchemaGroup+`"],"displayName":"Many","members":[`+
+			func() string {
+				var refs []string
+				for i := range 250 {
+					refs = append(refs, fmt.Sprintf(`{"value":"bulkId:u%d"}`, i))
+				}
+				return strings.Join(refs, ",")
+			}()+`]}}`)
+		r := e.do("POST", "/Bulk", adminToken, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[`+strings.Join(ops, ",")+`]}`)
+		results := r.body["Operations"].([]any)
+		last := results[len(results)-1].(map[string]any)
+		if r.status != 200 || len(results) != 251 || last["status"] != "201" {
+			t.Fatalf("bulk: %d, %d results, last %v", r.status, len(results), last)
+		}
+		group := e.do("GET", strings.TrimPrefix(last["location"].(string), e.base), adminToken, "")
+		if n := len(members(group)); n != 250 {
+			t.Fatalf("%d members, want 250", n)
+		}
 	})
 }
