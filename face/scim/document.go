@@ -207,6 +207,9 @@ func keptFrom(doc map[string]any) (string, error) {
 	extra := map[string]any{}
 	for k, v := range doc {
 		if name := spelled(keptAttrs, k); name != "" && v != nil {
+			if err := checkKept(name, v); err != nil {
+				return "", err
+			}
 			extra[name] = normalized(name, v)
 		}
 	}
@@ -214,6 +217,9 @@ func keptFrom(doc map[string]any) (string, error) {
 		rest := map[string]any{}
 		for sk, sv := range asObject(doc[k]) {
 			if spelled(canonicalName, sk) == "" && sv != nil {
+				if err := checkKept("name."+sk, sv); err != nil {
+					return "", err
+				}
 				rest[sk] = sv
 			}
 		}
@@ -234,6 +240,9 @@ func keptFrom(doc map[string]any) (string, error) {
 		rest := map[string]any{}
 		for sk, sv := range asObject(doc[k]) {
 			if spelled(canonicalEnterprise, sk) == "" && spelled(enterpriseAttrs, sk) != "" && sv != nil {
+				if err := checkKept(spelled(enterpriseAttrs, sk), sv); err != nil {
+					return "", err
+				}
 				rest[spelled(enterpriseAttrs, sk)] = sv
 			}
 		}
@@ -253,6 +262,23 @@ func keptFrom(doc map[string]any) (string, error) {
 			fmt.Sprintf("The attributes iamd keeps as written (title, addresses, further emails and phone numbers…) take %d bytes, more than %d.", len(raw), iamd.MaxExtraLen))
 	}
 	return string(raw), nil
+}
+
+// checkKept holds a kept attribute to its type in RFC 7643: a multi-valued one is a
+// list of objects (or one object), any other a string.
+func checkKept(attr string, v any) error {
+	if spelled(multiValued, attr) == "" {
+		if _, ok := v.(string); !ok {
+			return newError(http.StatusBadRequest, TypeInvalidValue, "The attribute "+attr+" must be a string.")
+		}
+		return nil
+	}
+	for _, item := range asList(v) {
+		if asObject(item) == nil {
+			return newError(http.StatusBadRequest, TypeInvalidValue, "Each value of "+attr+" must be an object.")
+		}
+	}
+	return nil
 }
 
 // normalized makes a multi-valued attribute a list, and each value's primary a boolean
@@ -520,6 +546,8 @@ func setPath(doc map[string]any, kind, path string, value any) error {
 		for sk, sv := range asObject(value) {
 			obj[subKey(obj, sk)] = sv
 		}
+	case multi:
+		c[k] = asList(value) // one value given for a multi-valued attribute is a list of one
 	default:
 		c[k] = value
 	}

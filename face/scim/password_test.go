@@ -218,6 +218,13 @@ func TestRFC7643_4_1_KeptAttributes(t *testing.T) {
 		if r.status != 200 || r.body["title"] != "Only" || r.body["addresses"] != nil || r.body["phoneNumbers"] != nil || r.body["nickName"] != nil {
 			t.Fatalf("PUT: %d %s", r.status, r.raw)
 		}
+		for _, bad := range []string{`"title":42`, `"addresses":["1 Main St"]`, `"name":{"middleName":["M"]}`} {
+			e.wantError(e.do("PUT", "/Users/"+id, adminToken, `{"schemas":["`+scim.SchemaUser+`"],"userName":"kept",`+bad+`}`), 400, scim.TypeInvalidValue)
+		}
+		if r := e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"replace","path":"ims","value":{"value":"k@im","type":"xmpp"}}`)); r.status != 200 ||
+			len(r.body["ims"].([]any)) != 1 {
+			t.Fatalf("one value for a multi-valued attribute: %d %s", r.status, r.raw)
+		}
 		big := strings.Repeat("x", iamd.MaxExtraLen)
 		e.wantError(e.do("PUT", "/Users/"+id, adminToken, `{"schemas":["`+scim.SchemaUser+`"],"userName":"kept","title":"`+big+`"}`), 400, scim.TypeInvalidValue)
 	})
