@@ -14,6 +14,7 @@ type Group struct {
 	InstanceID    string
 	Name          string
 	Description   string
+	ExternalID    string   // the provisioning client's id for the group (SCIM's externalId)
 	Roles         []string // role names whose privileges members inherit
 	MemberCount   int
 	CreatedAt     time.Time
@@ -33,7 +34,15 @@ func (g *Group) Validate() error {
 	if err := CheckText(FieldName, g.Name, MaxNameLen); err != nil {
 		return err
 	}
+	if err := CheckText(FieldExternalID, g.ExternalID, MaxTextLen); err != nil {
+		return err
+	}
 	return CheckText(FieldDescription, g.Description, MaxDescriptionLen)
+}
+
+// GroupUpdate is a change to a group; nil leaves a field as it is.
+type GroupUpdate struct {
+	Name, Description, ExternalID *string
 }
 
 // GroupFilter selects groups of one instance.
@@ -41,6 +50,7 @@ type GroupFilter struct {
 	InstanceID string
 	Name       string // exact match, case-insensitive
 	ID         string // exact match
+	ExternalID string // exact match
 	MemberID   string // groups holding this user or group directly
 	Offset     int
 	Limit      int

@@ -27,6 +27,7 @@ func (s *Service) CreateGroup(ctx context.Context, in *iamd.Group) (*iamd.Group,
 		InstanceID:    in.InstanceID,
 		Name:          in.Name,
 		Description:   in.Description,
+		ExternalID:    in.ExternalID,
 		CreatedAt:     now,
 		CreatedBy:     p.UserID,
 		CreatedByName: p.Name,
@@ -84,9 +85,9 @@ func (s *Service) DeleteGroup(ctx context.Context, instanceID, id string) error 
 	return s.store.DeleteGroup(ctx, instanceID, id, s.event(ctx, p, instanceID, iamd.ActionGroupDelete, "group", id))
 }
 
-// UpdateGroup renames a group and/or changes its description (GROUP_WRITE); nil leaves
-// a field as it is. It re-reads and retries when another writer got there first.
-func (s *Service) UpdateGroup(ctx context.Context, instanceID, id string, name, description *string) (*iamd.Group, error) {
+// UpdateGroup renames a group or changes its description or external id (GROUP_WRITE).
+// It re-reads and retries when another writer got there first.
+func (s *Service) UpdateGroup(ctx context.Context, instanceID, id string, upd iamd.GroupUpdate) (*iamd.Group, error) {
 	p, err := authorize(ctx, instanceID, iamd.PrivilegeGroupWrite)
 	if err != nil {
 		return nil, err
@@ -97,13 +98,13 @@ func (s *Service) UpdateGroup(ctx context.Context, instanceID, id string, name, 
 			return nil, err
 		}
 		next := *cur
-		if name != nil {
-			next.Name = *name
+		for _, f := range []struct{ dst, src *string }{{&next.Name, upd.Name}, {&next.Description, upd.Description},
+			{&next.ExternalID, upd.ExternalID}} {
+			if f.src != nil {
+				*f.dst = *f.src
+			}
 		}
-		if description != nil {
-			next.Description = *description
-		}
-		if next.Name == cur.Name && next.Description == cur.Description {
+		if next.Name == cur.Name && next.Description == cur.Description && next.ExternalID == cur.ExternalID {
 			return cur, nil
 		}
 		if err := next.Validate(); err != nil {

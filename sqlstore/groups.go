@@ -10,14 +10,14 @@ import (
 	"iamd"
 )
 
-const groupColumns = `g.id, g.instance_id, g.name, g.description, g.created_at, g.created_by, g.created_by_name,
+const groupColumns = `g.id, g.instance_id, g.name, g.description, g.external_id, g.created_at, g.created_by, g.created_by_name,
 	g.updated_at, g.updated_by, g.updated_by_name, g.version,
 	(SELECT count(*) FROM group_members m WHERE m.instance_id = g.instance_id AND m.group_id = g.id)`
 
 func scanGroup(r rowScanner) (*iamd.Group, error) {
 	var g iamd.Group
 	var created, updated int64
-	if err := r.Scan(&g.ID, &g.InstanceID, &g.Name, &g.Description, &created, &g.CreatedBy, &g.CreatedByName,
+	if err := r.Scan(&g.ID, &g.InstanceID, &g.Name, &g.Description, &g.ExternalID, &created, &g.CreatedBy, &g.CreatedByName,
 		&updated, &g.UpdatedBy, &g.UpdatedByName, &g.Version, &g.MemberCount); err != nil {
 		return nil, err
 	}
@@ -32,10 +32,10 @@ func groupNotFound(id string) error {
 // CreateGroup stores a group and its roles; ECONFLICT when the id is taken in the instance.
 func (db *DB) CreateGroup(ctx context.Context, g *iamd.Group, ev iamd.Event) error {
 	return db.inTx(ctx, func(tx *txn) error {
-		_, err := db.exec(ctx, tx, `INSERT INTO groups (instance_id, id, name, name_key, description,
+		_, err := db.exec(ctx, tx, `INSERT INTO groups (instance_id, id, name, name_key, description, external_id,
 			created_at, created_by, created_by_name, updated_at, updated_by, updated_by_name, version)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			g.InstanceID, g.ID, g.Name, strings.ToLower(g.Name), g.Description,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			g.InstanceID, g.ID, g.Name, strings.ToLower(g.Name), g.Description, g.ExternalID,
 			micros(g.CreatedAt), g.CreatedBy, g.CreatedByName, micros(g.UpdatedAt), g.UpdatedBy, g.UpdatedByName, g.Version)
 		switch v, _ := db.dialect.Classify(err); {
 		case v == UniqueViolation:
@@ -60,9 +60,9 @@ func (db *DB) CreateGroup(ctx context.Context, g *iamd.Group, ev iamd.Event) err
 // expectedVersion.
 func (db *DB) UpdateGroup(ctx context.Context, g *iamd.Group, expectedVersion int64, ev iamd.Event) error {
 	return db.inTx(ctx, func(tx *txn) error {
-		res, err := db.exec(ctx, tx, `UPDATE groups SET name = ?, name_key = ?, description = ?, updated_at = ?,
+		res, err := db.exec(ctx, tx, `UPDATE groups SET name = ?, name_key = ?, description = ?, external_id = ?, updated_at = ?,
 			updated_by = ?, updated_by_name = ?, version = ? WHERE instance_id = ? AND id = ? AND version = ?`,
-			g.Name, strings.ToLower(g.Name), g.Description, micros(g.UpdatedAt), g.UpdatedBy, g.UpdatedByName, g.Version,
+			g.Name, strings.ToLower(g.Name), g.Description, g.ExternalID, micros(g.UpdatedAt), g.UpdatedBy, g.UpdatedByName, g.Version,
 			g.InstanceID, g.ID, expectedVersion)
 		if err != nil {
 			return internal("update group", err)
@@ -108,6 +108,10 @@ func (db *DB) ListGroups(ctx context.Context, f iamd.GroupFilter) (*iamd.GroupPa
 	if f.ID != "" {
 		cond += " AND g.id = ?"
 		args = append(args, f.ID)
+	}
+	if f.ExternalID != "" {
+		cond += " AND g.external_id = ?"
+		args = append(args, f.ExternalID)
 	}
 	if f.MemberID != "" {
 		cond += ` AND (EXISTS (SELECT 1 FROM group_members m WHERE m.instance_id = g.instance_id AND m.group_id = g.id AND m.user_id = ?)

@@ -562,7 +562,7 @@ func testGroups(t *testing.T, s iamd.Store) {
 	wantCode(t, s.CreateGroup(ctx, &dup, event("a", iamd.ActionGroupCreate, g.ID)), iamd.ECONFLICT, iamd.FieldID)
 
 	renamed := *g
-	renamed.Name, renamed.Description, renamed.Version = "Administrators", "they administer", g.Version+1
+	renamed.Name, renamed.Description, renamed.ExternalID, renamed.Version = "Administrators", "they administer", "ext-9", g.Version+1
 	if err := s.UpdateGroup(ctx, &renamed, g.Version, event("a", iamd.ActionGroupUpdate, g.ID)); err != nil {
 		t.Fatal(err)
 	}
@@ -570,11 +570,17 @@ func testGroups(t *testing.T, s iamd.Store) {
 	missing := renamed
 	missing.ID = "00000000-0000-0000-0000-000000000000"
 	wantCode(t, s.UpdateGroup(ctx, &missing, renamed.Version, event("a", iamd.ActionGroupUpdate, g.ID)), iamd.ENOTFOUND, "")
-	if got, err := s.GetGroup(ctx, "a", g.ID); err != nil || got.Name != "Administrators" || got.Description != "they administer" || got.Version != g.Version+1 {
+	if got, err := s.GetGroup(ctx, "a", g.ID); err != nil || got.Name != "Administrators" || got.Description != "they administer" ||
+		got.ExternalID != "ext-9" || got.Version != g.Version+1 {
 		t.Fatalf("after the rename: %+v, %v", got, err)
 	}
 	if page, err := s.ListGroups(ctx, iamd.GroupFilter{InstanceID: "a", Name: "ADMINISTRATORS"}); err != nil || page.Total != 1 {
 		t.Fatalf("the renamed group by its new name: %+v, %v", page, err)
+	}
+	for ext, want := range map[string]int{"ext-9": 1, "EXT-9": 0} { // external ids are compared as written
+		if page, err := s.ListGroups(ctx, iamd.GroupFilter{InstanceID: "a", ExternalID: ext}); err != nil || page.Total != want {
+			t.Fatalf("by external id %q: %+v, %v", ext, page, err)
+		}
 	}
 	renamed.Name, renamed.Version = g.Name, renamed.Version+1 // back, for what follows
 	if err := s.UpdateGroup(ctx, &renamed, renamed.Version-1, event("a", iamd.ActionGroupUpdate, g.ID)); err != nil {

@@ -25,6 +25,7 @@ type memberOut struct {
 type groupOut struct {
 	Schemas     []string    `json:"schemas"`
 	ID          string      `json:"id"`
+	ExternalID  string      `json:"externalId,omitempty"`
 	DisplayName string      `json:"displayName"`
 	Members     []memberOut `json:"members"`
 	Meta        metaOut     `json:"meta"`
@@ -107,7 +108,7 @@ func (f *Face) removeMembers(r *http.Request, g *iamd.Group, m memberSet) error 
 }
 
 func (f *Face) groupOut(r *http.Request, g *iamd.Group, withMembers bool) (groupOut, error) {
-	out := groupOut{Schemas: []string{SchemaGroup}, ID: g.ID, DisplayName: g.Name, Members: []memberOut{},
+	out := groupOut{Schemas: []string{SchemaGroup}, ID: g.ID, ExternalID: g.ExternalID, DisplayName: g.Name, Members: []memberOut{},
 		Meta: metaOut{ResourceType: "Group", Created: g.CreatedAt.UTC().Format(time.RFC3339), LastModified: g.UpdatedAt.UTC().Format(time.RFC3339),
 			Location: baseURL(r.Context()) + "/Groups/" + g.ID, Version: groupETag(g)}}
 	if withMembers {
@@ -153,7 +154,7 @@ type groupSelection struct {
 }
 
 func groupTerms(f Filter, into *groupSelection) error {
-	unsupported := &FilterError{0, `Groups can be filtered by displayName eq "…", id eq "…" and members[value eq "…"], joined by and`}
+	unsupported := &FilterError{0, `Groups can be filtered by displayName eq "…", id eq "…", externalId eq "…" and members[value eq "…"], joined by and`}
 	switch f := f.(type) {
 	case *Logical:
 		if f.Op != "and" {
@@ -181,7 +182,7 @@ func groupTerms(f Filter, into *groupSelection) error {
 func groupCompare(c *Compare, into *groupSelection) error {
 	value, isString := c.Value.(string)
 	if c.Op != OpEq || !isString || (c.Attr.URN != "" && !strings.EqualFold(c.Attr.URN, SchemaGroup)) {
-		return &FilterError{0, `Groups can be filtered by displayName eq "…", id eq "…" and members[value eq "…"], joined by and`}
+		return &FilterError{0, `Groups can be filtered by displayName eq "…", id eq "…", externalId eq "…" and members[value eq "…"], joined by and`}
 	}
 	var dst *string
 	switch path := strings.ToLower(c.Attr.String()); {
@@ -189,10 +190,12 @@ func groupCompare(c *Compare, into *groupSelection) error {
 		dst = &into.Name
 	case path == "id" || strings.HasSuffix(path, ":id"):
 		dst = &into.ID
+	case path == "externalid" || strings.HasSuffix(path, ":externalid"):
+		dst = &into.ExternalID
 	case path == "members.value" || strings.HasSuffix(path, ":members.value"):
 		dst = &into.MemberID
 	default:
-		return &FilterError{0, fmt.Sprintf(`cannot filter Groups on %q: displayName, id and members.value can be`, c.Attr.String())}
+		return &FilterError{0, fmt.Sprintf(`cannot filter Groups on %q: displayName, id, externalId and members.value can be`, c.Attr.String())}
 	}
 	if *dst != "" && *dst != value && (dst != &into.Name || !strings.EqualFold(*dst, value)) {
 		into.none = true
@@ -374,6 +377,7 @@ func (f *Face) readMembers(r *http.Request, raw json.RawMessage, forRemoval bool
 
 type groupIn struct {
 	Schemas     []string        `json:"schemas"`
+	ExternalID  string          `json:"externalId"`
 	DisplayName string          `json:"displayName"`
 	Members     json.RawMessage `json:"members"`
 }
@@ -417,7 +421,7 @@ func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, newError(http.StatusConflict, TypeUniqueness, "A group named "+strconv.Quote(in.DisplayName)+" exists."))
 		return
 	}
-	g, err := f.dir.CreateGroup(r.Context(), &iamd.Group{InstanceID: inst, Name: in.DisplayName})
+	g, err := f.dir.CreateGroup(r.Context(), &iamd.Group{InstanceID: inst, Name: in.DisplayName, ExternalID: in.ExternalID})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -488,7 +492,7 @@ func (f *Face) replaceGroup(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if g, err = f.dir.UpdateGroup(r.Context(), g.InstanceID, g.ID, &in.DisplayName, nil); err != nil {
+	if g, err = f.dir.UpdateGroup(r.Context(), g.InstanceID, g.ID, iamd.GroupUpdate{Name: &in.DisplayName, ExternalID: &in.ExternalID}); err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
@@ -520,9 +524,23 @@ func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
 	// Every operation is checked before any is applied, so a refused PATCH changes nothing.
 	type step struct {
 		op      string
-		name    *string
+		upd     iamd.GroupUpdate
 		members memberSet
 		all     bool
+	}
+	// attribute reads an operation on displayName or externalId.
+	attribute := func(kind, attr string, raw json.RawMessage) (step, error) {
+		var v string
+		if kind != "remove" && json.Unmarshal(raw, &v) != nil {
+			return step{}, newError(http.StatusBadRequest, TypeInvalidValue, attr+" must be a string.")
+		}
+		if attr == "externalId" {
+			return step{op: "update", upd: iamd.GroupUpdate{ExternalID: &v}}, nil
+		}
+		if v == "" {
+			return step{}, newError(http.StatusBadRequest, TypeInvalidValue, "displayName must be a non-empty string.")
+		}
+		return step{op: "update", upd: iamd.GroupUpdate{Name: &v}}, nil
 	}
 	var steps []step
 	for _, op := range ops {
@@ -541,13 +559,13 @@ func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
 			}
 			for k, v := range attrs {
 				switch strings.ToLower(k) {
-				case "displayname":
-					var name string
-					if json.Unmarshal(v, &name) != nil || name == "" {
-						f.WriteError(w, r, newError(http.StatusBadRequest, TypeInvalidValue, "displayName must be a non-empty string."))
+				case "displayname", "externalid":
+					st, err := attribute(kind, map[bool]string{true: "displayName", false: "externalId"}[strings.EqualFold(k, "displayName")], v)
+					if err != nil {
+						f.WriteError(w, r, err)
 						return
 					}
-					steps = append(steps, step{op: "name", name: &name})
+					steps = append(steps, st)
 				case "members":
 					members, err := f.readMembers(r, v, kind == "remove")
 					if err != nil {
@@ -555,7 +573,7 @@ func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
 						return
 					}
 					steps = append(steps, step{op: kind, members: members})
-				case "id", "meta", "schemas", "externalid":
+				case "id", "meta", "schemas":
 				default:
 					f.WriteError(w, r, invalidPath(k))
 					return
@@ -564,13 +582,13 @@ func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
 		case path == "":
 			f.WriteError(w, r, newError(http.StatusBadRequest, TypeNoTarget, "A remove operation needs a path."))
 			return
-		case lower == "displayname":
-			var name string
-			if kind == "remove" || json.Unmarshal(op.Value, &name) != nil || name == "" {
-				f.WriteError(w, r, newError(http.StatusBadRequest, TypeInvalidValue, "displayName must be a non-empty string."))
+		case lower == "displayname" || lower == "externalid":
+			st, err := attribute(kind, map[bool]string{true: "displayName", false: "externalId"}[lower == "displayname"], op.Value)
+			if err != nil {
+				f.WriteError(w, r, err)
 				return
 			}
-			steps = append(steps, step{op: "name", name: &name})
+			steps = append(steps, st)
 		case lower == "members":
 			if kind == "remove" && (len(op.Value) == 0 || string(op.Value) == "null") {
 				steps = append(steps, step{op: "remove", all: true})
@@ -607,8 +625,8 @@ func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, s := range steps {
 		switch {
-		case s.op == "name":
-			if g, err = f.dir.UpdateGroup(r.Context(), g.InstanceID, g.ID, s.name, nil); err != nil {
+		case s.op == "update":
+			if g, err = f.dir.UpdateGroup(r.Context(), g.InstanceID, g.ID, s.upd); err != nil {
 				f.WriteError(w, r, err)
 				return
 			}

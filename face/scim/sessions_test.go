@@ -60,7 +60,7 @@ func TestEntraStyleSession(t *testing.T) {
 		// Groups: Entra sends an id and externalId of its own on create; the id is ignored.
 		r = e.do("POST", "/Groups", adminToken, `{"externalId":"8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159","id":"c4a87b21-ffff-4b14-aa6c-4eb9c3c2eaa1",
 			"displayName":"Entra Group","meta":{"resourceType":"Group"},"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"]}`)
-		if r.status != 201 || r.body["id"] == "c4a87b21-ffff-4b14-aa6c-4eb9c3c2eaa1" {
+		if r.status != 201 || r.body["id"] == "c4a87b21-ffff-4b14-aa6c-4eb9c3c2eaa1" || r.body["externalId"] != "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159" {
 			t.Fatalf("create group: %d %s", r.status, r.raw)
 		}
 		gid := r.body["id"].(string)
@@ -69,6 +69,13 @@ func TestEntraStyleSession(t *testing.T) {
 		}
 		if r := e.do("GET", "/Groups?excludedAttributes=members&filter="+q(`displayName eq "Entra Group"`), adminToken, ""); total(r) != 1 {
 			t.Fatalf("group by displayName: %s", r.raw)
+		}
+		if r := e.do("GET", "/Groups?excludedAttributes=members&filter="+q(`externalId eq "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159"`), adminToken, ""); total(r) != 1 {
+			t.Fatalf("group by externalId: %s", r.raw)
+		}
+		r = e.do("PATCH", "/Groups/"+gid, adminToken, patch(`{"op":"Replace","path":"externalId","value":"ext-2"}`))
+		if r.status != 200 || r.body["externalId"] != "ext-2" {
+			t.Fatalf("replace externalId: %d %s", r.status, r.raw)
 		}
 		r = e.do("PATCH", "/Groups/"+gid, adminToken, patch(`{"op":"Replace","path":"displayName","value":"Entra Group updatedDisplayName"}`))
 		if r.status != 200 || r.body["displayName"] != "Entra Group updatedDisplayName" {
