@@ -152,7 +152,7 @@ var groupSchema = map[string]any{
 	"schemas": []string{schemaSchema}, "id": SchemaGroup, "name": "Group", "description": "Group",
 	"attributes": []map[string]any{
 		attr("displayName", "string", map[string]any{"required": true, "uniqueness": "server",
-			"description": "Unique within the instance, compared ignoring case. Groups can be filtered by displayName eq, id eq and members[value eq], joined by and."}),
+			"description": "Unique within the instance, compared ignoring case. Groups can be filtered by displayName eq, id eq, externalId eq and members[value eq], joined by and."}),
 		multi("members", "Members: users, and groups whose users are then members too. A group cannot be its own member, directly or through others.",
 			attr("value", "string", map[string]any{"mutability": "immutable"}),
 			attr("$ref", "reference", map[string]any{"mutability": "immutable", "referenceTypes": []string{"User", "Group"}}),
