@@ -292,6 +292,9 @@ func (f *Face) getGroup(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
+	if notModified(w, r, groupETag(g)) {
+		return
+	}
 	f.writeGroup(w, r, http.StatusOK, g)
 }
 

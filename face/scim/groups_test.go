@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -53,6 +54,14 @@ func TestRFC7643_4_2_NestedGroups(t *testing.T) {
 			t.Fatalf("Department's members: %s", r.raw)
 		}
 		before := r.header.Get("ETag")
+		req, _ := http.NewRequest("GET", e.base+"/Groups/"+dept, nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		req.Header.Set("If-None-Match", before)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 304 || resp.Header.Get("ETag") != before {
+			t.Fatalf("If-None-Match on a group: %v %v", resp, err)
+		} else {
+			resp.Body.Close()
+		}
 		// A member without a type is found as a user, else as a group.
 		r = e.do("PATCH", "/Groups/"+org, adminToken, patch(`{"op":"add","path":"members","value":[{"value":"`+dept+`"}]}`))
 		if r.status != 200 || members(r)[dept] != "Group" {

@@ -155,9 +155,7 @@ func (f *Face) getUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, strings.TrimPrefix(etag(u), "W/")) {
-		w.Header().Set("ETag", etag(u))
-		w.WriteHeader(http.StatusNotModified)
+	if notModified(w, r, etag(u)) {
 		return
 	}
 	writeUser(w, r, http.StatusOK, u)
@@ -368,20 +366,34 @@ func (f *Face) userToChange(r *http.Request) (*iamd.User, error) {
 	return u, err
 }
 
+// notModified answers 304 when If-None-Match names the version tag (RFC 7644 §3.14).
+func notModified(w http.ResponseWriter, r *http.Request, tag string) bool {
+	if !namesVersion(r.Header.Get("If-None-Match"), tag) {
+		return false
+	}
+	w.Header().Set("ETag", tag)
+	w.WriteHeader(http.StatusNotModified)
+	return true
+}
+
 // preconditionFailsVersion tells whether an If-Match header names another version than
 // tag (RFC 7644 §3.14, RFC 9110 §13.1.1).
 func preconditionFailsVersion(r *http.Request, tag string) bool {
 	h := r.Header.Get("If-Match")
-	if h == "" || strings.TrimSpace(h) == "*" {
-		return false
-	}
+	return h != "" && !namesVersion(h, tag)
+}
+
+// namesVersion tells whether an If-Match or If-None-Match header value names tag, or
+// is "*"; versions compare weakly (RFC 9110 §8.8.3.2).
+func namesVersion(header, tag string) bool {
 	current := strings.TrimPrefix(tag, "W/")
-	for _, t := range strings.Split(h, ",") {
-		if strings.TrimPrefix(strings.TrimSpace(t), "W/") == current {
-			return false
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == current {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 func errPrecondition() error {
