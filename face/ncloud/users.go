@@ -1,0 +1,456 @@
+package ncloud
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"iamd"
+	"iamd/jsonbody"
+	"iamd/server"
+)
+
+// Limits of the SSO API (faces.md §2). The API documents description and profile fields
+// in bytes (UTF-8: a Korean syllable is 3) and loginId in characters.
+const (
+	minLoginID          = 3
+	maxLoginID          = 60
+	maxDescriptionBytes = 300
+	maxProfileBytes     = 200
+	maxCountryCodeBytes = 10
+	defaultPageSize     = 20
+	maxPageSize         = 100
+	timeLayout          = "2006-01-02T15:04:05Z"
+)
+
+type profile struct {
+	FirstName        string `json:"firstName"`
+	LastName         string `json:"lastName"`
+	Email            string `json:"email"`
+	EmailVerified    bool   `json:"emailVerified"`
+	EmpNo            string `json:"empNo"`
+	PhoneCountryCode string `json:"phoneCountryCode"`
+	PhoneNo          string `json:"phoneNo"`
+	PhoneNoVerified  bool   `json:"phoneNoVerified"`
+	DeptName         string `json:"deptName"`
+}
+
+type accessRules struct {
+	ConsoleAccessAllowed bool `json:"consoleAccessAllowed"`
+	APIAccessAllowed     bool `json:"apiAccessAllowed"`
+}
+
+type userOut struct {
+	UserID      string      `json:"userId"`
+	LoginID     string      `json:"loginId"`
+	NRN         string      `json:"nrn"`
+	UserProfile profile     `json:"userProfile"`
+	AccessRules accessRules `json:"accessRules"`
+	Status      string      `json:"status"`
+	Description string      `json:"description"`
+	LastLoginAt *string     `json:"lastLoginAt"`
+	CreatedAt   string      `json:"createdAt"`
+	UpdatedAt   string      `json:"updatedAt"`
+}
+
+// wireID is a user id in UUID form, as NAVER Cloud shows ids.
+func wireID(id string) string {
+	if len(id) != 32 {
+		return id
+	}
+	return id[:8] + "-" + id[8:12] + "-" + id[12:16] + "-" + id[16:20] + "-" + id[20:]
+}
+
+// coreID reads a user id in UUID form (or the core's 32 hex digits).
+func coreID(wire string) string { return strings.ToLower(strings.ReplaceAll(wire, "-", "")) }
+
+// nrn is the user's NAVER Cloud resource name; the instance is the account.
+func nrn(u *iamd.User) string { return "nrn:PUB:SSO::" + u.InstanceID + ":User/" + wireID(u.ID) }
+
+func stamp(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func toWire(u *iamd.User) userOut {
+	out := userOut{UserID: wireID(u.ID), LoginID: u.LoginName, NRN: nrn(u), Status: string(u.Status), Description: u.Description,
+		UserProfile: profile{FirstName: u.GivenName, LastName: u.FamilyName, Email: u.Email, EmailVerified: u.EmailVerified,
+			EmpNo: u.EmployeeNumber, PhoneCountryCode: u.PhoneCountryCode, PhoneNo: u.PhoneNumber, PhoneNoVerified: u.PhoneVerified,
+			DeptName: u.Department},
+		AccessRules: accessRules{ConsoleAccessAllowed: !u.ConsoleDenied, APIAccessAllowed: !u.APIDenied},
+		CreatedAt:   stamp(u.CreatedAt), UpdatedAt: stamp(u.UpdatedAt)}
+	if u.LastLoginAt != nil {
+		s := stamp(*u.LastLoginAt)
+		out.LastLoginAt = &s
+	}
+	return out
+}
+
+// maxBytes refuses a value longer than max bytes of UTF-8.
+func maxBytes(field, value string, max int) error {
+	if n := len(value); n > max {
+		return invalid(field, fmt.Sprintf("at most %d bytes (UTF-8), got %d.", max, n))
+	}
+	return nil
+}
+
+var profileFields = []string{"firstName", "lastName", "email", "empNo", "phoneCountryCode", "phoneNo", "deptName"}
+
+// readProfile reads and checks a userProfile object onto u.
+func readProfile(raw json.RawMessage, u *iamd.User) error {
+	obj, err := jsonbody.Decode(raw, profileFields)
+	if err != nil {
+		if je, ok := err.(*jsonbody.Error); ok && je.Field != "" {
+			je.Field, je.Message = "userProfile."+je.Field, "userProfile."+je.Message
+		}
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"firstName", &u.GivenName}, {"lastName", &u.FamilyName}, {"email", &u.Email}, {"empNo", &u.EmployeeNumber},
+		{"phoneCountryCode", &u.PhoneCountryCode}, {"phoneNo", &u.PhoneNumber}, {"deptName", &u.Department}} {
+		v, err := obj.String(f.name)
+		if err != nil {
+			return invalid("userProfile."+f.name, "must be a string.")
+		}
+		limit := maxProfileBytes
+		if f.name == "phoneCountryCode" {
+			limit = maxCountryCodeBytes
+		}
+		if err := maxBytes("userProfile."+f.name, v.Value, limit); err != nil {
+			return err
+		}
+		*f.dst = v.Value
+	}
+	if u.Email != "" {
+		if err := iamd.CheckEmail(iamd.FieldEmail, u.Email); err != nil {
+			return invalid("userProfile.email", "must be an email address.")
+		}
+	}
+	if u.PhoneCountryCode != "" && !strings.HasPrefix(u.PhoneCountryCode, "+") {
+		u.PhoneCountryCode = "+" + u.PhoneCountryCode // NAVER Cloud writes the code with or without +
+	}
+	return nil
+}
+
+// readAccessRules reads the required accessRules object onto u.
+func readAccessRules(raw json.RawMessage, u *iamd.User) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return invalid("accessRules", "is required.")
+	}
+	obj, err := jsonbody.Decode(raw, []string{"consoleAccessAllowed", "apiAccessAllowed"})
+	if err != nil {
+		return invalid("accessRules", "must be an object of consoleAccessAllowed and apiAccessAllowed.")
+	}
+	for _, f := range []struct {
+		name   string
+		denied *bool
+	}{{"consoleAccessAllowed", &u.ConsoleDenied}, {"apiAccessAllowed", &u.APIDenied}} {
+		raw, ok := obj[f.name]
+		var allowed bool
+		if !ok || json.Unmarshal(raw, &allowed) != nil {
+			return invalid("accessRules."+f.name, "is required: true or false.")
+		}
+		*f.denied = !allowed
+	}
+	return nil
+}
+
+func checkDescription(s string) error { return maxBytes("description", s, maxDescriptionBytes) }
+
+func checkLoginID(s string) error {
+	if n := utf8.RuneCountInString(s); n < minLoginID || n > maxLoginID {
+		return invalid("loginId", fmt.Sprintf("%d to %d characters, got %d.", minLoginID, maxLoginID, n))
+	}
+	if iamd.CheckEmail(iamd.FieldLoginName, s) != nil {
+		return invalid("loginId", "must be an email address.")
+	}
+	return nil
+}
+
+func instanceOf(r *http.Request) string { return iamd.PrincipalFromContext(r.Context()).InstanceID }
+
+func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
+	obj, err := jsonbody.Read(r, []string{"loginId", "description", "userProfile", "accessRules"})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	u := &iamd.User{InstanceID: instanceOf(r), Status: iamd.UserActive}
+	if u.LoginName, err = obj.Required("loginId"); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	desc, err := obj.String("description")
+	for _, check := range []func() error{
+		func() error { return err },
+		func() error { return checkLoginID(u.LoginName) },
+		func() error { u.Description = desc.Value; return checkDescription(desc.Value) },
+		func() error {
+			if raw, ok := obj["userProfile"]; ok && string(raw) != "null" {
+				return readProfile(raw, u)
+			}
+			return nil
+		},
+		func() error { return readAccessRules(obj["accessRules"], u) },
+	} {
+		if err := check(); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+	}
+	created, err := f.dir.CreateUser(r.Context(), u, iamd.CreateUserOptions{})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toWire(created)) // 200, which the community SDK reads
+}
+
+func (f *Face) findUser(r *http.Request, wire string) (*iamd.User, error) {
+	u, err := f.dir.GetUser(r.Context(), instanceOf(r), coreID(wire))
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND || iamd.ErrorCode(err) == iamd.EINVALID {
+		return nil, &faceError{status: http.StatusNotFound, detail: "No user with userId " + strconv.Quote(wire) + "."}
+	}
+	return u, err
+}
+
+func (f *Face) getUser(w http.ResponseWriter, r *http.Request) {
+	u, err := f.findUser(r, r.PathValue("userId"))
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toWire(u))
+}
+
+// result is the answer of a change to one user.
+type result struct {
+	ID      string `json:"id"`
+	NRN     string `json:"nrn"`
+	Success bool   `json:"success"`
+	Message string `json:"message,omitempty"`
+}
+
+// updateUser is PUT: accessRules are required; description and userProfile, when given,
+// replace what they hold (a profile field left out is cleared). loginId cannot change.
+func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
+	obj, err := jsonbody.Read(r, []string{"loginId", "description", "userProfile", "accessRules"})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	cur, err := f.findUser(r, r.PathValue("userId"))
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	next := *cur
+	if login, err := obj.String("loginId"); err != nil || (login.Set && !strings.EqualFold(login.Value, cur.LoginName)) {
+		f.WriteError(w, r, invalid("loginId", "cannot be changed."))
+		return
+	}
+	desc, err := obj.String("description")
+	for _, check := range []func() error{
+		func() error { return err },
+		func() error {
+			if desc.Set {
+				next.Description = desc.Value
+			}
+			return checkDescription(next.Description)
+		},
+		func() error {
+			raw, ok := obj["userProfile"]
+			if !ok || string(raw) == "null" {
+				return nil
+			}
+			next.GivenName, next.FamilyName, next.Email, next.EmployeeNumber = "", "", "", ""
+			next.PhoneCountryCode, next.PhoneNumber, next.Department = "", "", ""
+			return readProfile(raw, &next)
+		},
+		func() error { return readAccessRules(obj["accessRules"], &next) },
+	} {
+		if err := check(); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+	}
+	upd := iamd.UserUpdate{Description: &next.Description, GivenName: &next.GivenName, FamilyName: &next.FamilyName,
+		Email: &next.Email, EmployeeNumber: &next.EmployeeNumber, PhoneCountryCode: &next.PhoneCountryCode,
+		PhoneNumber: &next.PhoneNumber, Department: &next.Department, ConsoleDenied: &next.ConsoleDenied, APIDenied: &next.APIDenied}
+	if _, err := f.dir.UpdateUser(r.Context(), cur.InstanceID, cur.ID, upd); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, result{ID: wireID(cur.ID), NRN: nrn(cur), Success: true})
+}
+
+func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
+	u, err := f.findUser(r, r.PathValue("userId"))
+	if err == nil {
+		err = f.dir.DeleteUser(r.Context(), u.InstanceID, u.ID)
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, result{ID: wireID(u.ID), NRN: nrn(u), Success: true})
+}
+
+// maxBatch bounds one batch call, as the core bounds a membership change.
+const maxBatch = 100
+
+// batch runs one change per user of {"userIds": […]} and answers each result: a user
+// that cannot be changed fails alone, with its reason.
+func (f *Face) batch(one func(r *http.Request, u *iamd.User) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		obj, err := jsonbody.Read(r, []string{"userIds"})
+		if err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		ids, err := obj.Strings("userIds")
+		switch {
+		case err != nil:
+			f.WriteError(w, r, err)
+			return
+		case len(ids) == 0:
+			f.WriteError(w, r, invalid("userIds", "name at least one user."))
+			return
+		case len(ids) > maxBatch:
+			f.WriteError(w, r, invalid("userIds", fmt.Sprintf("at most %d users per call.", maxBatch)))
+			return
+		}
+		out := make([]result, 0, len(ids))
+		for _, id := range ids {
+			res := result{ID: id}
+			u, err := f.findUser(r, id)
+			if err == nil {
+				res.ID, res.NRN = wireID(u.ID), nrn(u)
+				err = one(r, u)
+			}
+			if err != nil {
+				if iamd.ErrorCode(err) == iamd.EFORBIDDEN || iamd.ErrorCode(err) == iamd.EUNAUTHENTICATED {
+					f.WriteError(w, r, err) // the caller may not: the whole call is refused
+					return
+				}
+				res.Message = f.errorText(r, err)
+			} else {
+				res.Success = true
+			}
+			out = append(out, res)
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+// errorText is an error's message for a batch result; internal errors are logged and
+// stay generic.
+func (f *Face) errorText(r *http.Request, err error) string {
+	if fe, ok := err.(*faceError); ok {
+		return fe.detail
+	}
+	if iamd.ErrorCode(err) == iamd.EINTERNAL {
+		server.LogInternalError(f.log, r, err)
+		return "Internal error."
+	}
+	return iamd.ErrorMessage(err)
+}
+
+func (f *Face) deleteOne(r *http.Request, u *iamd.User) error {
+	return f.dir.DeleteUser(r.Context(), u.InstanceID, u.ID)
+}
+
+func (f *Face) setStatus(status iamd.UserStatus) func(r *http.Request, u *iamd.User) error {
+	return func(r *http.Request, u *iamd.User) error {
+		_, err := f.dir.UpdateUser(r.Context(), u.InstanceID, u.ID, iamd.UserUpdate{Status: &status})
+		return err
+	}
+}
+
+// checkLoginID answers whether a loginId is free in the caller's instance.
+func (f *Face) checkLoginID(w http.ResponseWriter, r *http.Request) {
+	login := r.URL.Query().Get("loginId")
+	if err := checkLoginID(login); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	page, err := f.dir.ListUsers(r.Context(), iamd.UserFilter{InstanceID: instanceOf(r), LoginName: login, Limit: 1})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"loginId": login, "available": page.Total == 0})
+}
+
+type listOut struct {
+	Page        int       `json:"page"`
+	TotalPages  int       `json:"totalPages"`
+	TotalItems  int       `json:"totalItems"`
+	IsFirst     bool      `json:"isFirst"`
+	IsLast      bool      `json:"isLast"`
+	HasPrevious bool      `json:"hasPrevious"`
+	HasNext     bool      `json:"hasNext"`
+	Items       []userOut `json:"items"`
+}
+
+// listUsers pages the caller's users (page from 0), optionally by one searchColumn:
+// loginId (contains, ignoring case), status, nrn or userId (exact).
+func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	page, size := 0, defaultPageSize
+	for name, dst := range map[string]*int{"page": &page, "size": &size} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || (name == "size" && (n < 1 || n > maxPageSize)) {
+				f.WriteError(w, r, invalid(name, map[string]string{"page": "a number from 0.",
+					"size": fmt.Sprintf("a number from 1 to %d.", maxPageSize)}[name]))
+				return
+			}
+			*dst = n
+		}
+	}
+	filter := iamd.UserFilter{InstanceID: instanceOf(r), Offset: page * size, Limit: size,
+		Sort: []iamd.UserSort{{Key: iamd.SortByCreatedAt}}}
+	column, word := q.Get("searchColumn"), q.Get("searchWord")
+	if column != "" && word == "" {
+		f.WriteError(w, r, invalid("searchWord", "is required with searchColumn."))
+		return
+	}
+	switch column {
+	case "":
+	case "loginId":
+		filter.Where = iamd.Match{Field: iamd.FieldLoginName, Op: iamd.MatchCo, Value: word}
+	case "status":
+		if word != string(iamd.UserActive) && word != string(iamd.UserSuspended) {
+			f.WriteError(w, r, invalid("searchWord", "a status: active or suspended."))
+			return
+		}
+		filter.Status = iamd.UserStatus(word)
+	case "nrn", "userId":
+		id := word
+		if column == "nrn" {
+			// Another account's nrn, or no nrn at all, leaves an id no user has.
+			id, _ = strings.CutPrefix(word, "nrn:PUB:SSO::"+filter.InstanceID+":User/")
+		}
+		filter.Where = iamd.Match{Field: iamd.FieldID, Op: iamd.MatchEq, Value: coreID(id), CaseExact: true}
+	default:
+		f.WriteError(w, r, invalid("searchColumn", "one of loginId, status, nrn, userId."))
+		return
+	}
+	res, err := f.dir.ListUsers(r.Context(), filter)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	out := listOut{Page: page, TotalItems: res.Total, TotalPages: (res.Total + size - 1) / size, Items: []userOut{}}
+	for i := range res.Users {
+		out.Items = append(out.Items, toWire(&res.Users[i]))
+	}
+	out.IsFirst, out.HasPrevious = page == 0, page > 0
+	out.IsLast = page >= out.TotalPages-1
+	out.HasNext = !out.IsLast
+	writeJSON(w, http.StatusOK, out)
+}
