@@ -265,7 +265,7 @@ func TestUserRoutes(t *testing.T) {
 		for query, want := range map[string]float64{
 			"searchColumn=loginId&searchWord=LIST": 3, "searchColumn=userId&searchWord=" + ids[1]: 1,
 			"searchColumn=nrn&searchWord=nrn:PUB:SSO::" + account_ + ":User/" + ids[2]: 1,
-			"searchColumn=nrn&searchWord=nrn:PUB:SSO::other:User/" + ids[2]: 0, "searchColumn=status&searchWord=suspended": 0,
+			"searchColumn=nrn&searchWord=nrn:PUB:SSO::other:User/" + ids[2]:            0, "searchColumn=status&searchWord=suspended": 0,
 		} {
 			if r := e.do("GET", "/api/v1/users?"+query, ""); r.status != 200 || r.obj["totalItems"] != want {
 				t.Errorf("%s: %d %s, want %v", query, r.status, r.raw, want)
