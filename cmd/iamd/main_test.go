@@ -133,6 +133,18 @@ func TestServeSignAndAdminCommands(t *testing.T) {
 	if !strings.HasPrefix(curl.String(), "curl ") || !strings.Contains(curl.String(), "Scp-Signature: ") {
 		t.Fatalf("sign output: %s", curl.String())
 	}
+	// iamd sign --face ncloud: the same user through the Ncloud face, its id in UUID form.
+	id := created.User.ID
+	uuid := id[:8] + "-" + id[8:12] + "-" + id[12:16] + "-" + id[16:20] + "-" + id[20:]
+	var fromNcloud bytes.Buffer
+	if err := run(context.Background(), []string{"sign", "--face", "ncloud", "--run", "GET",
+		"http://" + addr + "/ncloud/api/v1/users/" + uuid + "?responseFormatType=json"}, &fromNcloud, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var ncloudUser struct{ UserID, LoginID string }
+	if err := json.Unmarshal(fromNcloud.Bytes(), &ncloudUser); err != nil || ncloudUser.UserID != uuid || ncloudUser.LoginID != "johndoe" {
+		t.Fatalf("the SCP user through the Ncloud face: %v %s", err, fromNcloud.String())
+	}
 	// The native API: the generated admin password signs in.
 	signIn, _ := json.Marshal(map[string]string{"login_name": "admin", "password": generated["IAMD_ADMIN_PASSWORD"]})
 	resp, err := http.Post("http://"+addr+"/iamd/v1/instances/ssoins-12345/sign-in", "application/json", bytes.NewReader(signIn))

@@ -18,6 +18,7 @@ import (
 	"iamd/directory"
 	"iamd/face/ece"
 	"iamd/face/native"
+	"iamd/face/ncloud"
 	"iamd/face/scim"
 	"iamd/face/scp"
 	"iamd/server"
@@ -153,10 +154,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ncloudFace, err := ncloud.New(ncloud.Config{Directory: dir, Auth: accounts, Logger: logger.With("face", "ncloud")})
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		Addr: *addr,
 		Mounts: []server.Mount{{Prefix: "/scp", Face: scpFace}, {Prefix: "/iamd", Face: nativeFace},
-			{Prefix: "/ece", Face: eceFace}, {Prefix: "/scim/v2", Face: scimFace}},
+			{Prefix: "/ece", Face: eceFace}, {Prefix: "/scim/v2", Face: scimFace}, {Prefix: "/ncloud", Face: ncloudFace}},
 		FaceAddrs:       faces,
 		Ready:           store.Ping,
 		Logger:          logger,

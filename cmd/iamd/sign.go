@@ -13,11 +13,13 @@ import (
 	"strings"
 	"time"
 
+	"iamd/face/ncloud"
 	"iamd/face/scp"
 )
 
-// signCommand signs an SCP IAM Identity Center request: it prints a curl command with the
-// signature headers, or the headers alone, or runs the request.
+// signCommand signs a request the way a face's vendor signs it — SCP IAM Identity Center
+// (the default) or NAVER Cloud's API Gateway signature v2 (--face ncloud): it prints a
+// curl command with the signature headers, or the headers alone, or runs the request.
 func signCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -30,6 +32,7 @@ func signCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		timestamp  = fs.String("timestamp", "", "Unix milliseconds to sign with (default: now)")
 		output     = fs.String("output", "curl", "what to print: curl (a command line) or headers")
 		runIt      = fs.Bool("run", false, "send the request and print the response body instead")
+		face       = fs.String("face", "scp", "whose signature: scp, or ncloud (API Gateway signature v2)")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: iamd sign [flags] METHOD URL\n\nThe secret key is read from $IAMD_SECRET_KEY, else $IAMD_ADMIN_SECRET_KEY; never from a flag, which\nother users of the machine could see.")
@@ -70,9 +73,22 @@ func signCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if u.RawQuery != "" {
 		fullURL += "?" + u.RawQuery
 	}
-	headers := scp.SignedHeaders(secret, method, fullURL, *timestamp, *accessKey, *accountID, *clientType)
-	if *apiVersion != "" {
-		headers = append(headers, [2]string{scp.HeaderAPIVersion, *apiVersion})
+	var headers [][2]string
+	switch *face {
+	case "scp":
+		headers = scp.SignedHeaders(secret, method, fullURL, *timestamp, *accessKey, *accountID, *clientType)
+		if *apiVersion != "" {
+			headers = append(headers, [2]string{scp.HeaderAPIVersion, *apiVersion})
+		}
+	case "ncloud":
+		// Signature v2 signs the request URI alone: path and query as sent.
+		requestURI := u.EscapedPath()
+		if u.RawQuery != "" {
+			requestURI += "?" + u.RawQuery
+		}
+		headers = ncloud.SignedHeaders(secret, method, requestURI, *timestamp, *accessKey)
+	default:
+		return fmt.Errorf("--face must be scp or ncloud, got %q", *face)
 	}
 	if body != nil {
 		headers = append(headers, [2]string{"Content-Type", "application/json"})

@@ -35,7 +35,7 @@ const (
 )
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	base  string // the face's root: …/ncloud
 	check *openapitest.Validator
 	store iamd.Store
@@ -48,7 +48,7 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 	}
 }
 
-func start(t *testing.T, store iamd.Store) *env {
+func start(t testing.TB, store iamd.Store) *env {
 	var key account.MasterKey
 	copy(key[:], "an example master key, 32 bytes.")
 	acct := account.New(store, key)

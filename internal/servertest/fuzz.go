@@ -7,8 +7,12 @@ import (
 	"testing"
 )
 
-// Route is where a fuzzed body goes: a method and a full URL.
-type Route struct{ Method, URL string }
+// Route is where a fuzzed body goes: a method and a full URL, and headers of its own
+// (a signature over the URL, say) besides those every route gets.
+type Route struct {
+	Method, URL string
+	Header      http.Header
+}
 
 // FuzzBodies sends every fuzzed body to one of routes (a fuzzed byte picks which) with
 // header, and fails when the answer is a 5xx or a refusal that inShape rejects: whatever
@@ -26,8 +30,10 @@ func FuzzBodies(f *testing.F, seeds []string, routes []Route, header http.Header
 		if err != nil {
 			t.Fatal(err)
 		}
-		for k, v := range header {
-			req.Header[k] = v
+		for _, h := range []http.Header{header, r.Header} {
+			for k, v := range h {
+				req.Header[k] = v
+			}
 		}
 		resp, err := client.Do(req)
 		if err != nil {
