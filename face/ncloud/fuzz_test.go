@@ -21,13 +21,17 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"loginId":"a@b.co","description":"한","userProfile":{"phoneCountryCode":"+82","phoneNo":"010"},"accessRules":{"consoleAccessAllowed":false,"apiAccessAllowed":true}}`,
 		`{"userIds":["x","00000000-0000-0000-0000-000000000000"]}`, `{"userIds":[]}`, `{"accessRules":null}`,
 		`{"userProfile":[],"accessRules":{"consoleAccessAllowed":"true"}}`, `[]`, `null`, ``, `{`,
+		`{"params":[{"loginId":"b@example.com","accessRules":{"consoleAccessAllowed":true,"apiAccessAllowed":true}},{}]}`,
+		`{"groupIds":["00000000-0000-0000-0000-000000000000","x"]}`, `{"consoleAccessAllowed":true,"apiAccessAllowed":false}`,
 	}
 	e := start(f, storetest.OpenSQLite(f))
 	admin := e.do("GET", "/api/v1/users?searchColumn=loginId&searchWord=admin", "").obj["items"].([]any)[0].(map[string]any)["userId"].(string)
 	var routes []servertest.Route
 	for _, r := range [][2]string{
 		{"POST", "/api/v1/users"}, {"PUT", "/api/v1/users/" + admin}, {"POST", "/api/v1/users/delete"},
-		{"POST", "/api/v1/users/enable"}, {"POST", "/api/v1/users/disable"},
+		{"POST", "/api/v1/users/enable"}, {"POST", "/api/v1/users/disable"}, {"POST", "/api/v1/users/bulk"},
+		{"PUT", "/api/v1/users/" + admin + "/access-rules"}, {"POST", "/api/v1/users/" + admin + "/groups"},
+		{"POST", "/api/v1/users/" + admin + "/groups/delete"},
 	} {
 		u, _ := url.Parse(e.base + r[1])
 		h := http.Header{}

@@ -318,3 +318,67 @@ func TestUserRoutes(t *testing.T) {
 		e.wantAPIError(e.do("POST", "/api/v1/users/delete", `{"userIds":[]}`), 400, "userIds")
 	})
 }
+
+// Per user: access rules, profile, group membership (and a group's members); and the
+// bulk create, whose refused users fail alone.
+func TestUserSubresources(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		id := e.do("POST", "/api/v1/users", seedCreate).obj["userId"].(string)
+		if r := e.do("GET", "/api/v1/users/"+id+"/access-rules", ""); r.status != 200 || r.obj["apiAccessAllowed"] != false {
+			t.Fatalf("access rules: %d %s", r.status, r.raw)
+		}
+		if r := e.do("PUT", "/api/v1/users/"+id+"/access-rules", `{"consoleAccessAllowed":false,"apiAccessAllowed":true}`); r.status != 200 || r.obj["success"] != true {
+			t.Fatalf("put access rules: %d %s", r.status, r.raw)
+		}
+		e.wantAPIError(e.do("PUT", "/api/v1/users/"+id+"/access-rules", `{"consoleAccessAllowed":true}`), 400, "apiAccessAllowed")
+		if r := e.do("GET", "/api/v1/users/"+id+"/access-rules", ""); r.obj["consoleAccessAllowed"] != false || r.obj["apiAccessAllowed"] != true {
+			t.Fatalf("after put: %s", r.raw)
+		}
+		if r := e.do("GET", "/api/v1/users/"+id+"/profiles", ""); r.status != 200 || r.obj["lastName"] != "Doe" {
+			t.Fatalf("profile: %d %s", r.status, r.raw)
+		}
+
+		admin := iamd.NewContextWithPrincipal(context.Background(), &iamd.Principal{UserID: "root", Name: "Root", PlatformAdmin: true})
+		dir := directory.New(e.store)
+		var groups []string
+		for _, name := range []string{"Dev", "Ops"} {
+			g, err := dir.CreateGroup(admin, &iamd.Group{InstanceID: account_, Name: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			groups = append(groups, g.ID)
+		}
+		r := e.do("POST", "/api/v1/users/"+id+"/groups", `{"groupIds":["`+groups[0]+`","`+groups[1]+`","00000000-0000-0000-0000-000000000000"]}`)
+		if r.status != 200 || len(r.list) != 3 || r.list[0].(map[string]any)["success"] != true || r.list[2].(map[string]any)["success"] != false {
+			t.Fatalf("add to groups: %d %s", r.status, r.raw)
+		}
+		if r := e.do("GET", "/api/v1/users/"+id+"/groups", ""); r.obj["totalItems"] != 2.0 {
+			t.Fatalf("the user's groups: %s", r.raw)
+		}
+		if r := e.do("GET", "/api/v1/users/"+id+"/groups/"+groups[1], ""); r.status != 200 || r.obj["groupName"] != "Ops" {
+			t.Fatalf("one group: %d %s", r.status, r.raw)
+		}
+		if r := e.do("GET", "/api/v1/groups/"+groups[0]+"/users", ""); r.status != 200 || r.obj["totalItems"] != 1.0 {
+			t.Fatalf("the group's users: %d %s", r.status, r.raw)
+		}
+		if r := e.do("POST", "/api/v1/users/"+id+"/groups/delete", `{"groupIds":["`+groups[1]+`"]}`); r.status != 200 {
+			t.Fatalf("remove from a group: %d %s", r.status, r.raw)
+		}
+		e.wantAPIError(e.do("GET", "/api/v1/users/"+id+"/groups/"+groups[1], ""), 404, "not a member")
+		e.wantAPIError(e.do("GET", "/api/v1/groups/00000000-0000-0000-0000-000000000000/users", ""), 404, "groupId")
+
+		r = e.do("POST", "/api/v1/users/bulk", `{"params":[
+			{"loginId":"bulk1@example.com","accessRules":{"consoleAccessAllowed":true,"apiAccessAllowed":true}},
+			{"loginId":"not-an-email","accessRules":{"consoleAccessAllowed":true,"apiAccessAllowed":true}},
+			{"loginId":"jdoe@example.com","accessRules":{"consoleAccessAllowed":true,"apiAccessAllowed":true}}]}`)
+		if r.status != 200 || len(r.list) != 3 {
+			t.Fatalf("bulk: %d %s", r.status, r.raw)
+		}
+		first, second, third := r.list[0].(map[string]any), r.list[1].(map[string]any), r.list[2].(map[string]any)
+		if first["success"] != true || first["name"] != "bulk1@example.com" || second["success"] != false ||
+			!strings.Contains(second["message"].(string), "loginId") || third["success"] != false {
+			t.Fatalf("bulk results: %s", r.raw)
+		}
+		e.wantAPIError(e.do("POST", "/api/v1/users/bulk", `{"params":[]}`), 400, "params")
+	})
+}

@@ -172,16 +172,14 @@ func checkLoginID(s string) error {
 
 func instanceOf(r *http.Request) string { return iamd.PrincipalFromContext(r.Context()).InstanceID }
 
-func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, []string{"loginId", "description", "userProfile", "accessRules"})
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	u := &iamd.User{InstanceID: instanceOf(r), Status: iamd.UserActive}
+var createFields = []string{"loginId", "description", "userProfile", "accessRules"}
+
+// decodeCreate reads a create body onto a new user of the instance.
+func decodeCreate(obj jsonbody.Object, instanceID string) (*iamd.User, error) {
+	u := &iamd.User{InstanceID: instanceID, Status: iamd.UserActive}
+	var err error
 	if u.LoginName, err = obj.Required("loginId"); err != nil {
-		f.WriteError(w, r, err)
-		return
+		return nil, err
 	}
 	desc, err := obj.String("description")
 	for _, check := range []func() error{
@@ -197,9 +195,22 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 		func() error { return readAccessRules(obj["accessRules"], u) },
 	} {
 		if err := check(); err != nil {
-			f.WriteError(w, r, err)
-			return
+			return nil, err
 		}
+	}
+	return u, nil
+}
+
+func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
+	obj, err := jsonbody.Read(r, createFields)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	u, err := decodeCreate(obj, instanceOf(r))
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
 	}
 	created, err := f.dir.CreateUser(r.Context(), u, iamd.CreateUserOptions{})
 	if err != nil {
@@ -207,6 +218,55 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, toWire(created)) // 200, which the community SDK reads
+}
+
+// bulkResult is one user of a bulk create.
+type bulkResult struct {
+	ID      string `json:"id,omitempty"`
+	NRN     string `json:"nrn,omitempty"`
+	Name    string `json:"name"` // the loginId asked for
+	Success bool   `json:"success"`
+	Message string `json:"message,omitempty"`
+}
+
+// bulkCreate creates each user of {"params": [create bodies]} (at most maxBatch); one
+// that is refused fails alone, with its reason.
+func (f *Face) bulkCreate(w http.ResponseWriter, r *http.Request) {
+	obj, err := jsonbody.Read(r, []string{"params"})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	var params []json.RawMessage
+	if raw, ok := obj["params"]; !ok || json.Unmarshal(raw, &params) != nil || len(params) == 0 || len(params) > maxBatch {
+		f.WriteError(w, r, invalid("params", fmt.Sprintf("a list of 1 to %d users to create.", maxBatch)))
+		return
+	}
+	out := make([]bulkResult, 0, len(params))
+	for i, raw := range params {
+		res := bulkResult{}
+		item, err := jsonbody.Decode(raw, createFields)
+		var u *iamd.User
+		if err == nil {
+			login, _ := item.String("loginId")
+			res.Name = login.Value
+			u, err = decodeCreate(item, instanceOf(r))
+		}
+		if err == nil {
+			u, err = f.dir.CreateUser(r.Context(), u, iamd.CreateUserOptions{})
+		}
+		switch code := iamd.ErrorCode(err); {
+		case err == nil:
+			res.ID, res.NRN, res.Success = wireID(u.ID), nrn(u), true
+		case code == iamd.EFORBIDDEN || code == iamd.EUNAUTHENTICATED:
+			f.WriteError(w, r, err)
+			return
+		default:
+			res.Message = fmt.Sprintf("params[%d]: %s", i, f.errorText(r, err))
+		}
+		out = append(out, res)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (f *Face) findUser(r *http.Request, wire string) (*iamd.User, error) {
@@ -396,22 +456,44 @@ type listOut struct {
 	Items       []userOut `json:"items"`
 }
 
-// listUsers pages the caller's users (page from 0), optionally by one searchColumn:
-// loginId (contains, ignoring case), status, nrn or userId (exact).
-func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
+// pageParams reads the 0-based page and the size (1 to maxPageSize).
+func pageParams(r *http.Request) (page, size int, err error) {
 	q := r.URL.Query()
-	page, size := 0, defaultPageSize
+	page, size = 0, defaultPageSize
 	for name, dst := range map[string]*int{"page": &page, "size": &size} {
 		if v := q.Get(name); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 || (name == "size" && (n < 1 || n > maxPageSize)) {
-				f.WriteError(w, r, invalid(name, map[string]string{"page": "a number from 0.",
-					"size": fmt.Sprintf("a number from 1 to %d.", maxPageSize)}[name]))
-				return
+				return 0, 0, invalid(name, map[string]string{"page": "a number from 0.",
+					"size": fmt.Sprintf("a number from 1 to %d.", maxPageSize)}[name])
 			}
 			*dst = n
 		}
 	}
+	return page, size, nil
+}
+
+// userPage is NAVER Cloud's page envelope around a page of users.
+func userPage(res *iamd.UserPage, page, size int) listOut {
+	out := listOut{Page: page, TotalItems: res.Total, TotalPages: (res.Total + size - 1) / size, Items: []userOut{}}
+	for i := range res.Users {
+		out.Items = append(out.Items, toWire(&res.Users[i]))
+	}
+	out.IsFirst, out.HasPrevious = page == 0, page > 0
+	out.IsLast = page >= out.TotalPages-1
+	out.HasNext = !out.IsLast
+	return out
+}
+
+// listUsers pages the caller's users (page from 0), optionally by one searchColumn:
+// loginId (contains, ignoring case), status, nrn or userId (exact).
+func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
+	page, size, err := pageParams(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
 	filter := iamd.UserFilter{InstanceID: instanceOf(r), Offset: page * size, Limit: size,
 		Sort: []iamd.UserSort{{Key: iamd.SortByCreatedAt}}}
 	column, word := q.Get("searchColumn"), q.Get("searchWord")
@@ -445,12 +527,5 @@ func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	out := listOut{Page: page, TotalItems: res.Total, TotalPages: (res.Total + size - 1) / size, Items: []userOut{}}
-	for i := range res.Users {
-		out.Items = append(out.Items, toWire(&res.Users[i]))
-	}
-	out.IsFirst, out.HasPrevious = page == 0, page > 0
-	out.IsLast = page >= out.TotalPages-1
-	out.HasNext = !out.IsLast
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, userPage(res, page, size))
 }

@@ -1,0 +1,198 @@
+package ncloud
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"iamd"
+	"iamd/jsonbody"
+)
+
+func (f *Face) getAccessRules(w http.ResponseWriter, r *http.Request) {
+	u, err := f.findUser(r, r.PathValue("userId"))
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toWire(u).AccessRules)
+}
+
+// putAccessRules sets both rules; both are required, as on create.
+func (f *Face) putAccessRules(w http.ResponseWriter, r *http.Request) {
+	obj, err := jsonbody.Read(r, []string{"consoleAccessAllowed", "apiAccessAllowed"})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	raw, _ := json.Marshal(obj)
+	u, err := f.findUser(r, r.PathValue("userId"))
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	next := *u
+	if err := readAccessRules(raw, &next); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	if _, err := f.dir.UpdateUser(r.Context(), u.InstanceID, u.ID, iamd.UserUpdate{ConsoleDenied: &next.ConsoleDenied, APIDenied: &next.APIDenied}); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, result{ID: wireID(u.ID), NRN: nrn(u), Success: true})
+}
+
+func (f *Face) getProfile(w http.ResponseWriter, r *http.Request) {
+	u, err := f.findUser(r, r.PathValue("userId"))
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toWire(u).UserProfile)
+}
+
+
+type groupOut struct {
+	GroupID     string `json:"groupId"`
+	GroupName   string `json:"groupName"`
+	NRN         string `json:"nrn"`
+	Description string `json:"description"`
+	CreatedAt   string `json:"createdAt"`
+	UpdatedAt   string `json:"updatedAt"`
+}
+
+func groupNRN(g *iamd.Group) string { return "nrn:PUB:SSO::" + g.InstanceID + ":Group/" + g.ID }
+
+func toGroup(g *iamd.Group) groupOut {
+	return groupOut{GroupID: g.ID, GroupName: g.Name, NRN: groupNRN(g), Description: g.Description,
+		CreatedAt: stamp(g.CreatedAt), UpdatedAt: stamp(g.UpdatedAt)}
+}
+
+type groupPage struct {
+	Page        int        `json:"page"`
+	TotalPages  int        `json:"totalPages"`
+	TotalItems  int        `json:"totalItems"`
+	IsFirst     bool       `json:"isFirst"`
+	IsLast      bool       `json:"isLast"`
+	HasPrevious bool       `json:"hasPrevious"`
+	HasNext     bool       `json:"hasNext"`
+	Items       []groupOut `json:"items"`
+}
+
+// userGroups lists the groups a user is a direct member of.
+func (f *Face) userGroups(w http.ResponseWriter, r *http.Request) {
+	u, err := f.findUser(r, r.PathValue("userId"))
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	out := groupPage{IsFirst: true, IsLast: true, Items: []groupOut{}}
+	for _, ref := range u.Groups {
+		g, err := f.dir.GetGroup(r.Context(), u.InstanceID, ref.ID)
+		if err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		out.Items = append(out.Items, toGroup(g))
+	}
+	out.TotalItems = len(out.Items)
+	if out.TotalItems > 0 {
+		out.TotalPages = 1
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// userGroup answers one of the user's groups, or 404 when the user is not in it.
+func (f *Face) userGroup(w http.ResponseWriter, r *http.Request) {
+	u, err := f.findUser(r, r.PathValue("userId"))
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	for _, ref := range u.Groups {
+		if ref.ID == r.PathValue("groupId") {
+			g, err := f.dir.GetGroup(r.Context(), u.InstanceID, ref.ID)
+			if err != nil {
+				f.WriteError(w, r, err)
+				return
+			}
+			writeJSON(w, http.StatusOK, toGroup(g))
+			return
+		}
+	}
+	f.WriteError(w, r, &faceError{status: http.StatusNotFound, detail: "The user is not a member of group " + strconv.Quote(r.PathValue("groupId")) + "."})
+}
+
+// changeGroups adds the user to, or removes it from, each of {"groupIds": […]}; each
+// group's result is answered on its own.
+func (f *Face) changeGroups(add bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		obj, err := jsonbody.Read(r, []string{"groupIds"})
+		if err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		ids, err := obj.Strings("groupIds")
+		switch {
+		case err != nil:
+			f.WriteError(w, r, err)
+			return
+		case len(ids) == 0 || len(ids) > maxBatch:
+			f.WriteError(w, r, invalid("groupIds", fmt.Sprintf("name 1 to %d groups.", maxBatch)))
+			return
+		}
+		u, err := f.findUser(r, r.PathValue("userId"))
+		if err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		out := make([]result, 0, len(ids))
+		for _, id := range ids {
+			res := result{ID: id, NRN: "nrn:PUB:SSO::" + u.InstanceID + ":Group/" + id}
+			if add {
+				err = f.dir.AddGroupMembers(r.Context(), u.InstanceID, id, []string{u.ID})
+			} else {
+				err = f.dir.RemoveGroupMembers(r.Context(), u.InstanceID, id, []string{u.ID})
+			}
+			switch code := iamd.ErrorCode(err); {
+			case err == nil:
+				res.Success = true
+			case code == iamd.EFORBIDDEN || code == iamd.EUNAUTHENTICATED:
+				f.WriteError(w, r, err)
+				return
+			default:
+				res.Message = f.errorText(r, err)
+			}
+			out = append(out, res)
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+// groupUsers pages a group's members.
+func (f *Face) groupUsers(w http.ResponseWriter, r *http.Request) {
+	page, size, err := pageParams(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	inst := instanceOf(r)
+	g, err := f.dir.GetGroup(r.Context(), inst, r.PathValue("groupId"))
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND || iamd.ErrorCode(err) == iamd.EINVALID {
+		err = &faceError{status: http.StatusNotFound, detail: "No group with groupId " + strconv.Quote(r.PathValue("groupId")) + "."}
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	res, err := f.dir.ListUsers(r.Context(), iamd.UserFilter{InstanceID: inst, GroupID: g.ID, Offset: page * size, Limit: size,
+		Sort: []iamd.UserSort{{Key: iamd.SortByCreatedAt}}})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, userPage(res, page, size))
+}
+
