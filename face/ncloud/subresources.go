@@ -53,7 +53,6 @@ func (f *Face) getProfile(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toWire(u).UserProfile)
 }
 
-
 type groupOut struct {
 	GroupID     string `json:"groupId"`
 	GroupName   string `json:"groupName"`
@@ -195,4 +194,3 @@ func (f *Face) groupUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, userPage(res, page, size))
 }
-
