@@ -45,6 +45,7 @@ const (
 	ActionSignIn          = "sign_in"
 	ActionSignOut         = "sign_out"
 	ActionSessionRefresh  = "session.refresh"
+	ActionSessionsExpire  = "sessions.expire"
 	ActionUserLock        = "user.lock"
 	ActionUserUnlock      = "user.unlock"
 	ActionPolicySet       = "instance.policy.set"

@@ -119,6 +119,12 @@ type Store interface {
 	RotateSession(ctx context.Context, oldID string, next *Session, ev Event) error
 	// RevokeSession marks an unrevoked session revoked at; ENOTFOUND otherwise.
 	RevokeSession(ctx context.Context, id string, at time.Time, ev Event) error
+	// ListSessions returns a user's sessions that are neither revoked nor expired at now,
+	// newest first.
+	ListSessions(ctx context.Context, instanceID, userID string, now time.Time) ([]Session, error)
+	// RevokeUserSessions revokes every unrevoked session of a user at at, and tells how
+	// many; ENOTFOUND when the user is not the instance's.
+	RevokeUserSessions(ctx context.Context, instanceID, userID string, at time.Time, ev Event) (int, error)
 
 	CreateAccessKey(ctx context.Context, k *AccessKey, ev Event) error
 	// GetAccessKey finds a key by its public id, across instances.

@@ -414,3 +414,26 @@ func (s *Service) systemEvent(ctx context.Context, instanceID, action, targetTyp
 	return iamd.Event{InstanceID: instanceID, Action: action, TargetType: targetType, TargetID: targetID,
 		Outcome: iamd.OutcomeSuccess, Source: iamd.SourceFromContext(ctx), Time: at}
 }
+
+// ListSessions returns a user's live sessions (USER_READ): the tokens it signed in for,
+// which are never shown again, by id and times only.
+func (s *Service) ListSessions(ctx context.Context, instanceID, userID string) ([]iamd.Session, error) {
+	if _, err := iamd.Authorize(ctx, instanceID, iamd.PrivilegeUserRead); err != nil {
+		return nil, err
+	}
+	if _, _, err := s.instanceUser(ctx, instanceID, userID); err != nil {
+		return nil, err
+	}
+	return s.store.ListSessions(ctx, instanceID, userID, s.clock())
+}
+
+// ExpireSessions signs a user out everywhere (USER_WRITE): every session it holds stops
+// working at once, on every replica. It tells how many there were.
+func (s *Service) ExpireSessions(ctx context.Context, instanceID, userID string) (int, error) {
+	p, err := iamd.Authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
+	if err != nil {
+		return 0, err
+	}
+	now := s.clock()
+	return s.store.RevokeUserSessions(ctx, instanceID, userID, now, s.event(ctx, p, instanceID, iamd.ActionSessionsExpire, "user", userID, now))
+}

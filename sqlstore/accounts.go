@@ -189,6 +189,52 @@ func (db *DB) GetSessionByHash(ctx context.Context, hash []byte) (*iamd.Session,
 	return &s, nil
 }
 
+// ListSessions returns a user's live sessions, newest first.
+func (db *DB) ListSessions(ctx context.Context, instanceID, userID string, now time.Time) ([]iamd.Session, error) {
+	rows, err := db.query(ctx, db.read, `SELECT `+sessionColumns+` FROM sessions
+		WHERE instance_id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id`,
+		instanceID, userID, micros(now))
+	if err != nil {
+		return nil, internal("list sessions", err)
+	}
+	defer rows.Close()
+	out := []iamd.Session{}
+	for rows.Next() {
+		var s iamd.Session
+		var created, expires int64
+		var revoked sql.NullInt64
+		if err := rows.Scan(&s.ID, &s.InstanceID, &s.UserID, &s.Hash, &s.PasswordChangeOnly, &created, &expires, &revoked); err != nil {
+			return nil, internal("scan session", err)
+		}
+		s.CreatedAt, s.ExpiresAt, s.RevokedAt = fromMicros(created), fromMicros(expires), timePtr(revoked)
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("list sessions", err)
+	}
+	return out, nil
+}
+
+// RevokeUserSessions revokes all of a user's unrevoked sessions.
+func (db *DB) RevokeUserSessions(ctx context.Context, instanceID, userID string, at time.Time, ev iamd.Event) (int, error) {
+	var n int64
+	err := db.inTx(ctx, func(tx *txn) error {
+		if err := db.requireUsers(ctx, tx, instanceID, []string{userID}); err != nil {
+			return err
+		}
+		res, err := db.exec(ctx, tx, `UPDATE sessions SET revoked_at = ? WHERE instance_id = ? AND user_id = ? AND revoked_at IS NULL`,
+			micros(at), instanceID, userID)
+		if err != nil {
+			return internal("revoke sessions", err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return internal("revoke sessions", err)
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+	return int(n), err
+}
+
 func (db *DB) revokeSession(ctx context.Context, tx *txn, id string, at int64) error {
 	res, err := db.exec(ctx, tx, `UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at, id)
 	if err != nil {

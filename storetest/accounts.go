@@ -221,6 +221,27 @@ func testSessions(t *testing.T, s iamd.Store) {
 	if got, _ := s.GetSessionByHash(ctx, third.Hash); got.RevokedAt == nil || !got.RevokedAt.Equal(t0.Add(3*time.Minute)) {
 		t.Fatalf("revoked session: %+v", got)
 	}
+	// Listing: the one live session (the winner of the race); expired ones are not listed.
+	live, err := s.ListSessions(ctx, "a", u.ID, t0.Add(5*time.Minute))
+	if err != nil || len(live) != 1 || !live[0].CreatedAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("live sessions: %+v, %v", live, err)
+	}
+	if later, _ := s.ListSessions(ctx, "a", u.ID, t0.Add(2*time.Hour)); len(later) != 0 {
+		t.Fatalf("expired sessions listed: %+v", later)
+	}
+	fourth := newSession("hash-four-0123456789abcdef012345", 4*time.Minute)
+	if err := s.CreateSession(ctx, fourth, event("a", iamd.ActionSignIn, u.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.RevokeUserSessions(ctx, "a", u.ID, t0.Add(5*time.Minute), event("a", iamd.ActionSessionsExpire, u.ID)); err != nil || n != 2 {
+		t.Fatalf("revoke all: %d, %v", n, err)
+	}
+	if live, _ := s.ListSessions(ctx, "a", u.ID, t0.Add(5*time.Minute)); len(live) != 0 {
+		t.Fatalf("after revoking all: %+v", live)
+	}
+	if _, err := s.RevokeUserSessions(ctx, "b", u.ID, t0, event("b", iamd.ActionSessionsExpire, u.ID)); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+		t.Fatalf("another instance's user: %v", err)
+	}
 	orphan := newSession("hash-orphan-0123456789abcdef0123", 0)
 	orphan.UserID = iamd.NewID()
 	wantCode(t, s.CreateSession(ctx, orphan, event("a", iamd.ActionSignIn, "x")), iamd.ENOTFOUND, "")

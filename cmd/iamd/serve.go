@@ -154,7 +154,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ncloudFace, err := ncloud.New(ncloud.Config{Directory: dir, Auth: accounts, Logger: logger.With("face", "ncloud")})
+	ncloudFace, err := ncloud.New(ncloud.Config{Directory: dir, Accounts: accounts, Logger: logger.With("face", "ncloud")})
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ import (
 // Config wires the face to the core.
 type Config struct {
 	Directory *directory.Service
-	Auth      iamd.Authenticator
+	Accounts  *account.Service // signatures, sessions, MFA
 	Now       func() time.Time // nil → time.Now
 	Skew      time.Duration    // 0 → account.DefaultSkew: the 5 minutes the gateway allows
 	Logger    *slog.Logger
@@ -26,15 +26,16 @@ type Config struct {
 
 // Face serves the SSO user API.
 type Face struct {
-	cfg Config
-	dir *directory.Service
-	log *slog.Logger
+	cfg  Config
+	dir  *directory.Service
+	acct *account.Service
+	log  *slog.Logger
 }
 
 // New returns the face.
 func New(cfg Config) (*Face, error) {
-	if cfg.Directory == nil || cfg.Auth == nil {
-		return nil, errors.New("ncloud: the directory and an authenticator are required")
+	if cfg.Directory == nil || cfg.Accounts == nil {
+		return nil, errors.New("ncloud: the directory and the accounts service are required")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -45,7 +46,7 @@ func New(cfg Config) (*Face, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Face{cfg: cfg, dir: cfg.Directory, log: cfg.Logger}, nil
+	return &Face{cfg: cfg, dir: cfg.Directory, acct: cfg.Accounts, log: cfg.Logger}, nil
 }
 
 // Name is the face's name in --face-addr and metrics.
@@ -81,6 +82,10 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	signed("POST", "/users/{userId}/groups/delete", f.changeGroups(false))
 	signed("GET", "/users/{userId}/groups/{groupId}", f.userGroup)
 	signed("GET", "/groups/{groupId}/users", f.groupUsers)
+	signed("GET", "/users/{userId}/sessions", f.userSessions)
+	signed("POST", "/users/{userId}/sessions/expire", f.expireSessions)
+	signed("GET", "/users/{userId}/mfa-devices", f.mfaDevices)
+	signed("DELETE", "/users/{userId}/mfa-devices", f.resetMFA)
 	signed("GET", "/users/{userId}", f.getUser)
 	signed("PUT", "/users/{userId}", f.updateUser)
 	signed("DELETE", "/users/{userId}", f.deleteUser)

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
 	"iamd"
 	"iamd/account"
 	"iamd/directory"
@@ -39,6 +42,7 @@ type env struct {
 	base  string // the face's root: …/ncloud
 	check *openapitest.Validator
 	store iamd.Store
+	acct  *account.Service
 	now   func() time.Time
 }
 
@@ -57,8 +61,8 @@ func start(t testing.TB, store iamd.Store) *env {
 		t.Fatal(err)
 	}
 	logs, logger := logtest.New()
-	e := &env{t: t, store: store, now: time.Now}
-	face, err := ncloud.New(ncloud.Config{Directory: directory.New(store), Auth: acct, Logger: logger,
+	e := &env{t: t, store: store, acct: acct, now: time.Now}
+	face, err := ncloud.New(ncloud.Config{Directory: directory.New(store), Accounts: acct, Logger: logger,
 		Now: func() time.Time { return e.now() }})
 	if err != nil {
 		t.Fatal(err)
@@ -380,5 +384,63 @@ func TestUserSubresources(t *testing.T) {
 			t.Fatalf("bulk results: %s", r.raw)
 		}
 		e.wantAPIError(e.do("POST", "/api/v1/users/bulk", `{"params":[]}`), 400, "params")
+	})
+}
+
+// Sessions are the accounts core's sign-in tokens: listed by id, expired all at once (the
+// token stops working); the MFA device is the core's TOTP, which an administrator resets.
+func TestSessionsAndMFA(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		id := e.do("POST", "/api/v1/users", seedCreate).obj["userId"].(string)
+		coreID := strings.ReplaceAll(id, "-", "")
+		admin := iamd.NewContextWithPrincipal(context.Background(), &iamd.Principal{UserID: "root", Name: "Root", PlatformAdmin: true})
+		const password = "a long enough passphrase 9"
+		if err := e.acct.SetPassword(admin, account_, coreID, password, false); err != nil {
+			t.Fatal(err)
+		}
+		var tokens []string
+		for range 2 {
+			grant, err := e.acct.SignIn(context.Background(), iamd.SignIn{InstanceID: account_, LoginName: "jdoe@example.com", Password: password})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tokens = append(tokens, grant.Token)
+		}
+		if r := e.do("GET", "/api/v1/users/"+id+"/sessions", ""); r.status != 200 || r.obj["totalItems"] != 2.0 {
+			t.Fatalf("sessions: %d %s", r.status, r.raw)
+		}
+		if r := e.do("POST", "/api/v1/users/"+id+"/sessions/expire", ""); r.status != 200 || r.obj["success"] != true {
+			t.Fatalf("expire: %d %s", r.status, r.raw)
+		}
+		if r := e.do("GET", "/api/v1/users/"+id+"/sessions", ""); r.obj["totalItems"] != 0.0 {
+			t.Fatalf("sessions after expiry: %s", r.raw)
+		}
+		for _, token := range tokens {
+			if _, err := e.acct.AuthenticateToken(context.Background(), token); iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED {
+				t.Fatalf("an expired session still works: %v", err)
+			}
+		}
+
+		if r := e.do("GET", "/api/v1/users/"+id+"/mfa-devices", ""); r.status != 200 || r.obj["totalItems"] != 0.0 {
+			t.Fatalf("no MFA yet: %d %s", r.status, r.raw)
+		}
+		self := iamd.NewContextWithPrincipal(context.Background(), &iamd.Principal{UserID: coreID, InstanceID: account_, Name: "John"})
+		enrolment, err := e.acct.EnrolTOTP(self)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _ := totp.GenerateCodeCustom(enrolment.Secret, time.Now(), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if _, err := e.acct.ConfirmTOTP(self, code); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.do("GET", "/api/v1/users/"+id+"/mfa-devices", ""); r.obj["totalItems"] != 1.0 {
+			t.Fatalf("MFA enrolled: %s", r.raw)
+		}
+		if r := e.do("DELETE", "/api/v1/users/"+id+"/mfa-devices", ""); r.status != 200 || r.obj["success"] != true {
+			t.Fatalf("reset MFA: %d %s", r.status, r.raw)
+		}
+		if r := e.do("GET", "/api/v1/users/"+id+"/mfa-devices", ""); r.obj["totalItems"] != 0.0 {
+			t.Fatalf("after reset: %s", r.raw)
+		}
 	})
 }

@@ -58,7 +58,7 @@ func (f *Face) authenticated(next http.Handler) http.Handler {
 		if err != nil {
 			mac = nil // fails verification like any wrong signature
 		}
-		p, err := f.cfg.Auth.VerifyHMAC(r.Context(), key, []byte(StringToSign(r.Method, r.RequestURI, ts, key)), mac)
+		p, err := f.acct.VerifyHMAC(r.Context(), key, []byte(StringToSign(r.Method, r.RequestURI, ts, key)), mac)
 		if err != nil {
 			f.WriteError(w, r, err)
 			return

@@ -194,3 +194,79 @@ func (f *Face) groupUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, userPage(res, page, size))
 }
+
+type sessionOut struct {
+	SessionID string `json:"sessionId"`
+	CreatedAt string `json:"createdAt"`
+	ExpireAt  string `json:"expireAt"`
+}
+
+type sessionPage struct {
+	TotalItems int          `json:"totalItems"`
+	Items      []sessionOut `json:"items"`
+}
+
+// userSessions lists the user's live sign-in sessions (the accounts core's tokens, by id).
+func (f *Face) userSessions(w http.ResponseWriter, r *http.Request) {
+	u, err := f.findUser(r, r.PathValue("userId"))
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	sessions, err := f.acct.ListSessions(r.Context(), u.InstanceID, u.ID)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	out := sessionPage{TotalItems: len(sessions), Items: []sessionOut{}}
+	for _, s := range sessions {
+		out.Items = append(out.Items, sessionOut{SessionID: wireID(s.ID), CreatedAt: stamp(s.CreatedAt), ExpireAt: stamp(s.ExpiresAt)})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// expireSessions signs the user out everywhere, at once.
+func (f *Face) expireSessions(w http.ResponseWriter, r *http.Request) {
+	u, err := f.findUser(r, r.PathValue("userId"))
+	if err == nil {
+		_, err = f.acct.ExpireSessions(r.Context(), u.InstanceID, u.ID)
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, result{ID: wireID(u.ID), NRN: nrn(u), Success: true})
+}
+
+type mfaDevice struct {
+	DeviceType string `json:"deviceType"`
+	Enabled    bool   `json:"enabled"`
+}
+
+// mfaDevices lists the user's second factors: the accounts core's TOTP, when enrolled.
+// A user enrols its own device (iamd's native API); an administrator can only reset it.
+func (f *Face) mfaDevices(w http.ResponseWriter, r *http.Request) {
+	u, err := f.findUser(r, r.PathValue("userId"))
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	devices := []mfaDevice{}
+	if u.MFAEnabled {
+		devices = append(devices, mfaDevice{DeviceType: "TOTP", Enabled: true})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"totalItems": len(devices), "items": devices})
+}
+
+// resetMFA removes the user's TOTP device, for a user who lost it.
+func (f *Face) resetMFA(w http.ResponseWriter, r *http.Request) {
+	u, err := f.findUser(r, r.PathValue("userId"))
+	if err == nil {
+		err = f.acct.DisableTOTP(r.Context(), u.InstanceID, u.ID)
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, result{ID: wireID(u.ID), NRN: nrn(u), Success: true})
+}
