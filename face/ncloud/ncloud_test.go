@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -443,4 +445,30 @@ func TestSessionsAndMFA(t *testing.T) {
 			t.Fatalf("after reset: %s", r.raw)
 		}
 	})
+}
+
+// The seed's request, signed by NAVER Cloud's documented recipe — openssl for the HMAC,
+// curl to send it (scripts/ncloud-curl.sh) — creates the user.
+func TestVendorRecipeWithOpenSSLAndCurl(t *testing.T) {
+	for _, tool := range []string{"bash", "openssl", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is needed to run the vendor's recipe: %v", tool, err)
+			}
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	e := start(t, storetest.OpenSQLite(t))
+	cmd := exec.Command("bash", "../../scripts/ncloud-curl.sh", "POST", e.base+"/api/v1/users", seedCreate)
+	cmd.Env = append(os.Environ(), "NCP_ACCESS_KEY="+accessKey, "NCP_SECRET_KEY="+secretKey)
+	out, err := cmd.CombinedOutput()
+	var created struct{ UserID, LoginID string }
+	if err != nil || json.Unmarshal(out, &created) != nil || created.LoginID != "jdoe@example.com" || created.UserID == "" {
+		t.Fatalf("the recipe: %v\n%s", err, out)
+	}
+	cmd = exec.Command("bash", "../../scripts/ncloud-curl.sh", "GET", e.base+"/api/v1/users?searchColumn=loginId&searchWord=jdoe&page=0&size=20")
+	cmd.Env = append(os.Environ(), "NCP_ACCESS_KEY="+accessKey, "NCP_SECRET_KEY="+secretKey)
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), `"totalItems":1`) {
+		t.Fatalf("a signed query by the recipe: %v\n%s", err, out)
+	}
 }
