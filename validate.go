@@ -232,3 +232,61 @@ func SplitCallingCode(s string) (code, rest string, ok bool) {
 	}
 	return "+" + digits[:n], strings.TrimLeft(digits[n:], " -.("), true
 }
+
+// threeDigitCallingCodes are the ITU-T E.164 country calling codes of three digits in
+// use (with the global services of +8xx): KnownCallingCode accepts these, the two-digit
+// ones above, and +1 and +7.
+var threeDigitCallingCodes = func() map[string]bool {
+	codes := map[string]bool{}
+	for _, c := range strings.Fields(`211 212 213 216 218 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234
+		235 236 237 238 239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254 255 256 257 258 260 261 262 263
+		264 265 266 267 268 269 290 291 297 298 299 350 351 352 353 354 355 356 357 358 359 370 371 372 373 374 375 376
+		377 378 379 380 381 382 383 385 386 387 389 420 421 423 500 501 502 503 504 505 506 507 508 509 590 591 592 593
+		594 595 596 597 598 599 670 672 673 674 675 676 677 678 679 680 681 682 683 685 686 687 688 689 690 691 692 800
+		808 850 852 853 855 856 870 878 880 881 882 883 886 888 960 961 962 963 964 965 966 967 968 970 971 972 973 974
+		975 976 977 979 992 993 994 995 996 998`) {
+		codes[c] = true
+	}
+	return codes
+}()
+
+// KnownCallingCode tells whether code ("+82") is a country calling code ITU-T has
+// assigned.
+func KnownCallingCode(code string) bool {
+	if CheckCallingCode(FieldPhoneCountryCode, code) != nil {
+		return false
+	}
+	digits := code[1:]
+	switch len(digits) {
+	case 1:
+		return digits == "1" || digits == "7"
+	case 2:
+		return twoDigitCallingCodes[digits]
+	}
+	return threeDigitCallingCodes[digits]
+}
+
+// CheckMobileNumber checks number as a mobile number of the country of code. Korea's
+// plan (+82) is known: 010 and the older 011, 016–019 prefixes, 10 or 11 digits with the
+// trunk 0 (9 or 10 without it). Elsewhere it is held to CheckPhoneNumber.
+func CheckMobileNumber(field, code, number string) error {
+	if err := CheckPhoneNumber(field, number); err != nil {
+		return err
+	}
+	if code != "+82" {
+		return nil
+	}
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, number)
+	if !strings.HasPrefix(digits, "0") {
+		digits = "0" + digits
+	}
+	if len(digits) < 10 || len(digits) > 11 || !strings.HasPrefix(digits, "01") || !strings.ContainsRune("016789", rune(digits[2])) {
+		return Invalid(field, "%s must be a Korean mobile number, like 010-1234-5678", field)
+	}
+	return nil
+}

@@ -150,3 +150,24 @@ func TestSplitCallingCode(t *testing.T) {
 		}
 	}
 }
+
+func TestKnownCallingCodeAndMobileNumbers(t *testing.T) {
+	for code, want := range map[string]bool{"+1": true, "+7": true, "+82": true, "+44": true, "+852": true, "+380": true,
+		"+2": false, "+28": false, "+999": false, "+384": false, "82": false, "+0": false} {
+		if got := iamd.KnownCallingCode(code); got != want {
+			t.Errorf("KnownCallingCode(%q) = %v", code, got)
+		}
+	}
+	for _, c := range []struct {
+		code, number string
+		ok           bool
+	}{
+		{"+82", "010-1234-5678", true}, {"+82", "10 1234 5678", true}, {"+82", "011-123-4567", true},
+		{"+82", "02-1234-5678", false}, {"+82", "010-1234", false}, {"+82", "015-1234-5678", false},
+		{"+1", "415 555 0100", true}, {"+1", "12", false},
+	} {
+		if err := iamd.CheckMobileNumber(iamd.FieldPhoneNumber, c.code, c.number); (err == nil) != c.ok {
+			t.Errorf("CheckMobileNumber(%q, %q) = %v", c.code, c.number, err)
+		}
+	}
+}

@@ -234,6 +234,8 @@ func TestValidationLimits(t *testing.T) {
 			{"no accessRules", `{"loginId":"` + next() + `"}`, false, "accessRules"},
 			{"accessRules half", `{"loginId":"` + next() + `","accessRules":{"consoleAccessAllowed":true}}`, false, "accessRules.apiAccessAllowed"},
 			{"profile email", `{"loginId":"` + next() + `","userProfile":{"email":"nope"},"accessRules":{"consoleAccessAllowed":true,"apiAccessAllowed":true}}`, false, "userProfile.email"},
+			{"calling code 999", `{"loginId":"` + next() + `","userProfile":{"phoneCountryCode":"999","phoneNo":"1234567"},"accessRules":{"consoleAccessAllowed":true,"apiAccessAllowed":true}}`, false, "userProfile.phoneCountryCode"},
+			{"a Seoul landline as a mobile", `{"loginId":"` + next() + `","userProfile":{"phoneCountryCode":"82","phoneNo":"02-1234-5678"},"accessRules":{"consoleAccessAllowed":true,"apiAccessAllowed":true}}`, false, "userProfile.phoneNo"},
 			{"unknown field", `{"loginId":"` + next() + `","nickname":"x","accessRules":{"consoleAccessAllowed":true,"apiAccessAllowed":true}}`, false, "nickname"},
 		} {
 			r := e.do("POST", "/api/v1/users", c.body)

@@ -132,6 +132,17 @@ func readProfile(raw json.RawMessage, u *iamd.User) error {
 	if u.PhoneCountryCode != "" && !strings.HasPrefix(u.PhoneCountryCode, "+") {
 		u.PhoneCountryCode = "+" + u.PhoneCountryCode // NAVER Cloud writes the code with or without +
 	}
+	if u.PhoneCountryCode != "" && !iamd.KnownCallingCode(u.PhoneCountryCode) {
+		return invalid("userProfile.phoneCountryCode", "must be a country calling code, like 82.")
+	}
+	if u.PhoneNumber != "" {
+		if u.PhoneCountryCode == "" {
+			u.PhoneCountryCode = "+82" // NAVER Cloud's home country when none is given
+		}
+		if err := iamd.CheckMobileNumber(iamd.FieldPhoneNumber, u.PhoneCountryCode, u.PhoneNumber); err != nil {
+			return invalid("userProfile.phoneNo", "must be a mobile number of the country of phoneCountryCode ("+iamd.ErrorMessage(err)+").")
+		}
+	}
 	return nil
 }
 
