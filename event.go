@@ -46,6 +46,8 @@ const (
 	ActionSignOut         = "sign_out"
 	ActionSessionRefresh  = "session.refresh"
 	ActionSessionsExpire  = "sessions.expire"
+	ActionUserTag         = "user.tags.put"
+	ActionUserUntag       = "user.tags.delete"
 	ActionUserLock        = "user.lock"
 	ActionUserUnlock      = "user.unlock"
 	ActionPolicySet       = "instance.policy.set"

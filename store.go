@@ -119,6 +119,14 @@ type Store interface {
 	RotateSession(ctx context.Context, oldID string, next *Session, ev Event) error
 	// RevokeSession marks an unrevoked session revoked at; ENOTFOUND otherwise.
 	RevokeSession(ctx context.Context, id string, at time.Time, ev Event) error
+	// ListUserTags returns a user's tags by key; ENOTFOUND when the user is not the
+	// instance's.
+	ListUserTags(ctx context.Context, instanceID, userID string) ([]Tag, error)
+	// PutUserTags sets tags on a user, replacing the values of keys it has; EINVALID/
+	// FieldTags when the user would have more than MaxTagsPerUser.
+	PutUserTags(ctx context.Context, instanceID, userID string, tags []Tag, ev Event) error
+	// DeleteUserTags removes tags by key; keys the user does not have are ignored.
+	DeleteUserTags(ctx context.Context, instanceID, userID string, keys []string, ev Event) error
 	// ListSessions returns a user's sessions that are neither revoked nor expired at now,
 	// newest first.
 	ListSessions(ctx context.Context, instanceID, userID string, now time.Time) ([]Session, error)

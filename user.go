@@ -116,6 +116,7 @@ const (
 	FieldLocale           = "locale"
 	FieldExternalID       = "external_id"
 	FieldExtra            = "extra"
+	FieldTags             = "tags"
 	FieldStatus           = "status"
 	FieldGroupIDs         = "group_ids"
 	FieldName             = "name"
@@ -168,6 +169,12 @@ type UserUpdate struct {
 	// needs ROLE_WRITE besides USER_WRITE).
 	Roles *[]string
 }
+
+// Tag is a key/value label on a user.
+type Tag struct{ Key, Value string }
+
+// MaxTagsPerUser bounds a user's tags.
+const MaxTagsPerUser = 50
 
 // Elevation is a change to a user's elevated permissions (ECE's elevated_permissions).
 type Elevation struct{ Until *time.Time }

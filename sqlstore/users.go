@@ -538,3 +538,65 @@ func prefixed(prefix, columns string) string {
 	}
 	return strings.Join(cols, ", ")
 }
+
+// ListUserTags returns a user's tags by key.
+func (db *DB) ListUserTags(ctx context.Context, instanceID, userID string) ([]iamd.Tag, error) {
+	if err := db.requireUsers(ctx, db.read, instanceID, []string{userID}); err != nil {
+		return nil, err
+	}
+	rows, err := db.query(ctx, db.read, `SELECT tag_key, tag_value FROM user_tags WHERE user_id = ? ORDER BY tag_key`, userID)
+	if err != nil {
+		return nil, internal("list tags", err)
+	}
+	defer rows.Close()
+	tags := []iamd.Tag{}
+	for rows.Next() {
+		var t iamd.Tag
+		if err := rows.Scan(&t.Key, &t.Value); err != nil {
+			return nil, internal("scan tag", err)
+		}
+		tags = append(tags, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("list tags", err)
+	}
+	return tags, nil
+}
+
+// PutUserTags upserts tags, within MaxTagsPerUser.
+func (db *DB) PutUserTags(ctx context.Context, instanceID, userID string, tags []iamd.Tag, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.requireUsers(ctx, tx, instanceID, []string{userID}); err != nil {
+			return err
+		}
+		for _, t := range tags {
+			if _, err := db.exec(ctx, tx, `INSERT INTO user_tags (user_id, tag_key, tag_value) VALUES (?, ?, ?)
+				ON CONFLICT (user_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value`, userID, t.Key, t.Value); err != nil {
+				return internal("put tag", err)
+			}
+		}
+		var n int
+		if err := db.queryRow(ctx, tx, `SELECT count(*) FROM user_tags WHERE user_id = ?`, userID).Scan(&n); err != nil {
+			return internal("count tags", err)
+		}
+		if n > iamd.MaxTagsPerUser {
+			return iamd.Invalid(iamd.FieldTags, "a user has at most %d tags; this would make %d", iamd.MaxTagsPerUser, n)
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
+// DeleteUserTags removes tags by key.
+func (db *DB) DeleteUserTags(ctx context.Context, instanceID, userID string, keys []string, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.requireUsers(ctx, tx, instanceID, []string{userID}); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if _, err := db.exec(ctx, tx, `DELETE FROM user_tags WHERE user_id = ? AND tag_key = ?`, userID, k); err != nil {
+				return internal("delete tag", err)
+			}
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}

@@ -141,3 +141,43 @@ func testNestedGroups(t *testing.T, s iamd.Store) {
 		}
 	}
 }
+
+// testUserTags: tags are upserted by key, bounded per user, removed by key, and go with
+// their user.
+func testUserTags(t *testing.T, s iamd.Store) {
+	mustInstance(t, s, "a")
+	mustInstance(t, s, "b")
+	u := mustUser(t, s, newUser("a", "tagged"))
+	put := func(instance string, tags ...iamd.Tag) error {
+		return s.PutUserTags(ctx, instance, u.ID, tags, event(instance, iamd.ActionUserTag, u.ID))
+	}
+	if err := put("a", iamd.Tag{Key: "team", Value: "blue"}, iamd.Tag{Key: "팀", Value: "파랑"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := put("a", iamd.Tag{Key: "team", Value: "red"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ListUserTags(ctx, "a", u.ID); err != nil || !slices.Equal(got, []iamd.Tag{{Key: "team", Value: "red"}, {Key: "팀", Value: "파랑"}}) {
+		t.Fatalf("tags: %v, %v", got, err)
+	}
+	wantCode(t, put("b", iamd.Tag{Key: "x"}), iamd.ENOTFOUND, "")
+	_, err := s.ListUserTags(ctx, "b", u.ID)
+	wantCode(t, err, iamd.ENOTFOUND, "")
+	many := make([]iamd.Tag, iamd.MaxTagsPerUser)
+	for i := range many {
+		many[i] = iamd.Tag{Key: fmt.Sprint("k", i)}
+	}
+	wantCode(t, put("a", many...), iamd.EINVALID, iamd.FieldTags)
+	if got, _ := s.ListUserTags(ctx, "a", u.ID); len(got) != 2 {
+		t.Fatalf("a refused put left tags: %v", got)
+	}
+	if err := s.DeleteUserTags(ctx, "a", u.ID, []string{"team", "absent"}, event("a", iamd.ActionUserUntag, u.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ListUserTags(ctx, "a", u.ID); len(got) != 1 || got[0].Key != "팀" {
+		t.Fatalf("after delete: %v", got)
+	}
+	if err := s.DeleteUser(ctx, "a", u.ID, event("a", iamd.ActionUserDelete, u.ID)); err != nil {
+		t.Fatal(err)
+	}
+}

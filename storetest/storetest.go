@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		{"ListUsersWhere", testListUsersWhere},
 		{"Groups", testGroups},
 		{"NestedGroups", testNestedGroups},
+		{"UserTags", testUserTags},
 		{"Credentials", testCredentials},
 		{"Privileges", testPrivileges},
 		{"Events", testEvents},

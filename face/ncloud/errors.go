@@ -46,7 +46,7 @@ var wireFields = map[string]string{
 	iamd.FieldLoginName: "loginId", iamd.FieldGivenName: "userProfile.firstName", iamd.FieldFamilyName: "userProfile.lastName",
 	iamd.FieldEmail: "userProfile.email", iamd.FieldEmployeeNumber: "userProfile.empNo",
 	iamd.FieldPhoneCountryCode: "userProfile.phoneCountryCode", iamd.FieldPhoneNumber: "userProfile.phoneNo",
-	iamd.FieldDepartment: "userProfile.deptName", iamd.FieldDescription: "description",
+	iamd.FieldDepartment: "userProfile.deptName", iamd.FieldDescription: "description", iamd.FieldTags: "tags",
 }
 
 // WriteError answers err: API errors as {"errorCode", "message"} with the HTTP status as

@@ -474,3 +474,29 @@ func TestVendorRecipeWithOpenSSLAndCurl(t *testing.T) {
 		t.Fatalf("a signed query by the recipe: %v\n%s", err, out)
 	}
 }
+
+// Tags: set (a key set again takes the new value), listed by key, removed by key, within
+// the core's bounds.
+func TestUserTags(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		id := e.do("POST", "/api/v1/users", seedCreate).obj["userId"].(string)
+		for _, body := range []string{`{"tags":[{"tagKey":"team","tagValue":"blue"},{"tagKey":"팀","tagValue":"파랑"}]}`,
+			`{"tags":[{"tagKey":"team","tagValue":"red"}]}`} {
+			if r := e.do("POST", "/api/v1/users/"+id+"/tags", body); r.status != 200 || r.obj["success"] != true {
+				t.Fatalf("put tags: %d %s", r.status, r.raw)
+			}
+		}
+		r := e.do("GET", "/api/v1/users/"+id+"/tags", "")
+		if r.status != 200 || r.obj["totalItems"] != 2.0 || r.obj["items"].([]any)[0].(map[string]any)["tagValue"] != "red" {
+			t.Fatalf("tags: %d %s", r.status, r.raw)
+		}
+		e.wantAPIError(e.do("POST", "/api/v1/users/"+id+"/tags", `{"tags":[{"tagKey":"","tagValue":"x"}]}`), 400, "tags")
+		e.wantAPIError(e.do("POST", "/api/v1/users/"+id+"/tags", `{"tags":[]}`), 400, "tags")
+		if r := e.do("POST", "/api/v1/users/"+id+"/tags/delete", `{"tagKeys":["team"]}`); r.status != 200 {
+			t.Fatalf("delete tags: %d %s", r.status, r.raw)
+		}
+		if r := e.do("GET", "/api/v1/users/"+id+"/tags", ""); r.obj["totalItems"] != 1.0 {
+			t.Fatalf("after delete: %s", r.raw)
+		}
+	})
+}

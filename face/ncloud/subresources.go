@@ -270,3 +270,78 @@ func (f *Face) resetMFA(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, result{ID: wireID(u.ID), NRN: nrn(u), Success: true})
 }
+
+type tagOut struct {
+	TagKey   string `json:"tagKey"`
+	TagValue string `json:"tagValue"`
+}
+
+func (f *Face) userTags(w http.ResponseWriter, r *http.Request) {
+	u, err := f.findUser(r, r.PathValue("userId"))
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	tags, err := f.dir.ListUserTags(r.Context(), u.InstanceID, u.ID)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	items := []tagOut{}
+	for _, t := range tags {
+		items = append(items, tagOut{t.Key, t.Value})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"totalItems": len(items), "items": items})
+}
+
+// putTags sets {"tags": [{"tagKey", "tagValue"}]} on the user; a key it has takes the
+// new value.
+func (f *Face) putTags(w http.ResponseWriter, r *http.Request) {
+	obj, err := jsonbody.Read(r, []string{"tags"})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	var in []tagOut
+	if raw, ok := obj["tags"]; !ok || json.Unmarshal(raw, &in) != nil || len(in) == 0 {
+		f.WriteError(w, r, invalid("tags", "a list of {\"tagKey\", \"tagValue\"}."))
+		return
+	}
+	u, err := f.findUser(r, r.PathValue("userId"))
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	tags := make([]iamd.Tag, len(in))
+	for i, t := range in {
+		tags[i] = iamd.Tag{Key: t.TagKey, Value: t.TagValue}
+	}
+	if err := f.dir.PutUserTags(r.Context(), u.InstanceID, u.ID, tags); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, result{ID: wireID(u.ID), NRN: nrn(u), Success: true})
+}
+
+// deleteTags removes {"tagKeys": […]} from the user.
+func (f *Face) deleteTags(w http.ResponseWriter, r *http.Request) {
+	obj, err := jsonbody.Read(r, []string{"tagKeys"})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	keys, err := obj.Strings("tagKeys")
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	u, err := f.findUser(r, r.PathValue("userId"))
+	if err == nil {
+		err = f.dir.DeleteUserTags(r.Context(), u.InstanceID, u.ID, keys)
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, result{ID: wireID(u.ID), NRN: nrn(u), Success: true})
+}
