@@ -22,7 +22,7 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"userIds":["x","00000000-0000-0000-0000-000000000000"]}`, `{"userIds":[]}`, `{"accessRules":null}`,
 		`{"userProfile":[],"accessRules":{"consoleAccessAllowed":"true"}}`, `[]`, `null`, ``, `{`,
 		`{"params":[{"loginId":"b@example.com","accessRules":{"consoleAccessAllowed":true,"apiAccessAllowed":true}},{}]}`,
-		`{"groupIds":["00000000-0000-0000-0000-000000000000","x"]}`, `{"tags":[{"tagKey":"k","tagValue":"v"}]}`, `{"tagKeys":["k"]}`, `{"consoleAccessAllowed":true,"apiAccessAllowed":false}`,
+		`{"groupIds":["00000000-0000-0000-0000-000000000000","x"]}`, `{"tags":[{"tagKey":"k","tagValue":"v"}]}`, `{"tagKeys":["k"]}`, `{"groupName":"G","description":"d"}`, `{"consoleAccessAllowed":true,"apiAccessAllowed":false}`,
 	}
 	e := start(f, storetest.OpenSQLite(f))
 	admin := e.do("GET", "/api/v1/users?searchColumn=loginId&searchWord=admin", "").obj["items"].([]any)[0].(map[string]any)["userId"].(string)
@@ -32,7 +32,7 @@ func FuzzRequestBodies(f *testing.F) {
 		{"POST", "/api/v1/users/enable"}, {"POST", "/api/v1/users/disable"}, {"POST", "/api/v1/users/bulk"},
 		{"PUT", "/api/v1/users/" + admin + "/access-rules"}, {"POST", "/api/v1/users/" + admin + "/groups"},
 		{"POST", "/api/v1/users/" + admin + "/groups/delete"}, {"POST", "/api/v1/users/" + admin + "/tags"},
-		{"POST", "/api/v1/users/" + admin + "/tags/delete"},
+		{"POST", "/api/v1/users/" + admin + "/tags/delete"}, {"POST", "/api/v1/groups"},
 	} {
 		u, _ := url.Parse(e.base + r[1])
 		h := http.Header{}

@@ -346,16 +346,21 @@ func TestUserSubresources(t *testing.T) {
 			t.Fatalf("profile: %d %s", r.status, r.raw)
 		}
 
-		admin := iamd.NewContextWithPrincipal(context.Background(), &iamd.Principal{UserID: "root", Name: "Root", PlatformAdmin: true})
-		dir := directory.New(e.store)
 		var groups []string
 		for _, name := range []string{"Dev", "Ops"} {
-			g, err := dir.CreateGroup(admin, &iamd.Group{InstanceID: account_, Name: name})
-			if err != nil {
-				t.Fatal(err)
+			g := e.do("POST", "/api/v1/groups", `{"groupName":"`+name+`","description":"the `+name+` team"}`)
+			if g.status != 200 || g.obj["groupName"] != name {
+				t.Fatalf("create group: %d %s", g.status, g.raw)
 			}
-			groups = append(groups, g.ID)
+			groups = append(groups, g.obj["groupId"].(string))
 		}
+		if r := e.do("GET", "/api/v1/groups?size=1&page=1", ""); r.status != 200 || r.obj["totalItems"] != 2.0 || r.obj["items"].([]any)[0].(map[string]any)["groupName"] != "Ops" {
+			t.Fatalf("list groups: %d %s", r.status, r.raw)
+		}
+		if r := e.do("GET", "/api/v1/groups/"+groups[0], ""); r.status != 200 || r.obj["description"] != "the Dev team" {
+			t.Fatalf("get group: %d %s", r.status, r.raw)
+		}
+		e.wantAPIError(e.do("POST", "/api/v1/groups", `{"description":"x"}`), 400, "groupName")
 		r := e.do("POST", "/api/v1/users/"+id+"/groups", `{"groupIds":["`+groups[0]+`","`+groups[1]+`","00000000-0000-0000-0000-000000000000"]}`)
 		if r.status != 200 || len(r.list) != 3 || r.list[0].(map[string]any)["success"] != true || r.list[2].(map[string]any)["success"] != false {
 			t.Fatalf("add to groups: %d %s", r.status, r.raw)

@@ -345,3 +345,66 @@ func (f *Face) deleteTags(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, result{ID: wireID(u.ID), NRN: nrn(u), Success: true})
 }
+
+// listGroups pages the caller's groups by name.
+func (f *Face) listGroups(w http.ResponseWriter, r *http.Request) {
+	page, size, err := pageParams(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	res, err := f.dir.ListGroups(r.Context(), iamd.GroupFilter{InstanceID: instanceOf(r), Offset: page * size, Limit: size})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	out := groupPage{Page: page, TotalItems: res.Total, TotalPages: (res.Total + size - 1) / size, Items: []groupOut{}}
+	for i := range res.Groups {
+		out.Items = append(out.Items, toGroup(&res.Groups[i]))
+	}
+	out.IsFirst, out.HasPrevious = page == 0, page > 0
+	out.IsLast = page >= out.TotalPages-1
+	out.HasNext = !out.IsLast
+	writeJSON(w, http.StatusOK, out)
+}
+
+// createGroup makes a group of {"groupName", "description"}, so that memberships can be
+// given through this face alone.
+func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
+	obj, err := jsonbody.Read(r, []string{"groupName", "description"})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	name, err := obj.Required("groupName")
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	desc, err := obj.String("description")
+	if err == nil {
+		err = checkDescription(desc.Value)
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	g, err := f.dir.CreateGroup(r.Context(), &iamd.Group{InstanceID: instanceOf(r), Name: name, Description: desc.Value})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toGroup(g))
+}
+
+func (f *Face) getGroup(w http.ResponseWriter, r *http.Request) {
+	g, err := f.dir.GetGroup(r.Context(), instanceOf(r), r.PathValue("groupId"))
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND || iamd.ErrorCode(err) == iamd.EINVALID {
+		err = &faceError{status: http.StatusNotFound, detail: "No group with groupId " + strconv.Quote(r.PathValue("groupId")) + "."}
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toGroup(g))
+}
