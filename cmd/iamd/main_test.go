@@ -159,7 +159,40 @@ func TestServeSignAndAdminCommands(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(session.Token, "iamds_") {
 		t.Fatalf("native sign-in: %d", resp.StatusCode)
 	}
-	for _, path := range []string{"/healthz", "/metrics", "/scp/openapi.json", "/iamd/openapi.json"} {
+	// A user created through the Ncloud face is the same user through SCP and SCIM.
+	var fromCreate bytes.Buffer
+	if err := run(context.Background(), []string{"sign", "--face", "ncloud", "--run", "--data",
+		`{"loginId":"kim@example.com","userProfile":{"firstName":"민준","lastName":"김"},"accessRules":{"consoleAccessAllowed":true,"apiAccessAllowed":true}}`,
+		"POST", "http://" + addr + "/ncloud/api/v1/users"}, &fromCreate, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var kim struct{ UserID string }
+	if err := json.Unmarshal(fromCreate.Bytes(), &kim); err != nil || len(kim.UserID) != 36 {
+		t.Fatalf("create through Ncloud: %v %s", err, fromCreate.String())
+	}
+	coreID := strings.ReplaceAll(kim.UserID, "-", "")
+	var fromSCP bytes.Buffer
+	if err := run(context.Background(), []string{"sign", "--run", "GET",
+		"http://" + addr + "/scp/v1/users/" + coreID + "?instance_id=ssoins-12345"}, &fromSCP, &bytes.Buffer{}); err != nil ||
+		!strings.Contains(fromSCP.String(), `"user_id":"kim@example.com"`) {
+		t.Fatalf("the Ncloud user through SCP: %v %s", err, fromSCP.String())
+	}
+	req, _ := http.NewRequest("GET", "http://"+addr+"/scim/v2/Users/"+coreID, nil)
+	req.Header.Set("Authorization", "Bearer "+generated["IAMD_ADMIN_API_TOKEN"])
+	scimResp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scimUser struct {
+		UserName string
+		Name     struct{ GivenName, FamilyName string }
+	}
+	json.NewDecoder(scimResp.Body).Decode(&scimUser)
+	scimResp.Body.Close()
+	if scimResp.StatusCode != 200 || scimUser.UserName != "kim@example.com" || scimUser.Name.GivenName != "민준" {
+		t.Fatalf("the Ncloud user through SCIM: %d %+v", scimResp.StatusCode, scimUser)
+	}
+	for _, path := range []string{"/healthz", "/metrics", "/scp/openapi.json", "/iamd/openapi.json", "/ncloud/api/v1/openapi.json"} {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("GET %s: %v %v", path, err, resp)
