@@ -13,9 +13,12 @@ import (
 // Canonical limits, counted in characters (runes). A face whose vendor documents a
 // tighter limit checks that too; none may accept more than these.
 const (
-	MaxIdentifierLen  = 64
-	MaxLoginNameLen   = 128
-	MaxNameLen        = 128
+	MaxIdentifierLen = 64
+	MaxLoginNameLen  = 128
+	MaxNameLen       = 128
+	// MaxPersonNameLen bounds given and family names: NAVER Cloud allows 200 bytes, which
+	// in ASCII is 200 characters.
+	MaxPersonNameLen  = 200
 	MaxTextLen        = 255
 	MaxDescriptionLen = 1024
 	MaxEmailLen       = 254 // RFC 5321 path limit
@@ -33,8 +36,8 @@ func (u *User) Validate() error {
 	}{
 		{FieldRealm, u.Realm, MaxIdentifierLen},
 		{FieldDisplayName, u.DisplayName, MaxNameLen},
-		{FieldGivenName, u.GivenName, MaxNameLen},
-		{FieldFamilyName, u.FamilyName, MaxNameLen},
+		{FieldGivenName, u.GivenName, MaxPersonNameLen},
+		{FieldFamilyName, u.FamilyName, MaxPersonNameLen},
 		{FieldPhoneExtension, u.PhoneExtension, 16},
 		{FieldEmployeeNumber, u.EmployeeNumber, MaxTextLen},
 		{FieldDepartment, u.Department, MaxTextLen},

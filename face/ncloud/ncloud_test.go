@@ -226,6 +226,9 @@ func TestValidationLimits(t *testing.T) {
 			{"description 100 Korean syllables (300 bytes)", body(next(), strings.Repeat("한", 100), ""), true, ""},
 			{"description 101 Korean syllables (303 bytes)", body(next(), strings.Repeat("한", 101), ""), false, "description"},
 			{"firstName 66 Korean syllables (198 bytes)", body(next(), "", strings.Repeat("김", 66)), true, ""},
+			{"firstName 199 bytes", body(next(), "", strings.Repeat("f", 199)), true, ""},
+			{"firstName 200 bytes", body(next(), "", strings.Repeat("f", 200)), true, ""},
+			{"firstName 201 bytes", body(next(), "", strings.Repeat("f", 201)), false, "userProfile.firstName"},
 			{"firstName 67 Korean syllables (201 bytes)", body(next(), "", strings.Repeat("김", 67)), false, "userProfile.firstName"},
 			{"loginId 59 characters", body(login(59), "", ""), true, ""},
 			{"loginId 60 characters", body(login(60), "", ""), true, ""},
@@ -249,7 +252,7 @@ func TestValidationLimits(t *testing.T) {
 			}
 		}
 		// What was refused was not stored.
-		if page := e.do("GET", "/api/v1/users?size=100", ""); page.obj["totalItems"] != 7.0 { // the six accepted above, and admin
+		if page := e.do("GET", "/api/v1/users?size=100", ""); page.obj["totalItems"] != 9.0 { // the eight accepted above, and admin
 			t.Fatalf("users after the limits: %s", page.raw)
 		}
 	})
