@@ -84,7 +84,7 @@ func (s *Service) VerifyHMAC(ctx context.Context, accessKey string, message, mac
 	if !hmac.Equal(sign(secret, message), mac) || !k.Enabled || (k.ExpiresAt != nil && !s.now().Before(*k.ExpiresAt)) {
 		return nil, failed()
 	}
-	p, err := s.principal(ctx, k.InstanceID, k.UserID)
+	p, err := s.principal(ctx, k.InstanceID, k.UserID, apiAccess)
 	if err == nil && s.stale(k.LastUsedAt) {
 		err = s.store.TouchAccessKey(ctx, k.ID, s.clock())
 	}
@@ -104,7 +104,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (*iamd.Pr
 		if err != nil {
 			return nil, err
 		}
-		p, err := s.principal(ctx, sess.InstanceID, sess.UserID)
+		p, err := s.principal(ctx, sess.InstanceID, sess.UserID, consoleAccess)
 		if err != nil {
 			return nil, err
 		}
@@ -126,7 +126,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (*iamd.Pr
 	if t.ExpiresAt != nil && !s.now().Before(*t.ExpiresAt) {
 		return nil, failed()
 	}
-	p, err := s.principal(ctx, t.InstanceID, t.UserID)
+	p, err := s.principal(ctx, t.InstanceID, t.UserID, apiAccess)
 	if err == nil && s.stale(t.LastUsedAt) {
 		err = s.store.TouchAPIToken(ctx, t.ID, s.clock())
 	}
@@ -138,8 +138,19 @@ func (s *Service) stale(lastUsed *time.Time) bool {
 	return lastUsed == nil || s.now().Sub(*lastUsed) >= iamd.TouchInterval
 }
 
-// principal builds the caller from the credential's owner, who must be active.
-func (s *Service) principal(ctx context.Context, instanceID, userID string) (*iamd.Principal, error) {
+// access is the way a credential reaches iamd, as NAVER Cloud's access rules divide it:
+// the API (access keys, API tokens, a password on every request) or the console (an
+// interactive sign-in and its session).
+type access int
+
+const (
+	apiAccess access = iota
+	consoleAccess
+)
+
+// principal builds the caller from the credential's owner, who must be active and
+// allowed the access the credential gives.
+func (s *Service) principal(ctx context.Context, instanceID, userID string, via access) (*iamd.Principal, error) {
 	u, err := s.store.GetUserRow(ctx, instanceID, userID)
 	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
 		return nil, failed()
@@ -148,6 +159,12 @@ func (s *Service) principal(ctx context.Context, instanceID, userID string) (*ia
 	}
 	if u.Status != iamd.UserActive || u.Expired {
 		return nil, failed()
+	}
+	switch {
+	case via == apiAccess && u.APIDenied:
+		return nil, iamd.Errorf(iamd.EFORBIDDEN, "API access is not allowed for this user (its access rules).")
+	case via == consoleAccess && u.ConsoleDenied:
+		return nil, iamd.Errorf(iamd.EFORBIDDEN, "Console access is not allowed for this user (its access rules).")
 	}
 	privs, err := s.store.EffectivePrivileges(ctx, instanceID, userID)
 	if err != nil {

@@ -99,7 +99,7 @@ func (s *Service) AuthenticatePassword(ctx context.Context, instanceID, loginNam
 	if rehash {
 		s.rehash(ctx, u, password, now)
 	}
-	p, err := s.principal(ctx, u.InstanceID, u.ID)
+	p, err := s.principal(ctx, u.InstanceID, u.ID, apiAccess)
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +117,9 @@ func (s *Service) SignIn(ctx context.Context, in iamd.SignIn) (*iamd.SessionGran
 	inst, u, rehash, fail, err := s.verifyPassword(ctx, in, now)
 	if err != nil {
 		return nil, err
+	}
+	if u.ConsoleDenied { // an interactive sign-in is console access
+		return nil, fail(u.ID, "console access is not allowed for the user (its access rules)")
 	}
 	if u.MFAEnabled {
 		switch err := s.verifySecondFactor(ctx, u, in, now); {
@@ -217,7 +220,7 @@ func (s *Service) Refresh(ctx context.Context, token string) (*iamd.SessionGrant
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.principal(ctx, old.InstanceID, old.UserID)
+	p, err := s.principal(ctx, old.InstanceID, old.UserID, consoleAccess)
 	if err != nil {
 		return nil, err
 	}
