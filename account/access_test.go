@@ -48,7 +48,10 @@ func TestAccessRules(t *testing.T) {
 			api := map[string]func() error{
 				"access key": func() error { _, err := svc.VerifyHMAC(ctx, k.ID, []byte("m"), mac(secret, "m")); return err },
 				"API token":  func() error { _, err := svc.AuthenticateToken(ctx, token); return err },
-				"password":   func() error { _, err := svc.AuthenticatePassword(ctx, "inst", "ruled", "a long enough passphrase 3"); return err },
+				"password": func() error {
+					_, err := svc.AuthenticatePassword(ctx, "inst", "ruled", "a long enough passphrase 3")
+					return err
+				},
 			}
 			console := func() error { _, err := svc.AuthenticateToken(ctx, grant.Token); return err }
 
