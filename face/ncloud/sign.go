@@ -50,15 +50,8 @@ func (f *Face) authenticated(next http.Handler) http.Handler {
 				HeaderTimestamp, HeaderAccessKey, HeaderSignature))
 			return
 		}
-		if err := account.CheckTimestamp(ts, f.cfg.Now(), f.cfg.Skew); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
-		mac, err := base64.StdEncoding.DecodeString(sig)
-		if err != nil {
-			mac = nil // fails verification like any wrong signature
-		}
-		p, err := f.acct.VerifyHMAC(r.Context(), key, []byte(StringToSign(r.Method, r.RequestURI, ts, key)), mac)
+		p, err := account.VerifySignedRequest(r.Context(), f.acct, key, ts, sig, []byte(StringToSign(r.Method, r.RequestURI, ts, key)),
+			f.cfg.Now(), f.cfg.Skew)
 		if err != nil {
 			f.WriteError(w, r, err)
 			return

@@ -69,16 +69,6 @@ func toGroup(g *iamd.Group) groupOut {
 		CreatedAt: stamp(g.CreatedAt), UpdatedAt: stamp(g.UpdatedAt)}
 }
 
-type groupPage struct {
-	Page        int        `json:"page"`
-	TotalPages  int        `json:"totalPages"`
-	TotalItems  int        `json:"totalItems"`
-	IsFirst     bool       `json:"isFirst"`
-	IsLast      bool       `json:"isLast"`
-	HasPrevious bool       `json:"hasPrevious"`
-	HasNext     bool       `json:"hasNext"`
-	Items       []groupOut `json:"items"`
-}
 
 // userGroups lists the groups a user is a direct member of.
 func (f *Face) userGroups(w http.ResponseWriter, r *http.Request) {
@@ -87,20 +77,16 @@ func (f *Face) userGroups(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	out := groupPage{IsFirst: true, IsLast: true, Items: []groupOut{}}
+	items := []groupOut{}
 	for _, ref := range u.Groups {
 		g, err := f.dir.GetGroup(r.Context(), u.InstanceID, ref.ID)
 		if err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
-		out.Items = append(out.Items, toGroup(g))
+		items = append(items, toGroup(g))
 	}
-	out.TotalItems = len(out.Items)
-	if out.TotalItems > 0 {
-		out.TotalPages = 1
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, newPage(items, len(items), 0, max(len(items), 1)))
 }
 
 // userGroup answers one of the user's groups, or 404 when the user is not in it.
@@ -358,14 +344,11 @@ func (f *Face) listGroups(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	out := groupPage{Page: page, TotalItems: res.Total, TotalPages: (res.Total + size - 1) / size, Items: []groupOut{}}
+	items := make([]groupOut, 0, len(res.Groups))
 	for i := range res.Groups {
-		out.Items = append(out.Items, toGroup(&res.Groups[i]))
+		items = append(items, toGroup(&res.Groups[i]))
 	}
-	out.IsFirst, out.HasPrevious = page == 0, page > 0
-	out.IsLast = page >= out.TotalPages-1
-	out.HasNext = !out.IsLast
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, newPage(items, res.Total, page, size))
 }
 
 // createGroup makes a group of {"groupName", "description"}, so that memberships can be

@@ -456,15 +456,28 @@ func (f *Face) checkLoginID(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"loginId": login, "available": page.Total == 0})
 }
 
-type listOut struct {
-	Page        int       `json:"page"`
-	TotalPages  int       `json:"totalPages"`
-	TotalItems  int       `json:"totalItems"`
-	IsFirst     bool      `json:"isFirst"`
-	IsLast      bool      `json:"isLast"`
-	HasPrevious bool      `json:"hasPrevious"`
-	HasNext     bool      `json:"hasNext"`
-	Items       []userOut `json:"items"`
+// pageOut is NAVER Cloud's page envelope (page from 0).
+type pageOut[T any] struct {
+	Page        int  `json:"page"`
+	TotalPages  int  `json:"totalPages"`
+	TotalItems  int  `json:"totalItems"`
+	IsFirst     bool `json:"isFirst"`
+	IsLast      bool `json:"isLast"`
+	HasPrevious bool `json:"hasPrevious"`
+	HasNext     bool `json:"hasNext"`
+	Items       []T  `json:"items"`
+}
+
+// newPage wraps one page of items, of total in all, in the envelope.
+func newPage[T any](items []T, total, page, size int) pageOut[T] {
+	if items == nil {
+		items = []T{}
+	}
+	out := pageOut[T]{Page: page, TotalItems: total, TotalPages: (total + size - 1) / size, Items: items}
+	out.IsFirst, out.HasPrevious = page == 0, page > 0
+	out.IsLast = page >= out.TotalPages-1
+	out.HasNext = !out.IsLast
+	return out
 }
 
 // pageParams reads the 0-based page and the size (1 to maxPageSize).
@@ -484,16 +497,13 @@ func pageParams(r *http.Request) (page, size int, err error) {
 	return page, size, nil
 }
 
-// userPage is NAVER Cloud's page envelope around a page of users.
-func userPage(res *iamd.UserPage, page, size int) listOut {
-	out := listOut{Page: page, TotalItems: res.Total, TotalPages: (res.Total + size - 1) / size, Items: []userOut{}}
+// userPage is a page of users in the envelope.
+func userPage(res *iamd.UserPage, page, size int) pageOut[userOut] {
+	items := make([]userOut, 0, len(res.Users))
 	for i := range res.Users {
-		out.Items = append(out.Items, toWire(&res.Users[i]))
+		items = append(items, toWire(&res.Users[i]))
 	}
-	out.IsFirst, out.HasPrevious = page == 0, page > 0
-	out.IsLast = page >= out.TotalPages-1
-	out.HasNext = !out.IsLast
-	return out
+	return newPage(items, res.Total, page, size)
 }
 
 // listUsers pages the caller's users (page from 0), optionally by one searchColumn:

@@ -74,16 +74,8 @@ func (f *Face) authenticated(next http.Handler) http.Handler {
 			return
 		}
 		ts := r.Header.Get(HeaderTimestamp)
-		if err := account.CheckTimestamp(ts, f.cfg.Now(), f.cfg.Skew); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
-		mac, err := base64.StdEncoding.DecodeString(sig)
-		if err != nil {
-			mac = nil // fails verification like any wrong signature
-		}
 		message := StringToSign(r.Method, requestURL(r), ts, key, r.Header.Get(HeaderAccountID), r.Header.Get(HeaderClientType))
-		p, err := f.cfg.Auth.VerifyHMAC(r.Context(), key, []byte(message), mac)
+		p, err := account.VerifySignedRequest(r.Context(), f.cfg.Auth, key, ts, sig, []byte(message), f.cfg.Now(), f.cfg.Skew)
 		if err != nil {
 			f.WriteError(w, r, err)
 			return
