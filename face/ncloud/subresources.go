@@ -69,7 +69,6 @@ func toGroup(g *iamd.Group) groupOut {
 		CreatedAt: stamp(g.CreatedAt), UpdatedAt: stamp(g.UpdatedAt)}
 }
 
-
 // userGroups lists the groups a user is a direct member of.
 func (f *Face) userGroups(w http.ResponseWriter, r *http.Request) {
 	u, err := f.findUser(r, r.PathValue("userId"))
