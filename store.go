@@ -33,8 +33,8 @@ type Store interface {
 	// every signed call does it.
 	GetUserRow(ctx context.Context, instanceID, id string) (*User, error)
 	GetUserByLogin(ctx context.Context, instanceID, loginName string) (*User, error)
-	// UpdateUser replaces every mutable column of u, and when u.Roles is not nil its
-	// direct roles (EINVALID/FieldRoles naming a role the instance lacks), if the stored Version equals
+	// UpdateUser replaces every mutable column of u, when u.Privileges is not nil its
+	// direct privileges, and when u.Roles is not nil its direct roles (EINVALID/FieldRoles naming a role the instance lacks), if the stored Version equals
 	// expectedVersion, and stores u.Version (which the core has incremented). A stale
 	// version answers ECONFLICT; a missing user ENOTFOUND.
 	UpdateUser(ctx context.Context, u *User, expectedVersion int64, ev Event) error

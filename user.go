@@ -168,7 +168,17 @@ type UserUpdate struct {
 	// Roles, when set, replaces the user's direct roles in the same change (which then
 	// needs ROLE_WRITE besides USER_WRITE).
 	Roles *[]string
+	// Privileges, when set, replaces the user's direct privileges, as Roles does.
+	Privileges *[]string
+	// Account state an administrator sets (VikingCloud's user carries it): Expired and
+	// CredentialsExpired as the core enforces them at sign-in; Locked true locks the user
+	// until unlocked, false unlocks it and clears the failure count.
+	Expired, CredentialsExpired, Locked *bool
 }
+
+// LockedIndefinitely is the LockedUntil of a user an administrator locked: until it is
+// unlocked.
+var LockedIndefinitely = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // Tag is a key/value label on a user.
 type Tag struct{ Key, Value string }
@@ -220,6 +230,20 @@ func (upd *UserUpdate) Apply(u *User) {
 	}
 	if upd.Roles != nil && !slices.Equal(u.Roles, *upd.Roles) {
 		u.Roles = slices.Clone(*upd.Roles)
+	}
+	if upd.Privileges != nil && !slices.Equal(u.Privileges, *upd.Privileges) {
+		u.Privileges = slices.Clone(*upd.Privileges)
+	}
+	setBool(&u.Expired, upd.Expired)
+	setBool(&u.CredentialsExpired, upd.CredentialsExpired)
+	if upd.Locked != nil {
+		switch locked := u.LockedUntil != nil && u.LockedUntil.Equal(LockedIndefinitely); {
+		case *upd.Locked && !locked:
+			until := LockedIndefinitely
+			u.LockedUntil = &until
+		case !*upd.Locked && u.LockedUntil != nil:
+			u.LockedUntil, u.PasswordFailedCount = nil, 0
+		}
 	}
 	// A changed email or phone is no longer the one that was verified.
 	if upd.Email != nil && upd.EmailVerified == nil {

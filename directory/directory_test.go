@@ -444,3 +444,43 @@ func TestImportUsers(t *testing.T) {
 		}
 	})
 }
+
+// What VikingCloud's user carries beside the profile: direct privileges (granted as
+// roles are, with ROLE_WRITE) and the account state an administrator sets — expired,
+// credentials expired, locked until unlocked.
+func TestPrivilegesAndAccountState(t *testing.T) {
+	eachStore(t, func(t *testing.T, f fixture) {
+		_, err := f.svc.CreateUser(as("a", iamd.PrivilegeUserWrite), &iamd.User{InstanceID: "a", LoginName: "p",
+			Privileges: []string{iamd.PrivilegeUserRead}}, iamd.CreateUserOptions{})
+		wantCode(t, err, iamd.EFORBIDDEN)
+		_, err = f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: "p", Privileges: []string{"LAUNCH_MISSILES"}}, iamd.CreateUserOptions{})
+		wantCode(t, err, iamd.EINVALID)
+		_, err = f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: "p", Privileges: []string{iamd.PrivilegeInstanceAdmin}}, iamd.CreateUserOptions{})
+		wantCode(t, err, iamd.EINVALID)
+		u, err := f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: "p",
+			Privileges: []string{iamd.PrivilegeUserWrite, iamd.PrivilegeUserRead, iamd.PrivilegeUserRead}}, iamd.CreateUserOptions{})
+		if err != nil || !slices.Equal(u.Privileges, []string{iamd.PrivilegeUserRead, iamd.PrivilegeUserWrite}) {
+			t.Fatalf("create with privileges: %+v, %v", u, err)
+		}
+		if got, _ := f.svc.GetUser(f.admin, "a", u.ID); !slices.Equal(got.Privileges, u.Privileges) {
+			t.Fatalf("stored privileges %v", got.Privileges)
+		}
+
+		privs := []string{iamd.PrivilegeGroupRead}
+		yes, no := true, false
+		got, err := f.svc.UpdateUser(f.admin, "a", u.ID, iamd.UserUpdate{Privileges: &privs, Expired: &yes, CredentialsExpired: &yes, Locked: &yes})
+		if err != nil || !slices.Equal(got.Privileges, privs) || !got.Expired || !got.CredentialsExpired ||
+			got.LockedUntil == nil || !got.LockedUntil.Equal(iamd.LockedIndefinitely) {
+			t.Fatalf("update: %+v, %v", got, err)
+		}
+		stored, _ := f.svc.GetUser(f.admin, "a", u.ID)
+		if !slices.Equal(stored.Privileges, privs) || !stored.Expired || stored.LockedUntil == nil {
+			t.Fatalf("stored: %+v", stored)
+		}
+		_, err = f.svc.UpdateUser(as("a", iamd.PrivilegeUserWrite, iamd.PrivilegeUserRead), "a", u.ID, iamd.UserUpdate{Privileges: &privs})
+		wantCode(t, err, iamd.EFORBIDDEN)
+		if got, err = f.svc.UpdateUser(f.admin, "a", u.ID, iamd.UserUpdate{Locked: &no, Expired: &no}); err != nil || got.LockedUntil != nil || got.Expired {
+			t.Fatalf("unlock: %+v, %v", got, err)
+		}
+	})
+}

@@ -26,11 +26,14 @@ func (s *Service) CreateUser(ctx context.Context, in *iamd.User, opts iamd.Creat
 	}
 	now := s.clock()
 	u := newUser(in, in.InstanceID, p, now)
-	if len(in.Roles) > 0 { // granting roles is ROLE_WRITE's, as in SetUserRoles
+	if len(in.Roles) > 0 || len(in.Privileges) > 0 { // granting is ROLE_WRITE's, as in SetUserRoles
 		if _, err := authorize(ctx, in.InstanceID, iamd.PrivilegeRoleWrite); err != nil {
 			return nil, err
 		}
 		u.Roles = dedupe(in.Roles)
+		if u.Privileges, err = directPrivileges(in.Privileges); err != nil {
+			return nil, err
+		}
 	}
 	if err := u.Validate(); err != nil {
 		return nil, err
@@ -144,13 +147,22 @@ func (s *Service) updateUser(ctx context.Context, p *iamd.Principal, instanceID,
 	if upd.Status != nil && *upd.Status == "" {
 		return nil, iamd.Invalid(iamd.FieldStatus, "status cannot be cleared")
 	}
-	if upd.Roles != nil { // granting roles is ROLE_WRITE's, as in SetUserRoles
+	if upd.Roles != nil || upd.Privileges != nil { // granting is ROLE_WRITE's, as in SetUserRoles
 		if _, err := authorize(ctx, instanceID, iamd.PrivilegeRoleWrite); err != nil {
 			return nil, err
 		}
+	}
+	if upd.Roles != nil {
 		roles := dedupe(*upd.Roles)
 		slices.Sort(roles) // the order the store answers them in
 		upd.Roles = &roles
+	}
+	if upd.Privileges != nil {
+		privs, err := directPrivileges(*upd.Privileges)
+		if err != nil {
+			return nil, err
+		}
+		upd.Privileges = &privs
 	}
 	for attempt := 1; ; attempt++ {
 		cur, err := s.store.GetUser(ctx, instanceID, id)
@@ -173,6 +185,9 @@ func (s *Service) updateUser(ctx context.Context, p *iamd.Principal, instanceID,
 		stored := next
 		if slices.Equal(next.Roles, cur.Roles) {
 			stored.Roles = nil // unchanged: the store leaves them be
+		}
+		if slices.Equal(next.Privileges, cur.Privileges) {
+			stored.Privileges = nil
 		}
 		err = s.store.UpdateUser(ctx, &stored, cur.Version, ev)
 		if iamd.ErrorCode(err) == iamd.ECONFLICT && attempt < maxUpdateAttempts {
@@ -202,6 +217,19 @@ func (s *Service) DeleteUser(ctx context.Context, instanceID, id string) error {
 }
 
 // dedupe returns ids without repeats, in first-seen order.
+// directPrivileges checks privileges granted to a user directly: known ones, and never
+// INSTANCE_ADMIN, which only the platform's own roles carry. They come back sorted.
+func directPrivileges(privileges []string) ([]string, error) {
+	out := dedupe(privileges)
+	for _, p := range out {
+		if !iamd.IsPrivilege(p) || p == iamd.PrivilegeInstanceAdmin {
+			return nil, iamd.Invalid(iamd.FieldPrivileges, "unknown privilege %q", p)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 func dedupe(ids []string) []string {
 	seen := make(map[string]bool, len(ids))
 	out := make([]string, 0, len(ids))

@@ -279,6 +279,14 @@ func (db *DB) UpdateUser(ctx context.Context, u *iamd.User, expectedVersion int6
 				return err
 			}
 		}
+		if u.Privileges != nil {
+			if _, err := db.exec(ctx, tx, `DELETE FROM user_privileges WHERE user_id = ?`, u.ID); err != nil {
+				return internal("replace privileges", err)
+			}
+			if err := db.grant(ctx, tx, u.ID, u.Privileges); err != nil {
+				return err
+			}
+		}
 		return db.insertEvent(ctx, tx, ev)
 	})
 }
