@@ -109,6 +109,9 @@ type Store interface {
 	UseTOTPStep(ctx context.Context, userID string, step int64) error
 	// UseRecoveryCode spends an unused code; ENOTFOUND when there is none with hash.
 	UseRecoveryCode(ctx context.Context, userID string, hash []byte, at time.Time) error
+	// ImportTOTP replaces any enrolment of t.UserID with a confirmed one of t's sealed
+	// secret, without recovery codes, and turns MFA on: one transaction.
+	ImportTOTP(ctx context.Context, instanceID string, t *TOTP, ev Event) error
 	// DeleteTOTP removes the enrolment and recovery codes and turns MFA off.
 	DeleteTOTP(ctx context.Context, instanceID, userID string, ev Event) error
 

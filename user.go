@@ -117,6 +117,7 @@ const (
 	FieldExternalID       = "external_id"
 	FieldExtra            = "extra"
 	FieldTags             = "tags"
+	FieldMFASecret        = "mfa_secret"
 	FieldStatus           = "status"
 	FieldGroupIDs         = "group_ids"
 	FieldName             = "name"

@@ -135,3 +135,32 @@ func TestMFAEnrolmentAndSignIn(t *testing.T) {
 		})
 	}
 }
+
+// An administrator can turn MFA on with a secret the user already has (VikingCloud's
+// mfaSecret): sign-in then needs a code from it, and a bad secret changes nothing.
+func TestImportTOTPSecret(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, store)
+			u := f.user(t, "bob", goodPassword)
+			const secret = "JBSWY3DPEHPK3PXPJBSWY3DP"
+			if err := f.svc.ImportTOTPSecret(f.admin, u.InstanceID, u.ID, "not base32!"); iamd.ErrorField(err) != iamd.FieldMFASecret {
+				t.Fatalf("a bad secret: %v", err)
+			}
+			if got, _ := store.GetUser(ctx, u.InstanceID, u.ID); got.MFAEnabled {
+				t.Fatal("a refused secret turned MFA on")
+			}
+			if err := f.svc.ImportTOTPSecret(f.admin, u.InstanceID, u.ID, strings.ToLower(secret)); err != nil {
+				t.Fatal(err)
+			}
+			in := iamd.SignIn{InstanceID: u.InstanceID, LoginName: "bob", Password: goodPassword}
+			if _, err := f.svc.SignIn(ctx, in); err != account.ErrCodeRequired {
+				t.Fatalf("without a code: %v", err)
+			}
+			in.TOTPCode = code(t, secret, f.clock())
+			if _, err := f.svc.SignIn(ctx, in); err != nil {
+				t.Fatalf("with the imported secret's code: %v", err)
+			}
+		})
+	}
+}

@@ -345,6 +345,28 @@ func (db *DB) ConfirmTOTP(ctx context.Context, instanceID, userID string, step i
 	})
 }
 
+// ImportTOTP stores a confirmed enrolment made elsewhere.
+func (db *DB) ImportTOTP(ctx context.Context, instanceID string, t *iamd.TOTP, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.requireUsers(ctx, tx, instanceID, []string{t.UserID}); err != nil {
+			return err
+		}
+		for _, stmt := range []string{`DELETE FROM totp WHERE user_id = ?`, `DELETE FROM recovery_codes WHERE user_id = ?`} {
+			if _, err := db.exec(ctx, tx, stmt, t.UserID); err != nil {
+				return internal("replace totp", err)
+			}
+		}
+		if _, err := db.exec(ctx, tx, `INSERT INTO totp (user_id, secret_encrypted, confirmed, last_step, created_at) VALUES (?, ?, ?, 0, ?)`,
+			t.UserID, t.SecretEncrypted, true, micros(t.CreatedAt)); err != nil {
+			return internal("import totp", err)
+		}
+		if _, err := db.exec(ctx, tx, `UPDATE users SET mfa_enabled = ?, version = version + 1 WHERE id = ?`, true, t.UserID); err != nil {
+			return internal("enable mfa", err)
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
 // UseTOTPStep advances the last accepted step in one conditional update, so that of
 // two concurrent uses of one code only one succeeds.
 func (db *DB) UseTOTPStep(ctx context.Context, userID string, step int64) error {
