@@ -122,6 +122,9 @@ type Store interface {
 	RotateSession(ctx context.Context, oldID string, next *Session, ev Event) error
 	// RevokeSession marks an unrevoked session revoked at; ENOTFOUND otherwise.
 	RevokeSession(ctx context.Context, id string, at time.Time, ev Event) error
+	// EffectiveRoles returns the user's direct roles and those of every group it is in,
+	// directly or through nesting; sorted, without repeats.
+	EffectiveRoles(ctx context.Context, instanceID, userID string) ([]string, error)
 	// ListUserTags returns a user's tags by key; ENOTFOUND when the user is not the
 	// instance's.
 	ListUserTags(ctx context.Context, instanceID, userID string) ([]Tag, error)

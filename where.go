@@ -44,11 +44,25 @@ type (
 // Not matches users its condition does not.
 type Not struct{ Where Where }
 
+// HasRole holds for users granted one of Roles: directly, or with ThroughGroups also
+// through a group they are a direct member of.
+type HasRole struct {
+	Roles         []string
+	ThroughGroups bool
+}
+
+// HasPrivilege holds for users granted one of Privileges directly or through one of
+// their direct roles.
+type HasPrivilege struct{ Privileges []string }
+
 func (Match) where()   {}
 func (Present) where() {}
 func (AllOf) where()   {}
 func (AnyOf) where()   {}
 func (Not) where()     {}
+
+func (HasRole) where()      {}
+func (HasPrivilege) where() {}
 
 // FieldKind is the type of a field's values in a Where.
 type FieldKind int
@@ -66,6 +80,12 @@ const (
 	FieldLastLoginAt = "last_login_at"
 	FieldEmailVerify = "email_verified"
 	FieldPhoneVerify = "phone_verified"
+
+	FieldExpired            = "expired"
+	FieldCredentialsExpired = "credentials_expired"
+	FieldMFAEnabled         = "mfa_enabled"
+	FieldSSO                = "sso"
+	FieldLockedUntil        = "locked_until"
 )
 
 // FilterFields are the fields a Where may name, with their kinds. An absent string is
@@ -79,6 +99,8 @@ var FilterFields = map[string]FieldKind{
 	FieldExternalID: KindString, FieldStatus: KindString,
 	FieldCreatedAt: KindTime, FieldUpdatedAt: KindTime, FieldLastLoginAt: KindTime,
 	FieldEmailVerify: KindBool, FieldPhoneVerify: KindBool,
+	FieldExpired: KindBool, FieldCredentialsExpired: KindBool, FieldMFAEnabled: KindBool, FieldSSO: KindBool,
+	FieldLockedUntil: KindTime,
 }
 
 // MaxWhereTerms bounds how many Matches and Presents one Where may hold.
@@ -145,6 +167,16 @@ func validateWhere(w Where, n *int) error {
 			return Invalid(FieldFilter, "not: a condition is required")
 		}
 		return validateWhere(w.Where, n)
+	case HasRole:
+		*n++
+		if len(w.Roles) == 0 || len(w.Roles) > MaxWhereTerms {
+			return Invalid(FieldFilter, "a role condition names 1 to %d roles", MaxWhereTerms)
+		}
+	case HasPrivilege:
+		*n++
+		if len(w.Privileges) == 0 || len(w.Privileges) > MaxWhereTerms {
+			return Invalid(FieldFilter, "a privilege condition names 1 to %d privileges", MaxWhereTerms)
+		}
 	default:
 		return Invalid(FieldFilter, "unknown condition %T", w)
 	}

@@ -115,3 +115,18 @@ func (s *Service) SetGroupRoles(ctx context.Context, instanceID, groupID string,
 	}
 	return s.store.SetGroupRoles(ctx, instanceID, groupID, dedupe(roles), s.event(ctx, p, instanceID, iamd.ActionRolesAssign, "group", groupID))
 }
+
+// EffectiveGrants returns the roles and privileges a user holds in all (USER_READ):
+// direct, through its roles, and through its groups, nested ones included.
+func (s *Service) EffectiveGrants(ctx context.Context, instanceID, userID string) (roles, privileges []string, err error) {
+	if _, err := authorize(ctx, instanceID, iamd.PrivilegeUserRead); err != nil {
+		return nil, nil, err
+	}
+	if roles, err = s.store.EffectiveRoles(ctx, instanceID, userID); err != nil {
+		return nil, nil, err
+	}
+	if privileges, err = s.store.EffectivePrivileges(ctx, instanceID, userID); err != nil {
+		return nil, nil, err
+	}
+	return roles, privileges, nil
+}

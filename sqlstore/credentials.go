@@ -35,6 +35,15 @@ func (db *DB) EffectivePrivileges(ctx context.Context, instanceID, userID string
 		ORDER BY 1`, userID, instanceID, userID, instanceID, userID, instanceID)
 }
 
+// EffectiveRoles returns the user's direct roles and its groups' roles.
+func (db *DB) EffectiveRoles(ctx context.Context, instanceID, userID string) ([]string, error) {
+	return db.strings(ctx, userGroupsCTE+`
+		SELECT role FROM user_roles WHERE user_id = ?
+		UNION
+		SELECT gr.role FROM user_groups ug JOIN group_roles gr ON gr.instance_id = ? AND gr.group_id = ug.id
+		ORDER BY 1`, userID, instanceID, userID, instanceID)
+}
+
 // GrantPrivileges adds direct privileges to a user of the instance.
 func (db *DB) GrantPrivileges(ctx context.Context, instanceID, userID string, privileges []string, ev iamd.Event) error {
 	return db.inTx(ctx, func(tx *txn) error {

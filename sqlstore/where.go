@@ -8,7 +8,7 @@ import (
 )
 
 // nullableTimes are the time columns that may be null; the others always hold a value.
-var nullableTimes = map[string]bool{iamd.FieldLastLoginAt: true}
+var nullableTimes = map[string]bool{iamd.FieldLastLoginAt: true, iamd.FieldLockedUntil: true}
 
 // likeEscaper escapes LIKE's wildcards in a value that is to be matched literally.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
@@ -49,6 +49,19 @@ func whereSQL(w iamd.Where, args *[]any) string {
 		return "(" + strings.Join(sqls, join) + ")"
 	case iamd.Not:
 		return "(NOT " + whereSQL(w.Where, args) + ")"
+	case iamd.HasRole:
+		in := inList(w.Roles, args)
+		sql := "(EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role IN (" + in + "))"
+		if w.ThroughGroups {
+			sql += " OR EXISTS (SELECT 1 FROM group_members m JOIN group_roles gr ON gr.instance_id = m.instance_id AND gr.group_id = m.group_id" +
+				" WHERE m.user_id = u.id AND gr.role IN (" + inList(w.Roles, args) + "))"
+		}
+		return sql + ")"
+	case iamd.HasPrivilege:
+		in := inList(w.Privileges, args)
+		return "(EXISTS (SELECT 1 FROM user_privileges up WHERE up.user_id = u.id AND up.privilege IN (" + in + "))" +
+			" OR EXISTS (SELECT 1 FROM user_roles ur JOIN role_privileges rp ON rp.instance_id = u.instance_id AND rp.role = ur.role" +
+			" WHERE ur.user_id = u.id AND rp.privilege IN (" + inList(w.Privileges, args) + ")))"
 	}
 	panic("sqlstore: an unvalidated Where") // ValidateWhere refuses every other type
 }
@@ -94,6 +107,14 @@ func matchSQL(m iamd.Match, args *[]any) string {
 	}
 	*args = append(*args, value)
 	return "(" + left + " " + comparison(m.Op) + " " + right + ")"
+}
+
+// inList adds values to args and returns their placeholders.
+func inList(values []string, args *[]any) string {
+	for _, v := range values {
+		*args = append(*args, v)
+	}
+	return placeholders(len(values))
 }
 
 func comparison(op string) string {

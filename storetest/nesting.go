@@ -106,6 +106,9 @@ func testNestedGroups(t *testing.T, s iamd.Store) {
 	if privs, err := s.EffectivePrivileges(ctx, "a", u.ID); err != nil || !slices.Equal(privs, []string{iamd.PrivilegeAuditRead}) {
 		t.Fatalf("privileges through nesting: %v, %v", privs, err)
 	}
+	if roles, err := s.EffectiveRoles(ctx, "a", u.ID); err != nil || !slices.Equal(roles, []string{"top-role"}) {
+		t.Fatalf("roles through nesting: %v, %v", roles, err)
+	}
 
 	// Unnesting cuts inheritance; deleting a group drops its nestings both ways.
 	if err := s.RemoveMemberGroups(ctx, "a", mid.ID, []string{low.ID}, event("a", iamd.ActionGroupUnnest, mid.ID)); err != nil {

@@ -13,19 +13,30 @@ import (
 func testListUsersWhere(t *testing.T, s iamd.Store) {
 	mustInstance(t, s, "a")
 	mustInstance(t, s, "b")
-	mk := func(login string, edit func(u *iamd.User)) {
+	if err := s.PutRoles(ctx, "a", []iamd.Role{{Name: "auditor", Privileges: []string{iamd.PrivilegeAuditRead}}, {Name: "viewer"}}); err != nil {
+		t.Fatal(err)
+	}
+	g := mustGroup(t, s, "a", "20000000-0000-4000-8000-000000000001", "Auditors")
+	if err := s.SetGroupRoles(ctx, "a", g.ID, []string{"auditor"}, event("a", iamd.ActionRolesAssign, g.ID)); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(login string, edit func(u *iamd.User), groups ...string) {
 		u := newUser("a", login)
 		edit(u)
-		mustUser(t, s, u)
+		mustUser(t, s, u, groups...)
 	}
 	mk("Alice.Smith", func(u *iamd.User) {
 		u.DisplayName, u.Email, u.ExternalID, u.EmailVerified = "Alice Smith", "alice@Example.com", "EXT-a", true
 		u.CreatedAt = t0.Add(time.Hour)
+		u.Roles, u.MFAEnabled = []string{"viewer"}, true
+		locked := t0.Add(time.Hour)
+		u.LockedUntil = &locked
 	})
 	mk("bob", func(u *iamd.User) {
 		u.DisplayName, u.Email, u.ExternalID, u.Department = "Bob 100%_done", "bob@example.org", "ext-b", "R&D"
 		u.CreatedAt = t0.Add(2 * time.Hour)
-	})
+		u.Privileges, u.Expired = []string{iamd.PrivilegeUserRead}, true
+	}, g.ID)
 	mk("carol", func(u *iamd.User) {
 		u.DisplayName, u.Status = "Carol", iamd.UserSuspended
 		last := t0.Add(3 * time.Hour)
@@ -65,6 +76,14 @@ func testListUsersWhere(t *testing.T, s iamd.Store) {
 			iamd.AnyOf{iamd.Match{Field: iamd.FieldEmail, Op: iamd.MatchSw, Value: "BOB"}, iamd.Match{Field: iamd.FieldEmailVerify, Op: iamd.MatchEq, Value: true}}},
 			[]string{"Alice.Smith", "bob"}},
 		{"empty or matches nothing", iamd.AnyOf{}, nil},
+		{"role, direct", iamd.HasRole{Roles: []string{"viewer", "nope"}}, []string{"Alice.Smith"}},
+		{"role, through a group too", iamd.HasRole{Roles: []string{"auditor"}, ThroughGroups: true}, []string{"bob"}},
+		{"role, not through groups", iamd.HasRole{Roles: []string{"auditor"}}, nil},
+		{"privilege, direct", iamd.HasPrivilege{Privileges: []string{iamd.PrivilegeUserRead}}, []string{"bob"}},
+		{"expired", iamd.Match{Field: iamd.FieldExpired, Op: iamd.MatchEq, Value: true}, []string{"bob"}},
+		{"mfa", iamd.Match{Field: iamd.FieldMFAEnabled, Op: iamd.MatchEq, Value: true}, []string{"Alice.Smith"}},
+		{"locked now", iamd.Match{Field: iamd.FieldLockedUntil, Op: iamd.MatchGt, Value: t0}, []string{"Alice.Smith"}},
+		{"not locked", iamd.Match{Field: iamd.FieldLockedUntil, Op: iamd.MatchEq, Value: nil}, []string{"bob", "carol"}},
 	} {
 		page, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "a", Where: c.where, Sort: []iamd.UserSort{{Key: iamd.SortByLoginName}}})
 		if err != nil {
