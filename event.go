@@ -58,6 +58,7 @@ const (
 	ActionMFADisable      = "mfa.disable"
 	ActionRoleCreate      = "role.create"
 	ActionRoleDelete      = "role.delete"
+	ActionRoleUpdate      = "role.update"
 	ActionRolesAssign     = "user.roles.set"
 )
 

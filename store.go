@@ -74,6 +74,9 @@ type Store interface {
 	// CreateRole adds a custom role; ECONFLICT/FieldName when the name is taken.
 	CreateRole(ctx context.Context, r *Role, ev Event) error
 	ListRoles(ctx context.Context, instanceID string) ([]Role, error)
+	// UpdateRole replaces a custom role's description and privileges; its grants stay.
+	// ENOTFOUND when there is no such role, EINVALID when it is built in.
+	UpdateRole(ctx context.Context, r *Role, ev Event) error
 	// DeleteRole removes a role and every grant of it.
 	DeleteRole(ctx context.Context, instanceID, name string, ev Event) error
 	// SetUserRoles and SetGroupRoles replace direct role grants; EINVALID/FieldRoles

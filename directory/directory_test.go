@@ -377,6 +377,18 @@ func TestRoles(t *testing.T) {
 			t.Fatalf("custom role: %v", names)
 		}
 
+		// SaveRole creates, or replaces a custom role's privileges keeping its grants.
+		saved, err := f.svc.SaveRole(f.admin, &iamd.Role{InstanceID: "a", Name: "helpdesk", Description: "d2", Privileges: []string{iamd.PrivilegeGroupRead}})
+		if err != nil || saved.Description != "d2" || !slices.Equal(saved.Privileges, []string{iamd.PrivilegeGroupRead}) {
+			t.Fatalf("save an existing role: %+v, %v", saved, err)
+		}
+		if _, err := f.svc.SaveRole(f.admin, &iamd.Role{InstanceID: "a", Name: "iamd_admin"}); iamd.ErrorCode(err) != iamd.EINVALID {
+			t.Fatalf("saving a built-in: %v", err)
+		}
+		if fresh, err := f.svc.SaveRole(f.admin, &iamd.Role{InstanceID: "a", Name: "fresh", Privileges: []string{iamd.PrivilegeUserRead}}); err != nil || fresh.Name != "fresh" {
+			t.Fatalf("save a new role: %+v, %v", fresh, err)
+		}
+
 		// Roles changed with the profile, in one change: ROLE_WRITE besides USER_WRITE,
 		// and an unknown role refuses the whole update.
 		u, err := f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: "roled"}, iamd.CreateUserOptions{})

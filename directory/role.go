@@ -116,6 +116,28 @@ func (s *Service) SetGroupRoles(ctx context.Context, instanceID, groupID string,
 	return s.store.SetGroupRoles(ctx, instanceID, groupID, dedupe(roles), s.event(ctx, p, instanceID, iamd.ActionRolesAssign, "group", groupID))
 }
 
+// SaveRole creates a custom role, or replaces the description and privileges of one that
+// exists (ROLE_WRITE); built-in roles cannot be changed.
+func (s *Service) SaveRole(ctx context.Context, in *iamd.Role) (*iamd.Role, error) {
+	r, err := s.CreateRole(ctx, in)
+	if iamd.ErrorCode(err) != iamd.ECONFLICT || iamd.ErrorField(err) != iamd.FieldName {
+		return r, err
+	}
+	p, err := authorize(ctx, in.InstanceID, iamd.PrivilegeRoleWrite)
+	if err != nil {
+		return nil, err
+	}
+	next := iamd.Role{InstanceID: in.InstanceID, Name: in.Name, Description: in.Description, Privileges: dedupe(in.Privileges)}
+	slices.Sort(next.Privileges)
+	if err := next.Validate(); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateRole(ctx, &next, s.event(ctx, p, in.InstanceID, iamd.ActionRoleUpdate, "role", in.Name)); err != nil {
+		return nil, err
+	}
+	return &next, nil
+}
+
 // EffectiveGrants returns the roles and privileges a user holds in all (USER_READ):
 // direct, through its roles, and through its groups, nested ones included.
 func (s *Service) EffectiveGrants(ctx context.Context, instanceID, userID string) (roles, privileges []string, err error) {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -26,6 +27,34 @@ func (db *DB) insertRole(ctx context.Context, tx *txn, r *iamd.Role) error {
 		}
 	}
 	return nil
+}
+
+// UpdateRole replaces a custom role's description and privileges.
+func (db *DB) UpdateRole(ctx context.Context, r *iamd.Role, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *txn) error {
+		var builtin bool
+		err := db.queryRow(ctx, tx, `SELECT internal FROM roles WHERE instance_id = ? AND name = ?`, r.InstanceID, r.Name).Scan(&builtin)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return iamd.Errorf(iamd.ENOTFOUND, "No role named %q.", r.Name)
+		case err != nil:
+			return internal("find role", err)
+		case builtin:
+			return iamd.Invalid(iamd.FieldName, "built-in roles cannot be changed")
+		}
+		if _, err := db.exec(ctx, tx, `UPDATE roles SET description = ? WHERE instance_id = ? AND name = ?`, r.Description, r.InstanceID, r.Name); err != nil {
+			return internal("update role", err)
+		}
+		if _, err := db.exec(ctx, tx, `DELETE FROM role_privileges WHERE instance_id = ? AND role = ?`, r.InstanceID, r.Name); err != nil {
+			return internal("update role", err)
+		}
+		for _, p := range r.Privileges {
+			if _, err := db.exec(ctx, tx, `INSERT INTO role_privileges (instance_id, role, privilege) VALUES (?, ?, ?)`, r.InstanceID, r.Name, p); err != nil {
+				return internal("insert role privilege", err)
+			}
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
 }
 
 // PutRoles creates or replaces roles, privileges included.
