@@ -120,6 +120,7 @@ type Store interface {
 
 	CreateSession(ctx context.Context, s *Session, ev Event) error
 	GetSessionByHash(ctx context.Context, hash []byte) (*Session, error)
+	GetSession(ctx context.Context, id string) (*Session, error)
 	// RotateSession revokes the session oldID and creates next, atomically: of two
 	// concurrent rotations of one session, one fails with ENOTFOUND.
 	RotateSession(ctx context.Context, oldID string, next *Session, ev Event) error

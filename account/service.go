@@ -120,15 +120,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (*iamd.Pr
 		if err != nil {
 			return nil, err
 		}
-		p, err := s.principal(ctx, sess.InstanceID, sess.UserID, consoleAccess)
-		if err != nil {
-			return nil, err
-		}
-		p.SessionID = sess.ID
-		if sess.PasswordChangeOnly {
-			p.PasswordChangeOnly, p.PlatformAdmin, p.Privileges = true, false, nil
-		}
-		return p, nil
+		return s.sessionPrincipal(ctx, sess)
 	}
 	sum := sha256.Sum256([]byte(token))
 	t, err := s.store.GetAPITokenByHash(ctx, sum[:])
@@ -147,6 +139,20 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (*iamd.Pr
 		err = s.store.TouchAPIToken(ctx, t.ID, s.clock())
 	}
 	return p, err
+}
+
+// sessionPrincipal is the caller of a live session: one from a temporary or expired
+// password may only change it.
+func (s *Service) sessionPrincipal(ctx context.Context, sess *iamd.Session) (*iamd.Principal, error) {
+	p, err := s.principal(ctx, sess.InstanceID, sess.UserID, consoleAccess)
+	if err != nil {
+		return nil, err
+	}
+	p.SessionID = sess.ID
+	if sess.PasswordChangeOnly {
+		p.PasswordChangeOnly, p.PlatformAdmin, p.Privileges = true, false, nil
+	}
+	return p, nil
 }
 
 // stale reports whether a last-used time is old enough to write again.

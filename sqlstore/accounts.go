@@ -175,10 +175,19 @@ func (db *DB) CreateSession(ctx context.Context, s *iamd.Session, ev iamd.Event)
 
 // GetSessionByHash finds a session, revoked or not, by the SHA-256 of its token.
 func (db *DB) GetSessionByHash(ctx context.Context, hash []byte) (*iamd.Session, error) {
+	return db.getSession(ctx, `hash = ?`, hash)
+}
+
+// GetSession returns a session by id.
+func (db *DB) GetSession(ctx context.Context, id string) (*iamd.Session, error) {
+	return db.getSession(ctx, `id = ?`, id)
+}
+
+func (db *DB) getSession(ctx context.Context, cond string, arg any) (*iamd.Session, error) {
 	var s iamd.Session
 	var created, expires int64
 	var revoked sql.NullInt64
-	err := db.queryRow(ctx, db.read, `SELECT `+sessionColumns+` FROM sessions WHERE hash = ?`, hash).
+	err := db.queryRow(ctx, db.read, `SELECT `+sessionColumns+` FROM sessions WHERE `+cond, arg).
 		Scan(&s.ID, &s.InstanceID, &s.UserID, &s.Hash, &s.PasswordChangeOnly, &created, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, iamd.Errorf(iamd.ENOTFOUND, "No such session.")
