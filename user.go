@@ -175,6 +175,8 @@ type UserUpdate struct {
 	// CredentialsExpired as the core enforces them at sign-in; Locked true locks the user
 	// until unlocked, false unlocks it and clears the failure count.
 	Expired, CredentialsExpired, Locked *bool
+	// MustChangePassword makes the password temporary: the next sign-in may only change it.
+	MustChangePassword *bool
 }
 
 // LockedIndefinitely is the LockedUntil of a user an administrator locked: until it is
@@ -236,6 +238,7 @@ func (upd *UserUpdate) Apply(u *User) {
 		u.Privileges = slices.Clone(*upd.Privileges)
 	}
 	setBool(&u.Expired, upd.Expired)
+	setBool(&u.TemporaryPassword, upd.MustChangePassword)
 	setBool(&u.CredentialsExpired, upd.CredentialsExpired)
 	if upd.Locked != nil {
 		switch locked := u.LockedUntil != nil && u.LockedUntil.Equal(LockedIndefinitely); {

@@ -142,9 +142,9 @@ func (s *Service) ImportTOTPSecret(ctx context.Context, instanceID, userID, secr
 	if err != nil {
 		return err
 	}
-	raw, err := base32NoPad.DecodeString(strings.ToUpper(strings.TrimRight(strings.ReplaceAll(secret, " ", ""), "=")))
-	if err != nil || len(raw) < 10 {
-		return iamd.Invalid(iamd.FieldMFASecret, "the MFA secret must be base32 of at least 10 bytes (80 bits)")
+	raw, err := iamd.DecodeTOTPSecret(secret)
+	if err != nil {
+		return err
 	}
 	sealed, err := s.key.Seal(raw, totpAAD(userID))
 	if err != nil {

@@ -1,0 +1,111 @@
+package vikingcloud
+
+import (
+	"context"
+	"net/http"
+
+	"iamd"
+	"iamd/account"
+)
+
+type tokenIn struct {
+	Username     string `json:"username"`
+	Password     string `json:"password"`
+	MfaCode      string `json:"mfaCode"`
+	NewPassword  string `json:"newPassword"`
+	RefreshToken string `json:"refreshToken"`
+}
+
+type tokenOut struct {
+	AccessToken  string `json:"accessToken"`
+	ExpiresIn    int    `json:"expiresIn"`
+	IDToken      string `json:"idToken"`
+	RefreshToken string `json:"refreshToken"`
+	TokenType    string `json:"tokenType"`
+}
+
+// grantOut answers a session: the session token is both the access token and the
+// refresh token (refreshing rotates it), and the ID token names the user.
+func (f *Face) grantOut(ctx context.Context, grant *iamd.SessionGrant) (tokenOut, error) {
+	p, err := f.acct.AuthenticateToken(ctx, grant.Token)
+	if err != nil {
+		return tokenOut{}, err
+	}
+	u, err := f.acct.Me(iamd.NewContextWithPrincipal(ctx, p))
+	if err != nil {
+		return tokenOut{}, err
+	}
+	return tokenOut{AccessToken: grant.Token, ExpiresIn: int(grant.Session.ExpiresAt.Sub(grant.Session.CreatedAt).Seconds()),
+		IDToken: f.acct.IDToken(u, grant.Session), RefreshToken: grant.Token, TokenType: "Bearer"}, nil
+}
+
+// token is the token API: POST /auth-service/v1/token with {username, password}, and
+// mfaCode for a user enrolled in MFA. A user whose password is temporary or expired
+// must send newPassword too: the password is changed and the session opened at once.
+// Wrong credentials, a locked, expired or suspended user all answer one 401; the audit
+// log has the reason.
+func (f *Face) token(w http.ResponseWriter, r *http.Request) {
+	var in tokenIn
+	if err := decode(r, &in); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	if in.Username == "" || in.Password == "" {
+		f.WriteError(w, r, badRequest("Fields \"username\" and \"password\" are required"))
+		return
+	}
+	signIn := iamd.SignIn{InstanceID: f.cfg.Instance, LoginName: in.Username, Password: in.Password, TOTPCode: in.MfaCode}
+	grant, err := f.acct.SignIn(r.Context(), signIn)
+	if err == account.ErrCodeRequired {
+		f.writeError(w, r, http.StatusUnauthorized, "A one-time code is required: send mfaCode from the user's authenticator.")
+		return
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	if grant.Session.PasswordChangeOnly {
+		if in.NewPassword == "" {
+			f.writeError(w, r, http.StatusForbidden, "The password is temporary or has expired: send newPassword to set a new one.")
+			return
+		}
+		p, err := f.acct.AuthenticateToken(r.Context(), grant.Token)
+		if err == nil {
+			err = f.acct.ChangePassword(iamd.NewContextWithPrincipal(r.Context(), p), in.Password, in.NewPassword)
+		}
+		if err == nil {
+			signIn.Password = in.NewPassword
+			grant, err = f.acct.SignIn(r.Context(), signIn)
+		}
+		if err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+	}
+	out, err := f.grantOut(r.Context(), grant)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// refresh exchanges a refresh token for new tokens; the old ones stop working.
+func (f *Face) refresh(w http.ResponseWriter, r *http.Request) {
+	var in tokenIn
+	if err := decode(r, &in); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	grant, err := f.acct.Refresh(r.Context(), in.RefreshToken)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	out, err := f.grantOut(r.Context(), grant)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,475 @@
+package vikingcloud
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"iamd"
+)
+
+// Authenticators: the local one signs in with passwords through the accounts core; the
+// SSO one is for users an identity provider signs in (isSsoUser, no password here).
+const (
+	authLocal = "local"
+	authSSO   = "sso"
+)
+
+type userKey struct {
+	Username      string `json:"username"`
+	Authenticator string `json:"authenticator"`
+}
+
+type privilegeOut struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+type roleOut struct {
+	Name        string         `json:"name"`
+	Description string         `json:"description"`
+	Internal    bool           `json:"internal"`
+	Privileges  []privilegeOut `json:"privileges"`
+}
+
+type userOut struct {
+	UserKey                   userKey        `json:"userKey"`
+	OrgID                     string         `json:"orgId"`
+	Email                     string         `json:"email"`
+	Enabled                   bool           `json:"enabled"`
+	Locked                    bool           `json:"locked"`
+	ForcePasswordChange       bool           `json:"forcePasswordChange"`
+	Expired                   bool           `json:"expired"`
+	CredentialsExpired        bool           `json:"credentialsExpired"`
+	UsingMfa                  bool           `json:"usingMfa"`
+	Notes                     string         `json:"notes"`
+	CreatedInstant            string         `json:"createdInstant"`
+	LastUpdatedInstant        string         `json:"lastUpdatedInstant"`
+	CreatedBy                 string         `json:"createdBy"`
+	LastUpdatedBy             string         `json:"lastUpdatedBy"`
+	LastName                  string         `json:"lastName"`
+	FirstName                 string         `json:"firstName"`
+	PrimaryPhone              string         `json:"primaryPhone"`
+	PrimaryPhoneCountryCode   string         `json:"primaryPhoneCountryCode"`
+	PrimaryPhoneExtension     string         `json:"primaryPhoneExtension"`
+	LastSuccessfulAuthAttempt *string        `json:"lastSuccessfulAuthAttempt"`
+	LastFailedAuthAttempt     *string        `json:"lastFailedAuthAttempt"`
+	TimeZone                  string         `json:"timeZone"`
+	Locale                    string         `json:"locale"`
+	Roles                     []roleOut      `json:"roles"`
+	Privileges                []privilegeOut `json:"privileges"`
+	AllRoles                  []roleOut      `json:"allRoles"`
+	AllPrivileges             []privilegeOut `json:"allPrivileges"`
+	ID                        string         `json:"id"`
+	IsSsoUser                 bool           `json:"isSsoUser"`
+}
+
+// privilegeDescriptions say what each of the core's privileges allows.
+var privilegeDescriptions = map[string]string{
+	iamd.PrivilegeUserRead: "Read users", iamd.PrivilegeUserWrite: "Create and change users",
+	iamd.PrivilegeUserDelete: "Delete users", iamd.PrivilegeGroupRead: "Read groups",
+	iamd.PrivilegeGroupWrite: "Create and change groups", iamd.PrivilegeAuditRead: "Read the audit log",
+	iamd.PrivilegeRoleRead: "Read roles", iamd.PrivilegeRoleWrite: "Create roles and grant them",
+	iamd.PrivilegeInstanceAdmin: "Create instances",
+}
+
+func privileges(names []string) []privilegeOut {
+	out := make([]privilegeOut, 0, len(names))
+	for _, n := range names {
+		out = append(out, privilegeOut{Name: n, Description: privilegeDescriptions[n]})
+	}
+	return out
+}
+
+func toRole(r iamd.Role) roleOut {
+	return roleOut{Name: r.Name, Description: r.Description, Internal: r.Builtin, Privileges: privileges(r.Privileges)}
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func optStamp(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := stamp(*t)
+	return &s
+}
+
+// toWire shows a user with its roles as objects and its effective grants. Role
+// definitions need ROLE_READ; a caller without it sees roles by name.
+func (f *Face) toWire(r *http.Request, u *iamd.User, defs map[string]iamd.Role) (userOut, error) {
+	authenticator := authLocal
+	if u.SSO {
+		authenticator = authSSO
+	}
+	now := f.cfg.Now()
+	out := userOut{UserKey: userKey{u.LoginName, authenticator}, OrgID: u.Organization, Email: u.Email,
+		Enabled: u.Status == iamd.UserActive, Locked: u.LockedUntil != nil && u.LockedUntil.After(now),
+		ForcePasswordChange: u.TemporaryPassword, Expired: u.Expired, CredentialsExpired: u.CredentialsExpired,
+		UsingMfa: u.MFAEnabled, Notes: u.Description, CreatedInstant: stamp(u.CreatedAt), LastUpdatedInstant: stamp(u.UpdatedAt),
+		CreatedBy: u.CreatedByName, LastUpdatedBy: u.UpdatedByName, LastName: u.FamilyName, FirstName: u.GivenName,
+		PrimaryPhone: u.PhoneNumber, PrimaryPhoneCountryCode: u.PhoneCountryCode, PrimaryPhoneExtension: u.PhoneExtension,
+		LastSuccessfulAuthAttempt: optStamp(u.LastLoginAt), LastFailedAuthAttempt: optStamp(u.LastFailedLoginAt),
+		TimeZone: u.TimeZone, Locale: u.Locale, Privileges: privileges(u.Privileges), ID: u.ID, IsSsoUser: u.SSO}
+	role := func(name string) roleOut {
+		if d, ok := defs[name]; ok {
+			return toRole(d)
+		}
+		return roleOut{Name: name, Privileges: []privilegeOut{}}
+	}
+	out.Roles = []roleOut{}
+	for _, n := range u.Roles {
+		out.Roles = append(out.Roles, role(n))
+	}
+	allRoles, allPrivileges, err := f.dir.EffectiveGrants(r.Context(), u.InstanceID, u.ID)
+	if err != nil {
+		return out, err
+	}
+	out.AllRoles = []roleOut{}
+	for _, n := range allRoles {
+		out.AllRoles = append(out.AllRoles, role(n))
+	}
+	out.AllPrivileges = privileges(allPrivileges)
+	return out, nil
+}
+
+// roleDefinitions maps the instance's roles by name, or nothing for a caller without
+// ROLE_READ.
+func (f *Face) roleDefinitions(r *http.Request, instanceID string) (map[string]iamd.Role, error) {
+	roles, err := f.dir.ListRoles(r.Context(), instanceID)
+	if iamd.ErrorCode(err) == iamd.EFORBIDDEN {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	defs := make(map[string]iamd.Role, len(roles))
+	for _, role := range roles {
+		defs[role.Name] = role
+	}
+	return defs, nil
+}
+
+func (f *Face) writeUser(w http.ResponseWriter, r *http.Request, u *iamd.User) {
+	defs, err := f.roleDefinitions(r, u.InstanceID)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	out, err := f.toWire(r, u, defs)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type named struct {
+	Name string `json:"name"`
+}
+
+// userIn is a User as sent: nil is absent. The read-only attributes (stamps, allRoles,
+// allPrivileges, id, the sign-in times) are accepted and ignored.
+type userIn struct {
+	UserKey                 *userKey `json:"userKey"`
+	Password                *string  `json:"password"`
+	OrgID                   *string  `json:"orgId"`
+	Email                   *string  `json:"email"`
+	Enabled                 *bool    `json:"enabled"`
+	Locked                  *bool    `json:"locked"`
+	ForcePasswordChange     *bool    `json:"forcePasswordChange"`
+	Expired                 *bool    `json:"expired"`
+	CredentialsExpired      *bool    `json:"credentialsExpired"`
+	UsingMfa                *bool    `json:"usingMfa"`
+	MfaSecret               *string  `json:"mfaSecret"`
+	SharedSecret            *string  `json:"sharedSecret"`
+	Notes                   *string  `json:"notes"`
+	LastName                *string  `json:"lastName"`
+	FirstName               *string  `json:"firstName"`
+	PrimaryPhone            *string  `json:"primaryPhone"`
+	PrimaryPhoneCountryCode *string  `json:"primaryPhoneCountryCode"`
+	PrimaryPhoneExtension   *string  `json:"primaryPhoneExtension"`
+	TimeZone                *string  `json:"timeZone"`
+	Locale                  *string  `json:"locale"`
+	Roles                   *[]named `json:"roles"`
+	Privileges              *[]named `json:"privileges"`
+	IsSsoUser               *bool    `json:"isSsoUser"`
+}
+
+// decode reads a JSON body as Jackson does in Spring Boot: unknown attributes ignored,
+// a wrong type refused naming the attribute.
+func decode(r *http.Request, v any) error {
+	raw, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return iamd.Errorf(iamd.ETOOLARGE, "The request body is too large.")
+	} else if err != nil {
+		return badRequest("The request body could not be read.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return badRequest("JSON parse error: field \"" + typeErr.Field + "\" must be of type " + typeErr.Type.String() + ".")
+		}
+		return badRequest("JSON parse error: the request body is not a JSON object.")
+	}
+	if dec.More() {
+		return badRequest("JSON parse error: more than one JSON value.")
+	}
+	return nil
+}
+
+// checkKey holds a UserKey to VikingCloud's rules: a username of at least one
+// character without "/" or "%2F", and an authenticator iamd has.
+func checkKey(k *userKey) error {
+	switch {
+	case k == nil:
+		return badRequest("Field \"userKey\" cannot be null")
+	case k.Username == "":
+		return badRequest("Field \"userKey.username\" must be at least one character")
+	case strings.Contains(k.Username, "/") || strings.Contains(strings.ToUpper(k.Username), "%2F"):
+		return badRequest("Field \"userKey.username\" cannot contain \"/\" or \"%2F\"")
+	}
+	if k.Authenticator == "" {
+		k.Authenticator = authLocal
+	}
+	if k.Authenticator != authLocal && k.Authenticator != authSSO {
+		return badRequest("Field \"userKey.authenticator\" must be \"local\" (passwords) or \"sso\" (an identity provider)")
+	}
+	return nil
+}
+
+func names(list *[]named) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, 0, len(*list))
+	for _, n := range *list {
+		out = append(out, n.Name)
+	}
+	return out
+}
+
+// mfaSecret is the TOTP secret sent (mfaSecret or sharedSecret; the same when both).
+func (in *userIn) mfaSecret() (string, error) {
+	var secret string
+	for _, s := range []*string{in.MfaSecret, in.SharedSecret} {
+		if s != nil && *s != "" {
+			if secret != "" && secret != *s {
+				return "", badRequest("Fields \"mfaSecret\" and \"sharedSecret\" must be the same secret")
+			}
+			secret = *s
+		}
+	}
+	return secret, nil
+}
+
+// check validates what the core does not: the authenticator's rules, the phone's pair,
+// and MFA's secret, before anything is written.
+func (in *userIn) check(sso bool) (string, error) {
+	if sso && in.Password != nil && *in.Password != "" {
+		return "", badRequest("Field \"password\": users of the sso authenticator have no password here")
+	}
+	if in.PrimaryPhone != nil && *in.PrimaryPhone != "" && (in.PrimaryPhoneCountryCode == nil || *in.PrimaryPhoneCountryCode == "") {
+		return "", badRequest("Field \"primaryPhoneCountryCode\" is required with primaryPhone")
+	}
+	secret, err := in.mfaSecret()
+	if err != nil {
+		return "", err
+	}
+	if secret != "" {
+		if _, err := iamd.DecodeTOTPSecret(secret); err != nil {
+			return "", err
+		}
+	}
+	if in.UsingMfa != nil && *in.UsingMfa && secret == "" {
+		return "", badRequest("Field \"usingMfa\": turning MFA on needs its secret in mfaSecret")
+	}
+	return secret, nil
+}
+
+func countryCode(s string) string {
+	if s != "" && !strings.HasPrefix(s, "+") {
+		return "+" + s
+	}
+	return s
+}
+
+// update collects the profile, grants and state of in as the core's change.
+func (in *userIn) update() iamd.UserUpdate {
+	var upd iamd.UserUpdate
+	upd.Organization, upd.Email, upd.Description = in.OrgID, in.Email, in.Notes
+	upd.FamilyName, upd.GivenName, upd.PhoneNumber, upd.PhoneExtension = in.LastName, in.FirstName, in.PrimaryPhone, in.PrimaryPhoneExtension
+	upd.TimeZone, upd.Locale = in.TimeZone, in.Locale
+	if in.PrimaryPhoneCountryCode != nil {
+		code := countryCode(*in.PrimaryPhoneCountryCode)
+		upd.PhoneCountryCode = &code
+	}
+	if in.Enabled != nil {
+		status := iamd.UserSuspended
+		if *in.Enabled {
+			status = iamd.UserActive
+		}
+		upd.Status = &status
+	}
+	upd.Expired, upd.CredentialsExpired, upd.Locked = in.Expired, in.CredentialsExpired, in.Locked
+	upd.MustChangePassword = in.ForcePasswordChange
+	if in.Roles != nil {
+		roles := names(in.Roles)
+		upd.Roles = &roles
+	}
+	if in.Privileges != nil {
+		privs := names(in.Privileges)
+		upd.Privileges = &privs
+	}
+	return upd
+}
+
+// createUser is PUT: 409 when the userKey's username is taken.
+func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
+	var in userIn
+	if err := decode(r, &in); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	if err := checkKey(in.UserKey); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	sso := in.UserKey.Authenticator == authSSO || (in.IsSsoUser != nil && *in.IsSsoUser)
+	secret, err := in.check(sso)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
+	u := &iamd.User{InstanceID: inst, LoginName: in.UserKey.Username, SSO: sso, Status: iamd.UserActive}
+	upd := in.update()
+	upd.Apply(u)
+	password := ""
+	if in.Password != nil {
+		password = *in.Password
+	}
+	created, err := f.dir.CreateUser(r.Context(), u, iamd.CreateUserOptions{Password: password})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	// Account state is the core's to set after creation.
+	if upd.Expired != nil || upd.CredentialsExpired != nil || upd.Locked != nil {
+		state := iamd.UserUpdate{Expired: upd.Expired, CredentialsExpired: upd.CredentialsExpired, Locked: upd.Locked}
+		if created, err = f.dir.UpdateUser(r.Context(), inst, created.ID, state); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+	}
+	if secret != "" {
+		if err := f.acct.ImportTOTPSecret(r.Context(), inst, created.ID, secret); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		if created, err = f.dir.GetUser(r.Context(), inst, created.ID); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+	}
+	f.writeUser(w, r, created)
+}
+
+// byKey finds the user a UserKey names in the caller's instance, or 404.
+func (f *Face) byKey(r *http.Request, k userKey) (*iamd.User, error) {
+	if err := checkKey(&k); err != nil {
+		return nil, err
+	}
+	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
+	page, err := f.dir.ListUsers(r.Context(), iamd.UserFilter{InstanceID: inst, LoginName: k.Username, Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if page.Total == 0 || page.Users[0].SSO != (k.Authenticator == authSSO) {
+		return nil, &faceError{http.StatusNotFound, "No user " + k.Username + " of authenticator " + k.Authenticator + "."}
+	}
+	return f.dir.GetUser(r.Context(), inst, page.Users[0].ID)
+}
+
+// updateUser is POST: the user named by userKey gets every attribute sent; those left
+// out stay as they are.
+func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
+	var in userIn
+	if err := decode(r, &in); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	if err := checkKey(in.UserKey); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	u, err := f.byKey(r, *in.UserKey)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	secret, err := in.check(u.SSO)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	if in.Password != nil && *in.Password != "" {
+		if err := f.acct.CheckNewPassword(r.Context(), u.InstanceID, u.ID, *in.Password); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+	}
+	upd := in.update()
+	next, err := f.dir.UpdateUser(r.Context(), u.InstanceID, u.ID, upd)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	if in.Password != nil && *in.Password != "" {
+		temporary := in.ForcePasswordChange != nil && *in.ForcePasswordChange
+		if err := f.acct.SetPassword(r.Context(), u.InstanceID, u.ID, *in.Password, temporary); err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+	}
+	switch {
+	case secret != "":
+		err = f.acct.ImportTOTPSecret(r.Context(), u.InstanceID, u.ID, secret)
+	case in.UsingMfa != nil && !*in.UsingMfa && u.MFAEnabled:
+		err = f.acct.DisableTOTP(r.Context(), u.InstanceID, u.ID)
+	}
+	if err == nil {
+		next, err = f.dir.GetUser(r.Context(), u.InstanceID, u.ID)
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	f.writeUser(w, r, next)
+}
+
+func (f *Face) findUser(w http.ResponseWriter, r *http.Request) {
+	u, err := f.byKey(r, userKey{r.PathValue("username"), r.PathValue("authenticator")})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	f.writeUser(w, r, u)
+}
+
+func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
+	u, err := f.byKey(r, userKey{r.PathValue("username"), r.PathValue("authenticator")})
+	if err == nil {
+		err = f.dir.DeleteUser(r.Context(), u.InstanceID, u.ID)
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}

@@ -1,0 +1,110 @@
+// Package vikingcloud is the VikingCloud Portal face: user-service v1 (users, roles,
+// privileges) and a token API in VikingCloud's wire shapes and Spring Boot's error
+// shape, over the directory and accounts core. It translates and nothing more; the rules
+// live in the core.
+package vikingcloud
+
+import (
+	_ "embed"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"iamd"
+	"iamd/account"
+	"iamd/directory"
+)
+
+// Config wires the face to the core.
+type Config struct {
+	Directory *directory.Service
+	Accounts  *account.Service
+	// Instance is where the token API signs users in; tokens carry their own instance.
+	Instance string
+	Logger   *slog.Logger
+	Now      func() time.Time // nil → time.Now; error timestamps
+}
+
+// Face serves VikingCloud's user-service.
+type Face struct {
+	cfg  Config
+	dir  *directory.Service
+	acct *account.Service
+	log  *slog.Logger
+}
+
+// New returns the face.
+func New(cfg Config) (*Face, error) {
+	if cfg.Directory == nil || cfg.Accounts == nil || cfg.Instance == "" {
+		return nil, errors.New("vikingcloud: the directory, the accounts service and an instance are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Face{cfg: cfg, dir: cfg.Directory, acct: cfg.Accounts, log: cfg.Logger}, nil
+}
+
+// Name is the face's name in --face-addr and metrics.
+func (f *Face) Name() string { return "vikingcloud" }
+
+//go:embed openapi.json
+var openAPIDocument []byte
+
+// OpenAPIDocument returns the face's OpenAPI 3.1 document.
+func OpenAPIDocument() []byte { return openAPIDocument }
+
+// Register adds the face's routes under prefix.
+func (f *Face) Register(mux *http.ServeMux, prefix string) {
+	auth := func(pattern string, h http.HandlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.Handle(method+" "+prefix+path, f.authenticated(h))
+	}
+	// Create is PUT and update is POST, as VikingCloud has them.
+	auth("PUT /user-service/v1/user", f.createUser)
+	auth("POST /user-service/v1/user", f.updateUser)
+	auth("POST /user-service/v1/user/search", f.searchUsers)
+	auth("GET /user-service/v1/user/{authenticator}/{username}", f.findUser)
+	auth("DELETE /user-service/v1/user/{authenticator}/{username}", f.deleteUser)
+	auth("POST /user-service/v1/role", f.saveRole)
+	auth("GET /user-service/v1/role", f.listRoles)
+	auth("GET /user-service/v1/privilege", f.listPrivileges)
+	mux.HandleFunc("POST "+prefix+"/auth-service/v1/token", f.token)
+	mux.HandleFunc("POST "+prefix+"/auth-service/v1/token/refresh", f.refresh)
+	mux.HandleFunc("GET "+prefix+"/v3/api-docs", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPIDocument)
+	})
+	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		f.writeError(w, r, http.StatusNotFound, "No endpoint "+r.Method+" "+r.URL.Path+".")
+	})
+}
+
+// authenticated accepts what VikingCloud's clients send: Authorization: Bearer with an
+// access token (a session from the token API) or an API token; x-auth-token with an API
+// token; x-jwt-assertion with an ID token from the token API.
+func (f *Face) authenticated(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p *iamd.Principal
+		var err error
+		switch {
+		case r.Header.Get("Authorization") != "":
+			p, err = f.acct.AuthenticateHeader(r.Context(), r.Header.Get("Authorization"), f.cfg.Instance, "Bearer")
+		case r.Header.Get("x-auth-token") != "":
+			p, err = f.acct.AuthenticateToken(r.Context(), r.Header.Get("x-auth-token"))
+		case r.Header.Get("x-jwt-assertion") != "":
+			p, err = f.acct.AuthenticateIDToken(r.Context(), r.Header.Get("x-jwt-assertion"))
+		default:
+			err = iamd.Errorf(iamd.EUNAUTHENTICATED, "Full authentication is required: send Authorization: Bearer, x-auth-token or x-jwt-assertion.")
+		}
+		if err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(iamd.NewContextWithPrincipal(r.Context(), p)))
+	})
+}
