@@ -192,7 +192,42 @@ func TestServeSignAndAdminCommands(t *testing.T) {
 	if scimResp.StatusCode != 200 || scimUser.UserName != "kim@example.com" || scimUser.Name.GivenName != "민준" {
 		t.Fatalf("the Ncloud user through SCIM: %d %+v", scimResp.StatusCode, scimUser)
 	}
-	for _, path := range []string{"/healthz", "/metrics", "/scp/openapi.json", "/iamd/openapi.json", "/ncloud/api/v1/openapi.json"} {
+	// A user created through VikingCloud is the same user through SCP, ECE and SCIM.
+	vcBody := `{"userKey":{"username":"viking","authenticator":"local"},"firstName":"Vic","lastName":"King","email":"vic@example.com","enabled":true}`
+	vcReq, _ := http.NewRequest("PUT", "http://"+addr+"/vikingcloud/user-service/v1/user", strings.NewReader(vcBody))
+	vcReq.Header.Set("Content-Type", "application/json")
+	vcReq.Header.Set("x-auth-token", generated["IAMD_ADMIN_API_TOKEN"])
+	vcResp, err := http.DefaultClient.Do(vcReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var viking struct{ ID string }
+	json.NewDecoder(vcResp.Body).Decode(&viking)
+	vcResp.Body.Close()
+	if vcResp.StatusCode != 200 || viking.ID == "" {
+		t.Fatalf("create through VikingCloud: %d", vcResp.StatusCode)
+	}
+	fromSCP.Reset()
+	if err := run(context.Background(), []string{"sign", "--run", "GET",
+		"http://" + addr + "/scp/v1/users/" + viking.ID + "?instance_id=ssoins-12345"}, &fromSCP, &bytes.Buffer{}); err != nil ||
+		!strings.Contains(fromSCP.String(), `"user_id":"viking"`) {
+		t.Fatalf("the VikingCloud user through SCP: %v %s", err, fromSCP.String())
+	}
+	for path, want := range map[string]string{"/scim/v2/Users/" + viking.ID: `"userName":"viking"`, "/ece/api/v1/users/viking": `"user_name":"viking"`} {
+		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
+		req.Header.Set("Authorization", map[bool]string{true: "ApiKey ", false: "Bearer "}[strings.HasPrefix(path, "/ece")]+generated["IAMD_ADMIN_API_TOKEN"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Fatalf("the VikingCloud user through %s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	for _, path := range []string{"/healthz", "/metrics", "/scp/openapi.json", "/iamd/openapi.json", "/ncloud/api/v1/openapi.json",
+		"/vikingcloud/v3/api-docs"} {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("GET %s: %v %v", path, err, resp)

@@ -21,6 +21,7 @@ import (
 	"iamd/face/ncloud"
 	"iamd/face/scim"
 	"iamd/face/scp"
+	"iamd/face/vikingcloud"
 	"iamd/server"
 )
 
@@ -158,10 +159,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	vikingFace, err := vikingcloud.New(vikingcloud.Config{Directory: dir, Accounts: accounts, Instance: boot.InstanceID,
+		Logger: logger.With("face", "vikingcloud")})
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		Addr: *addr,
 		Mounts: []server.Mount{{Prefix: "/scp", Face: scpFace}, {Prefix: "/iamd", Face: nativeFace},
-			{Prefix: "/ece", Face: eceFace}, {Prefix: "/scim/v2", Face: scimFace}, {Prefix: "/ncloud", Face: ncloudFace}},
+			{Prefix: "/ece", Face: eceFace}, {Prefix: "/scim/v2", Face: scimFace}, {Prefix: "/ncloud", Face: ncloudFace},
+			{Prefix: "/vikingcloud", Face: vikingFace}},
 		FaceAddrs:       faces,
 		Ready:           store.Ping,
 		Logger:          logger,

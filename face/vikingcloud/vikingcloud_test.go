@@ -49,7 +49,7 @@ func seedUser(username string) string {
 }
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	check *openapitest.Validator
 	store iamd.Store
@@ -62,7 +62,7 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 	}
 }
 
-func start(t *testing.T, store iamd.Store) *env {
+func start(t testing.TB, store iamd.Store) *env {
 	var key account.MasterKey
 	copy(key[:], "an example master key, 32 bytes.")
 	fast, _ := account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1})
