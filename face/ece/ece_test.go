@@ -22,9 +22,8 @@ import (
 
 	"iamd"
 	"iamd/account"
-	"iamd/directory"
 	"iamd/face/ece"
-	"iamd/internal/logtest"
+	"iamd/internal/facetest"
 	"iamd/internal/openapitest"
 	"iamd/internal/pgtest"
 	"iamd/internal/servertest"
@@ -55,21 +54,10 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 func start(t testing.TB, store iamd.Store) *env {
-	var key account.MasterKey
-	copy(key[:], "an example master key, 32 bytes.")
-	fast, _ := account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1})
-	acct := account.New(store, key, account.WithHasher(fast))
-	boot, err := acct.Bootstrap(context.Background(), account.BootstrapConfig{DefaultInstance: "platform",
+	core := facetest.Start(t, store, account.BootstrapConfig{DefaultInstance: "platform",
 		AdminPassword: adminPassword, AdminAPIToken: adminToken})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := directory.New(store, directory.WithPasswordHasher(fast.Hash))
-	if err := dir.EnsureBuiltinRoles(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	logs, logger := logtest.New()
-	face, err := ece.New(ece.Config{Directory: dir, Accounts: acct, Instance: boot.InstanceID, Logger: logger})
+	logs, logger := core.Logs, core.Logger
+	face, err := ece.New(ece.Config{Directory: core.Directory, Accounts: core.Accounts, Instance: core.Boot.InstanceID, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

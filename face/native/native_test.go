@@ -16,6 +16,7 @@ import (
 	"iamd"
 	"iamd/account"
 	"iamd/face/native"
+	"iamd/internal/facetest"
 	"iamd/internal/logtest"
 	"iamd/internal/openapitest"
 	"iamd/internal/pgtest"
@@ -44,15 +45,9 @@ type env struct {
 }
 
 func start(t *testing.T, store iamd.Store) *env {
-	var key account.MasterKey
-	copy(key[:], "an example master key, 32 bytes.")
-	fast, _ := account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1})
-	acct := account.New(store, key, account.WithHasher(fast))
-	if _, err := acct.Bootstrap(context.Background(), account.BootstrapConfig{DefaultInstance: "team-a",
-		AdminPassword: adminPassword, AdminAPIToken: adminToken}); err != nil {
-		t.Fatal(err)
-	}
-	logs, logger := logtest.New()
+	core := facetest.Start(t, store, account.BootstrapConfig{DefaultInstance: "team-a",
+		AdminPassword: adminPassword, AdminAPIToken: adminToken})
+	logs, logger, acct := core.Logs, core.Logger, core.Accounts
 	face, err := native.New(acct, logger)
 	if err != nil {
 		t.Fatal(err)

@@ -18,9 +18,8 @@ import (
 
 	"iamd"
 	"iamd/account"
-	"iamd/directory"
 	"iamd/face/ncloud"
-	"iamd/internal/logtest"
+	"iamd/internal/facetest"
 	"iamd/internal/openapitest"
 	"iamd/internal/pgtest"
 	"iamd/internal/servertest"
@@ -55,16 +54,11 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 func start(t testing.TB, store iamd.Store) *env {
-	var key account.MasterKey
-	copy(key[:], "an example master key, 32 bytes.")
-	acct := account.New(store, key)
-	if _, err := acct.Bootstrap(context.Background(), account.BootstrapConfig{DefaultInstance: account_,
-		AdminAccessKey: accessKey, AdminSecretKey: secretKey, AdminPassword: "admin password"}); err != nil {
-		t.Fatal(err)
-	}
-	logs, logger := logtest.New()
-	e := &env{t: t, store: store, acct: acct, now: time.Now}
-	face, err := ncloud.New(ncloud.Config{Directory: directory.New(store), Accounts: acct, Logger: logger,
+	core := facetest.Start(t, store, account.BootstrapConfig{DefaultInstance: account_,
+		AdminAccessKey: accessKey, AdminSecretKey: secretKey, AdminPassword: "admin password"})
+	logs, logger := core.Logs, core.Logger
+	e := &env{t: t, store: store, acct: core.Accounts, now: time.Now}
+	face, err := ncloud.New(ncloud.Config{Directory: core.Directory, Accounts: core.Accounts, Logger: logger,
 		Now: func() time.Time { return e.now() }})
 	if err != nil {
 		t.Fatal(err)

@@ -11,9 +11,8 @@ import (
 
 	"iamd"
 	"iamd/account"
-	"iamd/directory"
 	"iamd/face/scim"
-	"iamd/internal/logtest"
+	"iamd/internal/facetest"
 	"iamd/internal/openapitest"
 	"iamd/internal/pgtest"
 	"iamd/internal/servertest"
@@ -40,20 +39,9 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 func start(t testing.TB, store iamd.Store, configure ...func(*scim.Config)) *env {
-	var key account.MasterKey
-	copy(key[:], "an example master key, 32 bytes.")
-	fast, _ := account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1})
-	acct := account.New(store, key, account.WithHasher(fast))
-	boot, err := acct.Bootstrap(context.Background(), account.BootstrapConfig{DefaultInstance: "tenant", AdminAPIToken: adminToken})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := directory.New(store, directory.WithPasswordHasher(fast.Hash))
-	if err := dir.EnsureBuiltinRoles(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	logs, logger := logtest.New()
-	cfg := scim.Config{Directory: dir, Accounts: acct, Instance: boot.InstanceID, Logger: logger}
+	core := facetest.Start(t, store, account.BootstrapConfig{DefaultInstance: "tenant", AdminAPIToken: adminToken})
+	logs, logger := core.Logs, core.Logger
+	cfg := scim.Config{Directory: core.Directory, Accounts: core.Accounts, Instance: core.Boot.InstanceID, Logger: logger}
 	for _, c := range configure {
 		c(&cfg)
 	}

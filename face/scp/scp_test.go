@@ -18,7 +18,7 @@ import (
 	"iamd/account"
 	"iamd/directory"
 	"iamd/face/scp"
-	"iamd/internal/logtest"
+	"iamd/internal/facetest"
 	"iamd/internal/openapitest"
 	"iamd/internal/pgtest"
 	"iamd/internal/servertest"
@@ -74,17 +74,11 @@ func eachStore(t *testing.T, policy string, test func(t *testing.T, e *env)) {
 
 func start(t *testing.T, store iamd.Store, policy string) *env {
 	ctx := context.Background()
-	var key account.MasterKey
-	copy(key[:], "an example master key, 32 bytes.")
-	acct := account.New(store, key)
-	boot, err := acct.Bootstrap(ctx, account.BootstrapConfig{DefaultInstance: instanceID, AdminPassword: "admin password",
+	core := facetest.Start(t, store, account.BootstrapConfig{DefaultInstance: instanceID, AdminPassword: "admin password",
 		AdminAccessKey: accessKey, AdminSecretKey: secretKey, AdminAPIToken: "iamd_test_token_0123456789"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := directory.New(store)
+	acct, dir, boot := core.Accounts, core.Directory, core.Boot
 	e := &env{t: t, store: store, dir: dir, acct: acct, key: accessKey, secret: secretKey, now: time.Now}
-	logs, logger := logtest.New()
+	logs, logger := core.Logs, core.Logger
 	t.Cleanup(func() {
 		logs.CheckNoSecrets(t, secretKey, "admin password", "iamd_test_token_0123456789", "first violet staple",
 			"second violet staple", "third violet staple")

@@ -1,7 +1,6 @@
 package vikingcloud_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,9 +15,8 @@ import (
 
 	"iamd"
 	"iamd/account"
-	"iamd/directory"
 	"iamd/face/vikingcloud"
-	"iamd/internal/logtest"
+	"iamd/internal/facetest"
 	"iamd/internal/openapitest"
 	"iamd/internal/pgtest"
 	"iamd/internal/servertest"
@@ -63,19 +61,9 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 func start(t testing.TB, store iamd.Store) *env {
-	var key account.MasterKey
-	copy(key[:], "an example master key, 32 bytes.")
-	fast, _ := account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1})
-	acct := account.New(store, key, account.WithHasher(fast))
-	if _, err := acct.Bootstrap(context.Background(), account.BootstrapConfig{DefaultInstance: instance, AdminAPIToken: adminToken}); err != nil {
-		t.Fatal(err)
-	}
-	dir := directory.New(store, directory.WithPasswordHasher(fast.Hash))
-	if err := dir.EnsureBuiltinRoles(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	logs, logger := logtest.New()
-	face, err := vikingcloud.New(vikingcloud.Config{Directory: dir, Accounts: acct, Instance: instance, Logger: logger})
+	core := facetest.Start(t, store, account.BootstrapConfig{DefaultInstance: instance, AdminAPIToken: adminToken})
+	logs, logger, acct := core.Logs, core.Logger, core.Accounts
+	face, err := vikingcloud.New(vikingcloud.Config{Directory: core.Directory, Accounts: acct, Instance: instance, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

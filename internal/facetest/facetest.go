@@ -1,0 +1,47 @@
+// Package facetest starts the core a face's tests run on: the accounts service with a
+// fast password hasher, bootstrapped, the directory with the built-in roles, and a
+// capture of the logs for the tests to hold free of secrets.
+package facetest
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"iamd"
+	"iamd/account"
+	"iamd/directory"
+	"iamd/internal/logtest"
+)
+
+// Core is what Start made.
+type Core struct {
+	Accounts  *account.Service
+	Directory *directory.Service
+	Boot      *account.BootstrapResult
+	Logs      *logtest.Capture
+	Logger    *slog.Logger
+}
+
+// Start bootstraps store with cfg. Hashes cost next to nothing (argon2id at 64 KiB,
+// one pass): tests sign in often, and the parameters are the hasher's own tests' to check.
+func Start(t testing.TB, store iamd.Store, cfg account.BootstrapConfig) *Core {
+	t.Helper()
+	var key account.MasterKey
+	copy(key[:], "an example master key, 32 bytes.")
+	fast, err := account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := account.New(store, key, account.WithHasher(fast))
+	boot, err := acct.Bootstrap(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := directory.New(store, directory.WithPasswordHasher(fast.Hash))
+	if err := dir.EnsureBuiltinRoles(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	logs, logger := logtest.New()
+	return &Core{Accounts: acct, Directory: dir, Boot: boot, Logs: logs, Logger: logger}
+}
