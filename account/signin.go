@@ -214,7 +214,8 @@ func (s *Service) activeSession(ctx context.Context, token string) (*iamd.Sessio
 }
 
 // Refresh exchanges a live session token for a new one with a fresh expiry; the old
-// token stops working.
+// token stops working. A password-change-only session comes back a full one when the
+// password no longer needs changing.
 func (s *Service) Refresh(ctx context.Context, token string) (*iamd.SessionGrant, error) {
 	old, err := s.activeSession(ctx, token)
 	if err != nil {
@@ -225,8 +226,18 @@ func (s *Service) Refresh(ctx context.Context, token string) (*iamd.SessionGrant
 		return nil, err
 	}
 	now := s.clock()
+	changeOnly := old.PasswordChangeOnly
+	if changeOnly {
+		// A session opened to change a password becomes a full one once it is changed:
+		// the sign-in (its one-time code included) was proved when it was opened.
+		inst, u, err := s.instanceUser(ctx, old.InstanceID, old.UserID)
+		if err != nil {
+			return nil, err
+		}
+		changeOnly = u.TemporaryPassword || CredentialsExpired(inst.Policy, u, now)
+	}
 	u := &iamd.User{ID: old.UserID, InstanceID: old.InstanceID}
-	next, sess := s.newSession(u, old.PasswordChangeOnly, now)
+	next, sess := s.newSession(u, changeOnly, now)
 	ev := s.systemEvent(ctx, old.InstanceID, iamd.ActionSessionRefresh, "session", old.ID, now)
 	ev.ActorID, ev.ActorName = p.UserID, p.Name
 	err = s.store.RotateSession(ctx, old.ID, sess, ev)

@@ -262,6 +262,14 @@ func TestTemporaryAndExpiredPasswordsOnlyAllowAChange(t *testing.T) {
 			if got := f.get(t, u.ID); got.TemporaryPassword || got.PasswordFailedCount != 1 {
 				t.Fatalf("after the change: temporary %v, failures %d (the wrong current password counts)", got.TemporaryPassword, got.PasswordFailedCount)
 			}
+			// The change-only session refreshes into a full one now that the password is set.
+			refreshed, err := f.svc.Refresh(ctx, grant.Token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p, err := f.svc.AuthenticateToken(ctx, refreshed.Token); err != nil || p.PasswordChangeOnly {
+				t.Fatalf("the refreshed session: %+v, %v", p, err)
+			}
 			grant, err = f.signIn("alice", goodPassword)
 			if err != nil {
 				t.Fatal(err)

@@ -74,8 +74,7 @@ func (f *Face) token(w http.ResponseWriter, r *http.Request) {
 			err = f.acct.ChangePassword(iamd.NewContextWithPrincipal(r.Context(), p), in.Password, in.NewPassword)
 		}
 		if err == nil {
-			signIn.Password = in.NewPassword
-			grant, err = f.acct.SignIn(r.Context(), signIn)
+			grant, err = f.acct.Refresh(r.Context(), grant.Token) // now a full session, without asking for the code again
 		}
 		if err != nil {
 			f.WriteError(w, r, err)

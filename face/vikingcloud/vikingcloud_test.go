@@ -336,6 +336,17 @@ func TestTokenFlow(t *testing.T) {
 			t.Fatalf("with newPassword: %d %s", r.status, r.raw)
 		}
 
+		// The same for a user with MFA: the code is asked once.
+		e.do("PUT", "/user-service/v1/user", `{"userKey":{"username":"temp-mfa"},"password":"`+goodPass+`","forcePasswordChange":true,
+			"usingMfa":true,"mfaSecret":"`+mfaSecret+`"}`)
+		code, _ = totp.GenerateCodeCustom(mfaSecret, time.Now().Add(30*time.Second), totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		r = e.do("POST", "/auth-service/v1/token", `{"username":"temp-mfa","password":"`+goodPass+`","mfaCode":"`+code+`","newPassword":"another long passphrase 9"}`, "", "")
+		if r.status != 200 {
+			t.Fatalf("MFA and a temporary password: %d %s", r.status, r.raw)
+		}
+		// A full session: refused for want of USER_READ, not for a password to change.
+		e.wantError(e.do("GET", "/user-service/v1/user/local/temp-mfa", "", "Authorization", "Bearer "+r.obj["accessToken"].(string)), 403, "USER_READ")
+
 		// Lockout: five wrong passwords, then even the right one is refused.
 		e.do("PUT", "/user-service/v1/user", `{"userKey":{"username":"guess"},"password":"`+goodPass+`"}`)
 		for range 5 {
