@@ -272,11 +272,11 @@ func TestErrorCodes(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		admin := "ApiKey " + adminToken
 		create := func(body string) (int, http.Header, []byte) { return e.raw("POST", "/api/v1/users", admin, body) }
-		s, h, b := create(`{"user_name":"bob","security":{"roles":["ece_platform_viewer"],"password":"a long enough passphrase 7"}}`)
+		s, _, b := create(`{"user_name":"bob","security":{"roles":["ece_platform_viewer"],"password":"a long enough passphrase 7"}}`)
 		if s != 200 {
 			t.Fatalf("create: %d %s", s, b)
 		}
-		s, h, b = create(`{"user_name":"BOB","security":{"roles":[]}}`)
+		s, h, b := create(`{"user_name":"BOB","security":{"roles":[]}}`)
 		e.wantError(s, h, b, 409, ece.CodeUserNameConflict)
 		s, h, b = create(`{"user_name":"bad name!","security":{}}`)
 		e.wantError(s, h, b, 400, ece.CodeUserNameInvalid)
@@ -657,7 +657,7 @@ func TestRefusedUpdatesChangeNothing(t *testing.T) {
 			t.Fatalf("a weak password: %d %s", s, b)
 		}
 		s, _, b = e.raw("GET", "/api/v1/users/ray", admin, "")
-		if !strings.Contains(string(b), `"ece_platform_viewer"`) || !strings.Contains(string(b), `"full_name":"Ray"`) {
+		if s != 200 || !strings.Contains(string(b), `"ece_platform_viewer"`) || !strings.Contains(string(b), `"full_name":"Ray"`) {
 			t.Fatalf("a refused PATCH changed the user: %s", b)
 		}
 		// Ray's own update: a refused email keeps the old password.
