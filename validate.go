@@ -254,6 +254,15 @@ var threeDigitCallingCodes = func() map[string]bool {
 	return codes
 }()
 
+// CallingCode writes a country calling code the canonical way, with its "+": APIs send
+// "82" and "+82" alike.
+func CallingCode(s string) string {
+	if s != "" && !strings.HasPrefix(s, "+") {
+		return "+" + s
+	}
+	return s
+}
+
 // KnownCallingCode tells whether code ("+82") is a country calling code ITU-T has
 // assigned.
 func KnownCallingCode(code string) bool {

@@ -129,9 +129,7 @@ func readProfile(raw json.RawMessage, u *iamd.User) error {
 			return invalid("userProfile.email", "must be an email address.")
 		}
 	}
-	if u.PhoneCountryCode != "" && !strings.HasPrefix(u.PhoneCountryCode, "+") {
-		u.PhoneCountryCode = "+" + u.PhoneCountryCode // NAVER Cloud writes the code with or without +
-	}
+	u.PhoneCountryCode = iamd.CallingCode(u.PhoneCountryCode)
 	if u.PhoneCountryCode != "" && !iamd.KnownCallingCode(u.PhoneCountryCode) {
 		return invalid("userProfile.phoneCountryCode", "must be a country calling code, like 82.")
 	}

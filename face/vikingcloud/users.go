@@ -292,13 +292,6 @@ func (in *userIn) check(sso bool) (string, error) {
 	return secret, nil
 }
 
-func countryCode(s string) string {
-	if s != "" && !strings.HasPrefix(s, "+") {
-		return "+" + s
-	}
-	return s
-}
-
 // update collects the profile, grants and state of in as the core's change.
 func (in *userIn) update() iamd.UserUpdate {
 	var upd iamd.UserUpdate
@@ -306,7 +299,7 @@ func (in *userIn) update() iamd.UserUpdate {
 	upd.FamilyName, upd.GivenName, upd.PhoneNumber, upd.PhoneExtension = in.LastName, in.FirstName, in.PrimaryPhone, in.PrimaryPhoneExtension
 	upd.TimeZone, upd.Locale = in.TimeZone, in.Locale
 	if in.PrimaryPhoneCountryCode != nil {
-		code := countryCode(*in.PrimaryPhoneCountryCode)
+		code := iamd.CallingCode(*in.PrimaryPhoneCountryCode)
 		upd.PhoneCountryCode = &code
 	}
 	if in.Enabled != nil {
