@@ -42,12 +42,16 @@ func (s *Service) signJWT(signingInput string) []byte {
 	return m.Sum(nil)
 }
 
-// IDToken returns the ID token of a session of u.
-func (s *Service) IDToken(u *iamd.User, sess *iamd.Session) string {
+// IDToken returns the ID token of a session, naming its user.
+func (s *Service) IDToken(ctx context.Context, sess *iamd.Session) (string, error) {
+	u, err := s.store.GetUserRow(ctx, sess.InstanceID, sess.UserID)
+	if err != nil {
+		return "", err
+	}
 	payload, _ := json.Marshal(idClaims{Issuer: "iamd", Subject: u.ID, Audience: u.InstanceID, IssuedAt: sess.CreatedAt.Unix(),
 		Expires: sess.ExpiresAt.Unix(), SessionID: sess.ID, Username: u.LoginName, Email: u.Email})
 	input := jwtHeader + "." + base64.RawURLEncoding.EncodeToString(payload)
-	return input + "." + base64.RawURLEncoding.EncodeToString(s.signJWT(input))
+	return input + "." + base64.RawURLEncoding.EncodeToString(s.signJWT(input)), nil
 }
 
 // AuthenticateIDToken checks an ID token — its signature, its expiry, and that its

@@ -19,7 +19,10 @@ func TestIDTokens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			token := f.svc.IDToken(u, grant.Session)
+			token, err := f.svc.IDToken(ctx, grant.Session)
+			if err != nil {
+				t.Fatal(err)
+			}
 			p, err := f.svc.AuthenticateIDToken(ctx, token)
 			if err != nil || p.UserID != u.ID || p.SessionID != grant.Session.ID {
 				t.Fatalf("a fresh ID token: %+v, %v", p, err)
