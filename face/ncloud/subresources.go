@@ -2,7 +2,6 @@ package ncloud
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -113,18 +112,9 @@ func (f *Face) userGroup(w http.ResponseWriter, r *http.Request) {
 // group's result is answered on its own.
 func (f *Face) changeGroups(add bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		obj, err := jsonbody.Read(r, []string{"groupIds"})
+		ids, err := readIDs(r, "groupIds", "groups")
 		if err != nil {
 			f.WriteError(w, r, err)
-			return
-		}
-		ids, err := obj.Strings("groupIds")
-		switch {
-		case err != nil:
-			f.WriteError(w, r, err)
-			return
-		case len(ids) == 0 || len(ids) > maxBatch:
-			f.WriteError(w, r, invalid("groupIds", fmt.Sprintf("name 1 to %d groups.", maxBatch)))
 			return
 		}
 		u, err := f.findUser(r, r.PathValue("userId"))
@@ -140,14 +130,13 @@ func (f *Face) changeGroups(add bool) http.HandlerFunc {
 			} else {
 				err = f.dir.RemoveGroupMembers(r.Context(), u.InstanceID, id, []string{u.ID})
 			}
-			switch code := iamd.ErrorCode(err); {
-			case err == nil:
+			if err == nil {
 				res.Success = true
-			case code == iamd.EFORBIDDEN || code == iamd.EUNAUTHENTICATED:
+			} else if msg, whole := f.itemFailure(r, err); whole {
 				f.WriteError(w, r, err)
 				return
-			default:
-				res.Message = f.errorText(r, err)
+			} else {
+				res.Message = msg
 			}
 			out = append(out, res)
 		}

@@ -2,6 +2,7 @@ package ncloud
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -264,14 +265,13 @@ func (f *Face) bulkCreate(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			u, err = f.dir.CreateUser(r.Context(), u, iamd.CreateUserOptions{})
 		}
-		switch code := iamd.ErrorCode(err); {
-		case err == nil:
+		if err == nil {
 			res.ID, res.NRN, res.Success = wireID(u.ID), nrn(u), true
-		case code == iamd.EFORBIDDEN || code == iamd.EUNAUTHENTICATED:
+		} else if msg, whole := f.itemFailure(r, err); whole {
 			f.WriteError(w, r, err)
 			return
-		default:
-			res.Message = fmt.Sprintf("params[%d]: %s", i, f.errorText(r, err))
+		} else {
+			res.Message = fmt.Sprintf("params[%d]: %s", i, msg)
 		}
 		out = append(out, res)
 	}
@@ -375,21 +375,9 @@ const maxBatch = 100
 // that cannot be changed fails alone, with its reason.
 func (f *Face) batch(one func(r *http.Request, u *iamd.User) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		obj, err := jsonbody.Read(r, []string{"userIds"})
+		ids, err := readIDs(r, "userIds", "users")
 		if err != nil {
 			f.WriteError(w, r, err)
-			return
-		}
-		ids, err := obj.Strings("userIds")
-		switch {
-		case err != nil:
-			f.WriteError(w, r, err)
-			return
-		case len(ids) == 0:
-			f.WriteError(w, r, invalid("userIds", "name at least one user."))
-			return
-		case len(ids) > maxBatch:
-			f.WriteError(w, r, invalid("userIds", fmt.Sprintf("at most %d users per call.", maxBatch)))
 			return
 		}
 		out := make([]result, 0, len(ids))
@@ -400,14 +388,13 @@ func (f *Face) batch(one func(r *http.Request, u *iamd.User) error) http.Handler
 				res.ID, res.NRN = wireID(u.ID), nrn(u)
 				err = one(r, u)
 			}
-			if err != nil {
-				if iamd.ErrorCode(err) == iamd.EFORBIDDEN || iamd.ErrorCode(err) == iamd.EUNAUTHENTICATED {
-					f.WriteError(w, r, err) // the caller may not: the whole call is refused
-					return
-				}
-				res.Message = f.errorText(r, err)
-			} else {
+			if err == nil {
 				res.Success = true
+			} else if msg, whole := f.itemFailure(r, err); whole {
+				f.WriteError(w, r, err)
+				return
+			} else {
+				res.Message = msg
 			}
 			out = append(out, res)
 		}
@@ -415,17 +402,37 @@ func (f *Face) batch(one func(r *http.Request, u *iamd.User) error) http.Handler
 	}
 }
 
-// errorText is an error's message for a batch result; internal errors are logged and
-// stay generic.
-func (f *Face) errorText(r *http.Request, err error) string {
-	if fe, ok := err.(*faceError); ok {
-		return fe.detail
+// readIDs reads a batch body {field: [ids]}: 1 to maxBatch of them.
+func readIDs(r *http.Request, field, what string) ([]string, error) {
+	obj, err := jsonbody.Read(r, []string{field})
+	if err != nil {
+		return nil, err
 	}
-	if iamd.ErrorCode(err) == iamd.EINTERNAL {
+	ids, err := obj.Strings(field)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 || len(ids) > maxBatch {
+		return nil, invalid(field, fmt.Sprintf("name 1 to %d %s.", maxBatch, what))
+	}
+	return ids, nil
+}
+
+// itemFailure is how a batch answers an item that failed: a refusal of the caller
+// itself (authentication, privilege) refuses the whole call; anything else fails the
+// item alone with its message, internal errors logged and kept generic.
+func (f *Face) itemFailure(r *http.Request, err error) (message string, refusesCall bool) {
+	var fe *faceError
+	switch code := iamd.ErrorCode(err); {
+	case errors.As(err, &fe):
+		return fe.detail, false
+	case code == iamd.EFORBIDDEN || code == iamd.EUNAUTHENTICATED:
+		return "", true
+	case code == iamd.EINTERNAL:
 		server.LogInternalError(f.log, r, err)
-		return "Internal error."
+		return "Internal error.", false
 	}
-	return iamd.ErrorMessage(err)
+	return iamd.ErrorMessage(err), false
 }
 
 func (f *Face) deleteOne(r *http.Request, u *iamd.User) error {
