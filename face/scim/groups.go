@@ -31,7 +31,7 @@ type groupOut struct {
 	Meta        metaOut     `json:"meta"`
 }
 
-func groupETag(g *iamd.Group) string { return `W/"` + strconv.FormatInt(g.Version, 10) + `"` }
+func groupETag(g *iamd.Group) string { return versionTag(g.Version) }
 
 // members lists every member of a group: its users, a page at a time, then the groups
 // nested in it.

@@ -104,7 +104,10 @@ type userOut struct {
 }
 
 // etag is a user's version as a weak entity tag (RFC 7644 §3.14).
-func etag(u *iamd.User) string { return `W/"` + strconv.FormatInt(u.Version, 10) + `"` }
+func etag(u *iamd.User) string { return versionTag(u.Version) }
+
+// versionTag is a resource version as a weak entity tag.
+func versionTag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
 
 func toSCIM(ctx context.Context, u *iamd.User) userOut {
 	location := baseURL(ctx) + "/Users/" + u.ID
