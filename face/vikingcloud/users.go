@@ -268,12 +268,9 @@ func (in *userIn) mfaSecret() (string, error) {
 	return secret, nil
 }
 
-// check validates what the core does not: the authenticator's rules, the phone's pair,
-// and MFA's secret, before anything is written.
-func (in *userIn) check(sso bool) (string, error) {
-	if sso && in.Password != nil && *in.Password != "" {
-		return "", badRequest("Field \"password\": users of the sso authenticator have no password here")
-	}
+// check validates, before anything is written, what the core does not: the phone's
+// pair, and MFA's secret. (That SSO users have no password is the core's rule.)
+func (in *userIn) check() (string, error) {
 	if in.PrimaryPhone != nil && *in.PrimaryPhone != "" && (in.PrimaryPhoneCountryCode == nil || *in.PrimaryPhoneCountryCode == "") {
 		return "", badRequest("Field \"primaryPhoneCountryCode\" is required with primaryPhone")
 	}
@@ -334,7 +331,7 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sso := in.UserKey.Authenticator == authSSO || (in.IsSsoUser != nil && *in.IsSsoUser)
-	secret, err := in.check(sso)
+	secret, err := in.check()
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -406,7 +403,7 @@ func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	secret, err := in.check(u.SSO)
+	secret, err := in.check()
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
