@@ -93,12 +93,11 @@ type SessionGrant struct {
 	Token   string
 }
 
-// AccountService is the security core the faces' sign-in endpoints call.
+// AccountService is the security core the faces' sign-in endpoints call. An
+// administrator sets another user's password, MFA or lock with a UserChange.
 type AccountService interface {
 	SignIn(ctx context.Context, in SignIn) (*SessionGrant, error)
 	Refresh(ctx context.Context, token string) (*SessionGrant, error)
 	SignOut(ctx context.Context, token string) error
 	ChangePassword(ctx context.Context, current, next string) error
-	SetPassword(ctx context.Context, instanceID, userID, password string, temporary bool) error
-	UnlockUser(ctx context.Context, instanceID, userID string) error
 }

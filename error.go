@@ -18,11 +18,30 @@ const (
 )
 
 // Error is the domain error. Field holds the canonical field name (one of the
-// Field* constants) so that each face can translate it to its own wire name.
+// Field* constants) so that each face can translate it to its own wire name. Rule,
+// when set, names the rule that refused (one of the Rule* constants), for faces whose
+// vendor has a code of its own for it.
 type Error struct {
 	Code    string
 	Field   string
+	Rule    string
 	Message string
+}
+
+// Rules a refusal may name (Error.Rule).
+const (
+	RuleBuiltin        = "builtin"         // a built-in user cannot be changed or deleted
+	RuleExternalRealm  = "external_realm"  // a user of another realm is managed there
+	RuleExclusiveRoles = "exclusive_roles" // roles that cannot be held together
+	// RuleRights refuses (EFORBIDDEN) a caller acting on a user with rights it does not
+	// have itself, or granting privileges it does not hold: unlike a missing privilege,
+	// it concerns one target, so a batch fails that item alone.
+	RuleRights = "rights"
+)
+
+// Refused returns an EINVALID error naming the rule that refused, and the field if any.
+func Refused(rule, field, format string, args ...any) *Error {
+	return &Error{Code: EINVALID, Field: field, Rule: rule, Message: fmt.Sprintf(format, args...)}
 }
 
 func (e *Error) Error() string {
@@ -61,6 +80,15 @@ func ErrorField(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Field
+	}
+	return ""
+}
+
+// ErrorRule returns the rule a domain error names, if any.
+func ErrorRule(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Rule
 	}
 	return ""
 }

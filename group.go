@@ -2,6 +2,7 @@ package iamd
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -40,6 +41,10 @@ func (g *Group) Validate() error {
 	return CheckText(FieldDescription, g.Description, MaxDescriptionLen)
 }
 
+// GroupNameKey is the form under which group names are compared: the same for every
+// store, so uniqueness does not depend on a database's collation.
+func GroupNameKey(name string) string { return strings.ToLower(name) }
+
 // GroupUpdate is a change to a group; nil leaves a field as it is.
 type GroupUpdate struct {
 	Name, Description, ExternalID *string
@@ -62,15 +67,38 @@ type GroupPage struct {
 	Total  int
 }
 
-// GroupService manages groups and their members.
+// GroupMembers are members of a group: users, and groups nested in it.
+type GroupMembers struct {
+	Users, Groups []string
+}
+
+// Empty reports whether m names no member.
+func (m GroupMembers) Empty() bool { return len(m.Users) == 0 && len(m.Groups) == 0 }
+
+// GroupChange is everything one request changes about a group, made at once.
+type GroupChange struct {
+	GroupUpdate
+	Add, Remove GroupMembers
+	// Members, when set, makes the members exactly these (Add and Remove are then unused).
+	Members *GroupMembers
+}
+
+// GroupEdit turns a group as it is now into the change a request asks for; like
+// UserEdit, it is called again with the group as it then is if another writer got
+// there first.
+type GroupEdit func(current *Group) (*GroupChange, error)
+
+// GroupService manages groups and their members. A group that carries roles grants
+// them to its members: adding or removing members, nesting it or deleting it then needs
+// ROLE_WRITE and every privilege it grants, as granting the roles directly would.
 type GroupService interface {
-	CreateGroup(ctx context.Context, g *Group) (*Group, error)
+	// CreateGroup creates g with its first members, in one transaction.
+	CreateGroup(ctx context.Context, g *Group, members GroupMembers) (*Group, error)
 	GetGroup(ctx context.Context, instanceID, id string) (*Group, error)
 	ListGroups(ctx context.Context, f GroupFilter) (*GroupPage, error)
-	DeleteGroup(ctx context.Context, instanceID, id string) error
-	AddGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string) error
-	RemoveGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string) error
-	AddMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string) error
-	RemoveMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string) error
+	// ChangeGroup makes the change edit asks for; version, when not 0, is the version
+	// the caller last saw (ECONFLICT naming FieldVersion if the group changed since).
+	ChangeGroup(ctx context.Context, instanceID, id string, version int64, edit GroupEdit) (*Group, error)
+	DeleteGroup(ctx context.Context, instanceID, id string, version int64) error
 	ListMemberGroups(ctx context.Context, instanceID, groupID string) ([]GroupRef, error)
 }

@@ -8,10 +8,14 @@ import (
 // Instance is a tenant: SCP's instance_id, an Ncloud account, an ECE platform, a
 // VikingCloud tenant, a SCIM tenant. Everything else belongs to exactly one instance.
 type Instance struct {
-	ID        string
-	Name      string
-	Policy    AccountPolicy
-	CreatedAt time.Time
+	ID     string
+	Name   string
+	Policy AccountPolicy
+	// DuplicateGroupNames lets groups of the instance share a name. By default a group's
+	// name is unique in its instance, ignoring case (what SCIM provisioners expect), and
+	// the database holds it so: two concurrent creates of one name cannot both succeed.
+	DuplicateGroupNames bool
+	CreatedAt           time.Time
 }
 
 // AccountPolicy is an instance's rules for passwords and sign-in, after NIST SP 800-63B:
@@ -46,6 +50,10 @@ const (
 	FieldLockoutThreshold = "lockout_threshold"
 	FieldLockoutDuration  = "lockout_duration"
 )
+
+// RetiredHashesKept is how many replaced password hashes to keep: with the current one,
+// the last PasswordHistory passwords are refused.
+func (p *AccountPolicy) RetiredHashesKept() int { return max(p.PasswordHistory-1, 0) }
 
 // Validate checks a policy before it is stored.
 func (p *AccountPolicy) Validate() error {

@@ -23,6 +23,13 @@ var AllPrivileges = []string{
 	PrivilegeAuditRead, PrivilegeInstanceAdmin,
 }
 
+// GrantablePrivileges are the privileges a role may hold or a user be granted directly:
+// all but INSTANCE_ADMIN, which only the platform administrator holds.
+var GrantablePrivileges = slices.DeleteFunc(slices.Clone(AllPrivileges), func(p string) bool { return p == PrivilegeInstanceAdmin })
+
+// IsGrantable reports whether privilege may be granted (see GrantablePrivileges).
+func IsGrantable(privilege string) bool { return slices.Contains(GrantablePrivileges, privilege) }
+
 // Principal is the authenticated caller of a request.
 type Principal struct {
 	UserID        string
@@ -34,6 +41,10 @@ type Principal struct {
 	// PasswordChangeOnly callers signed in with a temporary or expired password: they
 	// may change it and sign out, nothing else.
 	PasswordChangeOnly bool
+	// Operator is the person at the database itself (the iamd CLI), a platform
+	// administrator to whom built-in users are not immutable: the break-glass path for
+	// the day the administrator is locked out. No credential authenticates as it.
+	Operator bool
 }
 
 // Can reports whether p holds privilege on instanceID. A principal of another instance
@@ -46,6 +57,60 @@ func (p *Principal) Can(instanceID, privilege string) bool {
 		return true
 	}
 	return p.InstanceID == instanceID && slices.Contains(p.Privileges, privilege)
+}
+
+// Rights are what a user may do: its effective privileges (direct, through its roles and
+// through its groups' roles) and whether it administers the platform.
+type Rights struct {
+	PlatformAdmin bool
+	Privileges    []string
+}
+
+// Holds reports whether p holds every one of privileges on its own instance: what a
+// caller must hold to grant them, or to act on a user who has them.
+func (p *Principal) Holds(privileges []string) bool {
+	if p == nil {
+		return false
+	}
+	if p.PlatformAdmin {
+		return true
+	}
+	for _, priv := range privileges {
+		if !slices.Contains(p.Privileges, priv) {
+			return false
+		}
+	}
+	return true
+}
+
+// Covers reports whether p has every right of a user with rights r: only then may p act
+// on that user (change, rename, delete it, set its password or MFA, issue or revoke its
+// credentials). Only a platform administrator covers a platform administrator.
+func (p *Principal) Covers(r Rights) bool {
+	if r.PlatformAdmin && (p == nil || !p.PlatformAdmin) {
+		return false
+	}
+	return p.Holds(r.Privileges)
+}
+
+// AuthorizeOn returns the caller in ctx if it holds privilege on instanceID and covers
+// target, the rights of the user it acts on (Covers). A caller that may not see the
+// instance gets ENOTFOUND, one without the privilege EFORBIDDEN, as Authorize; one that
+// would act on a user with rights it does not have gets EFORBIDDEN too.
+func AuthorizeOn(ctx context.Context, instanceID, privilege string, target Rights) (*Principal, error) {
+	p, err := Authorize(ctx, instanceID, privilege)
+	if err != nil {
+		return p, err
+	}
+	if !p.Covers(target) {
+		return p, ErrNotCovered()
+	}
+	return p, nil
+}
+
+// ErrNotCovered is the refusal of a caller acting on a user with rights it does not have.
+func ErrNotCovered() *Error {
+	return &Error{Code: EFORBIDDEN, Rule: RuleRights, Message: "The caller cannot act on a user with rights it does not have itself."}
 }
 
 // Sees reports whether p may know that instanceID exists.

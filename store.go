@@ -22,10 +22,12 @@ type Store interface {
 	ListInstances(ctx context.Context) ([]Instance, error)
 	SetAccountPolicy(ctx context.Context, instanceID string, p AccountPolicy, ev Event) error
 
-	// CreateUser inserts u (ID, timestamps and Version already set by the core) and its
-	// memberships of groupIDs. ECONFLICT/FieldLoginName when the login key is taken in
-	// the instance; EINVALID/FieldGroupIDs when a group does not exist there.
-	CreateUser(ctx context.Context, u *User, groupIDs []string, ev Event) error
+	// CreateUser inserts w.User (ID, timestamps and Version already set by the core)
+	// with its direct roles and privileges, its memberships of w.JoinGroups and, when
+	// w.TOTP is set, its MFA enrolment. ECONFLICT/FieldLoginName when the login key is
+	// taken in the instance; EINVALID/FieldGroupIDs when a group does not exist there;
+	// EINVALID/FieldRoles naming a role the instance lacks.
+	CreateUser(ctx context.Context, w UserWrite) error
 	// GetUser returns the user with Roles, Privileges and Groups filled in.
 	GetUser(ctx context.Context, instanceID, id string) (*User, error)
 	// GetUserRow returns the user's own fields only: Roles, Privileges, Groups and
@@ -33,38 +35,42 @@ type Store interface {
 	// every signed call does it.
 	GetUserRow(ctx context.Context, instanceID, id string) (*User, error)
 	GetUserByLogin(ctx context.Context, instanceID, loginName string) (*User, error)
-	// UpdateUser replaces every mutable column of u, when u.Privileges is not nil its
-	// direct privileges, and when u.Roles is not nil its direct roles (EINVALID/FieldRoles naming a role the instance lacks), if the stored Version equals
-	// expectedVersion, and stores u.Version (which the core has incremented). A stale
-	// version answers ECONFLICT; a missing user ENOTFOUND.
-	UpdateUser(ctx context.Context, u *User, expectedVersion int64, ev Event) error
+	// GetUserRights returns what the user may do: its effective privileges and whether
+	// it administers the platform. ENOTFOUND when it is not the instance's.
+	GetUserRights(ctx context.Context, instanceID, id string) (Rights, error)
+	// UpdateUser stores w.User's every mutable column (login name included), if the
+	// stored Version equals w.ExpectedVersion, with the rest of w in the same
+	// transaction. A stale version answers ECONFLICT/FieldVersion; a missing user
+	// ENOTFOUND; a taken login name ECONFLICT/FieldLoginName.
+	UpdateUser(ctx context.Context, w UserWrite) error
 	// ImportUsers inserts complete users (the core has validated and stamped them) in one
 	// transaction with one audit event; ECONFLICT/FieldLoginName if any login is taken.
 	ImportUsers(ctx context.Context, users []User, ev Event) error
-	DeleteUser(ctx context.Context, instanceID, id string, ev Event) error
+	// DeleteUser removes a user, if expectedVersion is 0 or the stored version.
+	DeleteUser(ctx context.Context, instanceID, id string, expectedVersion int64, ev Event) error
 	// ListUsers returns one page in f.Sort order (ties broken by id) and the total.
 	// Privileges are not filled in on listed users, nor Roles unless f.WithRoles, nor
 	// Groups and InheritedGroups unless f.WithGroups.
 	ListUsers(ctx context.Context, f UserFilter) (*UserPage, error)
 
-	CreateGroup(ctx context.Context, g *Group, ev Event) error
+	// CreateGroup inserts w.Group with the members w.Add. ECONFLICT/FieldName when the
+	// instance keeps group names unique and the name is taken; ECONFLICT/FieldID when
+	// the id is; ENOTFOUND (FieldUserIDs or FieldMemberGroupIDs) naming a member that
+	// is not the instance's.
+	CreateGroup(ctx context.Context, w GroupWrite) error
 	GetGroup(ctx context.Context, instanceID, id string) (*Group, error)
 	ListGroups(ctx context.Context, f GroupFilter) (*GroupPage, error)
-	DeleteGroup(ctx context.Context, instanceID, id string, ev Event) error
-	// UpdateGroup stores g's name and description if the stored Version equals
-	// expectedVersion, and g.Version; ECONFLICT when another writer got there first.
-	UpdateGroup(ctx context.Context, g *Group, expectedVersion int64, ev Event) error
-	// AddGroupMembers is idempotent for users already members. ENOTFOUND when the group
-	// or any user is not in the instance (nothing is changed then).
-	AddGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string, ev Event) error
-	RemoveGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string, ev Event) error
-	// AddMemberGroups nests groups in a group, idempotently. ENOTFOUND when a group does
-	// not exist in the instance; EINVALID/FieldMemberGroupIDs when a nesting would make
-	// a group its own member, directly or through others (checked under a lock that
-	// serializes nesting changes in the instance, so two concurrent nestings cannot
-	// close a cycle between them).
-	AddMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string, ev Event) error
-	RemoveMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string, ev Event) error
+	// DeleteGroup removes a group, if expectedVersion is 0 or the stored version.
+	DeleteGroup(ctx context.Context, instanceID, id string, expectedVersion int64, ev Event) error
+	// UpdateGroup stores w.Group's name, description, external id and stamps and makes
+	// its member changes, if the stored Version equals w.ExpectedVersion (ECONFLICT/
+	// FieldVersion otherwise). A nesting that would make a group its own member is
+	// EINVALID/FieldMemberGroupIDs (checked under a lock that serializes nesting changes
+	// in the instance, so two concurrent nestings cannot close a cycle between them).
+	UpdateGroup(ctx context.Context, w GroupWrite) error
+	// GroupGrants returns the privileges membership of a group grants: those of its
+	// roles and of the roles of every group it is nested in.
+	GroupGrants(ctx context.Context, instanceID, groupID string) ([]string, error)
 	// ListMemberGroups returns the groups nested directly in a group, by name.
 	ListMemberGroups(ctx context.Context, instanceID, groupID string) ([]GroupRef, error)
 
@@ -79,16 +85,13 @@ type Store interface {
 	UpdateRole(ctx context.Context, r *Role, ev Event) error
 	// DeleteRole removes a role and every grant of it.
 	DeleteRole(ctx context.Context, instanceID, name string, ev Event) error
-	// SetUserRoles and SetGroupRoles replace direct role grants; EINVALID/FieldRoles
-	// names a role the instance does not have.
-	SetUserRoles(ctx context.Context, instanceID, userID string, roles []string, ev Event) error
+	// SetGroupRoles replaces a group's roles; EINVALID/FieldRoles names a role the
+	// instance does not have.
 	SetGroupRoles(ctx context.Context, instanceID, groupID string, roles []string, ev Event) error
 
 	// EffectivePrivileges returns the user's privileges: direct, through roles, and
 	// through its groups' roles, without duplicates, sorted.
 	EffectivePrivileges(ctx context.Context, instanceID, userID string) ([]string, error)
-	// GrantPrivileges adds direct privileges to a user (idempotent).
-	GrantPrivileges(ctx context.Context, instanceID, userID string, privileges []string, ev Event) error
 
 	// SetPassword applies c; ENOTFOUND for a missing user, ECONFLICT when c.IfHash no
 	// longer matches.
@@ -112,9 +115,6 @@ type Store interface {
 	UseTOTPStep(ctx context.Context, userID string, step int64) error
 	// UseRecoveryCode spends an unused code; ENOTFOUND when there is none with hash.
 	UseRecoveryCode(ctx context.Context, userID string, hash []byte, at time.Time) error
-	// ImportTOTP replaces any enrolment of t.UserID with a confirmed one of t's sealed
-	// secret, without recovery codes, and turns MFA on: one transaction.
-	ImportTOTP(ctx context.Context, instanceID string, t *TOTP, ev Event) error
 	// DeleteTOTP removes the enrolment and recovery codes and turns MFA off.
 	DeleteTOTP(ctx context.Context, instanceID, userID string, ev Event) error
 
@@ -151,15 +151,50 @@ type Store interface {
 	RevokeAccessKey(ctx context.Context, instanceID, id string, ev Event) error
 	TouchAccessKey(ctx context.Context, id string, at time.Time) error
 	CreateAPIToken(ctx context.Context, t *APIToken, ev Event) error
+	// GetAPIToken returns one token of the instance; ENOTFOUND when there is none.
+	GetAPIToken(ctx context.Context, instanceID, id string) (*APIToken, error)
 	ListAPITokens(ctx context.Context, instanceID, userID string) ([]APIToken, error)
 	// ListInstanceAPITokens returns every user's tokens in the instance, oldest first.
 	ListInstanceAPITokens(ctx context.Context, instanceID string) ([]APIToken, error)
-	RevokeAPIToken(ctx context.Context, instanceID, id string, ev Event) error
+	// RevokeAPITokens deletes tokens of the instance with their events (evs[i] is ids[i]'s),
+	// all or none: ENOTFOUND naming the first that is not the instance's.
+	RevokeAPITokens(ctx context.Context, instanceID string, ids []string, evs []Event) error
 	TouchAPIToken(ctx context.Context, id string, at time.Time) error
 	GetAPITokenByHash(ctx context.Context, hash []byte) (*APIToken, error)
 
 	AppendEvent(ctx context.Context, ev Event) error
 	ListEvents(ctx context.Context, f EventFilter) ([]Event, error)
+}
+
+// UserWrite is one change of a user, written in one transaction with its audit event.
+type UserWrite struct {
+	// User is the user as it is to be stored. Its Roles and Privileges, when not nil,
+	// replace its direct grants (on create, nil grants none).
+	User *User
+	// ExpectedVersion is the stored version the change was made from (updates only).
+	ExpectedVersion int64
+	// JoinGroups and LeaveGroups change direct memberships; each group touched is a
+	// new version of that group.
+	JoinGroups, LeaveGroups []string
+	// RetiredHash, when set, is the password hash User.PasswordHash replaces: it joins
+	// the user's history, of which the newest KeepHistory entries stay.
+	RetiredHash string
+	KeepHistory int
+	// TOTP, when set, replaces the user's MFA enrolment with this confirmed one and its
+	// recovery codes with none; DropTOTP removes the enrolment and recovery codes.
+	TOTP     *TOTP
+	DropTOTP bool
+	Event    Event
+}
+
+// GroupWrite is one change of a group, written in one transaction with its audit event.
+type GroupWrite struct {
+	Group           *Group
+	ExpectedVersion int64 // updates only
+	// Add and Remove change the members; Members, when set, replaces them all.
+	Add, Remove GroupMembers
+	Members     *GroupMembers
+	Event       Event
 }
 
 // Clock lets tests control time.

@@ -136,6 +136,7 @@ const (
 	FieldSort             = "sort"
 	FieldFilter           = "filter"
 	FieldAccessKey        = "access_key"
+	FieldVersion          = "version"
 )
 
 // UserUpdate is a partial change: a nil field stays as it is; a pointer to the zero
@@ -306,7 +307,56 @@ type UserPage struct {
 type CreateUserOptions struct {
 	GroupIDs []string
 	Password string // clear text, hashed by the core; "" sets no password
+	// MFASecret, when set, turns MFA on with this TOTP secret (base32, as authenticator
+	// apps show it), which the user already has.
+	MFASecret string
+	// Locked creates the user locked until an administrator unlocks it.
+	Locked bool
 }
+
+// UserRef names the user a change or deletion is for: by ID, else by LoginName
+// (ignoring case). A Version other than 0 is the version the caller last saw; the
+// change is refused (ECONFLICT naming FieldVersion) if the user has changed since.
+type UserRef struct {
+	ID        string
+	LoginName string
+	Version   int64
+}
+
+// UserChange is everything one request changes about a user, made at once: one
+// transaction, one audit event. Nil and empty fields change nothing.
+type UserChange struct {
+	UserUpdate
+	// LoginName renames the user; the new name must be free in the instance.
+	LoginName *string
+	// Password sets a new password, held to the instance's policy.
+	Password *NewPassword
+	// MFA turns multi-factor authentication off, or on with a secret the user has.
+	MFA *MFASetting
+	// JoinGroups and LeaveGroups change the user's direct memberships.
+	JoinGroups, LeaveGroups []string
+}
+
+// NewPassword is a password an administrator (or the user itself) sets: in clear, to be
+// hashed by the core, or as a hash made elsewhere (Hash, see account.CheckHash).
+type NewPassword struct {
+	Clear     string
+	Hash      string
+	Temporary bool // the next sign-in may only change it
+}
+
+// MFASetting turns MFA off (Enabled false), or on with Secret, a TOTP secret the user
+// already has (base32).
+type MFASetting struct {
+	Enabled bool
+	Secret  string
+}
+
+// UserEdit turns the user as it is now into the change a request asks for. The core
+// calls it after authorizing the caller, and again with the user as it then is if
+// another writer got there first; so an edit re-applies operations (a PATCH) rather
+// than a state read earlier. An error it returns refuses the request as it is.
+type UserEdit func(current *User) (*UserChange, error)
 
 // UserService is the user directory as the faces see it. Every method reads the
 // caller from the context (NewContextWithPrincipal), checks its privilege on the
@@ -316,6 +366,19 @@ type UserService interface {
 	GetUser(ctx context.Context, instanceID, id string) (*User, error)
 	FindUserByLogin(ctx context.Context, instanceID, loginName string) (*User, error)
 	ListUsers(ctx context.Context, f UserFilter) (*UserPage, error)
+	// ChangeUser makes the change edit asks for: authorized first (the caller must
+	// hold USER_WRITE and cover the user, see Principal.Covers), then validated, then
+	// written in one transaction.
+	ChangeUser(ctx context.Context, instanceID string, ref UserRef, edit UserEdit) (*User, error)
+	// UpdateUser is ChangeUser with a fixed update.
 	UpdateUser(ctx context.Context, instanceID, id string, upd UserUpdate) (*User, error)
-	DeleteUser(ctx context.Context, instanceID, id string) error
+	DeleteUser(ctx context.Context, instanceID string, ref UserRef) error
+}
+
+// SelfService is what any signed-in user may do to its own record.
+type SelfService interface {
+	// Me returns the caller's own user.
+	Me(ctx context.Context) (*User, error)
+	// ChangeOwnUser changes the caller's own names, email and password, and nothing else.
+	ChangeOwnUser(ctx context.Context, edit UserEdit) (*User, error)
 }

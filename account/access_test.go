@@ -22,7 +22,7 @@ func TestAccessRules(t *testing.T) {
 				t.Fatal(err)
 			}
 			admin := iamd.NewContextWithPrincipal(ctx, &iamd.Principal{UserID: "root", Name: "Root", PlatformAdmin: true})
-			dir := directory.New(store, directory.WithPasswordHasher(fast.Hash))
+			dir := directory.New(store, directory.WithCredentials(svc))
 			u, err := dir.CreateUser(admin, &iamd.User{InstanceID: "inst", LoginName: "ruled"}, iamd.CreateUserOptions{Password: "a long enough passphrase 3"})
 			if err != nil {
 				t.Fatal(err)

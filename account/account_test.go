@@ -205,7 +205,7 @@ func TestBootstrapAndAuthentication(t *testing.T) {
 			// A user without privileges may hold a key, which then may do nothing but sign in.
 			admin := iamd.NewContextWithPrincipal(ctx, p)
 			u := &iamd.User{ID: iamd.NewID(), InstanceID: "ssoins-12345", LoginName: "plain", Status: iamd.UserActive, Version: 1}
-			if err := store.CreateUser(ctx, u, nil, iamd.Event{InstanceID: "ssoins-12345"}); err != nil {
+			if err := store.CreateUser(ctx, iamd.UserWrite{User: u, Event: iamd.Event{InstanceID: "ssoins-12345"}}); err != nil {
 				t.Fatal(err)
 			}
 			k, secret, err := svc.CreateAccessKey(admin, "ssoins-12345", u.ID, iamd.CredentialOptions{Description: "ci"})
@@ -227,7 +227,7 @@ func TestBootstrapAndAuthentication(t *testing.T) {
 			}
 			// A suspended owner's keys stop working.
 			u.Status, u.Version = iamd.UserSuspended, 2
-			if err := store.UpdateUser(ctx, u, 1, iamd.Event{InstanceID: "ssoins-12345"}); err != nil {
+			if err := store.UpdateUser(ctx, iamd.UserWrite{User: u, ExpectedVersion: 1, Event: iamd.Event{InstanceID: "ssoins-12345"}}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := svc.VerifyHMAC(ctx, k.ID, []byte("m"), mac(secret, "m")); iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED {

@@ -135,7 +135,7 @@ func (s *Service) ensureAdmin(ctx context.Context, cfg BootstrapConfig, res *Boo
 	}
 	ev := system
 	ev.InstanceID, ev.Action, ev.TargetType, ev.TargetID, ev.Time = u.InstanceID, iamd.ActionUserCreate, "user", u.ID, now
-	switch err := s.store.CreateUser(ctx, u, nil, ev); iamd.ErrorCode(err) {
+	switch err := s.store.CreateUser(ctx, iamd.UserWrite{User: u, Event: ev}); iamd.ErrorCode(err) {
 	case "":
 		if cfg.AdminPassword == "" {
 			res.Generated["IAMD_ADMIN_PASSWORD"] = password

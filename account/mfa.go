@@ -133,26 +133,11 @@ func (s *Service) ConfirmTOTP(ctx context.Context, code string) ([]string, error
 	return codes, nil
 }
 
-// ImportTOTPSecret turns MFA on for a user with a TOTP secret it already has (base32,
-// as authenticator apps show it), for APIs that carry the secret (VikingCloud's
-// mfaSecret): USER_WRITE. The secret is sealed under the master key and never shown
-// again; any enrolment and recovery codes are replaced.
-func (s *Service) ImportTOTPSecret(ctx context.Context, instanceID, userID, secret string) error {
-	p, err := iamd.Authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
-	if err != nil {
-		return err
-	}
-	raw, err := iamd.DecodeTOTPSecret(secret)
-	if err != nil {
-		return err
-	}
-	sealed, err := s.key.Seal(raw, totpAAD(userID))
-	if err != nil {
-		return err
-	}
-	now := s.clock()
-	ev := s.event(ctx, p, instanceID, iamd.ActionMFAConfirm, "user", userID, now)
-	return s.store.ImportTOTP(ctx, instanceID, &iamd.TOTP{UserID: userID, SecretEncrypted: sealed, CreatedAt: now}, ev)
+// SealTOTPSecret seals a user's TOTP secret under the master key, bound to the user:
+// what the directory needs to turn MFA on with a secret the user already has
+// (directory.Credentials).
+func (s *Service) SealTOTPSecret(userID string, secret []byte) ([]byte, error) {
+	return s.key.Seal(secret, totpAAD(userID))
 }
 
 // recoveryAlphabet leaves out characters people misread (0/O, 1/I/L).
@@ -166,15 +151,15 @@ func recoveryHash(code string) []byte {
 	return sum[:]
 }
 
-// DisableTOTP turns MFA off for a user: the user itself, or a holder of USER_WRITE
-// (for a user who lost both device and recovery codes).
-func (s *Service) DisableTOTP(ctx context.Context, instanceID, userID string) error {
-	p, err := authorizeOwner(ctx, instanceID, userID)
+// DisableTOTP turns the caller's own MFA off. An administrator resets another user's
+// MFA with a change to that user (iamd.UserChange.MFA).
+func (s *Service) DisableTOTP(ctx context.Context) error {
+	p, u, err := s.self(ctx)
 	if err != nil {
 		return err
 	}
-	ev := s.event(ctx, p, instanceID, iamd.ActionMFADisable, "user", userID, s.clock())
-	return s.store.DeleteTOTP(ctx, instanceID, userID, ev)
+	ev := s.event(ctx, p, u.InstanceID, iamd.ActionMFADisable, "user", u.ID, s.clock())
+	return s.store.DeleteTOTP(ctx, u.InstanceID, u.ID, ev)
 }
 
 // verifySecondFactor checks a sign-in's TOTP or recovery code. A missing code is

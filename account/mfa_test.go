@@ -121,7 +121,7 @@ func TestMFAEnrolmentAndSignIn(t *testing.T) {
 				t.Fatalf("wrong codes must count as failures: %d, MFA %v", got.PasswordFailedCount, got.MFAEnabled)
 			}
 
-			if err := f.svc.DisableTOTP(f.admin, "a", u.ID); err != nil {
+			if err := f.resetMFA(f.admin, "a", u.ID); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := f.signIn("alice", goodPassword); err != nil {
@@ -144,13 +144,13 @@ func TestImportTOTPSecret(t *testing.T) {
 			f := newFixture(t, store)
 			u := f.user(t, "bob", goodPassword)
 			const secret = "JBSWY3DPEHPK3PXPJBSWY3DP"
-			if err := f.svc.ImportTOTPSecret(f.admin, u.InstanceID, u.ID, "not base32!"); iamd.ErrorField(err) != iamd.FieldMFASecret {
+			if err := f.importTOTP(f.admin, u.InstanceID, u.ID, "not base32!"); iamd.ErrorField(err) != iamd.FieldMFASecret {
 				t.Fatalf("a bad secret: %v", err)
 			}
 			if got, _ := store.GetUser(ctx, u.InstanceID, u.ID); got.MFAEnabled {
 				t.Fatal("a refused secret turned MFA on")
 			}
-			if err := f.svc.ImportTOTPSecret(f.admin, u.InstanceID, u.ID, strings.ToLower(secret)); err != nil {
+			if err := f.importTOTP(f.admin, u.InstanceID, u.ID, strings.ToLower(secret)); err != nil {
 				t.Fatal(err)
 			}
 			in := iamd.SignIn{InstanceID: u.InstanceID, LoginName: "bob", Password: goodPassword}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,7 @@ type Service struct {
 	dummy      []byte // sealed secret checked for unknown keys, so they cost what known ones do
 	hasher     *Hasher
 	sessionTTL time.Duration
+	log        *slog.Logger
 }
 
 var (
@@ -69,9 +71,13 @@ type Option func(*Service)
 // WithClock makes the service read time from now (tests).
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
+// WithLogger sets where the service reports what only the operator can mend (an
+// unreadable stored hash); never with a secret or hash in it.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
+
 // New returns the credential service.
 func New(store iamd.Store, key MasterKey, opts ...Option) *Service {
-	s := &Service{store: store, key: key, now: time.Now, hasher: DefaultHasher, sessionTTL: DefaultSessionTTL}
+	s := &Service{store: store, key: key, now: time.Now, hasher: DefaultHasher, sessionTTL: DefaultSessionTTL, log: slog.Default()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -224,13 +230,25 @@ func randomFrom(n int, alphabet string) string {
 }
 
 // authorizeOwner lets a caller manage credentials of userID: the owner itself, or a
-// holder of USER_WRITE on the instance.
-func authorizeOwner(ctx context.Context, instanceID, userID string) (*iamd.Principal, error) {
-	p, err := iamd.Authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
-	if iamd.ErrorCode(err) == iamd.EFORBIDDEN && userID != "" && p.UserID == userID && p.InstanceID == instanceID && !p.PasswordChangeOnly {
+// holder of USER_WRITE on the instance who covers the owner (iamd.Principal.Covers): a
+// key issued for a user acts as that user.
+func (s *Service) authorizeOwner(ctx context.Context, instanceID, userID string) (*iamd.Principal, error) {
+	if p := iamd.PrincipalFromContext(ctx); p != nil && userID != "" && p.UserID == userID && p.InstanceID == instanceID && !p.PasswordChangeOnly {
 		return p, nil
 	}
-	return p, err
+	return s.authorizeOn(ctx, instanceID, userID, iamd.PrivilegeUserWrite)
+}
+
+// authorizeOn returns the caller if it holds privilege on instanceID and covers userID.
+func (s *Service) authorizeOn(ctx context.Context, instanceID, userID, privilege string) (*iamd.Principal, error) {
+	if _, err := iamd.Authorize(ctx, instanceID, privilege); err != nil {
+		return nil, err
+	}
+	rights, err := s.store.GetUserRights(ctx, instanceID, userID)
+	if err != nil {
+		return nil, err
+	}
+	return iamd.AuthorizeOn(ctx, instanceID, privilege, rights)
 }
 
 // checkCredentialOptions validates what a caller chose for a new key or token.
@@ -246,7 +264,7 @@ func (s *Service) checkCredentialOptions(opts iamd.CredentialOptions) error {
 
 // CreateAccessKey issues a key pair for a user; the secret is returned once.
 func (s *Service) CreateAccessKey(ctx context.Context, instanceID, userID string, opts iamd.CredentialOptions) (*iamd.AccessKey, string, error) {
-	p, err := authorizeOwner(ctx, instanceID, userID)
+	p, err := s.authorizeOwner(ctx, instanceID, userID)
 	if err != nil {
 		return nil, "", err
 	}
@@ -274,7 +292,7 @@ func (s *Service) storeAccessKey(ctx context.Context, instanceID, userID, id, se
 
 // CreateAPIToken issues a bearer token for a user; the token is returned once.
 func (s *Service) CreateAPIToken(ctx context.Context, instanceID, userID string, opts iamd.CredentialOptions) (*iamd.APIToken, string, error) {
-	p, err := authorizeOwner(ctx, instanceID, userID)
+	p, err := s.authorizeOwner(ctx, instanceID, userID)
 	if err != nil {
 		return nil, "", err
 	}
@@ -346,7 +364,7 @@ func (s *Service) RevokeAccessKey(ctx context.Context, instanceID, id string) er
 	} else if err != nil {
 		return err
 	}
-	p, err := authorizeOwner(ctx, instanceID, k.UserID)
+	p, err := s.authorizeOwner(ctx, instanceID, k.UserID)
 	if err != nil {
 		return err
 	}
@@ -354,30 +372,39 @@ func (s *Service) RevokeAccessKey(ctx context.Context, instanceID, id string) er
 	return s.store.RevokeAccessKey(ctx, instanceID, id, ev)
 }
 
-// RevokeAPIToken deletes a token: its owner may, and so may a holder of USER_WRITE.
+// RevokeAPIToken deletes a token: its owner may, and so may a holder of USER_WRITE who
+// covers the owner.
 func (s *Service) RevokeAPIToken(ctx context.Context, instanceID, id string) error {
+	return s.RevokeAPITokens(ctx, instanceID, []string{id})
+}
+
+// RevokeAPITokens deletes tokens, all or none, each as RevokeAPIToken would: one
+// transaction, an event for each.
+func (s *Service) RevokeAPITokens(ctx context.Context, instanceID string, ids []string) error {
 	p := iamd.PrincipalFromContext(ctx)
 	if p == nil {
 		return iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
 	}
-	owner := ""
-	if p.InstanceID == instanceID {
-		toks, err := s.store.ListAPITokens(ctx, instanceID, p.UserID)
+	if !p.Sees(instanceID) {
+		return iamd.Errorf(iamd.ENOTFOUND, "No instance with id %q.", instanceID)
+	}
+	now := s.clock()
+	evs := make([]iamd.Event, len(ids))
+	checked := map[string]bool{} // owners already authorized
+	for i, id := range ids {
+		t, err := s.store.GetAPIToken(ctx, instanceID, id)
 		if err != nil {
 			return err
 		}
-		for _, t := range toks {
-			if t.ID == id {
-				owner = p.UserID
+		if !checked[t.UserID] {
+			if _, err := s.authorizeOwner(ctx, instanceID, t.UserID); err != nil {
+				return err
 			}
+			checked[t.UserID] = true
 		}
+		evs[i] = s.event(ctx, p, instanceID, iamd.ActionAPITokenRevoke, "api_token", id, now)
 	}
-	p, err := authorizeOwner(ctx, instanceID, owner)
-	if err != nil {
-		return err
-	}
-	ev := s.event(ctx, p, instanceID, iamd.ActionAPITokenRevoke, "api_token", id, s.clock())
-	return s.store.RevokeAPIToken(ctx, instanceID, id, ev)
+	return s.store.RevokeAPITokens(ctx, instanceID, ids, evs)
 }
 
 // authorizeReader lets a caller see credentials of userID: the owner itself, or a holder

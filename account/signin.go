@@ -56,6 +56,8 @@ func (s *Service) verifyPassword(ctx context.Context, in iamd.SignIn, now time.T
 	var ok bool
 	ok, rehash, err = s.hasher.Verify(u.PasswordHash, in.Password)
 	if err != nil {
+		// Logged for the operator, never counted as the user's failure.
+		s.log.Error("stored password hash is unreadable", "instance", u.InstanceID, "user", u.ID, "err", err)
 		return nil, nil, false, nil, fail(u.ID, "the stored password hash is unreadable")
 	}
 	locked := u.LockedUntil != nil && u.LockedUntil.After(now)
@@ -280,7 +282,13 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	now := s.clock()
 	ok := false
 	if u.PasswordHash != "" {
-		ok, _, _ = s.hasher.Verify(u.PasswordHash, current)
+		var err error
+		if ok, _, err = s.hasher.Verify(u.PasswordHash, current); err != nil {
+			// A stored hash that cannot be read is the operator's problem: logged (never
+			// the hash itself), and not the user's failed attempt.
+			s.log.Error("stored password hash is unreadable", "instance", u.InstanceID, "user", u.ID, "err", err)
+			return iamd.Errorf(iamd.EINTERNAL, "the stored password hash of user %s is unreadable", u.ID)
+		}
 	}
 	if !ok {
 		if err := s.recordFailure(ctx, inst, u, iamd.ActionPasswordSet, "wrong current password", now); err != nil {
@@ -297,7 +305,7 @@ func (s *Service) acceptable(ctx context.Context, inst *iamd.Instance, u *iamd.U
 		return err
 	}
 	if n := inst.Policy.PasswordHistory; n > 0 {
-		previous, err := s.store.PasswordHistory(ctx, u.InstanceID, u.ID, keepHistory(inst.Policy))
+		previous, err := s.store.PasswordHistory(ctx, u.InstanceID, u.ID, inst.Policy.RetiredHashesKept())
 		if err != nil {
 			return err
 		}
@@ -305,7 +313,12 @@ func (s *Service) acceptable(ctx context.Context, inst *iamd.Instance, u *iamd.U
 			previous = append([]string{u.PasswordHash}, previous...)
 		}
 		for _, h := range previous {
-			if ok, _, _ := s.hasher.Verify(h, pw); ok {
+			ok, _, err := s.hasher.Verify(h, pw)
+			if err != nil {
+				s.log.Error("password history holds an unreadable hash", "instance", u.InstanceID, "user", u.ID, "err", err)
+				continue
+			}
+			if ok {
 				return iamd.Invalid(iamd.FieldPassword, "password must differ from the last %d passwords (rule: password history)", n)
 			}
 		}
@@ -313,66 +326,18 @@ func (s *Service) acceptable(ctx context.Context, inst *iamd.Instance, u *iamd.U
 	return nil
 }
 
-// CheckNewPassword tells, writing nothing, whether SetPassword would accept pw for the
-// user: for a face that sets a password beside other changes and must refuse before
-// writing any of them.
-func (s *Service) CheckNewPassword(ctx context.Context, instanceID, userID, pw string) error {
-	inst, u, err := s.instanceUser(ctx, instanceID, userID)
-	if err != nil {
-		return err
+// NewPasswordHash holds pw to policy for u, as it will be once changed, and to u's
+// password history, and hashes it: what the directory needs to set a password as part
+// of a change (directory.Credentials).
+func (s *Service) NewPasswordHash(ctx context.Context, policy iamd.AccountPolicy, u *iamd.User, pw string) (string, error) {
+	if err := s.acceptable(ctx, &iamd.Instance{ID: u.InstanceID, Policy: policy}, u, pw); err != nil {
+		return "", err
 	}
-	return s.acceptable(ctx, inst, u, pw)
+	return s.hasher.Hash(pw)
 }
 
-// SetOwnPassword sets the caller's own password without asking for the current one, for
-// APIs whose self-service takes none (ECE's PATCH /user): the caller has just proved who
-// it is with a password, key or session. ChangePassword, which asks, is to be preferred.
-func (s *Service) SetOwnPassword(ctx context.Context, password string) error {
-	p := iamd.PrincipalFromContext(ctx)
-	if p == nil || p.UserID == "" {
-		return iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
-	}
-	inst, u, err := s.instanceUser(ctx, p.InstanceID, p.UserID)
-	if err != nil {
-		return err
-	}
-	return s.storePassword(ctx, p, inst, u, password, false, s.clock())
-}
-
-// SetPassword sets a user's password as an administrator (USER_WRITE). A temporary
-// password lets the next sign-in do nothing but change it.
-func (s *Service) SetPassword(ctx context.Context, instanceID, userID, password string, temporary bool) error {
-	p, err := iamd.Authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
-	if err != nil {
-		return err
-	}
-	inst, u, err := s.instanceUser(ctx, instanceID, userID)
-	if err != nil {
-		return err
-	}
-	return s.storePassword(ctx, p, inst, u, password, temporary, s.clock())
-}
-
-// ImportPasswordHash sets a user's password from a hash made elsewhere (see CheckHash);
-// the first sign-in with it rehashes to argon2id.
-func (s *Service) ImportPasswordHash(ctx context.Context, instanceID, userID, hash string) error {
-	p, err := iamd.Authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
-	if err != nil {
-		return err
-	}
-	if err := CheckHash(hash); err != nil {
-		return iamd.Invalid(iamd.FieldPasswordHash, "%v", err)
-	}
-	inst, u, err := s.instanceUser(ctx, instanceID, userID)
-	if err != nil {
-		return err
-	}
-	now := s.clock()
-	ev := s.event(ctx, p, instanceID, iamd.ActionPasswordSet, "user", userID, now)
-	ev.Reason = "imported hash"
-	return s.store.SetPassword(ctx, iamd.PasswordChange{InstanceID: instanceID, UserID: u.ID, Hash: hash, At: now,
-		Keep: keepHistory(inst.Policy), Event: ev})
-}
+// CheckImportedHash tells whether a hash made elsewhere can be verified (see CheckHash).
+func (s *Service) CheckImportedHash(hash string) error { return CheckHash(hash) }
 
 func (s *Service) instanceUser(ctx context.Context, instanceID, userID string) (*iamd.Instance, *iamd.User, error) {
 	inst, err := s.store.GetInstance(ctx, instanceID)
@@ -389,10 +354,6 @@ func (s *Service) instanceUser(ctx context.Context, instanceID, userID string) (
 	return inst, u, nil
 }
 
-// keepHistory is how many retired hashes to keep: with the current one, the last
-// PasswordHistory passwords are refused.
-func keepHistory(p iamd.AccountPolicy) int { return max(p.PasswordHistory-1, 0) }
-
 func (s *Service) storePassword(ctx context.Context, p *iamd.Principal, inst *iamd.Instance, u *iamd.User, pw string, temporary bool, now time.Time) error {
 	if err := s.acceptable(ctx, inst, u, pw); err != nil {
 		return err
@@ -403,17 +364,7 @@ func (s *Service) storePassword(ctx context.Context, p *iamd.Principal, inst *ia
 	}
 	ev := s.event(ctx, p, u.InstanceID, iamd.ActionPasswordSet, "user", u.ID, now)
 	return s.store.SetPassword(ctx, iamd.PasswordChange{InstanceID: u.InstanceID, UserID: u.ID, Hash: hash, At: now,
-		Temporary: temporary, Keep: keepHistory(inst.Policy), IfHash: u.PasswordHash, Event: ev})
-}
-
-// UnlockUser lifts a lock and clears the failure count (USER_WRITE).
-func (s *Service) UnlockUser(ctx context.Context, instanceID, userID string) error {
-	p, err := iamd.Authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
-	if err != nil {
-		return err
-	}
-	now := s.clock()
-	return s.store.UnlockUser(ctx, instanceID, userID, s.event(ctx, p, instanceID, iamd.ActionUserUnlock, "user", userID, now))
+		Temporary: temporary, Keep: inst.Policy.RetiredHashesKept(), IfHash: u.PasswordHash, Event: ev})
 }
 
 // event is the audit record of an act by p.
@@ -441,10 +392,10 @@ func (s *Service) ListSessions(ctx context.Context, instanceID, userID string) (
 	return s.store.ListSessions(ctx, instanceID, userID, s.clock())
 }
 
-// ExpireSessions signs a user out everywhere (USER_WRITE): every session it holds stops
-// working at once, on every replica. It tells how many there were.
+// ExpireSessions signs a user out everywhere (USER_WRITE, covering the user): every
+// session it holds stops working at once, on every replica. It tells how many there were.
 func (s *Service) ExpireSessions(ctx context.Context, instanceID, userID string) (int, error) {
-	p, err := iamd.Authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
+	p, err := s.authorizeOn(ctx, instanceID, userID, iamd.PrivilegeUserWrite)
 	if err != nil {
 		return 0, err
 	}

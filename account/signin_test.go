@@ -10,6 +10,7 @@ import (
 
 	"iamd"
 	"iamd/account"
+	"iamd/directory"
 	"iamd/internal/pgtest"
 	"iamd/postgres"
 	"iamd/storetest"
@@ -21,6 +22,7 @@ var fastHasher, _ = account.NewHasher(account.Params{Memory: 64, Time: 1, Thread
 type fixture struct {
 	store iamd.Store
 	svc   *account.Service
+	dir   *directory.Service // what sets another user's password, MFA or lock
 	admin context.Context
 	now   time.Time
 	mu    sync.Mutex
@@ -42,6 +44,7 @@ func newFixture(t *testing.T, store iamd.Store) *fixture {
 	f := &fixture{store: store, now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
 	var key account.MasterKey
 	f.svc = account.New(store, key, account.WithClock(f.clock), account.WithHasher(fastHasher))
+	f.dir = directory.New(store, directory.WithClock(f.clock), directory.WithCredentials(f.svc))
 	res, err := f.svc.Bootstrap(ctx, account.BootstrapConfig{DefaultInstance: "a", AdminAccessKey: "ADMINKEY",
 		AdminSecretKey: "admin-secret-key-0123456789"})
 	if err != nil {
@@ -55,16 +58,43 @@ func newFixture(t *testing.T, store iamd.Store) *fixture {
 	return f
 }
 
+// change makes one change to a user through the core, as ctx's caller.
+func (f *fixture) change(ctx context.Context, instanceID, userID string, c iamd.UserChange) error {
+	_, err := f.dir.ChangeUser(ctx, instanceID, iamd.UserRef{ID: userID}, func(*iamd.User) (*iamd.UserChange, error) { return &c, nil })
+	return err
+}
+
+func (f *fixture) setPassword(ctx context.Context, instanceID, userID, pw string, temporary bool) error {
+	return f.change(ctx, instanceID, userID, iamd.UserChange{Password: &iamd.NewPassword{Clear: pw, Temporary: temporary}})
+}
+
+func (f *fixture) importHash(ctx context.Context, instanceID, userID, hash string) error {
+	return f.change(ctx, instanceID, userID, iamd.UserChange{Password: &iamd.NewPassword{Hash: hash}})
+}
+
+func (f *fixture) unlock(ctx context.Context, instanceID, userID string) error {
+	unlocked := false
+	return f.change(ctx, instanceID, userID, iamd.UserChange{UserUpdate: iamd.UserUpdate{Locked: &unlocked}})
+}
+
+func (f *fixture) importTOTP(ctx context.Context, instanceID, userID, secret string) error {
+	return f.change(ctx, instanceID, userID, iamd.UserChange{MFA: &iamd.MFASetting{Enabled: true, Secret: secret}})
+}
+
+func (f *fixture) resetMFA(ctx context.Context, instanceID, userID string) error {
+	return f.change(ctx, instanceID, userID, iamd.UserChange{MFA: &iamd.MFASetting{Enabled: false}})
+}
+
 // user creates a user with a password set by the admin.
 func (f *fixture) user(t *testing.T, login, password string) *iamd.User {
 	t.Helper()
 	u := &iamd.User{ID: iamd.NewID(), InstanceID: "a", LoginName: login, Email: login + "@example.com",
 		Status: iamd.UserActive, Version: 1}
-	if err := f.store.CreateUser(ctx, u, nil, iamd.Event{InstanceID: "a", Action: iamd.ActionUserCreate}); err != nil {
+	if err := f.store.CreateUser(ctx, iamd.UserWrite{User: u, Event: iamd.Event{InstanceID: "a", Action: iamd.ActionUserCreate}}); err != nil {
 		t.Fatal(err)
 	}
 	if password != "" {
-		if err := f.svc.SetPassword(f.admin, "a", u.ID, password, false); err != nil {
+		if err := f.setPassword(f.admin, "a", u.ID, password, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -177,7 +207,7 @@ func TestLockoutUnderConcurrentFailures(t *testing.T) {
 			}
 			_, err = f.signIn("alice", goodPassword)
 			wantFailed(t, err)
-			if err := f.svc.UnlockUser(f.admin, "a", u.ID); err != nil {
+			if err := f.unlock(f.admin, "a", u.ID); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := f.signIn("alice", goodPassword); err != nil {
@@ -198,13 +228,13 @@ func TestEveryRefusalLooksAlike(t *testing.T) {
 			f.user(t, "alice", goodPassword)
 			suspended := f.get(t, f.user(t, "bob", goodPassword).ID)
 			suspended.Status, suspended.Version = iamd.UserSuspended, suspended.Version+1
-			if err := store.UpdateUser(ctx, suspended, suspended.Version-1, iamd.Event{InstanceID: "a"}); err != nil {
+			if err := store.UpdateUser(ctx, iamd.UserWrite{User: suspended, ExpectedVersion: suspended.Version - 1, Event: iamd.Event{InstanceID: "a"}}); err != nil {
 				t.Fatal(err)
 			}
 			f.user(t, "carol", "")
 			expired := f.get(t, f.user(t, "dave", goodPassword).ID)
 			expired.Expired, expired.Version = true, expired.Version+1
-			if err := store.UpdateUser(ctx, expired, expired.Version-1, iamd.Event{InstanceID: "a"}); err != nil {
+			if err := store.UpdateUser(ctx, iamd.UserWrite{User: expired, ExpectedVersion: expired.Version - 1, Event: iamd.Event{InstanceID: "a"}}); err != nil {
 				t.Fatal(err)
 			}
 
@@ -234,7 +264,7 @@ func TestTemporaryAndExpiredPasswordsOnlyAllowAChange(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t, store)
 			u := f.user(t, "alice", "")
-			if err := f.svc.SetPassword(f.admin, "a", u.ID, "temporary pass 1", true); err != nil {
+			if err := f.setPassword(f.admin, "a", u.ID, "temporary pass 1", true); err != nil {
 				t.Fatal(err)
 			}
 			grant, err := f.signIn("alice", "temporary pass 1")
@@ -301,19 +331,19 @@ func TestPasswordRulesAndHistory(t *testing.T) {
 			f := newFixture(t, store)
 			u := f.user(t, "alice", "first password 0")
 			for rule, pw := range map[string]string{"common password": "iloveyou", "login name": "Alice-secret-99", "minimum length": "short"} {
-				err := f.svc.SetPassword(f.admin, "a", u.ID, pw, false)
+				err := f.setPassword(f.admin, "a", u.ID, pw, false)
 				if iamd.ErrorField(err) != iamd.FieldPassword || !strings.Contains(iamd.ErrorMessage(err), "(rule: "+rule+")") {
 					t.Fatalf("%q: %v; want rule %s", pw, err, rule)
 				}
 			}
 			for i := 1; i <= 5; i++ {
-				if err := f.svc.SetPassword(f.admin, "a", u.ID, "rotating password "+string(rune('0'+i)), false); err != nil {
+				if err := f.setPassword(f.admin, "a", u.ID, "rotating password "+string(rune('0'+i)), false); err != nil {
 					t.Fatal(err)
 				}
 			}
 			// The last five (1 to 5) are refused; the one before them (0) is allowed again.
 			for i := 1; i <= 5; i++ {
-				err := f.svc.SetPassword(f.admin, "a", u.ID, "rotating password "+string(rune('0'+i)), false)
+				err := f.setPassword(f.admin, "a", u.ID, "rotating password "+string(rune('0'+i)), false)
 				if !strings.Contains(iamd.ErrorMessage(err), "(rule: password history)") {
 					t.Fatalf("reuse of password %d: %v", i, err)
 				}
@@ -321,7 +351,7 @@ func TestPasswordRulesAndHistory(t *testing.T) {
 			if got := f.get(t, u.ID); got.PasswordHistoryCount != 4 {
 				t.Fatalf("history holds %d retired passwords, want 4 (plus the current one)", got.PasswordHistoryCount)
 			}
-			if err := f.svc.SetPassword(f.admin, "a", u.ID, "first password 0", false); err != nil {
+			if err := f.setPassword(f.admin, "a", u.ID, "first password 0", false); err != nil {
 				t.Fatalf("a password older than the history: %v", err)
 			}
 		})
@@ -341,7 +371,7 @@ func TestImportedHashesSignInAndBecomeArgon2id(t *testing.T) {
 				"keycloak-user": {keycloak, keycloakPassword},
 			} {
 				u := f.user(t, login, "")
-				if err := f.svc.ImportPasswordHash(f.admin, "a", u.ID, c.hash); err != nil {
+				if err := f.importHash(f.admin, "a", u.ID, c.hash); err != nil {
 					t.Fatal(err)
 				}
 				if _, err := f.signIn(login, c.password); err != nil {
@@ -356,7 +386,7 @@ func TestImportedHashesSignInAndBecomeArgon2id(t *testing.T) {
 				}
 			}
 			u := f.user(t, "bad-import", "")
-			err := f.svc.ImportPasswordHash(f.admin, "a", u.ID, "$md5$abc")
+			err := f.importHash(f.admin, "a", u.ID, "$md5$abc")
 			if iamd.ErrorField(err) != iamd.FieldPasswordHash {
 				t.Fatalf("unsupported hash: %v", err)
 			}
@@ -537,13 +567,13 @@ func TestAuthenticatePasswordOpensNoSession(t *testing.T) {
 				t.Fatalf("failures counted: %d, want 1", got.PasswordFailedCount)
 			}
 
-			if err := f.svc.SetPassword(f.admin, "a", u.ID, "temporary pass 1", true); err != nil {
+			if err := f.setPassword(f.admin, "a", u.ID, "temporary pass 1", true); err != nil {
 				t.Fatal(err)
 			}
 			if p, err := f.svc.AuthenticatePassword(ctx, "a", "alice", "temporary pass 1"); err != nil || !p.PasswordChangeOnly || len(p.Privileges) != 0 {
 				t.Fatalf("a temporary password: %+v, %v; want a change-only principal", p, err)
 			}
-			if err := f.svc.SetPassword(f.admin, "a", u.ID, goodPassword+"!", false); err != nil {
+			if err := f.setPassword(f.admin, "a", u.ID, goodPassword+"!", false); err != nil {
 				t.Fatal(err)
 			}
 			self := f.signedIn(t, "alice", goodPassword+"!")

@@ -8,23 +8,35 @@ import (
 	"time"
 
 	"iamd"
-	"iamd/account"
 )
 
-// Service implements iamd.UserService, iamd.GroupService, iamd.InstanceService and
-// iamd.EventService over an iamd.Store.
+// Service implements iamd.UserService, iamd.SelfService's changes, iamd.GroupService,
+// iamd.RoleService, iamd.InstanceService and iamd.EventService over an iamd.Store.
 type Service struct {
-	store        iamd.Store
-	now          func() time.Time
-	hashPassword func(string) (string, error)
+	store iamd.Store
+	now   func() time.Time
+	creds Credentials
 }
 
 var (
 	_ iamd.UserService     = (*Service)(nil)
 	_ iamd.GroupService    = (*Service)(nil)
+	_ iamd.RoleService     = (*Service)(nil)
 	_ iamd.InstanceService = (*Service)(nil)
 	_ iamd.EventService    = (*Service)(nil)
 )
+
+// Credentials is what the directory needs of the accounts core (account.Service) to set
+// a password or MFA as part of a change to a user.
+type Credentials interface {
+	// NewPasswordHash holds pw to policy for u, as it will be after the change, and to
+	// u's password history, and hashes it.
+	NewPasswordHash(ctx context.Context, policy iamd.AccountPolicy, u *iamd.User, pw string) (string, error)
+	// CheckImportedHash tells whether a hash made elsewhere can be verified here.
+	CheckImportedHash(hash string) error
+	// SealTOTPSecret seals a user's TOTP secret under the master key.
+	SealTOTPSecret(userID string, secret []byte) ([]byte, error)
+}
 
 // Option configures a Service.
 type Option func(*Service)
@@ -32,14 +44,13 @@ type Option func(*Service)
 // WithClock makes the service read time from now (tests).
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
-// WithPasswordHasher sets how clear-text passwords given at creation are hashed.
-func WithPasswordHasher(hash func(string) (string, error)) Option {
-	return func(s *Service) { s.hashPassword = hash }
-}
+// WithCredentials lets changes set passwords and MFA through c. Without it they are
+// refused: a directory opened for instances and groups alone needs no master key.
+func WithCredentials(c Credentials) Option { return func(s *Service) { s.creds = c } }
 
 // New returns the directory service over store.
 func New(store iamd.Store, opts ...Option) *Service {
-	s := &Service{store: store, now: time.Now, hashPassword: account.HashPassword}
+	s := &Service{store: store, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -50,15 +61,6 @@ func New(store iamd.Store, opts ...Option) *Service {
 // what a create returns equals what a later read returns.
 func (s *Service) clock() time.Time {
 	return s.now().UTC().Truncate(time.Microsecond)
-}
-
-// authorize returns the caller if it holds privilege on instanceID.
-func authorize(ctx context.Context, instanceID, privilege string) (*iamd.Principal, error) {
-	p, err := iamd.Authorize(ctx, instanceID, privilege)
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
 }
 
 // requireInstance answers ENOTFOUND naming the instance when it does not exist, so that

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"iamd"
+	"iamd/account"
 	"iamd/directory"
 	"iamd/internal/pgtest"
 	"iamd/storetest"
@@ -26,7 +27,9 @@ func eachStore(t *testing.T, test func(t *testing.T, f fixture)) {
 	for _, engine := range storetest.Engines {
 		t.Run(engine.Name, func(t *testing.T) {
 			store := engine.Open(t)
-			svc := directory.New(store)
+			var key account.MasterKey
+			fast, _ := account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1})
+			svc := directory.New(store, directory.WithCredentials(account.New(store, key, account.WithHasher(fast))))
 			admin := iamd.NewContextWithSource(
 				iamd.NewContextWithPrincipal(context.Background(), &iamd.Principal{
 					UserID: "00000000000000000000000000000001", Name: "Root", PlatformAdmin: true}),
@@ -151,7 +154,7 @@ func TestAuthorization(t *testing.T) {
 		}
 		_, err = f.svc.CreateUser(as("a", iamd.PrivilegeUserRead), &iamd.User{InstanceID: "a", LoginName: "y"}, iamd.CreateUserOptions{})
 		wantCode(t, err, iamd.EFORBIDDEN)
-		wantCode(t, f.svc.DeleteUser(as("a", iamd.PrivilegeUserWrite), "a", u.ID), iamd.EFORBIDDEN)
+		wantCode(t, f.svc.DeleteUser(as("a", iamd.PrivilegeUserWrite), "a", iamd.UserRef{ID: u.ID}), iamd.EFORBIDDEN)
 		_, err = f.svc.CreateInstance(as("a", iamd.AllPrivileges...), &iamd.Instance{ID: "c"})
 		wantCode(t, err, iamd.EFORBIDDEN)
 		insts, err := f.svc.ListInstances(as("b", iamd.PrivilegeUserRead))
@@ -239,13 +242,13 @@ func TestDeleteUser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantCode(t, f.svc.DeleteUser(f.admin, "b", u.ID), iamd.ENOTFOUND)
-		if err := f.svc.DeleteUser(f.admin, "a", u.ID); err != nil {
+		wantCode(t, f.svc.DeleteUser(f.admin, "b", iamd.UserRef{ID: u.ID}), iamd.ENOTFOUND)
+		if err := f.svc.DeleteUser(f.admin, "a", iamd.UserRef{ID: u.ID}); err != nil {
 			t.Fatal(err)
 		}
 		_, err = f.svc.GetUser(f.admin, "a", u.ID)
 		wantCode(t, err, iamd.ENOTFOUND)
-		wantCode(t, f.svc.DeleteUser(f.admin, "a", u.ID), iamd.ENOTFOUND)
+		wantCode(t, f.svc.DeleteUser(f.admin, "a", iamd.UserRef{ID: u.ID}), iamd.ENOTFOUND)
 	})
 }
 
@@ -271,14 +274,14 @@ func TestListUsersPaging(t *testing.T) {
 
 func TestGroups(t *testing.T) {
 	eachStore(t, func(t *testing.T, f fixture) {
-		g, err := f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Ops", ID: "39520424-440C-41C0-9B9C-F22B2129F6F9"})
+		g, err := f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Ops", ID: "39520424-440C-41C0-9B9C-F22B2129F6F9"}, iamd.GroupMembers{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if g.ID != "39520424-440c-41c0-9b9c-f22b2129f6f9" {
 			t.Fatalf("group ids are kept in canonical lowercase form, got %s", g.ID)
 		}
-		_, err = f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Bad", ID: "not-a-uuid"})
+		_, err = f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Bad", ID: "not-a-uuid"}, iamd.GroupMembers{})
 		wantCode(t, err, iamd.EINVALID)
 		u, err := f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: "member"}, iamd.CreateUserOptions{GroupIDs: []string{g.ID, g.ID}})
 		if err != nil {
@@ -300,7 +303,7 @@ func TestGroups(t *testing.T) {
 			t.Fatal("membership removed")
 		}
 		// Nesting: GROUP_WRITE to change, GROUP_READ to list, the same bounds as members.
-		inner, err := f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Inner"})
+		inner, err := f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Inner"}, iamd.GroupMembers{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -324,7 +327,7 @@ func TestGroups(t *testing.T) {
 		}
 		_, err = f.svc.GetGroup(as("b", iamd.AllPrivileges...), "a", g.ID)
 		wantCode(t, err, iamd.ENOTFOUND)
-		if err := f.svc.DeleteGroup(f.admin, "a", g.ID); err != nil {
+		if err := f.svc.DeleteGroup(f.admin, "a", g.ID, 0); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.svc.GetUser(f.admin, "a", u.ID); err != nil {

@@ -13,8 +13,11 @@ import (
 // write transaction for long.
 const MaxMembersPerCall = 1000
 
-// CreateGroup creates a group. An id may be given (a UUID, for imports); else one is made.
-func (s *Service) CreateGroup(ctx context.Context, in *iamd.Group) (*iamd.Group, error) {
+// CreateGroup creates a group with its first members (GROUP_WRITE), in one transaction.
+// An id may be given (a UUID, for imports); else one is made. Unless the instance allows
+// duplicates, the name must be free in the instance, ignoring case (ECONFLICT naming
+// FieldName): the database holds that, so two concurrent creates cannot both win.
+func (s *Service) CreateGroup(ctx context.Context, in *iamd.Group, members iamd.GroupMembers) (*iamd.Group, error) {
 	p, err := authorize(ctx, in.InstanceID, iamd.PrivilegeGroupWrite)
 	if err != nil {
 		return nil, err
@@ -48,10 +51,31 @@ func (s *Service) CreateGroup(ctx context.Context, in *iamd.Group) (*iamd.Group,
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateGroup(ctx, &g, s.event(ctx, p, g.InstanceID, iamd.ActionGroupCreate, "group", g.ID)); err != nil {
+	add, err := checkMembers(members)
+	if err != nil {
 		return nil, err
 	}
-	return &g, nil
+	// A new group carries no roles: its first members are granted nothing.
+	w := iamd.GroupWrite{Group: &g, Add: add, Event: s.event(ctx, p, g.InstanceID, iamd.ActionGroupCreate, "group", g.ID)}
+	if err := s.store.CreateGroup(ctx, w); err != nil {
+		return nil, err
+	}
+	if add.Empty() {
+		return &g, nil
+	}
+	return s.store.GetGroup(ctx, g.InstanceID, g.ID)
+}
+
+// checkMembers removes repeats and bounds a membership change.
+func checkMembers(m iamd.GroupMembers) (iamd.GroupMembers, error) {
+	m = iamd.GroupMembers{Users: dedupe(m.Users), Groups: dedupe(m.Groups)}
+	if len(m.Users) > MaxMembersPerCall {
+		return m, &iamd.Error{Code: iamd.ETOOLARGE, Field: iamd.FieldUserIDs, Message: fmt.Sprintf("at most %d users per call", MaxMembersPerCall)}
+	}
+	if len(m.Groups) > MaxMembersPerCall {
+		return m, &iamd.Error{Code: iamd.ETOOLARGE, Field: iamd.FieldMemberGroupIDs, Message: fmt.Sprintf("at most %d groups per call", MaxMembersPerCall)}
+	}
+	return m, nil
 }
 
 // GetGroup returns one group of the instance.
@@ -76,18 +100,13 @@ func (s *Service) ListGroups(ctx context.Context, f iamd.GroupFilter) (*iamd.Gro
 	return s.store.ListGroups(ctx, f)
 }
 
-// DeleteGroup removes a group and its memberships; its members stay.
-func (s *Service) DeleteGroup(ctx context.Context, instanceID, id string) error {
-	p, err := authorize(ctx, instanceID, iamd.PrivilegeGroupWrite)
-	if err != nil {
-		return err
-	}
-	return s.store.DeleteGroup(ctx, instanceID, id, s.event(ctx, p, instanceID, iamd.ActionGroupDelete, "group", id))
-}
-
-// UpdateGroup renames a group or changes its description or external id (GROUP_WRITE).
-// It re-reads and retries when another writer got there first.
-func (s *Service) UpdateGroup(ctx context.Context, instanceID, id string, upd iamd.GroupUpdate) (*iamd.Group, error) {
+// ChangeGroup makes one change to a group — its name, description, external id and
+// members together — in one transaction (GROUP_WRITE). Changing the members of a group
+// that carries roles grants or revokes them, so it needs ROLE_WRITE and every privilege
+// the group grants. Like ChangeUser it reads the group again and calls edit again when
+// another writer got there first, unless version names the version the change was made
+// from.
+func (s *Service) ChangeGroup(ctx context.Context, instanceID, id string, version int64, edit iamd.GroupEdit) (*iamd.Group, error) {
 	p, err := authorize(ctx, instanceID, iamd.PrivilegeGroupWrite)
 	if err != nil {
 		return nil, err
@@ -97,84 +116,153 @@ func (s *Service) UpdateGroup(ctx context.Context, instanceID, id string, upd ia
 		if err != nil {
 			return nil, err
 		}
+		if version != 0 && cur.Version != version {
+			return nil, &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldVersion,
+				Message: "The group has changed since the version this change was made from."}
+		}
+		change, err := edit(cur)
+		if err != nil {
+			return nil, err
+		}
+		if change == nil {
+			return cur, nil
+		}
+		w := iamd.GroupWrite{ExpectedVersion: cur.Version}
+		if w.Add, err = checkMembers(change.Add); err != nil {
+			return nil, err
+		}
+		if w.Remove, err = checkMembers(change.Remove); err != nil {
+			return nil, err
+		}
+		if change.Members != nil {
+			all, err := checkMembers(*change.Members)
+			if err != nil {
+				return nil, err
+			}
+			w.Members, w.Add, w.Remove = &all, iamd.GroupMembers{}, iamd.GroupMembers{}
+		}
+		membersChange := w.Members != nil || !w.Add.Empty() || !w.Remove.Empty()
+		if membersChange {
+			if err := s.authorizeGroupGrants(ctx, p, instanceID, cur.ID); err != nil {
+				return nil, err
+			}
+		}
 		next := *cur
-		for _, f := range []struct{ dst, src *string }{{&next.Name, upd.Name}, {&next.Description, upd.Description},
-			{&next.ExternalID, upd.ExternalID}} {
+		for _, f := range []struct{ dst, src *string }{{&next.Name, change.Name}, {&next.Description, change.Description},
+			{&next.ExternalID, change.ExternalID}} {
 			if f.src != nil {
 				*f.dst = *f.src
 			}
 		}
-		if next.Name == cur.Name && next.Description == cur.Description && next.ExternalID == cur.ExternalID {
+		fieldsChange := next.Name != cur.Name || next.Description != cur.Description || next.ExternalID != cur.ExternalID
+		if !fieldsChange && !membersChange {
 			return cur, nil
 		}
 		if err := next.Validate(); err != nil {
 			return nil, err
 		}
 		next.Version, next.UpdatedAt, next.UpdatedBy, next.UpdatedByName = cur.Version+1, s.clock(), p.UserID, p.Name
-		err = s.store.UpdateGroup(ctx, &next, cur.Version, s.event(ctx, p, instanceID, iamd.ActionGroupUpdate, "group", id))
-		if iamd.ErrorCode(err) == iamd.ECONFLICT && attempt < maxUpdateAttempts {
+		w.Group = &next
+		w.Event = s.event(ctx, p, instanceID, groupAction(fieldsChange, w), "group", id)
+		err = s.store.UpdateGroup(ctx, w)
+		if isVersionConflict(err) && version == 0 && attempt < maxUpdateAttempts {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		return &next, nil
+		if !membersChange {
+			return &next, nil
+		}
+		return s.store.GetGroup(ctx, instanceID, id)
 	}
+}
+
+// groupAction is the audit action of a change: what it did, when it did one thing.
+func groupAction(fieldsChange bool, w iamd.GroupWrite) string {
+	switch {
+	case fieldsChange || w.Members != nil:
+		return iamd.ActionGroupUpdate
+	case len(w.Add.Users) > 0 && w.Remove.Empty() && len(w.Add.Groups) == 0:
+		return iamd.ActionGroupAddMembers
+	case len(w.Remove.Users) > 0 && w.Add.Empty() && len(w.Remove.Groups) == 0:
+		return iamd.ActionGroupRemoveMem
+	case len(w.Add.Groups) > 0 && w.Remove.Empty() && len(w.Add.Users) == 0:
+		return iamd.ActionGroupNest
+	case len(w.Remove.Groups) > 0 && w.Add.Empty() && len(w.Remove.Users) == 0:
+		return iamd.ActionGroupUnnest
+	}
+	return iamd.ActionGroupUpdate
+}
+
+// authorizeGroupGrants lets p change who a group's roles reach — its members, the
+// groups nested in it, whether it exists — only with ROLE_WRITE and every privilege it
+// grants, when it grants any.
+func (s *Service) authorizeGroupGrants(ctx context.Context, p *iamd.Principal, instanceID, groupID string) error {
+	privileges, err := s.store.GroupGrants(ctx, instanceID, groupID)
+	if err != nil || len(privileges) == 0 {
+		return err
+	}
+	if _, err := authorize(ctx, instanceID, iamd.PrivilegeRoleWrite); err != nil {
+		return err
+	}
+	return mayGrant(p, privileges)
+}
+
+// UpdateGroup renames a group or changes its description or external id (see ChangeGroup).
+func (s *Service) UpdateGroup(ctx context.Context, instanceID, id string, upd iamd.GroupUpdate) (*iamd.Group, error) {
+	return s.ChangeGroup(ctx, instanceID, id, 0, func(*iamd.Group) (*iamd.GroupChange, error) {
+		return &iamd.GroupChange{GroupUpdate: upd}, nil
+	})
 }
 
 // AddGroupMembers adds users to a group; users already members are left as they are.
 func (s *Service) AddGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string) error {
-	p, ids, err := membershipChange(ctx, instanceID, userIDs, iamd.FieldUserIDs, "user")
-	if err != nil {
-		return err
-	}
-	return s.store.AddGroupMembers(ctx, instanceID, groupID, ids, s.event(ctx, p, instanceID, iamd.ActionGroupAddMembers, "group", groupID))
+	return s.changeMembers(ctx, instanceID, groupID, userIDs, iamd.FieldUserIDs, "user", iamd.GroupChange{Add: iamd.GroupMembers{Users: userIDs}})
 }
 
 // RemoveGroupMembers removes users from a group; users not members are ignored.
 func (s *Service) RemoveGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string) error {
-	p, ids, err := membershipChange(ctx, instanceID, userIDs, iamd.FieldUserIDs, "user")
-	if err != nil {
-		return err
-	}
-	return s.store.RemoveGroupMembers(ctx, instanceID, groupID, ids, s.event(ctx, p, instanceID, iamd.ActionGroupRemoveMem, "group", groupID))
+	return s.changeMembers(ctx, instanceID, groupID, userIDs, iamd.FieldUserIDs, "user", iamd.GroupChange{Remove: iamd.GroupMembers{Users: userIDs}})
 }
 
-// membershipChange authorizes a change of a group's members and checks the ids it names
-// (field; what, "user" or "group", in messages): at least one, at most MaxMembersPerCall.
-func membershipChange(ctx context.Context, instanceID string, ids []string, field, what string) (*iamd.Principal, []string, error) {
-	p, err := authorize(ctx, instanceID, iamd.PrivilegeGroupWrite)
-	if err != nil {
-		return nil, nil, err
-	}
-	ids = dedupe(ids)
-	switch {
-	case len(ids) == 0:
-		return nil, nil, iamd.Invalid(field, "%s must name at least one %s", field, what)
-	case len(ids) > MaxMembersPerCall:
-		return nil, nil, &iamd.Error{Code: iamd.ETOOLARGE, Field: field, Message: fmt.Sprintf("at most %d %ss per call", MaxMembersPerCall, what)}
-	}
-	return p, ids, nil
-}
-
-// AddMemberGroups nests groups in a group (GROUP_WRITE): their users become members of
-// it, and of every group above it. A nesting that would make a group its own member is
-// refused.
+// AddMemberGroups nests groups in a group: their users become members of it, and of
+// every group above it. A nesting that would make a group its own member is refused.
 func (s *Service) AddMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string) error {
-	p, ids, err := membershipChange(ctx, instanceID, memberGroupIDs, iamd.FieldMemberGroupIDs, "group")
-	if err != nil {
-		return err
-	}
-	return s.store.AddMemberGroups(ctx, instanceID, groupID, ids, s.event(ctx, p, instanceID, iamd.ActionGroupNest, "group", groupID))
+	return s.changeMembers(ctx, instanceID, groupID, memberGroupIDs, iamd.FieldMemberGroupIDs, "group",
+		iamd.GroupChange{Add: iamd.GroupMembers{Groups: memberGroupIDs}})
 }
 
 // RemoveMemberGroups takes nested groups out of a group; groups not nested in it are ignored.
 func (s *Service) RemoveMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string) error {
-	p, ids, err := membershipChange(ctx, instanceID, memberGroupIDs, iamd.FieldMemberGroupIDs, "group")
+	return s.changeMembers(ctx, instanceID, groupID, memberGroupIDs, iamd.FieldMemberGroupIDs, "group",
+		iamd.GroupChange{Remove: iamd.GroupMembers{Groups: memberGroupIDs}})
+}
+
+// changeMembers makes a membership change of ids (named as field, each a what), which
+// must name at least one.
+func (s *Service) changeMembers(ctx context.Context, instanceID, groupID string, ids []string, field, what string, change iamd.GroupChange) error {
+	if len(ids) == 0 {
+		if _, err := authorize(ctx, instanceID, iamd.PrivilegeGroupWrite); err != nil {
+			return err
+		}
+		return iamd.Invalid(field, "%s must name at least one %s", field, what)
+	}
+	_, err := s.ChangeGroup(ctx, instanceID, groupID, 0, func(*iamd.Group) (*iamd.GroupChange, error) { return &change, nil })
+	return err
+}
+
+// DeleteGroup removes a group and its memberships; its members stay (GROUP_WRITE, and
+// what revoking the group's roles from them needs).
+func (s *Service) DeleteGroup(ctx context.Context, instanceID, id string, version int64) error {
+	p, err := authorize(ctx, instanceID, iamd.PrivilegeGroupWrite)
 	if err != nil {
 		return err
 	}
-	return s.store.RemoveMemberGroups(ctx, instanceID, groupID, ids, s.event(ctx, p, instanceID, iamd.ActionGroupUnnest, "group", groupID))
+	if err := s.authorizeGroupGrants(ctx, p, instanceID, id); err != nil {
+		return err
+	}
+	return s.store.DeleteGroup(ctx, instanceID, id, version, s.event(ctx, p, instanceID, iamd.ActionGroupDelete, "group", id))
 }
 
 // ListMemberGroups returns the groups nested directly in a group (GROUP_READ).

@@ -41,7 +41,7 @@ func (s *Service) EnsureBuiltinUser(ctx context.Context, instanceID, login, disp
 	}
 	ev := iamd.Event{InstanceID: instanceID, ActorName: "iamd", Action: iamd.ActionUserCreate, TargetType: "user",
 		TargetID: u.ID, Outcome: iamd.OutcomeSuccess, Source: "bootstrap", Time: now}
-	if err := s.store.CreateUser(ctx, &u, nil, ev); err != nil && iamd.ErrorCode(err) != iamd.ECONFLICT {
+	if err := s.store.CreateUser(ctx, iamd.UserWrite{User: &u, Event: ev}); err != nil && iamd.ErrorCode(err) != iamd.ECONFLICT {
 		return err
 	}
 	return nil
@@ -55,7 +55,8 @@ func builtinRoles() []iamd.Role {
 	return out
 }
 
-// CreateRole adds a custom role (ROLE_WRITE).
+// CreateRole adds a custom role (ROLE_WRITE, holding every privilege it holds: no
+// caller defines a role it could not grant).
 func (s *Service) CreateRole(ctx context.Context, in *iamd.Role) (*iamd.Role, error) {
 	p, err := authorize(ctx, in.InstanceID, iamd.PrivilegeRoleWrite)
 	if err != nil {
@@ -66,6 +67,9 @@ func (s *Service) CreateRole(ctx context.Context, in *iamd.Role) (*iamd.Role, er
 	}
 	r := iamd.Role{InstanceID: in.InstanceID, Name: in.Name, Description: in.Description, Privileges: dedupe(in.Privileges)}
 	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	if err := mayGrant(p, r.Privileges); err != nil {
 		return nil, err
 	}
 	if iamd.IsBuiltinRole(r.Name) {
@@ -86,7 +90,7 @@ func (s *Service) ListRoles(ctx context.Context, instanceID string) ([]iamd.Role
 	return s.store.ListRoles(ctx, instanceID)
 }
 
-// DeleteRole removes a custom role and its grants (ROLE_WRITE).
+// DeleteRole removes a custom role and its grants (ROLE_WRITE, holding its privileges).
 func (s *Service) DeleteRole(ctx context.Context, instanceID, name string) error {
 	p, err := authorize(ctx, instanceID, iamd.PrivilegeRoleWrite)
 	if err != nil {
@@ -95,29 +99,49 @@ func (s *Service) DeleteRole(ctx context.Context, instanceID, name string) error
 	if iamd.IsBuiltinRole(name) {
 		return iamd.Invalid(iamd.FieldName, "built-in roles cannot be deleted")
 	}
-	return s.store.DeleteRole(ctx, instanceID, name, s.event(ctx, p, instanceID, iamd.ActionRoleDelete, "role", name))
-}
-
-// SetUserRoles replaces a user's direct roles (ROLE_WRITE).
-func (s *Service) SetUserRoles(ctx context.Context, instanceID, userID string, roles []string) error {
-	p, err := authorize(ctx, instanceID, iamd.PrivilegeRoleWrite)
+	defs, err := s.roleDefinitions(ctx, instanceID)
 	if err != nil {
 		return err
 	}
-	return s.store.SetUserRoles(ctx, instanceID, userID, dedupe(roles), s.event(ctx, p, instanceID, iamd.ActionRolesAssign, "user", userID))
+	if err := mayGrant(p, defs[name].Privileges); err != nil {
+		return err
+	}
+	return s.store.DeleteRole(ctx, instanceID, name, s.event(ctx, p, instanceID, iamd.ActionRoleDelete, "role", name))
 }
 
-// SetGroupRoles replaces the roles a group's members inherit (ROLE_WRITE).
+// SetGroupRoles replaces the roles a group's members inherit (ROLE_WRITE, holding the
+// privileges of the roles it grants and of those it takes away).
 func (s *Service) SetGroupRoles(ctx context.Context, instanceID, groupID string, roles []string) error {
 	p, err := authorize(ctx, instanceID, iamd.PrivilegeRoleWrite)
 	if err != nil {
 		return err
 	}
-	return s.store.SetGroupRoles(ctx, instanceID, groupID, dedupe(roles), s.event(ctx, p, instanceID, iamd.ActionRolesAssign, "group", groupID))
+	g, err := s.store.GetGroup(ctx, instanceID, groupID)
+	if err != nil {
+		return err
+	}
+	defs, err := s.roleDefinitions(ctx, instanceID)
+	if err != nil {
+		return err
+	}
+	roles = dedupe(roles)
+	var privileges []string
+	for _, r := range append(slices.Clone(roles), g.Roles...) {
+		def, ok := defs[r]
+		if !ok {
+			return iamd.Invalid(iamd.FieldRoles, "no role named %q", r)
+		}
+		privileges = append(privileges, def.Privileges...)
+	}
+	if err := mayGrant(p, privileges); err != nil {
+		return err
+	}
+	return s.store.SetGroupRoles(ctx, instanceID, groupID, roles, s.event(ctx, p, instanceID, iamd.ActionRolesAssign, "group", groupID))
 }
 
 // SaveRole creates a custom role, or replaces the description and privileges of one that
-// exists (ROLE_WRITE); built-in roles cannot be changed.
+// exists (ROLE_WRITE, holding the privileges it had and those it gets); built-in roles
+// cannot be changed.
 func (s *Service) SaveRole(ctx context.Context, in *iamd.Role) (*iamd.Role, error) {
 	r, err := s.CreateRole(ctx, in)
 	if iamd.ErrorCode(err) != iamd.ECONFLICT || iamd.ErrorField(err) != iamd.FieldName {
@@ -132,10 +156,26 @@ func (s *Service) SaveRole(ctx context.Context, in *iamd.Role) (*iamd.Role, erro
 	if err := next.Validate(); err != nil {
 		return nil, err
 	}
+	defs, err := s.roleDefinitions(ctx, in.InstanceID)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayGrant(p, append(slices.Clone(next.Privileges), defs[in.Name].Privileges...)); err != nil {
+		return nil, err
+	}
 	if err := s.store.UpdateRole(ctx, &next, s.event(ctx, p, in.InstanceID, iamd.ActionRoleUpdate, "role", in.Name)); err != nil {
 		return nil, err
 	}
 	return &next, nil
+}
+
+// ListGrantablePrivileges returns the privileges roles may hold and users be granted
+// (ROLE_READ).
+func (s *Service) ListGrantablePrivileges(ctx context.Context, instanceID string) ([]string, error) {
+	if _, err := authorize(ctx, instanceID, iamd.PrivilegeRoleRead); err != nil {
+		return nil, err
+	}
+	return slices.Clone(iamd.GrantablePrivileges), nil
 }
 
 // EffectiveGrants returns the roles and privileges a user holds in all (USER_READ):

@@ -14,10 +14,11 @@ func (s *Service) ListUserTags(ctx context.Context, instanceID, userID string) (
 	return s.store.ListUserTags(ctx, instanceID, userID)
 }
 
-// PutUserTags sets tags on a user (USER_WRITE): keys of 1 to 128 characters, values of
-// up to 255, at most MaxTagsPerUser in all; a key given twice keeps its last value.
+// PutUserTags sets tags on a user (USER_WRITE, covering the user): keys of 1 to 128
+// characters, values of up to 255, at most MaxTagsPerUser in all; a key given twice
+// keeps its last value.
 func (s *Service) PutUserTags(ctx context.Context, instanceID, userID string, tags []iamd.Tag) error {
-	p, err := authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
+	p, err := s.authorizeOnUser(ctx, instanceID, userID)
 	if err != nil {
 		return err
 	}
@@ -38,9 +39,9 @@ func (s *Service) PutUserTags(ctx context.Context, instanceID, userID string, ta
 	return s.store.PutUserTags(ctx, instanceID, userID, tags, s.event(ctx, p, instanceID, iamd.ActionUserTag, "user", userID))
 }
 
-// DeleteUserTags removes tags from a user by key (USER_WRITE).
+// DeleteUserTags removes tags from a user by key (USER_WRITE, covering the user).
 func (s *Service) DeleteUserTags(ctx context.Context, instanceID, userID string, keys []string) error {
-	p, err := authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
+	p, err := s.authorizeOnUser(ctx, instanceID, userID)
 	if err != nil {
 		return err
 	}
@@ -48,4 +49,21 @@ func (s *Service) DeleteUserTags(ctx context.Context, instanceID, userID string,
 		return iamd.Invalid(iamd.FieldTags, "name 1 to %d tag keys", iamd.MaxTagsPerUser)
 	}
 	return s.store.DeleteUserTags(ctx, instanceID, userID, dedupe(keys), s.event(ctx, p, instanceID, iamd.ActionUserUntag, "user", userID))
+}
+
+// authorizeOnUser returns the caller if it holds USER_WRITE on the instance and covers
+// the user.
+func (s *Service) authorizeOnUser(ctx context.Context, instanceID, userID string) (*iamd.Principal, error) {
+	p, err := authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
+	if err != nil {
+		return nil, err
+	}
+	rights, err := s.store.GetUserRights(ctx, instanceID, userID)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Covers(rights) {
+		return nil, iamd.ErrNotCovered()
+	}
+	return p, nil
 }

@@ -7,14 +7,15 @@ import (
 	"time"
 
 	"iamd"
-	"iamd/account"
 )
 
-// maxUpdateAttempts bounds the retries of an update that lost a race with another
-// writer. Each retry re-reads the user, so no change is lost.
-const maxUpdateAttempts = 5
+// maxUpdateAttempts bounds the retries of a change that lost a race with another
+// writer. Each retry re-reads the user and calls the edit again, so no change is lost.
+const maxUpdateAttempts = 8
 
-// CreateUser creates a user, its group memberships and its password in one transaction.
+// CreateUser creates a user with its grants, group memberships, password and MFA, in
+// one transaction. The caller needs USER_WRITE; granting roles or privileges, or joining
+// groups that carry roles, needs what granting them needs (see authorizeGrant).
 func (s *Service) CreateUser(ctx context.Context, in *iamd.User, opts iamd.CreateUserOptions) (*iamd.User, error) {
 	p, err := authorize(ctx, in.InstanceID, iamd.PrivilegeUserWrite)
 	if err != nil {
@@ -26,39 +27,36 @@ func (s *Service) CreateUser(ctx context.Context, in *iamd.User, opts iamd.Creat
 	}
 	now := s.clock()
 	u := newUser(in, in.InstanceID, p, now)
-	if len(in.Roles) > 0 || len(in.Privileges) > 0 { // granting is ROLE_WRITE's, as in SetUserRoles
-		if _, err := authorize(ctx, in.InstanceID, iamd.PrivilegeRoleWrite); err != nil {
-			return nil, err
-		}
-		u.Roles = dedupe(in.Roles)
-		if u.Privileges, err = directPrivileges(in.Privileges); err != nil {
-			return nil, err
-		}
-	}
-	if err := u.Validate(); err != nil {
+	u.Roles, u.Privileges = dedupe(in.Roles), dedupe(in.Privileges)
+	slices.Sort(u.Roles)
+	slices.Sort(u.Privileges)
+	groups := dedupe(opts.GroupIDs)
+	if err := s.authorizeGrants(ctx, p, in.InstanceID, grants{roles: u.Roles, privileges: u.Privileges, groups: groups}); err != nil {
 		return nil, err
 	}
-	if u.ElevatedUntil != nil && !u.ElevatedUntil.After(now) {
-		return nil, iamd.Invalid(iamd.FieldElevatedUntil, "elevated permissions must expire in the future")
+	if err := s.checkUser(ctx, &u, nil, now); err != nil {
+		return nil, err
 	}
+	w := iamd.UserWrite{User: &u, JoinGroups: groups}
 	if opts.Password != "" {
-		if u.SSO {
-			return nil, iamd.Invalid(iamd.FieldPassword, "users who sign in through SSO have no password here")
-		}
-		if err := account.CheckPassword(inst.Policy, &u, opts.Password); err != nil {
+		if err := s.setPassword(ctx, inst, &u, nil, &iamd.NewPassword{Clear: opts.Password, Temporary: in.TemporaryPassword}, &w, now); err != nil {
 			return nil, err
 		}
-		if u.PasswordHash, err = s.hashPassword(opts.Password); err != nil {
-			return nil, err
-		}
-		u.PasswordChangedAt = &now
 	}
-	groupIDs := dedupe(opts.GroupIDs)
-	ev := s.event(ctx, p, u.InstanceID, iamd.ActionUserCreate, "user", u.ID)
-	if err := s.store.CreateUser(ctx, &u, groupIDs, ev); err != nil {
+	if opts.MFASecret != "" {
+		if err := s.setMFA(nil, &u, &iamd.MFASetting{Enabled: true, Secret: opts.MFASecret}, &w, now); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Locked {
+		until := iamd.LockedIndefinitely
+		u.LockedUntil = &until
+	}
+	w.Event = s.event(ctx, p, u.InstanceID, iamd.ActionUserCreate, "user", u.ID)
+	if err := s.store.CreateUser(ctx, w); err != nil {
 		return nil, err
 	}
-	if len(groupIDs) == 0 {
+	if len(groups) == 0 {
 		return &u, nil
 	}
 	return s.store.GetUser(ctx, u.InstanceID, u.ID)
@@ -116,120 +114,374 @@ func checkPage(offset int, limit *int) error {
 	return nil
 }
 
-// UpdateUser applies a partial change. It re-reads and retries when another writer got
-// there first, so concurrent updates of different fields both take effect.
+// UpdateUser applies a fixed partial change (see ChangeUser).
 func (s *Service) UpdateUser(ctx context.Context, instanceID, id string, upd iamd.UserUpdate) (*iamd.User, error) {
+	return s.ChangeUser(ctx, instanceID, iamd.UserRef{ID: id}, func(*iamd.User) (*iamd.UserChange, error) {
+		return &iamd.UserChange{UserUpdate: upd}, nil
+	})
+}
+
+// ChangeUser makes one change to a user: profile, state, login name, grants, groups,
+// password and MFA together, in one transaction with one audit event. It authorizes
+// before it looks at the change: the caller must hold USER_WRITE and cover the user
+// (iamd.Principal.Covers), so a caller refused learns nothing from what it sent. Then
+// the change itself is authorized (grants, groups), then validated, then written. When
+// another writer got there first the user is read again and edit called again, unless
+// ref names the version the change was made from: that is a conflict (ECONFLICT
+// naming FieldVersion).
+func (s *Service) ChangeUser(ctx context.Context, instanceID string, ref iamd.UserRef, edit iamd.UserEdit) (*iamd.User, error) {
 	p, err := authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
 	if err != nil {
 		return nil, err
 	}
-	return s.updateUser(ctx, p, instanceID, id, upd)
+	return s.changeUser(ctx, p, instanceID, ref, edit, false)
 }
 
-// UpdateOwnProfile lets any signed-in user change its own name and email, and nothing
-// else; the other fields of upd must be unset.
-func (s *Service) UpdateOwnProfile(ctx context.Context, upd iamd.UserUpdate) (*iamd.User, error) {
+// ChangeOwnUser lets any signed-in user change its own names, email and password (for
+// APIs whose self-service takes no current password, such as ECE's PATCH /user: the
+// caller has just proved who it is), and nothing else.
+func (s *Service) ChangeOwnUser(ctx context.Context, edit iamd.UserEdit) (*iamd.User, error) {
 	p := iamd.PrincipalFromContext(ctx)
-	if p == nil || p.UserID == "" || p.PasswordChangeOnly {
-		return nil, iamd.Errorf(iamd.EFORBIDDEN, "Only a signed-in user can change its own profile.")
+	switch {
+	case p == nil || p.UserID == "":
+		return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
+	case p.PasswordChangeOnly:
+		return nil, iamd.Errorf(iamd.EFORBIDDEN, "The password must be changed before anything else.")
 	}
-	own := iamd.UserUpdate{DisplayName: upd.DisplayName, GivenName: upd.GivenName, FamilyName: upd.FamilyName, Email: upd.Email}
-	if !reflect.DeepEqual(own, upd) {
-		return nil, iamd.Errorf(iamd.EFORBIDDEN, "A user can change only its own name and email.")
-	}
-	return s.updateUser(ctx, p, p.InstanceID, p.UserID, upd)
+	return s.changeUser(ctx, p, p.InstanceID, iamd.UserRef{ID: p.UserID}, edit, true)
 }
 
-func (s *Service) updateUser(ctx context.Context, p *iamd.Principal, instanceID, id string, upd iamd.UserUpdate) (*iamd.User, error) {
-	if e := upd.Elevation; e != nil && e.Until != nil && !e.Until.After(s.clock()) {
-		return nil, iamd.Invalid(iamd.FieldElevatedUntil, "elevated permissions must expire in the future")
-	}
-	if upd.Status != nil && *upd.Status == "" {
-		return nil, iamd.Invalid(iamd.FieldStatus, "status cannot be cleared")
-	}
-	if upd.Roles != nil || upd.Privileges != nil { // granting is ROLE_WRITE's, as in SetUserRoles
-		if _, err := authorize(ctx, instanceID, iamd.PrivilegeRoleWrite); err != nil {
+func (s *Service) changeUser(ctx context.Context, p *iamd.Principal, instanceID string, ref iamd.UserRef, edit iamd.UserEdit, self bool) (*iamd.User, error) {
+	for attempt := 1; ; attempt++ {
+		cur, err := s.findUser(ctx, instanceID, ref)
+		if err != nil {
 			return nil, err
 		}
+		if !self {
+			if err := s.authorizeOn(ctx, p, cur); err != nil {
+				return nil, err
+			}
+		}
+		change, err := edit(cur)
+		if err != nil {
+			return nil, err
+		}
+		w, next, err := s.prepareChange(ctx, p, cur, change, self)
+		if err != nil {
+			return nil, err
+		}
+		if w == nil {
+			return cur, nil
+		}
+		err = s.store.UpdateUser(ctx, *w)
+		if isVersionConflict(err) && ref.Version == 0 && attempt < maxUpdateAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(w.JoinGroups) > 0 || len(w.LeaveGroups) > 0 {
+			return s.store.GetUser(ctx, instanceID, cur.ID)
+		}
+		return next, nil
 	}
+}
+
+// findUser reads the user ref names, at the version it names if any.
+func (s *Service) findUser(ctx context.Context, instanceID string, ref iamd.UserRef) (*iamd.User, error) {
+	var u *iamd.User
+	var err error
+	switch {
+	case ref.ID != "":
+		u, err = s.store.GetUser(ctx, instanceID, ref.ID)
+	case ref.LoginName != "":
+		u, err = s.store.GetUserByLogin(ctx, instanceID, ref.LoginName)
+	default:
+		return nil, iamd.Invalid(iamd.FieldID, "name the user by id or login name")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ref.Version != 0 && u.Version != ref.Version {
+		return nil, &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldVersion,
+			Message: "The user has changed since the version this change was made from."}
+	}
+	return u, nil
+}
+
+func isVersionConflict(err error) bool {
+	return iamd.ErrorCode(err) == iamd.ECONFLICT && iamd.ErrorField(err) == iamd.FieldVersion
+}
+
+// authorizeOn refuses a caller that does not cover the user u (see iamd.Principal.Covers).
+func (s *Service) authorizeOn(ctx context.Context, p *iamd.Principal, u *iamd.User) error {
+	rights, err := s.store.GetUserRights(ctx, u.InstanceID, u.ID)
+	if err != nil {
+		return err
+	}
+	if !p.Covers(rights) {
+		return iamd.ErrNotCovered()
+	}
+	return nil
+}
+
+// prepareChange authorizes, validates and stamps change to cur, and returns the write
+// that makes it and the user it stores, or nil when it changes nothing.
+func (s *Service) prepareChange(ctx context.Context, p *iamd.Principal, cur *iamd.User, change *iamd.UserChange, self bool) (*iamd.UserWrite, *iamd.User, error) {
+	if change == nil {
+		return nil, nil, nil
+	}
+	now := s.clock()
+	next := *cur
+	upd := change.UserUpdate
 	if upd.Roles != nil {
 		roles := dedupe(*upd.Roles)
 		slices.Sort(roles) // the order the store answers them in
 		upd.Roles = &roles
 	}
 	if upd.Privileges != nil {
-		privs, err := directPrivileges(*upd.Privileges)
-		if err != nil {
-			return nil, err
-		}
-		upd.Privileges = &privs
+		privileges := dedupe(*upd.Privileges)
+		slices.Sort(privileges)
+		upd.Privileges = &privileges
 	}
-	for attempt := 1; ; attempt++ {
-		cur, err := s.store.GetUser(ctx, instanceID, id)
-		if err != nil {
-			return nil, err
-		}
-		next := *cur
-		upd.Apply(&next)
-		if reflect.DeepEqual(&next, cur) {
-			return cur, nil
-		}
-		if err := next.Validate(); err != nil {
-			return nil, err
-		}
-		next.Version = cur.Version + 1
-		next.UpdatedAt = s.clock()
-		next.UpdatedBy = p.UserID
-		next.UpdatedByName = p.Name
-		ev := s.event(ctx, p, instanceID, iamd.ActionUserUpdate, "user", id)
-		stored := next
-		if slices.Equal(next.Roles, cur.Roles) {
-			stored.Roles = nil // unchanged: the store leaves them be
-		}
-		if slices.Equal(next.Privileges, cur.Privileges) {
-			stored.Privileges = nil
-		}
-		err = s.store.UpdateUser(ctx, &stored, cur.Version, ev)
-		if iamd.ErrorCode(err) == iamd.ECONFLICT && attempt < maxUpdateAttempts {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &next, nil
+	upd.Apply(&next)
+	if change.LoginName != nil {
+		next.LoginName = *change.LoginName
 	}
+	join := without(dedupe(change.JoinGroups), groupIDs(cur.Groups))
+	leave := within(dedupe(change.LeaveGroups), groupIDs(cur.Groups))
+
+	// Authorization of what the change does, before anything of it is validated.
+	if self {
+		if !selfServiceOnly(cur, &next, change) {
+			return nil, nil, iamd.Errorf(iamd.EFORBIDDEN, "A user can change only its own names, email and password.")
+		}
+	} else {
+		g := grants{roles: without(next.Roles, cur.Roles), privileges: without(next.Privileges, cur.Privileges), groups: join, leave: leave,
+			revoking: !slices.Equal(next.Roles, cur.Roles) || !slices.Equal(next.Privileges, cur.Privileges)}
+		if err := s.authorizeGrants(ctx, p, cur.InstanceID, g); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := protected(p, cur, &next, change); err != nil {
+		return nil, nil, err
+	}
+
+	if err := s.checkUser(ctx, &next, cur, now); err != nil {
+		return nil, nil, err
+	}
+	w := &iamd.UserWrite{User: &next, ExpectedVersion: cur.Version, JoinGroups: join, LeaveGroups: leave}
+	if change.Password != nil {
+		inst, err := s.requireInstance(ctx, cur.InstanceID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := s.setPassword(ctx, inst, &next, cur, change.Password, w, now); err != nil {
+			return nil, nil, err
+		}
+	}
+	if change.MFA != nil {
+		if err := s.setMFA(cur, &next, change.MFA, w, now); err != nil {
+			return nil, nil, err
+		}
+	}
+	if reflect.DeepEqual(&next, cur) && len(join) == 0 && len(leave) == 0 && w.TOTP == nil && !w.DropTOTP {
+		return nil, nil, nil
+	}
+	next.Version = cur.Version + 1
+	next.UpdatedAt, next.UpdatedBy, next.UpdatedByName = now, p.UserID, p.Name
+	w.User = copyWithout(next, cur)
+	w.Event = s.event(ctx, p, cur.InstanceID, userAction(change), "user", cur.ID)
+	w.Event.Time = now
+	return w, &next, nil
 }
 
-// DeleteUser removes a user and its memberships and credentials. Built-in users stay.
-func (s *Service) DeleteUser(ctx context.Context, instanceID, id string) error {
+// userAction is the audit action of a change: what it did, when it did one thing the
+// log has a name for; else user.update.
+func userAction(c *iamd.UserChange) string {
+	onlyUpdate := c.LoginName == nil && len(c.JoinGroups)+len(c.LeaveGroups) == 0
+	unlock := iamd.UserUpdate{Locked: c.Locked}
+	switch {
+	case onlyUpdate && c.MFA == nil && c.UserUpdate == (iamd.UserUpdate{}) && c.Password != nil:
+		return iamd.ActionPasswordSet
+	case onlyUpdate && c.Password == nil && c.UserUpdate == (iamd.UserUpdate{}) && c.MFA != nil && c.MFA.Enabled:
+		return iamd.ActionMFAConfirm
+	case onlyUpdate && c.Password == nil && c.UserUpdate == (iamd.UserUpdate{}) && c.MFA != nil:
+		return iamd.ActionMFADisable
+	case onlyUpdate && c.Password == nil && c.MFA == nil && c.Locked != nil && !*c.Locked && c.UserUpdate == unlock:
+		return iamd.ActionUserUnlock
+	}
+	return iamd.ActionUserUpdate
+}
+
+// copyWithout returns next for the store, with its grants set to nil where they are
+// unchanged from cur, so that the store leaves them be.
+func copyWithout(next iamd.User, cur *iamd.User) *iamd.User {
+	out := next
+	if slices.Equal(next.Roles, cur.Roles) {
+		out.Roles = nil
+	}
+	if slices.Equal(next.Privileges, cur.Privileges) {
+		out.Privileges = nil
+	}
+	return &out
+}
+
+// selfServiceOnly reports whether a change a user makes to itself touches nothing but
+// its names, email and password.
+func selfServiceOnly(cur, next *iamd.User, change *iamd.UserChange) bool {
+	if change.LoginName != nil && *change.LoginName != cur.LoginName || change.MFA != nil ||
+		len(change.JoinGroups) > 0 || len(change.LeaveGroups) > 0 || (change.Password != nil && change.Password.Hash != "") {
+		return false
+	}
+	allowed := *cur
+	allowed.DisplayName, allowed.GivenName, allowed.FamilyName = next.DisplayName, next.GivenName, next.FamilyName
+	allowed.Email, allowed.EmailVerified = next.Email, next.EmailVerified
+	return reflect.DeepEqual(&allowed, next)
+}
+
+// protected refuses changes to users whose record is not the API's to change: built-in
+// users (the platform administrator among them, so the last one can never be disabled,
+// renamed, demoted or deleted) and users of another realm. A built-in user's
+// credentials may still be reset, by a caller that covers it: its password, MFA and
+// lock. The operator at the database (the iamd CLI) is the break-glass exception.
+func protected(p *iamd.Principal, cur, next *iamd.User, change *iamd.UserChange) error {
+	if p.Operator {
+		return nil
+	}
+	if cur.Realm != "" {
+		return iamd.Refused(iamd.RuleExternalRealm, "", "The user %s belongs to the realm %s and is managed there.", cur.LoginName, cur.Realm)
+	}
+	if !cur.Builtin {
+		return nil
+	}
+	record := func(u *iamd.User) iamd.User {
+		r := *u
+		r.PasswordHash, r.TemporaryPassword, r.PasswordChangedAt, r.CredentialsExpired = "", false, nil, false
+		r.MFAEnabled, r.PasswordFailedCount = false, 0
+		if r.LockedUntil != nil && !r.LockedUntil.Equal(iamd.LockedIndefinitely) {
+			r.LockedUntil = nil // a lock after failed sign-ins may be lifted
+		}
+		return r
+	}
+	before, after := record(cur), record(next)
+	if cur.LockedUntil != nil && next.LockedUntil == nil {
+		before.LockedUntil = nil // lifting any lock is allowed
+	}
+	if !reflect.DeepEqual(before, after) || len(change.JoinGroups) > 0 || len(change.LeaveGroups) > 0 {
+		return iamd.Refused(iamd.RuleBuiltin, "", "The built-in user %s cannot be modified.", cur.LoginName)
+	}
+	return nil
+}
+
+// checkUser validates a user as it is to be stored (cur is nil for a new one).
+func (s *Service) checkUser(ctx context.Context, u, cur *iamd.User, now time.Time) error {
+	if u.Status == "" {
+		return iamd.Invalid(iamd.FieldStatus, "status cannot be cleared")
+	}
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	if u.ElevatedUntil != nil && !u.ElevatedUntil.After(now) && (cur == nil || !timesEqual(u.ElevatedUntil, cur.ElevatedUntil)) {
+		return iamd.Invalid(iamd.FieldElevatedUntil, "elevated permissions must expire in the future")
+	}
+	if cur != nil && slices.Equal(u.Roles, cur.Roles) || len(u.Roles) < 2 {
+		return nil
+	}
+	defs, err := s.roleDefinitions(ctx, u.InstanceID)
+	if err != nil {
+		return err
+	}
+	if a, b, found := iamd.ExclusionBetween(u.Roles, defs); found {
+		return iamd.Refused(iamd.RuleExclusiveRoles, iamd.FieldRoles, "%s cannot be held together with %s", a, b)
+	}
+	return nil
+}
+
+func timesEqual(a, b *time.Time) bool {
+	return a == nil && b == nil || a != nil && b != nil && a.Equal(*b)
+}
+
+// setPassword hashes a new password for next (cur is nil for a new user) after the
+// instance's policy, onto w.
+func (s *Service) setPassword(ctx context.Context, inst *iamd.Instance, next, cur *iamd.User, pw *iamd.NewPassword, w *iamd.UserWrite, now time.Time) error {
+	if s.creds == nil {
+		return iamd.Errorf(iamd.EINTERNAL, "directory: passwords cannot be set without the accounts core")
+	}
+	if next.SSO {
+		return iamd.Invalid(iamd.FieldPassword, "users who sign in through SSO have no password here")
+	}
+	hash := pw.Hash
+	if hash != "" {
+		if err := s.creds.CheckImportedHash(hash); err != nil {
+			return iamd.Invalid(iamd.FieldPasswordHash, "%v", err)
+		}
+	} else {
+		var err error
+		if hash, err = s.creds.NewPasswordHash(ctx, inst.Policy, next, pw.Clear); err != nil {
+			return err
+		}
+	}
+	if cur != nil {
+		w.RetiredHash, w.KeepHistory = cur.PasswordHash, inst.Policy.RetiredHashesKept()
+	}
+	next.PasswordHash, next.TemporaryPassword, next.PasswordChangedAt, next.CredentialsExpired = hash, pw.Temporary, &now, false
+	return nil
+}
+
+// setMFA turns MFA on with a secret the user has, or off, onto w (cur is nil for a new
+// user).
+func (s *Service) setMFA(cur, next *iamd.User, mfa *iamd.MFASetting, w *iamd.UserWrite, now time.Time) error {
+	if !mfa.Enabled {
+		if cur != nil && cur.MFAEnabled {
+			next.MFAEnabled, w.DropTOTP = false, true
+		}
+		return nil
+	}
+	if mfa.Secret == "" {
+		return iamd.Invalid(iamd.FieldMFASecret, "turning MFA on here needs the secret the user's authenticator holds")
+	}
+	if s.creds == nil {
+		return iamd.Errorf(iamd.EINTERNAL, "directory: MFA cannot be set without the accounts core")
+	}
+	raw, err := iamd.DecodeTOTPSecret(mfa.Secret)
+	if err != nil {
+		return err
+	}
+	sealed, err := s.creds.SealTOTPSecret(next.ID, raw)
+	if err != nil {
+		return err
+	}
+	w.TOTP = &iamd.TOTP{UserID: next.ID, SecretEncrypted: sealed, Confirmed: true, CreatedAt: now}
+	next.MFAEnabled = true
+	return nil
+}
+
+// DeleteUser removes a user and its memberships and credentials (USER_DELETE, covering
+// the user). Built-in users and users of another realm stay.
+func (s *Service) DeleteUser(ctx context.Context, instanceID string, ref iamd.UserRef) error {
 	p, err := authorize(ctx, instanceID, iamd.PrivilegeUserDelete)
 	if err != nil {
 		return err
 	}
-	u, err := s.store.GetUser(ctx, instanceID, id)
+	u, err := s.findUser(ctx, instanceID, ref)
 	if err != nil {
 		return err
 	}
-	if u.Builtin {
-		return iamd.Invalid(iamd.FieldID, "built-in user %q cannot be deleted", u.LoginName)
+	if err := s.authorizeOn(ctx, p, u); err != nil {
+		return err
 	}
-	return s.store.DeleteUser(ctx, instanceID, id, s.event(ctx, p, instanceID, iamd.ActionUserDelete, "user", id))
+	switch {
+	case p.Operator:
+	case u.Builtin:
+		return iamd.Refused(iamd.RuleBuiltin, "", "The built-in user %s cannot be deleted.", u.LoginName)
+	case u.Realm != "":
+		return iamd.Refused(iamd.RuleExternalRealm, "", "The user %s belongs to the realm %s and is managed there.", u.LoginName, u.Realm)
+	}
+	return s.store.DeleteUser(ctx, instanceID, u.ID, ref.Version, s.event(ctx, p, instanceID, iamd.ActionUserDelete, "user", u.ID))
 }
 
 // dedupe returns ids without repeats, in first-seen order.
-// directPrivileges checks privileges granted to a user directly: known ones, and never
-// INSTANCE_ADMIN, which only the platform's own roles carry. They come back sorted.
-func directPrivileges(privileges []string) ([]string, error) {
-	out := dedupe(privileges)
-	for _, p := range out {
-		if !iamd.IsPrivilege(p) || p == iamd.PrivilegeInstanceAdmin {
-			return nil, iamd.Invalid(iamd.FieldPrivileges, "unknown privilege %q", p)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
-}
-
 func dedupe(ids []string) []string {
 	seen := make(map[string]bool, len(ids))
 	out := make([]string, 0, len(ids))
@@ -242,38 +494,58 @@ func dedupe(ids []string) []string {
 	return out
 }
 
+// without returns the elements of a that are not in b; within, those that are.
+func without(a, b []string) []string {
+	return slices.DeleteFunc(slices.Clone(a), func(x string) bool { return slices.Contains(b, x) })
+}
+
+func within(a, b []string) []string {
+	return slices.DeleteFunc(slices.Clone(a), func(x string) bool { return !slices.Contains(b, x) })
+}
+
+func groupIDs(refs []iamd.GroupRef) []string {
+	out := make([]string, len(refs))
+	for i, g := range refs {
+		out[i] = g.ID
+	}
+	return out
+}
+
 // newUser is a user as the core creates it from what a caller gave: the fields a caller
-// may choose, with id, stamps and version set. Account state and grants are the core's.
+// may choose, with id, stamps and version set. Grants, credentials and the rest of the
+// account state are the core's.
 func newUser(in *iamd.User, instanceID string, p *iamd.Principal, now time.Time) iamd.User {
 	u := iamd.User{
-		InstanceID:        instanceID,
-		LoginName:         in.LoginName,
-		Realm:             in.Realm,
-		DisplayName:       in.DisplayName,
-		GivenName:         in.GivenName,
-		FamilyName:        in.FamilyName,
-		Email:             in.Email,
-		EmailVerified:     in.EmailVerified,
-		PhoneCountryCode:  in.PhoneCountryCode,
-		PhoneNumber:       in.PhoneNumber,
-		PhoneExtension:    in.PhoneExtension,
-		PhoneVerified:     in.PhoneVerified,
-		EmployeeNumber:    in.EmployeeNumber,
-		Department:        in.Department,
-		BusinessUnit:      in.BusinessUnit,
-		Manager:           in.Manager,
-		Organization:      in.Organization,
-		Description:       in.Description,
-		TimeZone:          in.TimeZone,
-		Locale:            in.Locale,
-		ExternalID:        in.ExternalID,
-		Extra:             in.Extra,
-		Status:            in.Status,
-		ConsoleDenied:     in.ConsoleDenied,
-		APIDenied:         in.APIDenied,
-		SSO:               in.SSO,
-		TemporaryPassword: in.TemporaryPassword,
-		ElevatedUntil:     in.ElevatedUntil,
+		InstanceID:         instanceID,
+		LoginName:          in.LoginName,
+		Realm:              in.Realm,
+		DisplayName:        in.DisplayName,
+		GivenName:          in.GivenName,
+		FamilyName:         in.FamilyName,
+		Email:              in.Email,
+		EmailVerified:      in.EmailVerified,
+		PhoneCountryCode:   in.PhoneCountryCode,
+		PhoneNumber:        in.PhoneNumber,
+		PhoneExtension:     in.PhoneExtension,
+		PhoneVerified:      in.PhoneVerified,
+		EmployeeNumber:     in.EmployeeNumber,
+		Department:         in.Department,
+		BusinessUnit:       in.BusinessUnit,
+		Manager:            in.Manager,
+		Organization:       in.Organization,
+		Description:        in.Description,
+		TimeZone:           in.TimeZone,
+		Locale:             in.Locale,
+		ExternalID:         in.ExternalID,
+		Extra:              in.Extra,
+		Status:             in.Status,
+		ConsoleDenied:      in.ConsoleDenied,
+		APIDenied:          in.APIDenied,
+		SSO:                in.SSO,
+		TemporaryPassword:  in.TemporaryPassword,
+		Expired:            in.Expired,
+		CredentialsExpired: in.CredentialsExpired,
+		ElevatedUntil:      in.ElevatedUntil,
 
 		ID:            iamd.NewID(),
 		CreatedAt:     now,

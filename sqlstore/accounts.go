@@ -48,19 +48,31 @@ func (db *DB) SetPassword(ctx context.Context, c iamd.PasswordChange) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return changed
 		}
-		if old != "" && c.Keep > 0 {
-			if _, err := db.exec(ctx, tx, `INSERT INTO password_history (user_id, hash, retired_at) VALUES (?, ?, ?)`,
-				c.UserID, old, micros(c.At)); err != nil {
-				return internal("retire password", err)
-			}
-		}
-		if _, err := db.exec(ctx, tx, `DELETE FROM password_history WHERE user_id = ? AND id NOT IN (
-			SELECT id FROM password_history WHERE user_id = ? ORDER BY id DESC LIMIT ?)`,
-			c.UserID, c.UserID, c.Keep); err != nil {
-			return internal("trim password history", err)
+		if err := db.retirePassword(ctx, tx, c.UserID, old, &c.At, c.Keep); err != nil {
+			return err
 		}
 		return db.insertEvent(ctx, tx, c.Event)
 	})
+}
+
+// retirePassword keeps a replaced hash in the user's history, of which the newest keep
+// entries stay.
+func (db *DB) retirePassword(ctx context.Context, tx *txn, userID, old string, at *time.Time, keep int) error {
+	if old != "" && keep > 0 {
+		retired := time.Now()
+		if at != nil {
+			retired = *at
+		}
+		if _, err := db.exec(ctx, tx, `INSERT INTO password_history (user_id, hash, retired_at) VALUES (?, ?, ?)`,
+			userID, old, micros(retired)); err != nil {
+			return internal("retire password", err)
+		}
+	}
+	if _, err := db.exec(ctx, tx, `DELETE FROM password_history WHERE user_id = ? AND id NOT IN (
+		SELECT id FROM password_history WHERE user_id = ? ORDER BY id DESC LIMIT ?)`, userID, userID, keep); err != nil {
+		return internal("trim password history", err)
+	}
+	return nil
 }
 
 // PasswordHistory returns up to n retired hashes, newest first.
@@ -354,26 +366,27 @@ func (db *DB) ConfirmTOTP(ctx context.Context, instanceID, userID string, step i
 	})
 }
 
-// ImportTOTP stores a confirmed enrolment made elsewhere.
-func (db *DB) ImportTOTP(ctx context.Context, instanceID string, t *iamd.TOTP, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *txn) error {
-		if err := db.requireUsers(ctx, tx, instanceID, []string{t.UserID}); err != nil {
-			return err
+// replaceTOTP replaces a user's enrolment and recovery codes with a confirmed enrolment
+// made elsewhere (the user row's mfa_enabled is the caller's to set).
+func (db *DB) replaceTOTP(ctx context.Context, tx *txn, t *iamd.TOTP) error {
+	if err := db.dropTOTP(ctx, tx, t.UserID); err != nil {
+		return err
+	}
+	if _, err := db.exec(ctx, tx, `INSERT INTO totp (user_id, secret_encrypted, confirmed, last_step, created_at) VALUES (?, ?, ?, 0, ?)`,
+		t.UserID, t.SecretEncrypted, true, micros(t.CreatedAt)); err != nil {
+		return internal("import totp", err)
+	}
+	return nil
+}
+
+// dropTOTP removes a user's enrolment and recovery codes.
+func (db *DB) dropTOTP(ctx context.Context, tx *txn, userID string) error {
+	for _, stmt := range []string{`DELETE FROM totp WHERE user_id = ?`, `DELETE FROM recovery_codes WHERE user_id = ?`} {
+		if _, err := db.exec(ctx, tx, stmt, userID); err != nil {
+			return internal("drop totp", err)
 		}
-		for _, stmt := range []string{`DELETE FROM totp WHERE user_id = ?`, `DELETE FROM recovery_codes WHERE user_id = ?`} {
-			if _, err := db.exec(ctx, tx, stmt, t.UserID); err != nil {
-				return internal("replace totp", err)
-			}
-		}
-		if _, err := db.exec(ctx, tx, `INSERT INTO totp (user_id, secret_encrypted, confirmed, last_step, created_at) VALUES (?, ?, ?, 0, ?)`,
-			t.UserID, t.SecretEncrypted, true, micros(t.CreatedAt)); err != nil {
-			return internal("import totp", err)
-		}
-		if _, err := db.exec(ctx, tx, `UPDATE users SET mfa_enabled = ?, version = version + 1 WHERE id = ?`, true, t.UserID); err != nil {
-			return internal("enable mfa", err)
-		}
-		return db.insertEvent(ctx, tx, ev)
-	})
+	}
+	return nil
 }
 
 // UseTOTPStep advances the last accepted step in one conditional update, so that of

@@ -44,19 +44,6 @@ func (db *DB) EffectiveRoles(ctx context.Context, instanceID, userID string) ([]
 		ORDER BY 1`, userID, instanceID, userID, instanceID)
 }
 
-// GrantPrivileges adds direct privileges to a user of the instance.
-func (db *DB) GrantPrivileges(ctx context.Context, instanceID, userID string, privileges []string, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *txn) error {
-		if err := db.requireUsers(ctx, tx, instanceID, []string{userID}); err != nil {
-			return err
-		}
-		if err := db.grant(ctx, tx, userID, privileges); err != nil {
-			return err
-		}
-		return db.insertEvent(ctx, tx, ev)
-	})
-}
-
 func (db *DB) grant(ctx context.Context, q querier, userID string, privileges []string) error {
 	for _, p := range privileges {
 		if _, err := db.exec(ctx, q, `INSERT INTO user_privileges (user_id, privilege) VALUES (?, ?) ON CONFLICT DO NOTHING`,
@@ -137,9 +124,23 @@ func (db *DB) RevokeAccessKey(ctx context.Context, instanceID, id string, ev iam
 	return db.deleteCredential(ctx, "access_keys", instanceID, id, "access key", ev)
 }
 
-// RevokeAPIToken deletes a token of the instance.
-func (db *DB) RevokeAPIToken(ctx context.Context, instanceID, id string, ev iamd.Event) error {
-	return db.deleteCredential(ctx, "api_tokens", instanceID, id, "API token", ev)
+// RevokeAPITokens deletes tokens of the instance, each with its event, all or none.
+func (db *DB) RevokeAPITokens(ctx context.Context, instanceID string, ids []string, evs []iamd.Event) error {
+	return db.inTx(ctx, func(tx *txn) error {
+		for i, id := range ids {
+			res, err := db.exec(ctx, tx, `DELETE FROM api_tokens WHERE instance_id = ? AND id = ?`, instanceID, id)
+			if err != nil {
+				return internal("revoke API token", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return iamd.Errorf(iamd.ENOTFOUND, "No API token %q.", id)
+			}
+			if err := db.insertEvent(ctx, tx, evs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func (db *DB) deleteCredential(ctx context.Context, table, instanceID, id, kind string, ev iamd.Event) error {
@@ -207,6 +208,18 @@ func (db *DB) GetAPITokenByHash(ctx context.Context, hash []byte) (*iamd.APIToke
 	t, err := scanAPIToken(db.queryRow(ctx, db.read, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, iamd.Errorf(iamd.ENOTFOUND, "No such API token.")
+	} else if err != nil {
+		return nil, internal("get api token", err)
+	}
+	return t, nil
+}
+
+// GetAPIToken returns one token of the instance by id.
+func (db *DB) GetAPIToken(ctx context.Context, instanceID, id string) (*iamd.APIToken, error) {
+	t, err := scanAPIToken(db.queryRow(ctx, db.read, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE instance_id = ? AND id = ?`,
+		instanceID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, iamd.Errorf(iamd.ENOTFOUND, "No API token %q.", id)
 	} else if err != nil {
 		return nil, internal("get api token", err)
 	}

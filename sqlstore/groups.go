@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"iamd"
@@ -29,15 +30,28 @@ func groupNotFound(id string) error {
 	return iamd.Errorf(iamd.ENOTFOUND, "No group with id %q.", id)
 }
 
-// CreateGroup stores a group and its roles; ECONFLICT when the id is taken in the instance.
-func (db *DB) CreateGroup(ctx context.Context, g *iamd.Group, ev iamd.Event) error {
+// uniqueKeyArg is the value of a group's unique_key: its name key when the instance
+// keeps names unique, else NULL, which the unique index lets repeat. It is two
+// placeholders, the instance id and the key.
+const uniqueKeyArg = `CASE WHEN (SELECT duplicate_group_names FROM instances WHERE id = ?) THEN NULL ELSE ? END`
+
+func nameTaken(g *iamd.Group) error {
+	return &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldName,
+		Message: fmt.Sprintf("A group named %q already exists in instance %q.", g.Name, g.InstanceID)}
+}
+
+// CreateGroup stores a group with its roles and first members.
+func (db *DB) CreateGroup(ctx context.Context, w iamd.GroupWrite) error {
+	g := w.Group
 	return db.inTx(ctx, func(tx *txn) error {
-		_, err := db.exec(ctx, tx, `INSERT INTO groups (instance_id, id, name, name_key, description, external_id,
+		_, err := db.exec(ctx, tx, `INSERT INTO groups (instance_id, id, name, name_key, unique_key, description, external_id,
 			created_at, created_by, created_by_name, updated_at, updated_by, updated_by_name, version)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			g.InstanceID, g.ID, g.Name, strings.ToLower(g.Name), g.Description, g.ExternalID,
+			VALUES (?, ?, ?, ?, `+uniqueKeyArg+`, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			g.InstanceID, g.ID, g.Name, iamd.GroupNameKey(g.Name), g.InstanceID, iamd.GroupNameKey(g.Name), g.Description, g.ExternalID,
 			micros(g.CreatedAt), g.CreatedBy, g.CreatedByName, micros(g.UpdatedAt), g.UpdatedBy, g.UpdatedByName, g.Version)
-		switch v, _ := db.dialect.Classify(err); {
+		switch v, constraint := db.dialect.Classify(err); {
+		case v == UniqueViolation && strings.Contains(constraint, "unique_"): // groups_unique_name, groups.unique_key
+			return nameTaken(g)
 		case v == UniqueViolation:
 			return &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldID,
 				Message: fmt.Sprintf("A group with id %q already exists in instance %q.", g.ID, g.InstanceID)}
@@ -52,35 +66,156 @@ func (db *DB) CreateGroup(ctx context.Context, g *iamd.Group, ev iamd.Event) err
 				return internal("insert group role", err)
 			}
 		}
-		return db.insertEvent(ctx, tx, ev)
+		if err := db.changeMembers(ctx, tx, g, w.Add, iamd.GroupMembers{}); err != nil {
+			return err
+		}
+		return db.insertEvent(ctx, tx, w.Event)
 	})
 }
 
-// UpdateGroup renames a group or changes its description, if nobody changed it since
-// expectedVersion.
-func (db *DB) UpdateGroup(ctx context.Context, g *iamd.Group, expectedVersion int64, ev iamd.Event) error {
+// UpdateGroup stores a change of a group made from w.ExpectedVersion, its members' too.
+func (db *DB) UpdateGroup(ctx context.Context, w iamd.GroupWrite) error {
+	g := w.Group
 	return db.inTx(ctx, func(tx *txn) error {
-		res, err := db.exec(ctx, tx, `UPDATE groups SET name = ?, name_key = ?, description = ?, external_id = ?, updated_at = ?,
-			updated_by = ?, updated_by_name = ?, version = ? WHERE instance_id = ? AND id = ? AND version = ?`,
-			g.Name, strings.ToLower(g.Name), g.Description, g.ExternalID, micros(g.UpdatedAt), g.UpdatedBy, g.UpdatedByName, g.Version,
-			g.InstanceID, g.ID, expectedVersion)
-		if err != nil {
+		res, err := db.exec(ctx, tx, `UPDATE groups SET name = ?, name_key = ?, unique_key = `+uniqueKeyArg+`,
+			description = ?, external_id = ?, updated_at = ?, updated_by = ?, updated_by_name = ?, version = ?
+			WHERE instance_id = ? AND id = ? AND version = ?`,
+			g.Name, iamd.GroupNameKey(g.Name), g.InstanceID, iamd.GroupNameKey(g.Name), g.Description, g.ExternalID,
+			micros(g.UpdatedAt), g.UpdatedBy, g.UpdatedByName, g.Version, g.InstanceID, g.ID, w.ExpectedVersion)
+		if v, _ := db.dialect.Classify(err); v == UniqueViolation {
+			return nameTaken(g)
+		} else if err != nil {
 			return internal("update group", err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return internal("update group", err)
 		} else if n == 0 {
-			var one int
-			err := db.queryRow(ctx, tx, `SELECT 1 FROM groups WHERE instance_id = ? AND id = ?`, g.InstanceID, g.ID).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
+			if missing, err := db.firstMissing(ctx, tx, "groups", g.InstanceID, []string{g.ID}); err != nil {
+				return err
+			} else if missing != "" {
 				return groupNotFound(g.ID)
-			} else if err != nil {
-				return internal("update group", err)
 			}
-			return iamd.Errorf(iamd.ECONFLICT, "Group %q was changed by another request; retry.", g.ID)
+			return versionConflict("group", g.ID)
 		}
-		return db.insertEvent(ctx, tx, ev)
+		add, remove := w.Add, w.Remove
+		if w.Members != nil {
+			if add, remove, err = db.membersToReplace(ctx, tx, g, *w.Members); err != nil {
+				return err
+			}
+		}
+		if err := db.changeMembers(ctx, tx, g, add, remove); err != nil {
+			return err
+		}
+		return db.insertEvent(ctx, tx, w.Event)
 	})
+}
+
+// membersToReplace returns what to add and remove to make a group's members want.
+func (db *DB) membersToReplace(ctx context.Context, tx *txn, g *iamd.Group, want iamd.GroupMembers) (add, remove iamd.GroupMembers, err error) {
+	users, err := db.txStrings(ctx, tx, `SELECT user_id FROM group_members WHERE instance_id = ? AND group_id = ?`, g.InstanceID, g.ID)
+	if err != nil {
+		return add, remove, err
+	}
+	groups, err := db.txStrings(ctx, tx, `SELECT member_id FROM group_subgroups WHERE instance_id = ? AND group_id = ?`, g.InstanceID, g.ID)
+	if err != nil {
+		return add, remove, err
+	}
+	add.Users, remove.Users = difference(want.Users, users), difference(users, want.Users)
+	add.Groups, remove.Groups = difference(want.Groups, groups), difference(groups, want.Groups)
+	return add, remove, nil
+}
+
+// difference returns the elements of a that are not in b.
+func difference(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// txStrings runs a one-column query in tx.
+func (db *DB) txStrings(ctx context.Context, tx *txn, query string, args ...any) ([]string, error) {
+	rows, err := db.query(ctx, tx, query, args...)
+	if err != nil {
+		return nil, internal("query", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, internal("scan", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("query", err)
+	}
+	return out, nil
+}
+
+// changeMembers adds and removes a group's users and nested groups. Users and groups
+// added must be the instance's; a nesting that would make a group its own member is
+// refused, under the dialect's lock on nesting in the instance.
+func (db *DB) changeMembers(ctx context.Context, tx *txn, g *iamd.Group, add, remove iamd.GroupMembers) error {
+	if err := db.requireUsers(ctx, tx, g.InstanceID, add.Users); err != nil {
+		return err
+	}
+	for _, uid := range add.Users {
+		if _, err := db.exec(ctx, tx, `INSERT INTO group_members (instance_id, group_id, user_id) VALUES (?, ?, ?)
+			ON CONFLICT DO NOTHING`, g.InstanceID, g.ID, uid); err != nil {
+			return internal("add member", err)
+		}
+	}
+	for _, uid := range remove.Users {
+		if _, err := db.exec(ctx, tx, `DELETE FROM group_members WHERE instance_id = ? AND group_id = ? AND user_id = ?`,
+			g.InstanceID, g.ID, uid); err != nil {
+			return internal("remove member", err)
+		}
+	}
+	for _, member := range remove.Groups {
+		if _, err := db.exec(ctx, tx, `DELETE FROM group_subgroups WHERE instance_id = ? AND group_id = ? AND member_id = ?`,
+			g.InstanceID, g.ID, member); err != nil {
+			return internal("unnest group", err)
+		}
+	}
+	if len(add.Groups) == 0 {
+		return nil
+	}
+	if missing, err := db.firstMissing(ctx, tx, "groups", g.InstanceID, add.Groups); err != nil {
+		return err
+	} else if missing != "" {
+		return &iamd.Error{Code: iamd.ENOTFOUND, Field: iamd.FieldMemberGroupIDs, Message: fmt.Sprintf("No group with id %q.", missing)}
+	}
+	if db.dialect.SerializeNesting != "" {
+		if _, err := db.exec(ctx, tx, db.dialect.SerializeNesting, g.InstanceID); err != nil {
+			return internal("lock nesting", err)
+		}
+	}
+	for _, member := range add.Groups {
+		// A cycle would close if the group is the member or lies below it.
+		var below int
+		err := db.queryRow(ctx, tx, `WITH RECURSIVE below (id) AS (
+				SELECT CAST(? AS TEXT)
+				UNION
+				SELECT s.member_id FROM group_subgroups s JOIN below b ON s.instance_id = ? AND s.group_id = b.id)
+			SELECT count(*) FROM below WHERE id = ?`, member, g.InstanceID, g.ID).Scan(&below)
+		if err != nil {
+			return internal("check nesting", err)
+		}
+		if below > 0 {
+			return &iamd.Error{Code: iamd.EINVALID, Field: iamd.FieldMemberGroupIDs,
+				Message: fmt.Sprintf("Group %q cannot be a member of group %q: it would be its own member.", member, g.ID)}
+		}
+		if _, err := db.exec(ctx, tx, `INSERT INTO group_subgroups (instance_id, group_id, member_id) VALUES (?, ?, ?)
+			ON CONFLICT DO NOTHING`, g.InstanceID, g.ID, member); err != nil {
+			return internal("nest group", err)
+		}
+	}
+	return nil
 }
 
 // GetGroup returns one group with its roles and member count.
@@ -146,49 +281,37 @@ func (db *DB) ListGroups(ctx context.Context, f iamd.GroupFilter) (*iamd.GroupPa
 }
 
 // DeleteGroup removes a group and its memberships; the members stay.
-func (db *DB) DeleteGroup(ctx context.Context, instanceID, id string, ev iamd.Event) error {
+func (db *DB) DeleteGroup(ctx context.Context, instanceID, id string, expectedVersion int64, ev iamd.Event) error {
 	return db.inTx(ctx, func(tx *txn) error {
-		res, err := db.exec(ctx, tx, `DELETE FROM groups WHERE instance_id = ? AND id = ?`, instanceID, id)
+		res, err := db.exec(ctx, tx, `DELETE FROM groups WHERE instance_id = ? AND id = ? AND (? = 0 OR version = ?)`,
+			instanceID, id, expectedVersion, expectedVersion)
 		if err != nil {
 			return internal("delete group", err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return internal("delete group", err)
 		} else if n == 0 {
-			return groupNotFound(id)
-		}
-		return db.insertEvent(ctx, tx, ev)
-	})
-}
-
-// AddGroupMembers adds users to a group; existing members are left alone. Every user must
-// be of the group's instance, else nothing changes.
-func (db *DB) AddGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string, ev iamd.Event) error {
-	return db.changeMembers(ctx, instanceID, groupID, userIDs, ev,
-		`INSERT INTO group_members (instance_id, group_id, user_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
-}
-
-// RemoveGroupMembers removes users from a group; users who are not members are ignored.
-func (db *DB) RemoveGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string, ev iamd.Event) error {
-	return db.changeMembers(ctx, instanceID, groupID, userIDs, ev,
-		`DELETE FROM group_members WHERE instance_id = ? AND group_id = ? AND user_id = ?`)
-}
-
-func (db *DB) changeMembers(ctx context.Context, instanceID, groupID string, userIDs []string, ev iamd.Event, stmt string) error {
-	return db.inTx(ctx, func(tx *txn) error {
-		if err := db.touchGroup(ctx, tx, instanceID, groupID, ev); err != nil {
-			return err
-		}
-		if err := db.requireUsers(ctx, tx, instanceID, userIDs); err != nil {
-			return err
-		}
-		for _, uid := range userIDs {
-			if _, err := db.exec(ctx, tx, stmt, instanceID, groupID, uid); err != nil {
-				return internal("change membership", err)
+			if missing, err := db.firstMissing(ctx, tx, "groups", instanceID, []string{id}); err != nil {
+				return err
+			} else if missing != "" {
+				return groupNotFound(id)
 			}
+			return versionConflict("group", id)
 		}
 		return db.insertEvent(ctx, tx, ev)
 	})
+}
+
+// GroupGrants returns the privileges of the roles of a group and of every group above it.
+func (db *DB) GroupGrants(ctx context.Context, instanceID, groupID string) ([]string, error) {
+	return db.strings(ctx, `WITH RECURSIVE above (id) AS (
+			SELECT CAST(? AS TEXT)
+			UNION
+			SELECT s.group_id FROM group_subgroups s JOIN above a ON s.instance_id = ? AND s.member_id = a.id)
+		SELECT DISTINCT rp.privilege FROM above a
+			JOIN group_roles gr ON gr.instance_id = ? AND gr.group_id = a.id
+			JOIN role_privileges rp ON rp.instance_id = gr.instance_id AND rp.role = gr.role
+		ORDER BY 1`, groupID, instanceID, instanceID)
 }
 
 // touchGroup records a change of a group's members as a new version of the group (its
@@ -205,62 +328,6 @@ func (db *DB) touchGroup(ctx context.Context, tx *txn, instanceID, groupID strin
 		return groupNotFound(groupID)
 	}
 	return nil
-}
-
-// AddMemberGroups nests groups in a group; see iamd.Store.
-func (db *DB) AddMemberGroups(ctx context.Context, instanceID, groupID string, memberIDs []string, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *txn) error {
-		if err := db.touchGroup(ctx, tx, instanceID, groupID, ev); err != nil {
-			return err
-		}
-		if missing, err := db.firstMissing(ctx, tx, "groups", instanceID, memberIDs); err != nil {
-			return err
-		} else if missing != "" {
-			return &iamd.Error{Code: iamd.ENOTFOUND, Field: iamd.FieldMemberGroupIDs, Message: fmt.Sprintf("No group with id %q.", missing)}
-		}
-		if db.dialect.SerializeNesting != "" {
-			if _, err := db.exec(ctx, tx, db.dialect.SerializeNesting, instanceID); err != nil {
-				return internal("lock nesting", err)
-			}
-		}
-		for _, member := range memberIDs {
-			// A cycle would close if the group is the member or lies below it.
-			var below int
-			err := db.queryRow(ctx, tx, `WITH RECURSIVE below (id) AS (
-					SELECT CAST(? AS TEXT)
-					UNION
-					SELECT s.member_id FROM group_subgroups s JOIN below b ON s.instance_id = ? AND s.group_id = b.id)
-				SELECT count(*) FROM below WHERE id = ?`, member, instanceID, groupID).Scan(&below)
-			if err != nil {
-				return internal("check nesting", err)
-			}
-			if below > 0 {
-				return &iamd.Error{Code: iamd.EINVALID, Field: iamd.FieldMemberGroupIDs,
-					Message: fmt.Sprintf("Group %q cannot be a member of group %q: it would be its own member.", member, groupID)}
-			}
-			if _, err := db.exec(ctx, tx, `INSERT INTO group_subgroups (instance_id, group_id, member_id) VALUES (?, ?, ?)
-				ON CONFLICT DO NOTHING`, instanceID, groupID, member); err != nil {
-				return internal("nest group", err)
-			}
-		}
-		return db.insertEvent(ctx, tx, ev)
-	})
-}
-
-// RemoveMemberGroups takes nested groups out of a group; groups not nested in it are ignored.
-func (db *DB) RemoveMemberGroups(ctx context.Context, instanceID, groupID string, memberIDs []string, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *txn) error {
-		if err := db.touchGroup(ctx, tx, instanceID, groupID, ev); err != nil {
-			return err
-		}
-		for _, member := range memberIDs {
-			if _, err := db.exec(ctx, tx, `DELETE FROM group_subgroups WHERE instance_id = ? AND group_id = ? AND member_id = ?`,
-				instanceID, groupID, member); err != nil {
-				return internal("unnest group", err)
-			}
-		}
-		return db.insertEvent(ctx, tx, ev)
-	})
 }
 
 // ListMemberGroups returns the groups nested directly in a group, by name.

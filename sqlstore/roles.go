@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"iamd"
 )
 
 func (db *DB) insertRole(ctx context.Context, tx *txn, r *iamd.Role) error {
-	_, err := db.exec(ctx, tx, `INSERT INTO roles (instance_id, name, description, internal) VALUES (?, ?, ?, ?)`,
-		r.InstanceID, r.Name, r.Description, r.Builtin)
+	_, err := db.exec(ctx, tx, `INSERT INTO roles (instance_id, name, description, internal, excludes) VALUES (?, ?, ?, ?, ?)`,
+		r.InstanceID, r.Name, r.Description, r.Builtin, strings.Join(r.Excludes, ","))
 	if v, _ := db.dialect.Classify(err); v == UniqueViolation {
 		return &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldName, Message: fmt.Sprintf("A role named %q already exists.", r.Name)}
 	} else if v == ForeignKeyViolation {
@@ -88,7 +89,7 @@ func (db *DB) CreateRole(ctx context.Context, r *iamd.Role, ev iamd.Event) error
 
 // ListRoles returns an instance's roles by name, each with its sorted privileges.
 func (db *DB) ListRoles(ctx context.Context, instanceID string) ([]iamd.Role, error) {
-	rows, err := db.query(ctx, db.read, `SELECT r.name, r.description, r.internal, rp.privilege
+	rows, err := db.query(ctx, db.read, `SELECT r.name, r.description, r.internal, r.excludes, rp.privilege
 		FROM roles r LEFT JOIN role_privileges rp ON rp.instance_id = r.instance_id AND rp.role = r.name
 		WHERE r.instance_id = ? ORDER BY r.name, rp.privilege`, instanceID)
 	if err != nil {
@@ -98,12 +99,16 @@ func (db *DB) ListRoles(ctx context.Context, instanceID string) ([]iamd.Role, er
 	out := []iamd.Role{}
 	for rows.Next() {
 		var r iamd.Role
+		var excludes string
 		var privilege sql.NullString
-		if err := rows.Scan(&r.Name, &r.Description, &r.Builtin, &privilege); err != nil {
+		if err := rows.Scan(&r.Name, &r.Description, &r.Builtin, &excludes, &privilege); err != nil {
 			return nil, internal("scan role", err)
 		}
 		if n := len(out); n == 0 || out[n-1].Name != r.Name {
 			r.InstanceID, r.Privileges = instanceID, []string{}
+			if excludes != "" {
+				r.Excludes = strings.Split(excludes, ",")
+			}
 			out = append(out, r)
 		}
 		if privilege.Valid {
@@ -155,22 +160,6 @@ func (db *DB) requireRoles(ctx context.Context, tx *txn, instanceID string, role
 		}
 	}
 	return nil
-}
-
-// SetUserRoles replaces a user's direct roles.
-func (db *DB) SetUserRoles(ctx context.Context, instanceID, userID string, roles []string, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *txn) error {
-		if err := db.requireUsers(ctx, tx, instanceID, []string{userID}); err != nil {
-			return err
-		}
-		if err := db.replaceUserRoles(ctx, tx, instanceID, userID, roles); err != nil {
-			return err
-		}
-		if _, err := db.exec(ctx, tx, `UPDATE users SET version = version + 1 WHERE id = ?`, userID); err != nil {
-			return internal("grant role", err)
-		}
-		return db.insertEvent(ctx, tx, ev)
-	})
 }
 
 // replaceUserRoles makes roles, which must be the instance's, the user's direct roles.

@@ -324,15 +324,15 @@ func (db *DB) ListEvents(ctx context.Context, f iamd.EventFilter) ([]iamd.Event,
 }
 
 // instanceColumns lists the columns scanInstance reads, in its order.
-const instanceColumns = `id, name, created_at, password_min_length, password_history, password_max_age,
-	lockout_threshold, lockout_duration`
+const instanceColumns = `id, name, created_at, duplicate_group_names, password_min_length, password_history,
+	password_max_age, lockout_threshold, lockout_duration`
 
 func scanInstance(r rowScanner) (*iamd.Instance, error) {
 	var inst iamd.Instance
 	var created, maxAge, lockFor int64
 	p := &inst.Policy
-	if err := r.Scan(&inst.ID, &inst.Name, &created, &p.PasswordMinLength, &p.PasswordHistory, &maxAge,
-		&p.LockoutThreshold, &lockFor); err != nil {
+	if err := r.Scan(&inst.ID, &inst.Name, &created, &inst.DuplicateGroupNames, &p.PasswordMinLength, &p.PasswordHistory,
+		&maxAge, &p.LockoutThreshold, &lockFor); err != nil {
 		return nil, err
 	}
 	inst.CreatedAt = fromMicros(created)
@@ -348,8 +348,8 @@ func policyArgs(p iamd.AccountPolicy) []any {
 // CreateInstance stores a new instance; ECONFLICT when its id is taken.
 func (db *DB) CreateInstance(ctx context.Context, inst *iamd.Instance, ev iamd.Event) error {
 	return db.inTx(ctx, func(tx *txn) error {
-		_, err := db.exec(ctx, tx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			append([]any{inst.ID, inst.Name, micros(inst.CreatedAt)}, policyArgs(inst.Policy)...)...)
+		_, err := db.exec(ctx, tx, `INSERT INTO instances (`+instanceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			append([]any{inst.ID, inst.Name, micros(inst.CreatedAt), inst.DuplicateGroupNames}, policyArgs(inst.Policy)...)...)
 		if v, _ := db.dialect.Classify(err); v == UniqueViolation {
 			return &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldInstanceID,
 				Message: fmt.Sprintf("An instance with id %q already exists.", inst.ID)}

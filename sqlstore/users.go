@@ -88,12 +88,10 @@ func userNotFound(id string) error {
 	return iamd.Errorf(iamd.ENOTFOUND, "No user with id %q.", id)
 }
 
-// CreateUser inserts u with its memberships, direct roles and privileges.
-func (db *DB) CreateUser(ctx context.Context, u *iamd.User, groupIDs []string, ev iamd.Event) error {
+// CreateUser inserts a user with its grants, memberships and MFA enrolment.
+func (db *DB) CreateUser(ctx context.Context, w iamd.UserWrite) error {
+	u := w.User
 	return db.inTx(ctx, func(tx *txn) error {
-		if err := db.requireGroups(ctx, tx, u.InstanceID, groupIDs); err != nil {
-			return err
-		}
 		if err := db.requireRoles(ctx, tx, u.InstanceID, u.Roles); err != nil {
 			return err
 		}
@@ -109,12 +107,6 @@ func (db *DB) CreateUser(ctx context.Context, u *iamd.User, groupIDs []string, e
 		if err := db.countUsers(ctx, tx, u.InstanceID, 1); err != nil {
 			return err
 		}
-		for _, gid := range groupIDs {
-			if _, err := db.exec(ctx, tx, `INSERT INTO group_members (instance_id, group_id, user_id) VALUES (?, ?, ?)`,
-				u.InstanceID, gid, u.ID); err != nil {
-				return internal("insert membership", err)
-			}
-		}
 		for _, role := range u.Roles {
 			if _, err := db.exec(ctx, tx, `INSERT INTO user_roles (user_id, role) VALUES (?, ?) ON CONFLICT DO NOTHING`, u.ID, role); err != nil {
 				return internal("insert user role", err)
@@ -123,8 +115,49 @@ func (db *DB) CreateUser(ctx context.Context, u *iamd.User, groupIDs []string, e
 		if err := db.grant(ctx, tx, u.ID, u.Privileges); err != nil {
 			return err
 		}
-		return db.insertEvent(ctx, tx, ev)
+		if err := db.changeUserGroups(ctx, tx, w); err != nil {
+			return err
+		}
+		if w.TOTP != nil {
+			if err := db.replaceTOTP(ctx, tx, w.TOTP); err != nil {
+				return err
+			}
+		}
+		return db.insertEvent(ctx, tx, w.Event)
 	})
+}
+
+// changeUserGroups makes the membership changes of w, each group touched a new version.
+func (db *DB) changeUserGroups(ctx context.Context, tx *txn, w iamd.UserWrite) error {
+	u := w.User
+	if err := db.requireGroups(ctx, tx, u.InstanceID, w.JoinGroups); err != nil {
+		return err
+	}
+	for _, gid := range w.JoinGroups {
+		res, err := db.exec(ctx, tx, `INSERT INTO group_members (instance_id, group_id, user_id) VALUES (?, ?, ?)
+			ON CONFLICT DO NOTHING`, u.InstanceID, gid, u.ID)
+		if err != nil {
+			return internal("insert membership", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			if err := db.touchGroup(ctx, tx, u.InstanceID, gid, w.Event); err != nil {
+				return err
+			}
+		}
+	}
+	for _, gid := range w.LeaveGroups {
+		res, err := db.exec(ctx, tx, `DELETE FROM group_members WHERE instance_id = ? AND group_id = ? AND user_id = ?`,
+			u.InstanceID, gid, u.ID)
+		if err != nil {
+			return internal("delete membership", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			if err := db.touchGroup(ctx, tx, u.InstanceID, gid, w.Event); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // requireGroups answers EINVALID naming the first of ids that is not a group of the instance.
@@ -247,13 +280,34 @@ func (db *DB) strings(ctx context.Context, query string, args ...any) ([]string,
 	return out, nil
 }
 
-// UpdateUser replaces a user's mutable columns if nobody changed it since expectedVersion.
-func (db *DB) UpdateUser(ctx context.Context, u *iamd.User, expectedVersion int64, ev iamd.Event) error {
+// GetUserRights returns the user's effective privileges and platform administration.
+func (db *DB) GetUserRights(ctx context.Context, instanceID, id string) (iamd.Rights, error) {
+	var r iamd.Rights
+	err := db.queryRow(ctx, db.read, `SELECT platform_admin FROM users WHERE instance_id = ? AND id = ?`, instanceID, id).Scan(&r.PlatformAdmin)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, userNotFound(id)
+	} else if err != nil {
+		return r, internal("user rights", err)
+	}
+	r.Privileges, err = db.EffectivePrivileges(ctx, instanceID, id)
+	return r, err
+}
+
+// versionConflict is the answer to a write made from a version no longer stored.
+func versionConflict(kind, id string) error {
+	return &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldVersion,
+		Message: fmt.Sprintf("The %s %q was changed by another request since the version this change was made from.", kind, id)}
+}
+
+// UpdateUser stores a change of a user made from w.ExpectedVersion, with its grants,
+// memberships, retired password and MFA enrolment, in one transaction.
+func (db *DB) UpdateUser(ctx context.Context, w iamd.UserWrite) error {
+	u := w.User
 	sets := make([]string, len(userMutable))
 	for i, c := range userMutable {
 		sets[i] = c + " = ?"
 	}
-	args := append(mutableArgs(u), u.InstanceID, u.ID, expectedVersion)
+	args := append(mutableArgs(u), u.InstanceID, u.ID, w.ExpectedVersion)
 	return db.inTx(ctx, func(tx *txn) error {
 		res, err := db.exec(ctx, tx, `UPDATE users SET `+strings.Join(sets, ", ")+
 			` WHERE instance_id = ? AND id = ? AND version = ?`, args...)
@@ -265,14 +319,10 @@ func (db *DB) UpdateUser(ctx context.Context, u *iamd.User, expectedVersion int6
 		if n, err := res.RowsAffected(); err != nil {
 			return internal("update user", err)
 		} else if n == 0 {
-			var one int
-			err := db.queryRow(ctx, tx, `SELECT 1 FROM users WHERE instance_id = ? AND id = ?`, u.InstanceID, u.ID).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
+			if err := db.requireUsers(ctx, tx, u.InstanceID, []string{u.ID}); err != nil {
 				return userNotFound(u.ID)
-			} else if err != nil {
-				return internal("update user", err)
 			}
-			return iamd.Errorf(iamd.ECONFLICT, "User %q was changed by another request; retry.", u.ID)
+			return versionConflict("user", u.ID)
 		}
 		if u.Roles != nil {
 			if err := db.replaceUserRoles(ctx, tx, u.InstanceID, u.ID, u.Roles); err != nil {
@@ -287,21 +337,43 @@ func (db *DB) UpdateUser(ctx context.Context, u *iamd.User, expectedVersion int6
 				return err
 			}
 		}
-		return db.insertEvent(ctx, tx, ev)
+		if err := db.changeUserGroups(ctx, tx, w); err != nil {
+			return err
+		}
+		if w.RetiredHash != "" {
+			if err := db.retirePassword(ctx, tx, u.ID, w.RetiredHash, u.PasswordChangedAt, w.KeepHistory); err != nil {
+				return err
+			}
+		}
+		switch {
+		case w.TOTP != nil:
+			if err := db.replaceTOTP(ctx, tx, w.TOTP); err != nil {
+				return err
+			}
+		case w.DropTOTP:
+			if err := db.dropTOTP(ctx, tx, u.ID); err != nil {
+				return err
+			}
+		}
+		return db.insertEvent(ctx, tx, w.Event)
 	})
 }
 
 // DeleteUser removes a user; memberships, grants and credentials go with it.
-func (db *DB) DeleteUser(ctx context.Context, instanceID, id string, ev iamd.Event) error {
+func (db *DB) DeleteUser(ctx context.Context, instanceID, id string, expectedVersion int64, ev iamd.Event) error {
 	return db.inTx(ctx, func(tx *txn) error {
-		res, err := db.exec(ctx, tx, `DELETE FROM users WHERE instance_id = ? AND id = ?`, instanceID, id)
+		res, err := db.exec(ctx, tx, `DELETE FROM users WHERE instance_id = ? AND id = ? AND (? = 0 OR version = ?)`,
+			instanceID, id, expectedVersion, expectedVersion)
 		if err != nil {
 			return internal("delete user", err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
 			return internal("delete user", err)
 		} else if n == 0 {
-			return userNotFound(id)
+			if err := db.requireUsers(ctx, tx, instanceID, []string{id}); err != nil {
+				return userNotFound(id)
+			}
+			return versionConflict("user", id)
 		}
 		if err := db.countUsers(ctx, tx, instanceID, -1); err != nil {
 			return err

@@ -246,7 +246,7 @@ func testSessions(t *testing.T, s iamd.Store) {
 	orphan.UserID = iamd.NewID()
 	wantCode(t, s.CreateSession(ctx, orphan, event("a", iamd.ActionSignIn, "x")), iamd.ENOTFOUND, "")
 
-	if err := s.DeleteUser(ctx, "a", u.ID, event("a", iamd.ActionUserDelete, u.ID)); err != nil {
+	if err := s.DeleteUser(ctx, "a", u.ID, 0, event("a", iamd.ActionUserDelete, u.ID)); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.GetSessionByHash(ctx, third.Hash)
@@ -370,7 +370,19 @@ func testCredentialLifecycle(t *testing.T, s iamd.Store) {
 		t.Fatalf("a revoked key is still found: %v", err)
 	}
 	wantCode(t, s.RevokeAccessKey(ctx, "a", "AKEY0000000000000001", event("a", iamd.ActionAccessKeyRevoke, "x")), iamd.ENOTFOUND, "")
-	if err := s.RevokeAPIToken(ctx, "a", tok.ID, event("a", iamd.ActionAPITokenRevoke, tok.ID)); err != nil {
+	if got, err := s.GetAPIToken(ctx, "a", tok.ID); err != nil || got.UserID != tok.UserID {
+		t.Fatalf("GetAPIToken = %+v, %v", got, err)
+	}
+	if _, err := s.GetAPIToken(ctx, "b", tok.ID); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+		t.Fatalf("another instance's token: %v", err)
+	}
+	// All or none: a missing id revokes nothing.
+	wantCode(t, s.RevokeAPITokens(ctx, "a", []string{tok.ID, "missing"}, []iamd.Event{event("a", iamd.ActionAPITokenRevoke, tok.ID),
+		event("a", iamd.ActionAPITokenRevoke, "missing")}), iamd.ENOTFOUND, "")
+	if _, err := s.GetAPITokenByHash(ctx, tok.Hash); err != nil {
+		t.Fatalf("a refused revocation revoked the token: %v", err)
+	}
+	if err := s.RevokeAPITokens(ctx, "a", []string{tok.ID}, []iamd.Event{event("a", iamd.ActionAPITokenRevoke, tok.ID)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.GetAPITokenByHash(ctx, tok.Hash); iamd.ErrorCode(err) != iamd.ENOTFOUND {
@@ -430,18 +442,18 @@ func testRoles(t *testing.T, s iamd.Store) {
 	}
 	unknown := newUser("b", "created-with-unknown-role")
 	unknown.Roles = []string{"auditor"} // a role of instance a only
-	wantCode(t, s.CreateUser(ctx, unknown, nil, event("b", iamd.ActionUserCreate, unknown.ID)), iamd.EINVALID, iamd.FieldRoles)
+	wantCode(t, s.CreateUser(ctx, iamd.UserWrite{User: unknown, Event: event("b", iamd.ActionUserCreate, unknown.ID)}), iamd.EINVALID, iamd.FieldRoles)
 	if _, err := s.GetUserByLogin(ctx, "b", unknown.LoginName); iamd.ErrorCode(err) != iamd.ENOTFOUND {
 		t.Fatalf("a refused create left a user: %v", err)
 	}
 
 	u := mustUser(t, s, newUser("a", "john"))
 	g := mustGroup(t, s, "a", "39520424-440c-41c0-9b9c-f22b2129f6f9", "Ops")
-	if err := s.AddGroupMembers(ctx, "a", g.ID, []string{u.ID}, event("a", iamd.ActionGroupAddMembers, g.ID)); err != nil {
+	if err := addGroupMembers(s, ctx, "a", g.ID, []string{u.ID}, event("a", iamd.ActionGroupAddMembers, g.ID)); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, s.SetUserRoles(ctx, "a", u.ID, []string{"viewer", "nope"}, event("a", iamd.ActionRolesAssign, u.ID)), iamd.EINVALID, iamd.FieldRoles)
-	if err := s.SetUserRoles(ctx, "a", u.ID, []string{"viewer"}, event("a", iamd.ActionRolesAssign, u.ID)); err != nil {
+	wantCode(t, setUserRoles(s, ctx, "a", u.ID, []string{"viewer", "nope"}, event("a", iamd.ActionRolesAssign, u.ID)), iamd.EINVALID, iamd.FieldRoles)
+	if err := setUserRoles(s, ctx, "a", u.ID, []string{"viewer"}, event("a", iamd.ActionRolesAssign, u.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetGroupRoles(ctx, "a", g.ID, []string{"auditor"}, event("a", iamd.ActionRolesAssign, g.ID)); err != nil {

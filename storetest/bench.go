@@ -41,7 +41,7 @@ func Bench(b *testing.B, open Opener) {
 		for b.Loop() {
 			i++
 			u := newUser("bench", "user"+strconv.Itoa(i))
-			if err := s.CreateUser(ctx, u, nil, event("bench", iamd.ActionUserCreate, u.ID)); err != nil {
+			if err := s.CreateUser(ctx, iamd.UserWrite{User: u, Event: event("bench", iamd.ActionUserCreate, u.ID)}); err != nil {
 				b.Fatal(err)
 			}
 		}

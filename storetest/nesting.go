@@ -24,7 +24,7 @@ func testNestedGroups(t *testing.T, s iamd.Store) {
 	other := mustGroup(t, s, "b", "10000000-0000-4000-8000-000000000004", "Elsewhere")
 	u := mustUser(t, s, newUser("a", "nested"), low.ID)
 	nest := func(parent string, members ...string) error {
-		return s.AddMemberGroups(ctx, "a", parent, members, event("a", iamd.ActionGroupNest, parent))
+		return addMemberGroups(s, ctx, "a", parent, members, event("a", iamd.ActionGroupNest, parent))
 	}
 	for range 2 { // idempotent
 		if err := nest(top.ID, mid.ID); err != nil {
@@ -111,13 +111,13 @@ func testNestedGroups(t *testing.T, s iamd.Store) {
 	}
 
 	// Unnesting cuts inheritance; deleting a group drops its nestings both ways.
-	if err := s.RemoveMemberGroups(ctx, "a", mid.ID, []string{low.ID}, event("a", iamd.ActionGroupUnnest, mid.ID)); err != nil {
+	if err := removeMemberGroups(s, ctx, "a", mid.ID, []string{low.ID}, event("a", iamd.ActionGroupUnnest, mid.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if privs, _ := s.EffectivePrivileges(ctx, "a", u.ID); len(privs) != 0 {
 		t.Fatalf("privileges after unnesting: %v", privs)
 	}
-	if err := s.DeleteGroup(ctx, "a", mid.ID, event("a", iamd.ActionGroupDelete, mid.ID)); err != nil {
+	if err := s.DeleteGroup(ctx, "a", mid.ID, 0, event("a", iamd.ActionGroupDelete, mid.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.ListMemberGroups(ctx, "a", top.ID); len(got) != 0 {
@@ -180,7 +180,7 @@ func testUserTags(t *testing.T, s iamd.Store) {
 	if got, _ := s.ListUserTags(ctx, "a", u.ID); len(got) != 1 || got[0].Key != "팀" {
 		t.Fatalf("after delete: %v", got)
 	}
-	if err := s.DeleteUser(ctx, "a", u.ID, event("a", iamd.ActionUserDelete, u.ID)); err != nil {
+	if err := s.DeleteUser(ctx, "a", u.ID, 0, event("a", iamd.ActionUserDelete, u.ID)); err != nil {
 		t.Fatal(err)
 	}
 }

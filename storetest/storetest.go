@@ -47,6 +47,11 @@ func Run(t *testing.T, open Opener) {
 		{"TOTP", testTOTP},
 		{"CredentialLifecycle", testCredentialLifecycle},
 		{"Roles", testRoles},
+		{"UserWriteIsOneTransaction", testUserWrite},
+		{"GroupNamesUnique", testGroupNamesUnique},
+		{"ConcurrentGroupCreatesOfOneName", testConcurrentGroupCreates},
+		{"GroupWrite", testGroupWrite},
+		{"GroupGrants", testGroupGrants},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,7 +96,7 @@ func newUser(instanceID, login string) *iamd.User {
 
 func mustUser(t testing.TB, s iamd.Store, u *iamd.User, groups ...string) *iamd.User {
 	t.Helper()
-	if err := s.CreateUser(ctx, u, groups, event(u.InstanceID, iamd.ActionUserCreate, u.ID)); err != nil {
+	if err := s.CreateUser(ctx, iamd.UserWrite{User: u, JoinGroups: groups, Event: event(u.InstanceID, iamd.ActionUserCreate, u.ID)}); err != nil {
 		t.Fatal(err)
 	}
 	return u
@@ -101,7 +106,7 @@ func mustGroup(t testing.TB, s iamd.Store, instanceID, id, name string) *iamd.Gr
 	t.Helper()
 	g := &iamd.Group{ID: id, InstanceID: instanceID, Name: name, CreatedAt: t0, CreatedBy: "actor",
 		CreatedByName: "Actor", UpdatedAt: t0, UpdatedBy: "actor", UpdatedByName: "Actor", Version: 1}
-	if err := s.CreateGroup(ctx, g, event(instanceID, iamd.ActionGroupCreate, id)); err != nil {
+	if err := s.CreateGroup(ctx, iamd.GroupWrite{Group: g, Event: event(instanceID, iamd.ActionGroupCreate, id)}); err != nil {
 		t.Fatal(err)
 	}
 	return g
@@ -245,7 +250,7 @@ func testLoginNamesUnique(t *testing.T, s iamd.Store) {
 	mustInstance(t, s, "b")
 	mustUser(t, s, newUser("a", "John"))
 	before := eventCount(t, s, "a")
-	err := s.CreateUser(ctx, newUser("a", "JOHN"), nil, event("a", iamd.ActionUserCreate, "x"))
+	err := s.CreateUser(ctx, iamd.UserWrite{User: newUser("a", "JOHN"), Event: event("a", iamd.ActionUserCreate, "x")})
 	wantCode(t, err, iamd.ECONFLICT, iamd.FieldLoginName)
 	if n := eventCount(t, s, "a"); n != before {
 		t.Fatalf("a refused create left %d events, want %d", n, before)
@@ -255,7 +260,7 @@ func testLoginNamesUnique(t *testing.T, s iamd.Store) {
 	other := mustUser(t, s, newUser("a", "jane"))
 	renamed := *other
 	renamed.LoginName, renamed.Version = "john", 2
-	err = s.UpdateUser(ctx, &renamed, 1, event("a", iamd.ActionUserUpdate, other.ID))
+	err = s.UpdateUser(ctx, iamd.UserWrite{User: &renamed, ExpectedVersion: 1, Event: event("a", iamd.ActionUserUpdate, other.ID)})
 	wantCode(t, err, iamd.ECONFLICT, iamd.FieldLoginName)
 }
 
@@ -276,7 +281,7 @@ func testConcurrentCreates(t *testing.T, s iamd.Store) {
 			if i%2 == 1 {
 				u.LoginName = "same.name"
 			}
-			errs[i] = s.CreateUser(ctx, u, nil, event("a", iamd.ActionUserCreate, u.ID))
+			errs[i] = s.CreateUser(ctx, iamd.UserWrite{User: u, Event: event("a", iamd.ActionUserCreate, u.ID)})
 		}()
 	}
 	close(start)
@@ -311,7 +316,7 @@ func testUnknownGroupStoresNothing(t *testing.T, s iamd.Store) {
 	before := eventCount(t, s, "a")
 	for _, missing := range []string{"00000000-0000-0000-0000-000000000000", "80c53fe1-4e27-4cce-92be-151cf0f2873e"} {
 		u := newUser("a", "john")
-		err := s.CreateUser(ctx, u, []string{"39520424-440c-41c0-9b9c-f22b2129f6f9", missing}, event("a", iamd.ActionUserCreate, u.ID))
+		err := s.CreateUser(ctx, iamd.UserWrite{User: u, JoinGroups: []string{"39520424-440c-41c0-9b9c-f22b2129f6f9", missing}, Event: event("a", iamd.ActionUserCreate, u.ID)})
 		wantCode(t, err, iamd.EINVALID, iamd.FieldGroupIDs)
 		if !strings.Contains(iamd.ErrorMessage(err), missing) {
 			t.Fatalf("error %q does not name the missing group %s", iamd.ErrorMessage(err), missing)
@@ -324,7 +329,7 @@ func testUnknownGroupStoresNothing(t *testing.T, s iamd.Store) {
 		t.Fatalf("events: %d, want %d", n, before)
 	}
 	u := newUser("missing-instance", "x")
-	wantCode(t, s.CreateUser(ctx, u, nil, event("missing-instance", iamd.ActionUserCreate, u.ID)), iamd.EINVALID, iamd.FieldInstanceID)
+	wantCode(t, s.CreateUser(ctx, iamd.UserWrite{User: u, Event: event("missing-instance", iamd.ActionUserCreate, u.ID)}), iamd.EINVALID, iamd.FieldInstanceID)
 }
 
 func testUpdateUser(t *testing.T, s iamd.Store) {
@@ -334,7 +339,7 @@ func testUpdateUser(t *testing.T, s iamd.Store) {
 	next := *u
 	next.Department, next.Email, next.LastLoginAt, next.Version = "Ops", "", nil, u.Version+1
 	next.UpdatedAt = t0.Add(time.Hour)
-	if err := s.UpdateUser(ctx, &next, u.Version, event("a", iamd.ActionUserUpdate, u.ID)); err != nil {
+	if err := s.UpdateUser(ctx, iamd.UserWrite{User: &next, ExpectedVersion: u.Version, Event: event("a", iamd.ActionUserUpdate, u.ID)}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetUser(ctx, "a", u.ID)
@@ -347,14 +352,14 @@ func testUpdateUser(t *testing.T, s iamd.Store) {
 	}
 	stale := next
 	stale.Department, stale.Version = "Stale", next.Version+1
-	wantCode(t, s.UpdateUser(ctx, &stale, u.Version, event("a", iamd.ActionUserUpdate, u.ID)), iamd.ECONFLICT, "")
+	wantCode(t, s.UpdateUser(ctx, iamd.UserWrite{User: &stale, ExpectedVersion: u.Version, Event: event("a", iamd.ActionUserUpdate, u.ID)}), iamd.ECONFLICT, "")
 	missing := next
 	missing.ID = iamd.NewID()
-	wantCode(t, s.UpdateUser(ctx, &missing, next.Version, event("a", iamd.ActionUserUpdate, missing.ID)), iamd.ENOTFOUND, "")
+	wantCode(t, s.UpdateUser(ctx, iamd.UserWrite{User: &missing, ExpectedVersion: next.Version, Event: event("a", iamd.ActionUserUpdate, missing.ID)}), iamd.ENOTFOUND, "")
 	mustInstance(t, s, "b")
 	moved := next
 	moved.InstanceID = "b"
-	wantCode(t, s.UpdateUser(ctx, &moved, next.Version, event("b", iamd.ActionUserUpdate, u.ID)), iamd.ENOTFOUND, "")
+	wantCode(t, s.UpdateUser(ctx, iamd.UserWrite{User: &moved, ExpectedVersion: next.Version, Event: event("b", iamd.ActionUserUpdate, u.ID)}), iamd.ENOTFOUND, "")
 }
 
 func testDeleteUserCascades(t *testing.T, s iamd.Store) {
@@ -367,11 +372,11 @@ func testDeleteUserCascades(t *testing.T, s iamd.Store) {
 		t.Fatal(err)
 	}
 	mustInstance(t, s, "b")
-	wantCode(t, s.DeleteUser(ctx, "b", u.ID, event("b", iamd.ActionUserDelete, u.ID)), iamd.ENOTFOUND, "")
-	if err := s.DeleteUser(ctx, "a", u.ID, event("a", iamd.ActionUserDelete, u.ID)); err != nil {
+	wantCode(t, s.DeleteUser(ctx, "b", u.ID, 0, event("b", iamd.ActionUserDelete, u.ID)), iamd.ENOTFOUND, "")
+	if err := s.DeleteUser(ctx, "a", u.ID, 0, event("a", iamd.ActionUserDelete, u.ID)); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, s.DeleteUser(ctx, "a", u.ID, event("a", iamd.ActionUserDelete, u.ID)), iamd.ENOTFOUND, "")
+	wantCode(t, s.DeleteUser(ctx, "a", u.ID, 0, event("a", iamd.ActionUserDelete, u.ID)), iamd.ENOTFOUND, "")
 	_, err := s.GetAccessKey(ctx, key.ID)
 	wantCode(t, err, iamd.ENOTFOUND, "")
 	got, err := s.GetGroup(ctx, "a", g.ID)
@@ -560,17 +565,18 @@ func testGroups(t *testing.T, s iamd.Store) {
 	mustGroup(t, s, "a", "80c53fe1-4e27-4cce-92be-151cf0f2873e", "Users")
 	mustGroup(t, s, "b", g.ID, "same id, other instance")
 	dup := *g
-	wantCode(t, s.CreateGroup(ctx, &dup, event("a", iamd.ActionGroupCreate, g.ID)), iamd.ECONFLICT, iamd.FieldID)
+	dup.Name = "Another name"
+	wantCode(t, s.CreateGroup(ctx, iamd.GroupWrite{Group: &dup, Event: event("a", iamd.ActionGroupCreate, g.ID)}), iamd.ECONFLICT, iamd.FieldID)
 
 	renamed := *g
 	renamed.Name, renamed.Description, renamed.ExternalID, renamed.Version = "Administrators", "they administer", "ext-9", g.Version+1
-	if err := s.UpdateGroup(ctx, &renamed, g.Version, event("a", iamd.ActionGroupUpdate, g.ID)); err != nil {
+	if err := s.UpdateGroup(ctx, iamd.GroupWrite{Group: &renamed, ExpectedVersion: g.Version, Event: event("a", iamd.ActionGroupUpdate, g.ID)}); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, s.UpdateGroup(ctx, &renamed, g.Version, event("a", iamd.ActionGroupUpdate, g.ID)), iamd.ECONFLICT, "")
+	wantCode(t, s.UpdateGroup(ctx, iamd.GroupWrite{Group: &renamed, ExpectedVersion: g.Version, Event: event("a", iamd.ActionGroupUpdate, g.ID)}), iamd.ECONFLICT, "")
 	missing := renamed
 	missing.ID = "00000000-0000-0000-0000-000000000000"
-	wantCode(t, s.UpdateGroup(ctx, &missing, renamed.Version, event("a", iamd.ActionGroupUpdate, g.ID)), iamd.ENOTFOUND, "")
+	wantCode(t, s.UpdateGroup(ctx, iamd.GroupWrite{Group: &missing, ExpectedVersion: renamed.Version, Event: event("a", iamd.ActionGroupUpdate, g.ID)}), iamd.ENOTFOUND, "")
 	if got, err := s.GetGroup(ctx, "a", g.ID); err != nil || got.Name != "Administrators" || got.Description != "they administer" ||
 		got.ExternalID != "ext-9" || got.Version != g.Version+1 {
 		t.Fatalf("after the rename: %+v, %v", got, err)
@@ -584,7 +590,7 @@ func testGroups(t *testing.T, s iamd.Store) {
 		}
 	}
 	renamed.Name, renamed.Version = g.Name, renamed.Version+1 // back, for what follows
-	if err := s.UpdateGroup(ctx, &renamed, renamed.Version-1, event("a", iamd.ActionGroupUpdate, g.ID)); err != nil {
+	if err := s.UpdateGroup(ctx, iamd.GroupWrite{Group: &renamed, ExpectedVersion: renamed.Version - 1, Event: event("a", iamd.ActionGroupUpdate, g.ID)}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -592,15 +598,14 @@ func testGroups(t *testing.T, s iamd.Store) {
 	u2 := mustUser(t, s, newUser("a", "two"))
 	ub := mustUser(t, s, newUser("b", "three"))
 	before := eventCount(t, s, "a")
-	err := s.AddGroupMembers(ctx, "a", g.ID, []string{u1.ID, ub.ID}, event("a", iamd.ActionGroupAddMembers, g.ID))
+	err := addGroupMembers(s, ctx, "a", g.ID, []string{u1.ID, ub.ID}, event("a", iamd.ActionGroupAddMembers, g.ID))
 	wantCode(t, err, iamd.ENOTFOUND, iamd.FieldUserIDs)
 	if eventCount(t, s, "a") != before {
 		t.Fatal("a refused membership change left an event")
 	}
-	wantCode(t, s.AddGroupMembers(ctx, "a", "00000000-0000-0000-0000-000000000000", []string{u1.ID},
-		event("a", iamd.ActionGroupAddMembers, "x")), iamd.ENOTFOUND, "")
+	wantCode(t, addGroupMembers(s, ctx, "a", "00000000-0000-0000-0000-000000000000", []string{u1.ID}, event("a", iamd.ActionGroupAddMembers, "x")), iamd.ENOTFOUND, "")
 	for range 2 { // idempotent
-		if err := s.AddGroupMembers(ctx, "a", g.ID, []string{u1.ID, u2.ID}, event("a", iamd.ActionGroupAddMembers, g.ID)); err != nil {
+		if err := addGroupMembers(s, ctx, "a", g.ID, []string{u1.ID, u2.ID}, event("a", iamd.ActionGroupAddMembers, g.ID)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -611,7 +616,7 @@ func testGroups(t *testing.T, s iamd.Store) {
 	if got.MemberCount != 2 || got.Name != "Admins" || !got.CreatedAt.Equal(t0) {
 		t.Fatalf("group: %+v", got)
 	}
-	if err := s.RemoveGroupMembers(ctx, "a", g.ID, []string{u1.ID}, event("a", iamd.ActionGroupRemoveMem, g.ID)); err != nil {
+	if err := removeGroupMembers(s, ctx, "a", g.ID, []string{u1.ID}, event("a", iamd.ActionGroupRemoveMem, g.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if u, _ := s.GetUser(ctx, "a", u1.ID); len(u.Groups) != 0 {
@@ -638,10 +643,10 @@ func testGroups(t *testing.T, s iamd.Store) {
 
 	_, err = s.GetGroup(ctx, "a", "00000000-0000-0000-0000-000000000000")
 	wantCode(t, err, iamd.ENOTFOUND, "")
-	if err := s.DeleteGroup(ctx, "a", g.ID, event("a", iamd.ActionGroupDelete, g.ID)); err != nil {
+	if err := s.DeleteGroup(ctx, "a", g.ID, 0, event("a", iamd.ActionGroupDelete, g.ID)); err != nil {
 		t.Fatal(err)
 	}
-	wantCode(t, s.DeleteGroup(ctx, "a", g.ID, event("a", iamd.ActionGroupDelete, g.ID)), iamd.ENOTFOUND, "")
+	wantCode(t, s.DeleteGroup(ctx, "a", g.ID, 0, event("a", iamd.ActionGroupDelete, g.ID)), iamd.ENOTFOUND, "")
 	if u, _ := s.GetUser(ctx, "a", u2.ID); u == nil || len(u.Groups) != 0 {
 		t.Fatalf("after group delete the member is %+v", u)
 	}
@@ -694,8 +699,9 @@ func testPrivileges(t *testing.T, s iamd.Store) {
 	u := newUser("a", "john")
 	u.Privileges = []string{iamd.PrivilegeUserRead}
 	mustUser(t, s, u)
-	if err := s.GrantPrivileges(ctx, "a", u.ID, []string{iamd.PrivilegeGroupRead, iamd.PrivilegeUserRead},
-		event("a", "privilege.grant", u.ID)); err != nil {
+	next := *u
+	next.Privileges, next.Version = []string{iamd.PrivilegeGroupRead, iamd.PrivilegeUserRead}, 2
+	if err := s.UpdateUser(ctx, iamd.UserWrite{User: &next, ExpectedVersion: 1, Event: event("a", "privilege.grant", u.ID)}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.EffectivePrivileges(ctx, "a", u.ID)
@@ -705,8 +711,17 @@ func testPrivileges(t *testing.T, s iamd.Store) {
 	if want := []string{iamd.PrivilegeGroupRead, iamd.PrivilegeUserRead}; !slices.Equal(got, want) {
 		t.Fatalf("EffectivePrivileges = %v, want %v", got, want)
 	}
-	wantCode(t, s.GrantPrivileges(ctx, "a", iamd.NewID(), []string{iamd.PrivilegeUserRead}, event("a", "privilege.grant", "x")),
-		iamd.ENOTFOUND, "")
+	rights, err := s.GetUserRights(ctx, "a", u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rights.PlatformAdmin || !slices.Equal(rights.Privileges, got) {
+		t.Fatalf("GetUserRights = %+v, want the effective privileges %v", rights, got)
+	}
+	_, err = s.GetUserRights(ctx, "a", iamd.NewID())
+	wantCode(t, err, iamd.ENOTFOUND, "")
+	_, err = s.GetUserRights(ctx, "b", u.ID)
+	wantCode(t, err, iamd.ENOTFOUND, "")
 }
 
 func testEvents(t *testing.T, s iamd.Store) {
@@ -740,4 +755,44 @@ func testEvents(t *testing.T, s iamd.Store) {
 	if len(evs) != 1 || evs[0].Action != iamd.ActionUserCreate || evs[0].Source != "192.0.2.1" {
 		t.Fatalf("filtered events: %+v", evs)
 	}
+}
+
+// The membership and role changes below are what the store's writes of a group or user
+// make of them, as the core asks: each a new version of what it changes.
+
+func changeGroup(s iamd.Store, instanceID, groupID string, ev iamd.Event, w iamd.GroupWrite) error {
+	g, err := s.GetGroup(ctx, instanceID, groupID)
+	if err != nil {
+		return err
+	}
+	next := *g
+	next.Version++
+	w.Group, w.ExpectedVersion, w.Event = &next, g.Version, ev
+	return s.UpdateGroup(ctx, w)
+}
+
+func addGroupMembers(s iamd.Store, ctx context.Context, instanceID, groupID string, userIDs []string, ev iamd.Event) error {
+	return changeGroup(s, instanceID, groupID, ev, iamd.GroupWrite{Add: iamd.GroupMembers{Users: userIDs}})
+}
+
+func removeGroupMembers(s iamd.Store, ctx context.Context, instanceID, groupID string, userIDs []string, ev iamd.Event) error {
+	return changeGroup(s, instanceID, groupID, ev, iamd.GroupWrite{Remove: iamd.GroupMembers{Users: userIDs}})
+}
+
+func addMemberGroups(s iamd.Store, ctx context.Context, instanceID, groupID string, ids []string, ev iamd.Event) error {
+	return changeGroup(s, instanceID, groupID, ev, iamd.GroupWrite{Add: iamd.GroupMembers{Groups: ids}})
+}
+
+func removeMemberGroups(s iamd.Store, ctx context.Context, instanceID, groupID string, ids []string, ev iamd.Event) error {
+	return changeGroup(s, instanceID, groupID, ev, iamd.GroupWrite{Remove: iamd.GroupMembers{Groups: ids}})
+}
+
+func setUserRoles(s iamd.Store, ctx context.Context, instanceID, userID string, roles []string, ev iamd.Event) error {
+	u, err := s.GetUser(ctx, instanceID, userID)
+	if err != nil {
+		return err
+	}
+	next := *u
+	next.Roles, next.Version = roles, u.Version+1
+	return s.UpdateUser(ctx, iamd.UserWrite{User: &next, ExpectedVersion: u.Version, Event: ev})
 }

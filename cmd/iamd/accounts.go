@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"iamd/directory"
+
 	"iamd"
 	"iamd/account"
 )
@@ -22,7 +24,7 @@ var stdin io.Reader = os.Stdin
 
 func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: iamd user set-password|unlock --instance ID LOGIN")
+		return fmt.Errorf("usage: iamd user set-password|unlock|enable --instance ID LOGIN")
 	}
 	var temporary *bool
 	var hash, keycloakSecret, keycloakCredential *string
@@ -40,54 +42,53 @@ func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	fs, store, instance := c.fs, c.store, c.instance
+	fs, instance := c.fs, c.instance
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: iamd user %s --instance ID LOGIN", args[0])
 	}
 	ctx = adminContext(ctx)
-	u, err := store.GetUserByLogin(ctx, instance, fs.Arg(0))
-	if err != nil {
-		return describe(err)
-	}
+	var change iamd.UserChange
+	var done string
 	switch args[0] {
 	case "set-password":
+		pw := &iamd.NewPassword{Temporary: *temporary}
 		switch {
 		case *keycloakSecret != "" || *keycloakCredential != "":
-			h, err := account.KeycloakHash(*keycloakSecret, *keycloakCredential)
-			if err != nil {
+			if pw.Hash, err = account.KeycloakHash(*keycloakSecret, *keycloakCredential); err != nil {
 				return err
 			}
-			err = svc.ImportPasswordHash(ctx, instance, u.ID, h)
-			if err != nil {
-				return describe(err)
-			}
 		case *hash != "":
-			if err := svc.ImportPasswordHash(ctx, instance, u.ID, *hash); err != nil {
-				return describe(err)
-			}
+			pw.Hash = *hash
 		default:
 			line, err := bufio.NewReader(io.LimitReader(stdin, iamd.MaxPasswordBytes+2)).ReadString('\n')
 			if err != nil && !errors.Is(err, io.EOF) {
 				return err
 			}
-			pw := strings.TrimRight(line, "\r\n")
-			if pw == "" {
+			if pw.Clear = strings.TrimRight(line, "\r\n"); pw.Clear == "" {
 				return fmt.Errorf("set-password reads the new password from standard input; got none")
 			}
-			if err := svc.SetPassword(ctx, instance, u.ID, pw, *temporary); err != nil {
-				return describe(err)
-			}
 		}
-		fmt.Fprintf(stdout, "password set for %s\n", u.LoginName)
-		return nil
+		change.Password, done = pw, "password set for"
 	case "unlock":
-		if err := svc.UnlockUser(ctx, instance, u.ID); err != nil {
-			return describe(err)
-		}
-		fmt.Fprintf(stdout, "unlocked %s\n", u.LoginName)
-		return nil
+		unlocked := false
+		change.Locked, done = &unlocked, "unlocked"
+	case "enable":
+		// The break-glass path: the operator at the database may enable any user, the
+		// built-in administrator included, which no API caller can disable anyway.
+		active, unlocked, notExpired := iamd.UserActive, false, false
+		change.Status, change.Locked, change.Expired, done = &active, &unlocked, &notExpired, "enabled"
+	default:
+		return fmt.Errorf("unknown user command %q (set-password, unlock, enable)", args[0])
 	}
-	return fmt.Errorf("unknown user command %q (set-password, unlock)", args[0])
+	dir := directory.New(c.store, directory.WithCredentials(svc))
+	u, err := dir.ChangeUser(ctx, instance, iamd.UserRef{LoginName: fs.Arg(0)}, func(*iamd.User) (*iamd.UserChange, error) {
+		return &change, nil
+	})
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(stdout, "%s %s\n", done, u.LoginName)
+	return nil
 }
 
 func keyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -15,9 +15,10 @@ import (
 	"iamd/directory"
 )
 
-// cliPrincipal is who the admin commands act as: a platform administrator, recorded in
-// the audit log under this name.
-var cliPrincipal = &iamd.Principal{Name: "iamd-cli", PlatformAdmin: true}
+// cliPrincipal is who the admin commands act as: the operator at the database, a
+// platform administrator to whom even built-in users are not immutable (the break-glass
+// path), recorded in the audit log under this name.
+var cliPrincipal = &iamd.Principal{Name: "iamd-cli", PlatformAdmin: true, Operator: true}
 
 func adminContext(ctx context.Context) context.Context {
 	return iamd.NewContextWithSource(iamd.NewContextWithPrincipal(ctx, cliPrincipal), "cli")
@@ -108,7 +109,7 @@ func groupCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if fs.NArg() != 1 {
 			return fmt.Errorf("usage: iamd group create --instance ID [--id UUID] [--description TEXT] NAME")
 		}
-		g, err := svc.CreateGroup(ctx, &iamd.Group{ID: *id, InstanceID: *instance, Name: fs.Arg(0), Description: *description})
+		g, err := svc.CreateGroup(ctx, &iamd.Group{ID: *id, InstanceID: *instance, Name: fs.Arg(0), Description: *description}, iamd.GroupMembers{})
 		if err != nil {
 			return describe(err)
 		}
@@ -197,7 +198,7 @@ func roleCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer c.store.Close()
-	fs, instance, store, svc := c.fs, &c.instance, c.store, directory.New(c.store)
+	fs, instance, svc := c.fs, &c.instance, directory.New(c.store)
 	ctx = adminContext(ctx)
 	if err := svc.EnsureBuiltinRoles(ctx); err != nil {
 		return err
@@ -243,11 +244,11 @@ func roleCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if fs.NArg() < 1 {
 			return fmt.Errorf("usage: iamd role grant --instance ID LOGIN [ROLE…] (replaces the user's roles)")
 		}
-		u, err := store.GetUserByLogin(ctx, *instance, fs.Arg(0))
+		roles := fs.Args()[1:]
+		u, err := svc.ChangeUser(ctx, *instance, iamd.UserRef{LoginName: fs.Arg(0)}, func(*iamd.User) (*iamd.UserChange, error) {
+			return &iamd.UserChange{UserUpdate: iamd.UserUpdate{Roles: &roles}}, nil
+		})
 		if err != nil {
-			return describe(err)
-		}
-		if err := svc.SetUserRoles(ctx, *instance, u.ID, fs.Args()[1:]); err != nil {
 			return describe(err)
 		}
 		fmt.Fprintf(stdout, "%s now holds: %s\n", u.LoginName, strings.Join(fs.Args()[1:], ", "))

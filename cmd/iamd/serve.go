@@ -117,7 +117,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if st.usesPostgres() && masterKeyEnv == "" {
 		logger.Warn("the master key comes from a file in --data-dir: replicas sharing this database must share IAMD_MASTER_KEY")
 	}
-	accounts := account.New(store, key, account.WithHasher(hasher), account.WithSessionTTL(*sessionTTL))
+	accounts := account.New(store, key, account.WithHasher(hasher), account.WithSessionTTL(*sessionTTL), account.WithLogger(logger))
 	boot, err := accounts.Bootstrap(ctx, account.BootstrapConfig{
 		DefaultInstance: *defaultInstance,
 		AdminPassword:   os.Getenv("IAMD_ADMIN_PASSWORD"),
@@ -130,7 +130,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	printGenerated(stderr, boot)
 
-	dir := directory.New(store, directory.WithPasswordHasher(hasher.Hash))
+	dir := directory.New(store, directory.WithCredentials(accounts))
 	if err := dir.EnsureBuiltinRoles(ctx); err != nil {
 		return fmt.Errorf("built-in roles: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
@@ -13,7 +14,7 @@ import (
 
 	"iamd"
 	"iamd/account"
-	"iamd/jsonbody"
+	"iamd/face/wire"
 )
 
 type tokenResponse struct {
@@ -28,7 +29,7 @@ func grantResponse(g *iamd.SessionGrant) tokenResponse {
 // login signs a platform user in with a password and answers a session token; with
 // login_state.path it redirects there instead, as ECE's console expects.
 func (f *Face) login(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, []string{"username", "password", "login_state"})
+	obj, err := wire.ReadObject(r, []string{"username", "password", "login_state"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -45,7 +46,7 @@ func (f *Face) login(w http.ResponseWriter, r *http.Request) {
 	}
 	redirect := ""
 	if raw, ok := obj["login_state"]; ok && string(raw) != "null" {
-		state, err := jsonbody.Decode(raw, []string{"path"})
+		state, err := wire.DecodeObject(raw, []string{"path"})
 		if err != nil {
 			f.WriteError(w, r, err)
 			return
@@ -208,7 +209,7 @@ func (f *Face) keyOwner(r *http.Request) (*iamd.User, error) {
 }
 
 func (f *Face) createKey(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, []string{"description", "expiration", "role_assignments"})
+	obj, err := wire.ReadObject(r, []string{"description", "expiration", "role_assignments"})
 	if err != nil {
 		f.WriteError(w, r, keyError(err))
 		return
@@ -325,7 +326,7 @@ func (f *Face) deleteKeys(w http.ResponseWriter, r *http.Request) {
 	}
 	revoke := map[string]bool{}
 	if r.PathValue("user_id") == "" {
-		obj, err := jsonbody.Read(r, []string{"keys"})
+		obj, err := wire.ReadObject(r, []string{"keys"})
 		if err != nil {
 			f.WriteError(w, r, keyError(err))
 			return
@@ -351,8 +352,8 @@ func (f *Face) deleteKeys(w http.ResponseWriter, r *http.Request) {
 			revoke[t.ID] = true
 		}
 	}
-	for id := range revoke {
-		if err := f.acct.RevokeAPIToken(r.Context(), u.InstanceID, id); err != nil {
+	if len(revoke) > 0 {
+		if err := f.acct.RevokeAPITokens(r.Context(), u.InstanceID, slices.Collect(maps.Keys(revoke))); err != nil {
 			f.WriteError(w, r, keyError(err))
 			return
 		}
@@ -398,7 +399,7 @@ func (k userAPIKey) incomplete() bool { return k.UserID == "" || k.APIKeyID == "
 // deleteAllKeys revokes the keys named in {"user_api_keys":[{"user_id","api_key_id"}]},
 // any user's: all are checked before any is revoked.
 func (f *Face) deleteAllKeys(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, []string{"user_api_keys"})
+	obj, err := wire.ReadObject(r, []string{"user_api_keys"})
 	if err != nil {
 		f.WriteError(w, r, keyError(err))
 		return
@@ -438,11 +439,9 @@ func (f *Face) deleteAllKeys(w http.ResponseWriter, r *http.Request) {
 		}
 		revoke = append(revoke, p.APIKeyID)
 	}
-	for _, id := range revoke {
-		if err := f.acct.RevokeAPIToken(r.Context(), inst, id); err != nil {
-			f.WriteError(w, r, keyError(err))
-			return
-		}
+	if err := f.acct.RevokeAPITokens(r.Context(), inst, revoke); err != nil {
+		f.WriteError(w, r, keyError(err))
+		return
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
 }

@@ -475,9 +475,26 @@ func TestBuiltinUsers(t *testing.T) {
 		}
 		s, h, b := e.raw("PATCH", "/api/v1/users/readonly", "ApiKey "+adminToken, `{"full_name":"Renamed"}`)
 		e.wantError(s, h, b, 400, ece.CodeCannotModify)
-		// The admin may modify itself.
-		if s, _, b := e.raw("PATCH", "/api/v1/users/admin", "ApiKey "+adminToken, `{"full_name":"The Admin"}`); s != 200 {
-			t.Fatalf("admin updating itself: %d %s", s, b)
+		// Not even by themselves: the admin can neither disable nor rename nor demote itself
+		// (ecctl user disable admin), through either path.
+		for _, c := range []struct{ path, body string }{
+			{"/api/v1/users/admin", `{"user_name":"admin","security":{"enabled":false}}`},
+			{"/api/v1/users/admin", `{"full_name":"The Admin"}`},
+			{"/api/v1/users/admin", `{"security":{"roles":["ece_platform_viewer"]}}`},
+			{"/api/v1/user", `{"full_name":"The Admin"}`},
+		} {
+			s, h, b := e.raw("PATCH", c.path, "ApiKey "+adminToken, c.body)
+			e.wantError(s, h, b, 400, ece.CodeCannotModify)
+		}
+		// Sending itself back as it is, as Elastic's client does, changes nothing and is allowed.
+		if s, _, b := e.raw("PATCH", "/api/v1/user", "ApiKey "+adminToken,
+			`{"user_name":"admin","security":{"roles":["ece_platform_admin"]}}`); s != 200 {
+			t.Fatalf("admin sending itself back: %d %s", s, b)
+		}
+		s, _, b = e.raw("GET", "/api/v1/users/admin", "ApiKey "+adminToken, "")
+		if s != 200 || !strings.Contains(string(b), `"enabled":true`) || !strings.Contains(string(b), `"full_name":"Administrator"`) ||
+			!strings.Contains(string(b), `"roles":["ece_platform_admin"]`) {
+			t.Fatalf("the admin after the refusals: %d %s", s, b)
 		}
 	})
 }
@@ -529,7 +546,7 @@ func TestPermissionsElevationAndExternalUsers(t *testing.T) {
 		}
 		next := *u
 		next.ElevatedUntil, next.Version = &past, u.Version+1
-		if err := e.store.UpdateUser(context.Background(), &next, u.Version, iamd.Event{InstanceID: "platform"}); err != nil {
+		if err := e.store.UpdateUser(context.Background(), iamd.UserWrite{User: &next, ExpectedVersion: u.Version, Event: iamd.Event{InstanceID: "platform"}}); err != nil {
 			t.Fatal(err)
 		}
 		s, _, b = e.raw("GET", "/api/v1/users/vic", admin, "")
@@ -545,7 +562,7 @@ func TestPermissionsElevationAndExternalUsers(t *testing.T) {
 		// A user of another realm is managed there.
 		ext := &iamd.User{ID: iamd.NewID(), InstanceID: "platform", LoginName: "ldap-ann", Realm: "ldap:corp",
 			Status: iamd.UserActive, Version: 1}
-		if err := e.store.CreateUser(context.Background(), ext, nil, iamd.Event{InstanceID: "platform"}); err != nil {
+		if err := e.store.CreateUser(context.Background(), iamd.UserWrite{User: ext, Event: iamd.Event{InstanceID: "platform"}}); err != nil {
 			t.Fatal(err)
 		}
 		s, _, b = e.raw("GET", "/api/v1/users/ldap-ann", admin, "")

@@ -1,12 +1,11 @@
 package ece
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 
 	"iamd"
-	"iamd/jsonbody"
+	"iamd/face/wire"
 	"iamd/server"
 )
 
@@ -40,6 +39,7 @@ const (
 	CodeCannotModify         = "user.cannot_modify"
 	CodeCannotModifyExternal = "user.cannot_modify_external"
 	CodeUserInvalid          = "user.invalid_input"
+	CodeConflict             = "root.conflict"
 )
 
 // faceError is an error already in ECE's terms.
@@ -74,7 +74,7 @@ func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 
 func (f *Face) errorItem(r *http.Request, err error) (int, errorItem) {
 	var fe *faceError
-	var body *jsonbody.Error
+	var body *wire.BodyError
 	switch {
 	case errors.As(err, &fe):
 		return fe.status, errorItem{Code: fe.code, Message: fe.msg, Fields: fe.fields}
@@ -105,9 +105,20 @@ func (f *Face) errorItem(r *http.Request, err error) (int, errorItem) {
 		case iamd.FieldRoles:
 			item.Code = CodeRolesInvalid
 		}
+		switch iamd.ErrorRule(err) {
+		case iamd.RuleBuiltin:
+			item.Code, item.Fields = CodeCannotModify, []string{"user_name"}
+		case iamd.RuleExternalRealm:
+			item.Code, item.Fields = CodeCannotModifyExternal, []string{"user_name"}
+		case iamd.RuleExclusiveRoles:
+			item.Code = CodeRolesForbidden
+		}
 		return http.StatusBadRequest, item
 	case iamd.ECONFLICT:
-		item.Code = CodeUserNameConflict
+		item.Code = CodeConflict
+		if iamd.ErrorField(err) == iamd.FieldLoginName {
+			item.Code = CodeUserNameConflict
+		}
 		return http.StatusConflict, item
 	case iamd.ENOTFOUND:
 		item.Code = CodeUserNotFound
@@ -126,13 +137,6 @@ func (f *Face) errorItem(r *http.Request, err error) (int, errorItem) {
 	return http.StatusInternalServerError, errorItem{Code: CodeInternal, Message: "Internal error."}
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		status, body = http.StatusInternalServerError, []byte(`{"errors":[{"code":"root.internal_error","message":"Internal error."}]}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
-}
+var jsonAnswer = wire.JSON{InternalError: []byte(`{"errors":[{"code":"root.internal_error","message":"Internal error."}]}`)}
+
+func writeJSON(w http.ResponseWriter, status int, v any) { jsonAnswer.Write(w, status, v) }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"iamd"
-	"iamd/jsonbody"
+	"iamd/face/wire"
 )
 
 // The roles ECE knows; a user's other core roles are neither shown nor touched here.
@@ -91,8 +91,9 @@ func toWire(u *iamd.User, now time.Time) wireUser {
 			roles = append(roles, r)
 		}
 	}
-	if u.PlatformAdmin && len(roles) == 0 {
-		// iamd's platform administrators hold every privilege: ECE's admin role.
+	if u.PlatformAdmin {
+		// iamd's platform administrators hold every privilege: ECE's admin role, and
+		// nothing less, whatever other roles they hold.
 		roles = []string{rolePlatformAdmin}
 	}
 	w := wireUser{UserName: u.LoginName, FullName: u.DisplayName, Email: u.Email, Builtin: u.Builtin,
@@ -190,11 +191,11 @@ func restricted(field string) error {
 
 // userBody is a decoded create or update body.
 type userBody struct {
-	obj, security jsonbody.Object
+	obj, security wire.Object
 }
 
 func readUserBody(r *http.Request) (*userBody, error) {
-	obj, err := jsonbody.Read(r, userFields)
+	obj, err := wire.ReadObject(r, userFields)
 	if err != nil {
 		return nil, err
 	}
@@ -203,10 +204,10 @@ func readUserBody(r *http.Request) (*userBody, error) {
 			return nil, restricted(field)
 		}
 	}
-	b := &userBody{obj: obj, security: jsonbody.Object{}}
+	b := &userBody{obj: obj, security: wire.Object{}}
 	if raw, ok := obj["security"]; ok && string(raw) != "null" {
-		if b.security, err = jsonbody.Decode(raw, securityFields); err != nil {
-			var je *jsonbody.Error
+		if b.security, err = wire.DecodeObject(raw, securityFields); err != nil {
+			var je *wire.BodyError
 			if errors.As(err, &je) && je.Field != "" {
 				je.Field = "security." + je.Field
 			}
@@ -241,9 +242,9 @@ func (b *userBody) elevation(now time.Time) (*iamd.Elevation, error) {
 	if string(raw) == "null" {
 		return &iamd.Elevation{}, nil
 	}
-	obj, err := jsonbody.Decode(raw, []string{"enabled", "expires_at"})
+	obj, err := wire.DecodeObject(raw, []string{"enabled", "expires_at"})
 	if err != nil {
-		var je *jsonbody.Error
+		var je *wire.BodyError
 		if errors.As(err, &je) && je.Field != "" {
 			je.Field = "security.elevated_permissions." + je.Field
 		}
@@ -283,6 +284,7 @@ func (b *userBody) roles() (roles []string, present bool, err error) {
 		return nil, true, newError(http.StatusBadRequest, CodeRolesInvalid, "security.roles must be an array of role names.", "security.roles")
 	}
 	roles = slices.Compact(slices.Sorted(slices.Values(roles)))
+	// ECE's vocabulary holds its four roles; which of them go together is the core's rule.
 	var unknown []string
 	for _, r := range roles {
 		if !isECERole(r) {
@@ -293,15 +295,13 @@ func (b *userBody) roles() (roles []string, present bool, err error) {
 		return nil, true, newError(http.StatusBadRequest, CodeRolesInvalid,
 			"Some of the provided roles are invalid: "+strings.Join(unknown, ", ")+".", "security.roles")
 	}
-	if slices.Contains(roles, rolePlatformAdmin) && len(roles) > 1 {
-		return nil, true, newError(http.StatusBadRequest, CodeRolesForbidden,
-			rolePlatformAdmin+" cannot be combined with other roles.", "security.roles")
-	}
-	if slices.Contains(roles, roleDeploymentManager) && slices.Contains(roles, roleDeploymentViewer) {
-		return nil, true, newError(http.StatusBadRequest, CodeRolesForbidden,
-			"Only one of "+roleDeploymentManager+" and "+roleDeploymentViewer+" can be given.", "security.roles")
-	}
 	return roles, true, nil
+}
+
+// withECERoles is a user's roles with its ECE roles replaced by ece: the core's other
+// roles are neither shown nor touched here.
+func withECERoles(current, ece []string) []string {
+	return append(slices.DeleteFunc(slices.Clone(current), isECERole), ece...)
 }
 
 func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
@@ -396,11 +396,6 @@ func (b *userBody) changes() (*changes, error) {
 	return &changes{upd: upd, roles: roles, rolesGiven: rolesGiven, password: password.Value}, nil
 }
 
-// errExternal answers a change to a user another realm manages.
-func errExternal(u *iamd.User) error {
-	return newError(http.StatusBadRequest, CodeCannotModifyExternal, "The user "+u.LoginName+" belongs to an external realm and is managed there.", "user_name")
-}
-
 // checkName refuses a body whose user_name differs from the path's: user names never change.
 func (b *userBody) checkName(name string) error {
 	v, err := b.obj.String("user_name")
@@ -424,59 +419,36 @@ func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	u, err := f.findUser(r, name)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	p := caller(r)
-	switch {
-	case u.Builtin && u.ID != p.UserID:
-		f.WriteError(w, r, newError(http.StatusBadRequest, CodeCannotModify, "The built-in user "+u.LoginName+" can be modified only by itself.", "user_name"))
-		return
-	case u.Realm != "":
-		f.WriteError(w, r, errExternal(u))
-		return
-	}
 	c, err := b.changes()
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	// Three writes in the core: everything that bad input can refuse is checked before
-	// the first, so a refused PATCH changes nothing.
-	ctx := r.Context()
-	if c.password != "" {
-		if err := f.acct.CheckNewPassword(ctx, u.InstanceID, u.ID, c.password); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
+	u, err := f.dir.ChangeUser(r.Context(), caller(r).InstanceID, iamd.UserRef{LoginName: name}, func(cur *iamd.User) (*iamd.UserChange, error) {
+		return c.change(cur, false), nil
+	})
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND && iamd.ErrorField(err) == "" {
+		err = userNotFound(name)
 	}
-	if c.rolesGiven {
-		if _, err := iamd.Authorize(ctx, u.InstanceID, iamd.PrivilegeRoleWrite); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
-	}
-	if u, err = f.dir.UpdateUser(ctx, u.InstanceID, u.ID, c.upd); err != nil {
+	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	if c.rolesGiven {
-		all := append(slices.DeleteFunc(slices.Clone(u.Roles), isECERole), c.roles...)
-		if err := f.dir.SetUserRoles(ctx, u.InstanceID, u.ID, all); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
-		u.Roles = all
+	writeJSON(w, http.StatusOK, toWire(u, time.Now()))
+}
+
+// change is what an update body asks of the user cur, as one change of the core. Roles
+// sent as the user is shown (ECE's clients repeat them) are no change.
+func (c *changes) change(cur *iamd.User, self bool) *iamd.UserChange {
+	ch := &iamd.UserChange{UserUpdate: c.upd}
+	if c.rolesGiven && !(self && (len(c.roles) == 0 || slices.Equal(c.roles, toWire(cur, time.Now()).Security.Roles))) {
+		roles := withECERoles(cur.Roles, c.roles)
+		ch.Roles = &roles
 	}
 	if c.password != "" {
-		if err := f.acct.SetPassword(ctx, u.InstanceID, u.ID, c.password, false); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
+		ch.Password = &iamd.NewPassword{Clear: c.password}
 	}
-	writeJSON(w, http.StatusOK, toWire(u, time.Now()))
+	return ch
 }
 
 // updateCurrentUser lets a user change its own password, full name and email; roles
@@ -487,63 +459,34 @@ func (f *Face) updateCurrentUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	me, err := f.acct.Me(r.Context())
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	if err := b.checkName(me.LoginName); err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
 	c, err := b.changes()
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	if c.upd.Status != nil || c.upd.Elevation != nil ||
-		(c.rolesGiven && len(c.roles) > 0 && !slices.Equal(c.roles, toWire(me, time.Now()).Security.Roles)) {
-		f.WriteError(w, r, newError(http.StatusForbidden, CodeUnauthorized, "A user can change only its own password, full_name and email."))
+	u, err := f.dir.ChangeOwnUser(r.Context(), func(cur *iamd.User) (*iamd.UserChange, error) {
+		if err := b.checkName(cur.LoginName); err != nil {
+			return nil, err
+		}
+		return c.change(cur, true), nil
+	})
+	if err != nil {
+		f.WriteError(w, r, err)
 		return
-	}
-	ctx := r.Context()
-	if c.password != "" { // checked before the profile is written: a refusal changes nothing
-		if err := f.acct.CheckNewPassword(ctx, me.InstanceID, me.ID, c.password); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
-	}
-	u := me
-	if c.upd != (iamd.UserUpdate{}) {
-		if u, err = f.dir.UpdateOwnProfile(ctx, c.upd); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
-	}
-	if c.password != "" {
-		if err := f.acct.SetOwnPassword(ctx, c.password); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
 	}
 	writeJSON(w, http.StatusOK, toWire(u, time.Now()))
 }
 
 func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
-	u, err := f.findUser(r, r.PathValue("user_name"))
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
+	name := r.PathValue("user_name")
+	err := f.dir.DeleteUser(r.Context(), caller(r).InstanceID, iamd.UserRef{LoginName: name})
 	switch {
-	case u.Builtin:
-		f.WriteError(w, r, newError(http.StatusBadRequest, CodeRestrictedDeletion, "The built-in user "+u.LoginName+" cannot be deleted.", "user_name"))
-		return
-	case u.Realm != "":
-		f.WriteError(w, r, errExternal(u))
-		return
+	case iamd.ErrorCode(err) == iamd.ENOTFOUND:
+		err = userNotFound(name)
+	case iamd.ErrorRule(err) == iamd.RuleBuiltin:
+		err = newError(http.StatusBadRequest, CodeRestrictedDeletion, iamd.ErrorMessage(err), "user_name")
 	}
-	if err := f.dir.DeleteUser(r.Context(), u.InstanceID, u.ID); err != nil {
+	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}

@@ -5,7 +5,6 @@ package native
 
 import (
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -14,7 +13,7 @@ import (
 
 	"iamd"
 	"iamd/account"
-	"iamd/jsonbody"
+	"iamd/face/wire"
 	"iamd/server"
 )
 
@@ -113,7 +112,7 @@ func grantResponse(g *iamd.SessionGrant, now time.Time) tokenResponse {
 }
 
 func (f *Face) signIn(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, []string{"login_name", "password", "totp_code", "recovery_code"})
+	obj, err := wire.ReadObject(r, []string{"login_name", "password", "totp_code", "recovery_code"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -201,7 +200,7 @@ func (f *Face) getMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Face) changePassword(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, []string{"current_password", "new_password"})
+	obj, err := wire.ReadObject(r, []string{"current_password", "new_password"})
 	var current, next string
 	if err == nil {
 		current, err = obj.Required("current_password")
@@ -229,7 +228,7 @@ func (f *Face) enrolTOTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Face) confirmTOTP(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, []string{"code"})
+	obj, err := wire.ReadObject(r, []string{"code"})
 	var code string
 	if err == nil {
 		code, err = obj.Required("code")
@@ -246,8 +245,7 @@ func (f *Face) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Face) disableTOTP(w http.ResponseWriter, r *http.Request) {
-	p := iamd.PrincipalFromContext(r.Context())
-	if err := f.acct.DisableTOTP(r.Context(), p.InstanceID, p.UserID); err != nil {
+	if err := f.acct.DisableTOTP(r.Context()); err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
@@ -257,7 +255,7 @@ func (f *Face) disableTOTP(w http.ResponseWriter, r *http.Request) {
 // credentialOptions reads {description, expires_at} of a new key or token.
 func credentialOptions(r *http.Request) (iamd.CredentialOptions, error) {
 	var opts iamd.CredentialOptions
-	obj, err := jsonbody.Read(r, []string{"description", "expires_at"})
+	obj, err := wire.ReadObject(r, []string{"description", "expires_at"})
 	if err != nil {
 		return opts, err
 	}
@@ -402,7 +400,7 @@ type errorDetail struct {
 // WriteError answers err as {"error": {code, field, message}}; internal errors are
 // logged and shown only generically.
 func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	var body *jsonbody.Error
+	var body *wire.BodyError
 	if errors.As(err, &body) {
 		code := "invalid"
 		if body.Malformed {
@@ -434,14 +432,6 @@ func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, errorBody{detail})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		status, body = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"Internal error."}}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "no-store") // tokens and secrets must not be cached
-	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
-}
+var jsonAnswer = wire.JSON{InternalError: []byte(`{"error":{"code":"internal","message":"Internal error."}}`)}
+
+func writeJSON(w http.ResponseWriter, status int, v any) { jsonAnswer.Write(w, status, v) }

@@ -39,6 +39,7 @@ type env struct {
 	logs  *logtest.Capture
 	store iamd.Store
 	acct  *account.Service
+	core  *facetest.Core
 	// secrets lists every password, secret and token the test has seen; none may appear
 	// in a log line or in a response that did not issue it.
 	secrets []string
@@ -54,7 +55,7 @@ func start(t *testing.T, store iamd.Store) *env {
 	}
 	base := servertest.Serve(t, server.Config{Mounts: []server.Mount{{Prefix: "/iamd", Face: face}},
 		Logger: logger, Ready: store.Ping})["main"]
-	e := &env{t: t, base: base, logs: logs, store: store, acct: acct,
+	e := &env{t: t, base: base, logs: logs, store: store, acct: acct, core: core,
 		check:   openapitest.New(t, native.OpenAPIDocument(), base+"/iamd", "Error"),
 		secrets: []string{adminPassword, adminToken}}
 	t.Cleanup(func() { logs.CheckNoSecrets(t, e.secrets...) })
@@ -144,14 +145,12 @@ func TestSignInSessionAndPassword(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		admin := iamd.NewContextWithPrincipal(context.Background(), mustToken(t, e.acct, adminToken))
 		u := &iamd.User{ID: iamd.NewID(), InstanceID: "team-a", LoginName: "alice", Email: "alice@example.com", Status: iamd.UserActive, Version: 1}
-		if err := e.store.CreateUser(context.Background(), u, nil, iamd.Event{InstanceID: "team-a"}); err != nil {
+		if err := e.store.CreateUser(context.Background(), iamd.UserWrite{User: u, Event: iamd.Event{InstanceID: "team-a"}}); err != nil {
 			t.Fatal(err)
 		}
 		const temporary, chosen = "temporary violet 7", "my own long passphrase"
 		e.secrets = append(e.secrets, temporary, chosen)
-		if err := e.acct.SetPassword(admin, "team-a", u.ID, temporary, true); err != nil {
-			t.Fatal(err)
-		}
+		e.core.SetPassword(t, admin, "team-a", u.ID, temporary, true)
 
 		wrong := e.want(e.signIn("alice", "not the password", nil), 401)
 		unknown := e.want(e.signIn("nobody", temporary, nil), 401)

@@ -1,12 +1,11 @@
 package ncloud
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 
 	"iamd"
-	"iamd/jsonbody"
+	"iamd/face/wire"
 	"iamd/server"
 )
 
@@ -54,7 +53,7 @@ var wireFields = map[string]string{
 // authentication (401/200), refused authorization (401/210), unknown routes (404/300) —
 // in the gateway's shape.
 func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	var body *jsonbody.Error
+	var body *wire.BodyError
 	var fe *faceError
 	switch {
 	case errors.As(err, &body):
@@ -89,13 +88,6 @@ func (f *Face) notFound(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusNotFound, gatewayError{gatewayDetail{"300", "Not Found", "No API " + r.Method + " " + r.URL.Path + "."}})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		status, body = http.StatusInternalServerError, []byte(`{"errorCode":500,"message":"Internal error."}`)
-	}
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
-}
+var jsonAnswer = wire.JSON{ContentType: "application/json;charset=UTF-8", InternalError: []byte(`{"errorCode":500,"message":"Internal error."}`)}
+
+func writeJSON(w http.ResponseWriter, status int, v any) { jsonAnswer.Write(w, status, v) }

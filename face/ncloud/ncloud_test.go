@@ -44,6 +44,7 @@ type env struct {
 	check *openapitest.Validator
 	store iamd.Store
 	acct  *account.Service
+	core  *facetest.Core
 	now   func() time.Time
 }
 
@@ -57,7 +58,7 @@ func start(t testing.TB, store iamd.Store) *env {
 	core := facetest.Start(t, store, account.BootstrapConfig{DefaultInstance: account_,
 		AdminAccessKey: accessKey, AdminSecretKey: secretKey, AdminPassword: "admin password"})
 	logs, logger := core.Logs, core.Logger
-	e := &env{t: t, store: store, acct: core.Accounts, now: time.Now}
+	e := &env{t: t, store: store, acct: core.Accounts, core: core, now: time.Now}
 	face, err := ncloud.New(ncloud.Config{Directory: core.Directory, Accounts: core.Accounts, Logger: logger,
 		Now: func() time.Time { return e.now() }})
 	if err != nil {
@@ -401,9 +402,7 @@ func TestSessionsAndMFA(t *testing.T) {
 		coreID := strings.ReplaceAll(id, "-", "")
 		admin := iamd.NewContextWithPrincipal(context.Background(), &iamd.Principal{UserID: "root", Name: "Root", PlatformAdmin: true})
 		const password = "a long enough passphrase 9"
-		if err := e.acct.SetPassword(admin, account_, coreID, password, false); err != nil {
-			t.Fatal(err)
-		}
+		e.core.SetPassword(t, admin, account_, coreID, password, false)
 		var tokens []string
 		for range 2 {
 			grant, err := e.acct.SignIn(context.Background(), iamd.SignIn{InstanceID: account_, LoginName: "jdoe@example.com", Password: password})

@@ -6,7 +6,7 @@ import (
 	"strconv"
 
 	"iamd"
-	"iamd/jsonbody"
+	"iamd/face/wire"
 )
 
 func (f *Face) getAccessRules(w http.ResponseWriter, r *http.Request) {
@@ -20,23 +20,21 @@ func (f *Face) getAccessRules(w http.ResponseWriter, r *http.Request) {
 
 // putAccessRules sets both rules; both are required, as on create.
 func (f *Face) putAccessRules(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, []string{"consoleAccessAllowed", "apiAccessAllowed"})
+	obj, err := wire.ReadObject(r, []string{"consoleAccessAllowed", "apiAccessAllowed"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
 	raw, _ := json.Marshal(obj)
-	u, err := f.findUser(r, r.PathValue("userId"))
+	var rules iamd.User
+	if err := readAccessRules(raw, &rules); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	u, err := f.changeUser(r, r.PathValue("userId"), func(*iamd.User) (*iamd.UserChange, error) {
+		return &iamd.UserChange{UserUpdate: iamd.UserUpdate{ConsoleDenied: &rules.ConsoleDenied, APIDenied: &rules.APIDenied}}, nil
+	})
 	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	next := *u
-	if err := readAccessRules(raw, &next); err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	if _, err := f.dir.UpdateUser(r.Context(), u.InstanceID, u.ID, iamd.UserUpdate{ConsoleDenied: &next.ConsoleDenied, APIDenied: &next.APIDenied}); err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
@@ -117,19 +115,20 @@ func (f *Face) changeGroups(add bool) http.HandlerFunc {
 			f.WriteError(w, r, err)
 			return
 		}
-		u, err := f.findUser(r, r.PathValue("userId"))
-		if err != nil {
+		userID := r.PathValue("userId")
+		if _, err := f.findUser(r, userID); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
 		out := make([]result, 0, len(ids))
 		for _, id := range ids {
-			res := result{ID: id, NRN: "nrn:PUB:SSO::" + u.InstanceID + ":Group/" + id}
-			if add {
-				err = f.dir.AddGroupMembers(r.Context(), u.InstanceID, id, []string{u.ID})
-			} else {
-				err = f.dir.RemoveGroupMembers(r.Context(), u.InstanceID, id, []string{u.ID})
+			res := result{ID: id, NRN: "nrn:PUB:SSO::" + instanceOf(r) + ":Group/" + id}
+			// Each group is a change of its own, answered on its own.
+			change := iamd.UserChange{JoinGroups: []string{id}}
+			if !add {
+				change = iamd.UserChange{LeaveGroups: []string{id}}
 			}
+			_, err := f.changeUser(r, userID, func(*iamd.User) (*iamd.UserChange, error) { return &change, nil })
 			if err == nil {
 				res.Success = true
 			} else if msg, whole := f.itemFailure(r, err); whole {
@@ -146,7 +145,7 @@ func (f *Face) changeGroups(add bool) http.HandlerFunc {
 
 // groupUsers pages a group's members.
 func (f *Face) groupUsers(w http.ResponseWriter, r *http.Request) {
-	page, size, err := pageParams(r)
+	offset, page, size, err := pageParams(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -160,7 +159,7 @@ func (f *Face) groupUsers(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	res, err := f.dir.ListUsers(r.Context(), iamd.UserFilter{InstanceID: inst, GroupID: g.ID, Offset: page * size, Limit: size,
+	res, err := f.dir.ListUsers(r.Context(), iamd.UserFilter{InstanceID: inst, GroupID: g.ID, Offset: offset, Limit: size,
 		Sort: []iamd.UserSort{{Key: iamd.SortByCreatedAt}}})
 	if err != nil {
 		f.WriteError(w, r, err)
@@ -234,10 +233,9 @@ func (f *Face) mfaDevices(w http.ResponseWriter, r *http.Request) {
 
 // resetMFA removes the user's TOTP device, for a user who lost it.
 func (f *Face) resetMFA(w http.ResponseWriter, r *http.Request) {
-	u, err := f.findUser(r, r.PathValue("userId"))
-	if err == nil {
-		err = f.acct.DisableTOTP(r.Context(), u.InstanceID, u.ID)
-	}
+	u, err := f.changeUser(r, r.PathValue("userId"), func(*iamd.User) (*iamd.UserChange, error) {
+		return &iamd.UserChange{MFA: &iamd.MFASetting{Enabled: false}}, nil
+	})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -271,7 +269,7 @@ func (f *Face) userTags(w http.ResponseWriter, r *http.Request) {
 // putTags sets {"tags": [{"tagKey", "tagValue"}]} on the user; a key it has takes the
 // new value.
 func (f *Face) putTags(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, []string{"tags"})
+	obj, err := wire.ReadObject(r, []string{"tags"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -299,7 +297,7 @@ func (f *Face) putTags(w http.ResponseWriter, r *http.Request) {
 
 // deleteTags removes {"tagKeys": […]} from the user.
 func (f *Face) deleteTags(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, []string{"tagKeys"})
+	obj, err := wire.ReadObject(r, []string{"tagKeys"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -322,12 +320,12 @@ func (f *Face) deleteTags(w http.ResponseWriter, r *http.Request) {
 
 // listGroups pages the caller's groups by name.
 func (f *Face) listGroups(w http.ResponseWriter, r *http.Request) {
-	page, size, err := pageParams(r)
+	offset, page, size, err := pageParams(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	res, err := f.dir.ListGroups(r.Context(), iamd.GroupFilter{InstanceID: instanceOf(r), Offset: page * size, Limit: size})
+	res, err := f.dir.ListGroups(r.Context(), iamd.GroupFilter{InstanceID: instanceOf(r), Offset: offset, Limit: size})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -342,7 +340,7 @@ func (f *Face) listGroups(w http.ResponseWriter, r *http.Request) {
 // createGroup makes a group of {"groupName", "description"}, so that memberships can be
 // given through this face alone.
 func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, []string{"groupName", "description"})
+	obj, err := wire.ReadObject(r, []string{"groupName", "description"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -360,7 +358,7 @@ func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	g, err := f.dir.CreateGroup(r.Context(), &iamd.Group{InstanceID: instanceOf(r), Name: name, Description: desc.Value})
+	g, err := f.dir.CreateGroup(r.Context(), &iamd.Group{InstanceID: instanceOf(r), Name: name, Description: desc.Value}, iamd.GroupMembers{})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return

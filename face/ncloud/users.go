@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"iamd"
-	"iamd/jsonbody"
+	"iamd/face/wire"
 	"iamd/server"
 )
 
@@ -100,9 +100,9 @@ var profileFields = []string{"firstName", "lastName", "email", "empNo", "phoneCo
 
 // readProfile reads and checks a userProfile object onto u.
 func readProfile(raw json.RawMessage, u *iamd.User) error {
-	obj, err := jsonbody.Decode(raw, profileFields)
+	obj, err := wire.DecodeObject(raw, profileFields)
 	if err != nil {
-		if je, ok := err.(*jsonbody.Error); ok && je.Field != "" {
+		if je, ok := err.(*wire.BodyError); ok && je.Field != "" {
 			je.Field, je.Message = "userProfile."+je.Field, "userProfile."+je.Message
 		}
 		return err
@@ -150,7 +150,7 @@ func readAccessRules(raw json.RawMessage, u *iamd.User) error {
 	if len(raw) == 0 || string(raw) == "null" {
 		return invalid("accessRules", "is required.")
 	}
-	obj, err := jsonbody.Decode(raw, []string{"consoleAccessAllowed", "apiAccessAllowed"})
+	obj, err := wire.DecodeObject(raw, []string{"consoleAccessAllowed", "apiAccessAllowed"})
 	if err != nil {
 		return invalid("accessRules", "must be an object of consoleAccessAllowed and apiAccessAllowed.")
 	}
@@ -185,7 +185,7 @@ func instanceOf(r *http.Request) string { return iamd.PrincipalFromContext(r.Con
 var createFields = []string{"loginId", "description", "userProfile", "accessRules"}
 
 // decodeCreate reads a create body onto a new user of the instance.
-func decodeCreate(obj jsonbody.Object, instanceID string) (*iamd.User, error) {
+func decodeCreate(obj wire.Object, instanceID string) (*iamd.User, error) {
 	u := &iamd.User{InstanceID: instanceID, Status: iamd.UserActive}
 	var err error
 	if u.LoginName, err = obj.Required("loginId"); err != nil {
@@ -212,7 +212,7 @@ func decodeCreate(obj jsonbody.Object, instanceID string) (*iamd.User, error) {
 }
 
 func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, createFields)
+	obj, err := wire.ReadObject(r, createFields)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -242,7 +242,7 @@ type bulkResult struct {
 // bulkCreate creates each user of {"params": [create bodies]} (at most maxBatch); one
 // that is refused fails alone, with its reason.
 func (f *Face) bulkCreate(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, []string{"params"})
+	obj, err := wire.ReadObject(r, []string{"params"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -255,7 +255,7 @@ func (f *Face) bulkCreate(w http.ResponseWriter, r *http.Request) {
 	out := make([]bulkResult, 0, len(params))
 	for i, raw := range params {
 		res := bulkResult{}
-		item, err := jsonbody.Decode(raw, createFields)
+		item, err := wire.DecodeObject(raw, createFields)
 		var u *iamd.User
 		if err == nil {
 			login, _ := item.String("loginId")
@@ -278,10 +278,10 @@ func (f *Face) bulkCreate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (f *Face) findUser(r *http.Request, wire string) (*iamd.User, error) {
-	u, err := f.dir.GetUser(r.Context(), instanceOf(r), coreID(wire))
+func (f *Face) findUser(r *http.Request, wireUserID string) (*iamd.User, error) {
+	u, err := f.dir.GetUser(r.Context(), instanceOf(r), coreID(wireUserID))
 	if iamd.ErrorCode(err) == iamd.ENOTFOUND || iamd.ErrorCode(err) == iamd.EINVALID {
-		return nil, &faceError{status: http.StatusNotFound, detail: "No user with userId " + strconv.Quote(wire) + "."}
+		return nil, userNotFound(wireUserID)
 	}
 	return u, err
 }
@@ -306,61 +306,45 @@ type result struct {
 // updateUser is PUT: accessRules are required; description and userProfile, when given,
 // replace what they hold (a profile field left out is cleared). loginId cannot change.
 func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, []string{"loginId", "description", "userProfile", "accessRules"})
+	obj, err := wire.ReadObject(r, []string{"loginId", "description", "userProfile", "accessRules"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	cur, err := f.findUser(r, r.PathValue("userId"))
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	next := *cur
-	if login, err := obj.String("loginId"); err != nil || (login.Set && !strings.EqualFold(login.Value, cur.LoginName)) {
-		f.WriteError(w, r, invalid("loginId", "cannot be changed."))
-		return
-	}
-	desc, err := obj.String("description")
-	for _, check := range []func() error{
-		func() error { return err },
-		func() error {
-			if desc.Set {
-				next.Description = desc.Value
-			}
-			return checkDescription(next.Description)
-		},
-		func() error {
-			raw, ok := obj["userProfile"]
-			if !ok || string(raw) == "null" {
-				return nil
-			}
-			next.GivenName, next.FamilyName, next.Email, next.EmployeeNumber = "", "", "", ""
-			next.PhoneCountryCode, next.PhoneNumber, next.Department = "", "", ""
-			return readProfile(raw, &next)
-		},
-		func() error { return readAccessRules(obj["accessRules"], &next) },
-	} {
-		if err := check(); err != nil {
-			f.WriteError(w, r, err)
-			return
+	u, err := f.changeUser(r, r.PathValue("userId"), func(cur *iamd.User) (*iamd.UserChange, error) {
+		next := *cur
+		if login, err := obj.String("loginId"); err != nil || (login.Set && !strings.EqualFold(login.Value, cur.LoginName)) {
+			return nil, invalid("loginId", "cannot be changed.")
 		}
-	}
-	upd := iamd.UserUpdate{Description: &next.Description, GivenName: &next.GivenName, FamilyName: &next.FamilyName,
-		Email: &next.Email, EmployeeNumber: &next.EmployeeNumber, PhoneCountryCode: &next.PhoneCountryCode,
-		PhoneNumber: &next.PhoneNumber, Department: &next.Department, ConsoleDenied: &next.ConsoleDenied, APIDenied: &next.APIDenied}
-	if _, err := f.dir.UpdateUser(r.Context(), cur.InstanceID, cur.ID, upd); err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, result{ID: wireID(cur.ID), NRN: nrn(cur), Success: true})
-}
-
-func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
-	u, err := f.findUser(r, r.PathValue("userId"))
-	if err == nil {
-		err = f.dir.DeleteUser(r.Context(), u.InstanceID, u.ID)
-	}
+		desc, err := obj.String("description")
+		for _, check := range []func() error{
+			func() error { return err },
+			func() error {
+				if desc.Set {
+					next.Description = desc.Value
+				}
+				return checkDescription(next.Description)
+			},
+			func() error {
+				raw, ok := obj["userProfile"]
+				if !ok || string(raw) == "null" {
+					return nil
+				}
+				next.GivenName, next.FamilyName, next.Email, next.EmployeeNumber = "", "", "", ""
+				next.PhoneCountryCode, next.PhoneNumber, next.Department = "", "", ""
+				return readProfile(raw, &next)
+			},
+			func() error { return readAccessRules(obj["accessRules"], &next) },
+		} {
+			if err := check(); err != nil {
+				return nil, err
+			}
+		}
+		return &iamd.UserChange{UserUpdate: iamd.UserUpdate{Description: &next.Description, GivenName: &next.GivenName,
+			FamilyName: &next.FamilyName, Email: &next.Email, EmployeeNumber: &next.EmployeeNumber,
+			PhoneCountryCode: &next.PhoneCountryCode, PhoneNumber: &next.PhoneNumber, Department: &next.Department,
+			ConsoleDenied: &next.ConsoleDenied, APIDenied: &next.APIDenied}}, nil
+	})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -368,12 +352,38 @@ func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, result{ID: wireID(u.ID), NRN: nrn(u), Success: true})
 }
 
+// changeUser makes the change edit asks of the user a wire id names, in one call to the core.
+func (f *Face) changeUser(r *http.Request, wireUserID string, edit iamd.UserEdit) (*iamd.User, error) {
+	u, err := f.dir.ChangeUser(r.Context(), instanceOf(r), iamd.UserRef{ID: coreID(wireUserID)}, edit)
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND && iamd.ErrorField(err) == "" {
+		return nil, userNotFound(wireUserID)
+	}
+	return u, err
+}
+
+func userNotFound(wireUserID string) error {
+	return &faceError{status: http.StatusNotFound, detail: "No user with userId " + strconv.Quote(wireUserID) + "."}
+}
+
+func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("userId")
+	err := f.dir.DeleteUser(r.Context(), instanceOf(r), iamd.UserRef{ID: coreID(id)})
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
+		err = userNotFound(id)
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, result{ID: wireID(coreID(id)), NRN: "nrn:PUB:SSO::" + instanceOf(r) + ":User/" + wireID(coreID(id)), Success: true})
+}
+
 // maxBatch bounds one batch call, as the core bounds a membership change.
 const maxBatch = 100
 
 // batch runs one change per user of {"userIds": […]} and answers each result: a user
 // that cannot be changed fails alone, with its reason.
-func (f *Face) batch(one func(r *http.Request, u *iamd.User) error) http.HandlerFunc {
+func (f *Face) batch(one func(r *http.Request, wireUserID string) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ids, err := readIDs(r, "userIds", "users")
 		if err != nil {
@@ -382,12 +392,8 @@ func (f *Face) batch(one func(r *http.Request, u *iamd.User) error) http.Handler
 		}
 		out := make([]result, 0, len(ids))
 		for _, id := range ids {
-			res := result{ID: id}
-			u, err := f.findUser(r, id)
-			if err == nil {
-				res.ID, res.NRN = wireID(u.ID), nrn(u)
-				err = one(r, u)
-			}
+			res := result{ID: wireID(coreID(id)), NRN: "nrn:PUB:SSO::" + instanceOf(r) + ":User/" + wireID(coreID(id))}
+			err := one(r, id)
 			if err == nil {
 				res.Success = true
 			} else if msg, whole := f.itemFailure(r, err); whole {
@@ -404,7 +410,7 @@ func (f *Face) batch(one func(r *http.Request, u *iamd.User) error) http.Handler
 
 // readIDs reads a batch body {field: [ids]}: 1 to maxBatch of them.
 func readIDs(r *http.Request, field, what string) ([]string, error) {
-	obj, err := jsonbody.Read(r, []string{field})
+	obj, err := wire.ReadObject(r, []string{field})
 	if err != nil {
 		return nil, err
 	}
@@ -419,14 +425,18 @@ func readIDs(r *http.Request, field, what string) ([]string, error) {
 }
 
 // itemFailure is how a batch answers an item that failed: a refusal of the caller
-// itself (authentication, privilege) refuses the whole call; anything else fails the
-// item alone with its message, internal errors logged and kept generic.
+// itself (authentication, a privilege it lacks) refuses the whole call; anything else —
+// bad input, a user it may not act on — fails the item alone with its message,
+// internal errors logged and kept generic.
 func (f *Face) itemFailure(r *http.Request, err error) (message string, refusesCall bool) {
 	var fe *faceError
+	var body *wire.BodyError
 	switch code := iamd.ErrorCode(err); {
 	case errors.As(err, &fe):
 		return fe.detail, false
-	case code == iamd.EFORBIDDEN || code == iamd.EUNAUTHENTICATED:
+	case errors.As(err, &body):
+		return "Invalid request. " + body.Message, false
+	case code == iamd.EFORBIDDEN && iamd.ErrorRule(err) != iamd.RuleRights || code == iamd.EUNAUTHENTICATED:
 		return "", true
 	case code == iamd.EINTERNAL:
 		server.LogInternalError(f.log, r, err)
@@ -435,13 +445,19 @@ func (f *Face) itemFailure(r *http.Request, err error) (message string, refusesC
 	return iamd.ErrorMessage(err), false
 }
 
-func (f *Face) deleteOne(r *http.Request, u *iamd.User) error {
-	return f.dir.DeleteUser(r.Context(), u.InstanceID, u.ID)
+func (f *Face) deleteOne(r *http.Request, wireUserID string) error {
+	err := f.dir.DeleteUser(r.Context(), instanceOf(r), iamd.UserRef{ID: coreID(wireUserID)})
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
+		return userNotFound(wireUserID)
+	}
+	return err
 }
 
-func (f *Face) setStatus(status iamd.UserStatus) func(r *http.Request, u *iamd.User) error {
-	return func(r *http.Request, u *iamd.User) error {
-		_, err := f.dir.UpdateUser(r.Context(), u.InstanceID, u.ID, iamd.UserUpdate{Status: &status})
+func (f *Face) setStatus(status iamd.UserStatus) func(r *http.Request, wireUserID string) error {
+	return func(r *http.Request, wireUserID string) error {
+		_, err := f.changeUser(r, wireUserID, func(*iamd.User) (*iamd.UserChange, error) {
+			return &iamd.UserChange{UserUpdate: iamd.UserUpdate{Status: &status}}, nil
+		})
 		return err
 	}
 }
@@ -485,21 +501,20 @@ func newPage[T any](items []T, total, page, size int) pageOut[T] {
 	return out
 }
 
-// pageParams reads the 0-based page and the size (1 to maxPageSize).
-func pageParams(r *http.Request) (page, size int, err error) {
+// pages are the API's paging parameters: page from 0, size from 1 to maxPageSize.
+var pages = wire.Paging{First: 0, DefaultSize: defaultPageSize, MaxSize: maxPageSize}
+
+// pageParams reads the 0-based page and the size, and the offset they start at.
+func pageParams(r *http.Request) (offset, page, size int, err error) {
 	q := r.URL.Query()
-	page, size = 0, defaultPageSize
-	for name, dst := range map[string]*int{"page": &page, "size": &size} {
-		if v := q.Get(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 || (name == "size" && (n < 1 || n > maxPageSize)) {
-				return 0, 0, invalid(name, map[string]string{"page": "a number from 0.",
-					"size": fmt.Sprintf("a number from 1 to %d.", maxPageSize)}[name])
-			}
-			*dst = n
-		}
+	offset, page, size, err = pages.Read(q.Get("page"), q.Get("size"))
+	var pe *wire.PageError
+	if errors.As(err, &pe) && pe.Param == "size" {
+		return 0, 0, 0, invalid("size", fmt.Sprintf("a number from 1 to %d.", maxPageSize))
+	} else if err != nil {
+		return 0, 0, 0, invalid("page", "a number from 0, small enough that page × size stays under 2³¹.")
 	}
-	return page, size, nil
+	return offset, page, size, nil
 }
 
 // userPage is a page of users in the envelope.
@@ -514,13 +529,13 @@ func userPage(res *iamd.UserPage, page, size int) pageOut[userOut] {
 // listUsers pages the caller's users (page from 0), optionally by one searchColumn:
 // loginId (contains, ignoring case), status, nrn or userId (exact).
 func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
-	page, size, err := pageParams(r)
+	offset, page, size, err := pageParams(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
 	q := r.URL.Query()
-	filter := iamd.UserFilter{InstanceID: instanceOf(r), Offset: page * size, Limit: size,
+	filter := iamd.UserFilter{InstanceID: instanceOf(r), Offset: offset, Limit: size,
 		Sort: []iamd.UserSort{{Key: iamd.SortByCreatedAt}}}
 	column, word := q.Get("searchColumn"), q.Get("searchWord")
 	if column != "" && word == "" {

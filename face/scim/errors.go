@@ -1,13 +1,12 @@
 package scim
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 
 	"iamd"
-	"iamd/jsonbody"
+	"iamd/face/wire"
 	"iamd/server"
 )
 
@@ -57,7 +56,7 @@ func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 func (f *Face) translate(r *http.Request, err error) (int, string, string) {
 	var se *scimError
 	var fe *FilterError
-	var body *jsonbody.Error
+	var body *wire.BodyError
 	switch {
 	case errors.As(err, &se):
 		return se.status, se.scimType, se.detail
@@ -72,11 +71,21 @@ func (f *Face) translate(r *http.Request, err error) (int, string, string) {
 	detail := iamd.ErrorMessage(err)
 	switch iamd.ErrorCode(err) {
 	case iamd.EINVALID:
-		if iamd.ErrorField(err) == iamd.FieldFilter {
+		switch {
+		case iamd.ErrorField(err) == iamd.FieldFilter:
 			return http.StatusBadRequest, TypeInvalidFilter, detail
+		case iamd.ErrorRule(err) == iamd.RuleBuiltin || iamd.ErrorRule(err) == iamd.RuleExternalRealm:
+			return http.StatusBadRequest, TypeMutability, detail
 		}
 		return http.StatusBadRequest, TypeInvalidValue, detail
 	case iamd.ECONFLICT:
+		if iamd.ErrorField(err) == iamd.FieldVersion {
+			// The version the request named (If-Match) is not the resource's now.
+			if r.Header.Get("If-Match") != "" {
+				return http.StatusPreconditionFailed, "", "The resource has changed since the version in If-Match."
+			}
+			return http.StatusConflict, "", detail
+		}
 		return http.StatusConflict, TypeUniqueness, detail
 	case iamd.ENOTFOUND:
 		return http.StatusNotFound, "", detail
@@ -94,13 +103,7 @@ func (f *Face) translate(r *http.Request, err error) (int, string, string) {
 // contentType is SCIM's media type (RFC 7644 §3.1); application/json is accepted too.
 const contentType = "application/scim+json"
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		status, body = http.StatusInternalServerError, []byte(`{"schemas":["`+SchemaError+`"],"status":"500","detail":"Internal error."}`)
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
-}
+var jsonAnswer = wire.JSON{ContentType: contentType,
+	InternalError: []byte(`{"schemas":["` + SchemaError + `"],"status":"500","detail":"Internal error."}`)}
+
+func writeJSON(w http.ResponseWriter, status int, v any) { jsonAnswer.Write(w, status, v) }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,37 +73,69 @@ const (
 // memberSet is the members a request names, by type.
 type memberSet struct{ users, groups []string }
 
-func (m memberSet) empty() bool { return len(m.users) == 0 && len(m.groups) == 0 }
-
-// holds tells whether the set names id.
-func (m memberSet) holds(id string) bool {
-	return slices.Contains(m.users, id) || slices.Contains(m.groups, id)
+func (m memberSet) core() iamd.GroupMembers {
+	return iamd.GroupMembers{Users: m.users, Groups: m.groups}
 }
 
-// add puts the members into the group.
-func (f *Face) addMembers(r *http.Request, g *iamd.Group, m memberSet) error {
-	if len(m.users) > 0 {
-		if err := f.dir.AddGroupMembers(r.Context(), g.InstanceID, g.ID, m.users); err != nil {
-			return err
-		}
-	}
-	if len(m.groups) > 0 {
-		return f.dir.AddMemberGroups(r.Context(), g.InstanceID, g.ID, m.groups)
-	}
-	return nil
+// memberPlan folds a PATCH's member operations, in order, into one change: adds and
+// removes, or — from the last operation that replaces them all — the whole set.
+type memberPlan struct {
+	replace bool
+	members map[string]string // id → memberUser or memberGroup: the set, when replace
+	last    map[string]bool   // id → added (true) or removed (false), otherwise
+	kind    map[string]string
 }
 
-// removeMembers takes the members out of the group; those not in it are ignored.
-func (f *Face) removeMembers(r *http.Request, g *iamd.Group, m memberSet) error {
-	if len(m.users) > 0 {
-		if err := f.dir.RemoveGroupMembers(r.Context(), g.InstanceID, g.ID, m.users); err != nil {
-			return err
+func newMemberPlan() *memberPlan {
+	return &memberPlan{members: map[string]string{}, last: map[string]bool{}, kind: map[string]string{}}
+}
+
+func (p *memberPlan) apply(op string, m memberSet, all bool) {
+	if op == "replace" || all {
+		p.replace, p.members = true, map[string]string{}
+		if all {
+			return
+		}
+		op = "add"
+	}
+	for kind, ids := range map[string][]string{memberUser: m.users, memberGroup: m.groups} {
+		for _, id := range ids {
+			switch {
+			case p.replace && op == "add":
+				p.members[id] = kind
+			case p.replace:
+				delete(p.members, id)
+			default:
+				p.last[id], p.kind[id] = op == "add", kind
+			}
 		}
 	}
-	if len(m.groups) > 0 {
-		return f.dir.RemoveMemberGroups(r.Context(), g.InstanceID, g.ID, m.groups)
+}
+
+// change puts the plan into c.
+func (p *memberPlan) change(c *iamd.GroupChange) {
+	set := func(m *iamd.GroupMembers, id, kind string) {
+		if kind == memberGroup {
+			m.Groups = append(m.Groups, id)
+		} else {
+			m.Users = append(m.Users, id)
+		}
 	}
-	return nil
+	if p.replace {
+		var all iamd.GroupMembers
+		for id, kind := range p.members {
+			set(&all, id, kind)
+		}
+		c.Members = &all
+		return
+	}
+	for id, added := range p.last {
+		if added {
+			set(&c.Add, id, p.kind[id])
+		} else {
+			set(&c.Remove, id, p.kind[id])
+		}
+	}
 }
 
 func (f *Face) groupOut(r *http.Request, g *iamd.Group, withMembers bool) (groupOut, error) {
@@ -272,7 +303,7 @@ func (f *Face) groupPage(r *http.Request, req *listRequest, offset, count int) (
 func (f *Face) findGroup(r *http.Request) (*iamd.Group, error) {
 	g, err := f.dir.GetGroup(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID, r.PathValue("id"))
 	if iamd.ErrorCode(err) == iamd.ENOTFOUND || iamd.ErrorCode(err) == iamd.EINVALID {
-		return nil, newError(http.StatusNotFound, "", "No group with id "+strconv.Quote(r.PathValue("id"))+".")
+		return nil, groupNotFound(r)
 	}
 	return g, err
 }
@@ -284,6 +315,30 @@ func (f *Face) groupToChange(r *http.Request) (*iamd.Group, error) {
 		err = errPrecondition()
 	}
 	return g, err
+}
+
+func groupNotFound(r *http.Request) error {
+	return newError(http.StatusNotFound, "", "No group with id "+strconv.Quote(r.PathValue("id"))+".")
+}
+
+// changeGroup makes the change edit asks of the path's group in one call to the core,
+// held to If-Match, and answers the group as it then is.
+func (f *Face) changeGroup(w http.ResponseWriter, r *http.Request, edit iamd.GroupEdit) {
+	g, err := f.dir.ChangeGroup(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID, r.PathValue("id"), ifMatchVersion(r),
+		func(cur *iamd.Group) (*iamd.GroupChange, error) {
+			if preconditionFailsVersion(r, groupETag(cur)) {
+				return nil, errPrecondition()
+			}
+			return edit(cur)
+		})
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND && iamd.ErrorField(err) == "" {
+		err = groupNotFound(r)
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	f.writeGroup(w, r, http.StatusOK, g)
 }
 
 func (f *Face) getGroup(w http.ResponseWriter, r *http.Request) {
@@ -390,6 +445,10 @@ func readGroup(r *http.Request) (*groupIn, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeGroup(raw)
+}
+
+func decodeGroup(raw []byte) (*groupIn, error) {
 	var in groupIn
 	if err := json.Unmarshal(raw, &in); err != nil {
 		return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "The body is not a Group: "+err.Error())
@@ -411,198 +470,133 @@ func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	var members memberSet
 	if len(in.Members) > 0 && string(in.Members) != "null" {
-		if members, err = f.readMembers(r, in.Members, false); err != nil { // all checked before anything is written
-			f.WriteError(w, r, err)
-			return
-		}
-	}
-	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
-	if page, err := f.dir.ListGroups(r.Context(), iamd.GroupFilter{InstanceID: inst, Name: in.DisplayName, Limit: 1}); err != nil {
-		f.WriteError(w, r, err)
-		return
-	} else if page.Total > 0 {
-		f.WriteError(w, r, newError(http.StatusConflict, TypeUniqueness, "A group named "+strconv.Quote(in.DisplayName)+" exists."))
-		return
-	}
-	g, err := f.dir.CreateGroup(r.Context(), &iamd.Group{InstanceID: inst, Name: in.DisplayName, ExternalID: in.ExternalID})
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	if !members.empty() {
-		if err := f.addMembers(r, g, members); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
-		if g, err = f.dir.GetGroup(r.Context(), inst, g.ID); err != nil { // its version moved
-			f.WriteError(w, r, err)
-			return
-		}
-	}
-	f.writeGroup(w, r, http.StatusCreated, g)
-}
-
-// setMembers makes the group's members exactly want.
-func (f *Face) setMembers(r *http.Request, g *iamd.Group, want memberSet) error {
-	current, err := f.members(r, g)
-	if err != nil {
-		return err
-	}
-	var add, remove memberSet
-	for _, m := range current {
-		if !want.holds(m.Value) {
-			if m.Type == memberGroup {
-				remove.groups = append(remove.groups, m.Value)
-			} else {
-				remove.users = append(remove.users, m.Value)
-			}
-		}
-	}
-	has := func(id string) bool {
-		return slices.ContainsFunc(current, func(m memberOut) bool { return m.Value == id })
-	}
-	for _, id := range want.users {
-		if !has(id) {
-			add.users = append(add.users, id)
-		}
-	}
-	for _, id := range want.groups {
-		if !has(id) {
-			add.groups = append(add.groups, id)
-		}
-	}
-	if err := f.addMembers(r, g, add); err != nil {
-		return err
-	}
-	return f.removeMembers(r, g, remove)
-}
-
-func (f *Face) replaceGroup(w http.ResponseWriter, r *http.Request) {
-	g, err := f.groupToChange(r)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	in, err := readGroup(r)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	var members memberSet
-	if len(in.Members) > 0 && string(in.Members) != "null" {
 		if members, err = f.readMembers(r, in.Members, false); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
 	}
-	if g, err = f.dir.UpdateGroup(r.Context(), g.InstanceID, g.ID, iamd.GroupUpdate{Name: &in.DisplayName, ExternalID: &in.ExternalID}); err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	if err := f.setMembers(r, g, members); err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	f.writeChangedGroup(w, r, g)
-}
-
-// patchGroup applies a PatchOp to a group: displayName, and members added, removed
-// (all, a list, or members[value eq "…"]) or replaced. Entra expects 200 or 204.
-func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
-	g, err := f.groupToChange(r)
+	// The name's uniqueness is the core's (and the database's): two concurrent creates
+	// of one name cannot both succeed.
+	g, err := f.dir.CreateGroup(r.Context(), &iamd.Group{InstanceID: iamd.PrincipalFromContext(r.Context()).InstanceID,
+		Name: in.DisplayName, ExternalID: in.ExternalID}, members.core())
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
+	f.writeGroup(w, r, http.StatusCreated, g)
+}
+
+func (f *Face) replaceGroup(w http.ResponseWriter, r *http.Request) {
 	raw, err := readBody(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	ops, err := patchOps(raw)
+	f.changeGroup(w, r, func(*iamd.Group) (*iamd.GroupChange, error) {
+		in, err := decodeGroup(raw)
+		if err != nil {
+			return nil, err
+		}
+		var members memberSet
+		if len(in.Members) > 0 && string(in.Members) != "null" {
+			if members, err = f.readMembers(r, in.Members, false); err != nil {
+				return nil, err
+			}
+		}
+		all := members.core()
+		return &iamd.GroupChange{GroupUpdate: iamd.GroupUpdate{Name: &in.DisplayName, ExternalID: &in.ExternalID}, Members: &all}, nil
+	})
+}
+
+// patchGroup applies a PatchOp to a group: displayName, externalId, and members added,
+// removed (all, a list, or members[value eq "…"]) or replaced — all of it one change of
+// the core. Entra expects 200 or 204.
+func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
+	raw, err := readBody(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	// Every operation is checked before any is applied, so a refused PATCH changes nothing.
-	type step struct {
-		op      string
-		upd     iamd.GroupUpdate
-		members memberSet
-		all     bool
-	}
+	f.changeGroup(w, r, func(*iamd.Group) (*iamd.GroupChange, error) {
+		ops, err := patchOps(raw)
+		if err != nil {
+			return nil, err
+		}
+		return f.groupPatch(r, ops)
+	})
+}
+
+// groupPatch reads a group's PatchOp as one change.
+func (f *Face) groupPatch(r *http.Request, ops []patchOp) (*iamd.GroupChange, error) {
+	change := &iamd.GroupChange{}
+	plan := newMemberPlan()
 	// attribute reads an operation on displayName or externalId.
-	attribute := func(kind, attr string, raw json.RawMessage) (step, error) {
+	attribute := func(kind, attr string, raw json.RawMessage) error {
 		var v string
 		if kind != "remove" && json.Unmarshal(raw, &v) != nil {
-			return step{}, newError(http.StatusBadRequest, TypeInvalidValue, attr+" must be a string.")
+			return newError(http.StatusBadRequest, TypeInvalidValue, attr+" must be a string.")
 		}
 		if attr == "externalId" {
-			return step{op: "update", upd: iamd.GroupUpdate{ExternalID: &v}}, nil
+			change.ExternalID = &v
+			return nil
 		}
 		if v == "" {
-			return step{}, newError(http.StatusBadRequest, TypeInvalidValue, "displayName must be a non-empty string.")
+			return newError(http.StatusBadRequest, TypeInvalidValue, "displayName must be a non-empty string.")
 		}
-		return step{op: "update", upd: iamd.GroupUpdate{Name: &v}}, nil
+		change.Name = &v
+		return nil
 	}
-	var steps []step
+	attrName := func(lower string) string {
+		if lower == "displayname" {
+			return "displayName"
+		}
+		return "externalId"
+	}
 	for _, op := range ops {
 		kind := strings.ToLower(op.Op)
 		path := strings.TrimSpace(op.Path)
 		lower := strings.ToLower(path)
 		switch {
 		case kind != "add" && kind != "replace" && kind != "remove":
-			f.WriteError(w, r, newError(http.StatusBadRequest, TypeInvalidSyntax, "Unknown operation "+op.Op+": add, remove or replace."))
-			return
+			return nil, newError(http.StatusBadRequest, TypeInvalidSyntax, "Unknown operation "+op.Op+": add, remove or replace.")
 		case path == "" && kind != "remove":
 			var attrs map[string]json.RawMessage
 			if json.Unmarshal(op.Value, &attrs) != nil {
-				f.WriteError(w, r, newError(http.StatusBadRequest, TypeInvalidValue, "An operation without a path needs an object value."))
-				return
+				return nil, newError(http.StatusBadRequest, TypeInvalidValue, "An operation without a path needs an object value.")
 			}
 			for k, v := range attrs {
 				switch strings.ToLower(k) {
 				case "displayname", "externalid":
-					st, err := attribute(kind, map[bool]string{true: "displayName", false: "externalId"}[strings.EqualFold(k, "displayName")], v)
-					if err != nil {
-						f.WriteError(w, r, err)
-						return
+					if err := attribute(kind, attrName(strings.ToLower(k)), v); err != nil {
+						return nil, err
 					}
-					steps = append(steps, st)
 				case "members":
 					members, err := f.readMembers(r, v, kind == "remove")
 					if err != nil {
-						f.WriteError(w, r, err)
-						return
+						return nil, err
 					}
-					steps = append(steps, step{op: kind, members: members})
+					plan.apply(kind, members, false)
 				case "id", "meta", "schemas":
 				default:
-					f.WriteError(w, r, invalidPath(k))
-					return
+					return nil, invalidPath(k)
 				}
 			}
 		case path == "":
-			f.WriteError(w, r, newError(http.StatusBadRequest, TypeNoTarget, "A remove operation needs a path."))
-			return
+			return nil, newError(http.StatusBadRequest, TypeNoTarget, "A remove operation needs a path.")
 		case lower == "displayname" || lower == "externalid":
-			st, err := attribute(kind, map[bool]string{true: "displayName", false: "externalId"}[lower == "displayname"], op.Value)
-			if err != nil {
-				f.WriteError(w, r, err)
-				return
+			if err := attribute(kind, attrName(lower), op.Value); err != nil {
+				return nil, err
 			}
-			steps = append(steps, st)
 		case lower == "members":
 			if kind == "remove" && (len(op.Value) == 0 || string(op.Value) == "null") {
-				steps = append(steps, step{op: "remove", all: true})
+				plan.apply("remove", memberSet{}, true)
 				continue
 			}
 			members, err := f.readMembers(r, op.Value, kind == "remove")
 			if err != nil {
-				f.WriteError(w, r, err)
-				return
+				return nil, err
 			}
-			steps = append(steps, step{op: kind, members: members})
+			plan.apply(kind, members, false)
 		case strings.HasPrefix(lower, "members[") && strings.HasSuffix(lower, "]") && kind == "remove":
 			parsed, err := ParseFilter(path[len("members[") : len(path)-1])
 			c, ok := parsed.(*Compare)
@@ -611,63 +605,37 @@ func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
 				id, isString = c.Value.(string)
 			}
 			if err != nil || !ok || !isString || c.Op != OpEq || !strings.EqualFold(c.Attr.Name, "value") {
-				f.WriteError(w, r, newError(http.StatusBadRequest, TypeInvalidPath, `A member is named as members[value eq "id"].`))
-				return
+				return nil, newError(http.StatusBadRequest, TypeInvalidPath, `A member is named as members[value eq "id"].`)
 			}
 			member, _ := json.Marshal(memberIn{Value: id})
 			members, err := f.readMembers(r, member, true)
 			if err != nil {
-				f.WriteError(w, r, err)
-				return
+				return nil, err
 			}
-			steps = append(steps, step{op: "remove", members: members})
+			plan.apply("remove", members, false)
 		default:
-			f.WriteError(w, r, invalidPath(path))
-			return
+			return nil, invalidPath(path)
 		}
 	}
-	for _, s := range steps {
-		switch {
-		case s.op == "update":
-			if g, err = f.dir.UpdateGroup(r.Context(), g.InstanceID, g.ID, s.upd); err != nil {
-				f.WriteError(w, r, err)
-				return
-			}
-		case s.op == "replace":
-			err = f.setMembers(r, g, s.members)
-		case s.op == "add":
-			err = f.addMembers(r, g, s.members)
-		case s.op == "remove" && s.all:
-			err = f.setMembers(r, g, memberSet{})
-		case s.op == "remove":
-			err = f.removeMembers(r, g, s.members)
-		}
+	plan.change(change)
+	return change, nil
+}
+
+func (f *Face) deleteGroup(w http.ResponseWriter, r *http.Request) {
+	version := ifMatchVersion(r)
+	if version == 0 && r.Header.Get("If-Match") != "" && r.Header.Get("If-Match") != "*" {
+		g, err := f.groupToChange(r)
 		if err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
+		version = g.Version
 	}
-	f.writeChangedGroup(w, r, g)
-}
-
-// writeChangedGroup answers a group after its members changed: re-read, since each
-// change is a new version.
-func (f *Face) writeChangedGroup(w http.ResponseWriter, r *http.Request, g *iamd.Group) {
-	g, err := f.dir.GetGroup(r.Context(), g.InstanceID, g.ID)
+	err := f.dir.DeleteGroup(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID, r.PathValue("id"), version)
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND || iamd.ErrorCode(err) == iamd.EINVALID {
+		err = groupNotFound(r)
+	}
 	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	f.writeGroup(w, r, http.StatusOK, g)
-}
-
-func (f *Face) deleteGroup(w http.ResponseWriter, r *http.Request) {
-	g, err := f.groupToChange(r)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	if err := f.dir.DeleteGroup(r.Context(), g.InstanceID, g.ID); err != nil {
 		f.WriteError(w, r, err)
 		return
 	}

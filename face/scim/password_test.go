@@ -204,8 +204,8 @@ func TestRFC7643_4_1_KeptAttributes(t *testing.T) {
 		u, _ := e.store.GetUser(context.Background(), "tenant", id)
 		changed := *u
 		changed.Email, changed.Version = "new@example.com", u.Version+1
-		if err := e.store.UpdateUser(context.Background(), &changed, u.Version, iamd.Event{InstanceID: "tenant", Action: iamd.ActionUserUpdate,
-			TargetType: "user", TargetID: id, Outcome: iamd.OutcomeSuccess, Time: time.Now()}); err != nil {
+		if err := e.store.UpdateUser(context.Background(), iamd.UserWrite{User: &changed, ExpectedVersion: u.Version, Event: iamd.Event{InstanceID: "tenant", Action: iamd.ActionUserUpdate,
+			TargetType: "user", TargetID: id, Outcome: iamd.OutcomeSuccess, Time: time.Now()}}); err != nil {
 			t.Fatal(err)
 		}
 		got = e.do("GET", "/Users/"+id, adminToken, "")

@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -491,8 +492,17 @@ func TestRFC7644_3_11_Me(t *testing.T) {
 		if me.status != 200 || me.body["userName"] != "admin" || me.header.Get("ETag") == "" {
 			t.Fatalf("GET /Me: %d %s", me.status, me.raw)
 		}
-		r := e.do("PATCH", "/Me", adminToken, patch(`{"op":"replace","path":"displayName","value":"The Admin"}`))
-		if r.status != 200 || r.body["id"] != me.body["id"] || r.body["displayName"] != "The Admin" {
+		// The built-in administrator cannot be modified, not even by itself.
+		e.wantError(e.do("PATCH", "/Me", adminToken, patch(`{"op":"replace","path":"displayName","value":"The Admin"}`)), 400, scim.TypeMutability)
+		if again := e.do("GET", "/Me", adminToken, ""); again.body["displayName"] != me.body["displayName"] || again.header.Get("ETag") != me.header.Get("ETag") {
+			t.Fatalf("a refused PATCH /Me changed the admin: %s", again.raw)
+		}
+		// Another user changes itself with the privileges changing any user takes.
+		const pw = "a long passphrase for jo"
+		id, _ := e.create(`{"schemas":["` + scim.SchemaUser + `"],"userName":"jo","password":"` + pw + `","roles":[{"value":"iamd_admin"}]}`)
+		jo := "Basic " + base64.StdEncoding.EncodeToString([]byte("jo:"+pw))
+		r := e.do("PATCH", "/Me", jo, patch(`{"op":"replace","path":"displayName","value":"Jo"}`))
+		if r.status != 200 || r.body["id"] != id || r.body["displayName"] != "Jo" {
 			t.Fatalf("PATCH /Me: %d %s", r.status, r.raw)
 		}
 		e.wantError(e.do("GET", "/Me", "", ""), 401, "")

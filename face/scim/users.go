@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
+
+	"iamd/face/wire"
 
 	"iamd"
 )
@@ -174,12 +175,21 @@ func (f *Face) getMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
-	u, err := f.userToChange(r)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
+	ref := iamd.UserRef{ID: r.PathValue("id"), Version: ifMatchVersion(r)}
+	if ref.Version == 0 && r.Header.Get("If-Match") != "" && r.Header.Get("If-Match") != "*" {
+		// Several versions named: the user is read and deleted at the version read.
+		u, err := f.userToChange(r)
+		if err != nil {
+			f.WriteError(w, r, err)
+			return
+		}
+		ref.Version = u.Version
 	}
-	if err := f.dir.DeleteUser(r.Context(), u.InstanceID, u.ID); err != nil {
+	err := f.dir.DeleteUser(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID, ref)
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
+		err = newError(http.StatusNotFound, "", "No user with id "+strconv.Quote(ref.ID)+".")
+	}
+	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
@@ -369,6 +379,43 @@ func (f *Face) userToChange(r *http.Request) (*iamd.User, error) {
 	return u, err
 }
 
+// ifMatchVersion is the version an If-Match header names, when it names exactly one:
+// the core then holds the change to it. 0 for none, "*", or several (which the edit
+// holds the user to, see changeUser).
+func ifMatchVersion(r *http.Request) int64 {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	tag := strings.TrimPrefix(h, "W/")
+	if h == "" || strings.Contains(h, ",") || len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+		return 0
+	}
+	v, err := strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
+	if err != nil || v <= 0 {
+		return -1 // a version no user has: the change is refused as stale
+	}
+	return v
+}
+
+// changeUser makes the change edit asks of the path's user in one call to the core,
+// held to If-Match, and answers the user as it then is (RFC 7644 §3.5.1, §3.5.2).
+func (f *Face) changeUser(w http.ResponseWriter, r *http.Request, edit iamd.UserEdit) {
+	id := r.PathValue("id")
+	ref := iamd.UserRef{ID: id, Version: ifMatchVersion(r)}
+	u, err := f.dir.ChangeUser(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID, ref, func(cur *iamd.User) (*iamd.UserChange, error) {
+		if preconditionFailsVersion(r, etag(cur)) {
+			return nil, errPrecondition()
+		}
+		return edit(cur)
+	})
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND && iamd.ErrorField(err) == "" {
+		err = newError(http.StatusNotFound, "", "No user with id "+strconv.Quote(id)+".")
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeUser(w, r, http.StatusOK, u)
+}
+
 // notModified answers 304 when If-None-Match names the version tag (RFC 7644 §3.14).
 func notModified(w http.ResponseWriter, r *http.Request, tag string) bool {
 	if !namesVersion(r.Header.Get("If-None-Match"), tag) {
@@ -400,17 +447,10 @@ func namesVersion(header, tag string) bool {
 }
 
 func errPrecondition() error {
-	return newError(http.StatusPreconditionFailed, "", "The user has changed since the version in If-Match.")
+	return newError(http.StatusPreconditionFailed, "", "The resource has changed since the version in If-Match.")
 }
 
-func readBody(r *http.Request) ([]byte, error) {
-	raw, err := io.ReadAll(r.Body)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return nil, iamd.Errorf(iamd.ETOOLARGE, "The request body is too large.")
-	}
-	return raw, err
-}
+func readBody(r *http.Request) ([]byte, error) { return wire.ReadBody(r) }
 
 // writeUser answers a user with its ETag.
 func writeUser(w http.ResponseWriter, r *http.Request, status int, u *iamd.User) {
@@ -430,129 +470,100 @@ func writeResource(w http.ResponseWriter, r *http.Request, status int, resource 
 	writeJSON(w, status, project(resource, attributes, excluded))
 }
 
-// patchUser applies a PatchOp (RFC 7644 §3.5.2) to the user as a document, then stores
-// the document as a PUT would. id, userName, groups and meta are the server's: a change
-// to them is mutability; sending them back unchanged is not. Entra expects 200 or 204;
-// the user is answered (200).
+// patchUser applies a PatchOp (RFC 7644 §3.5.2) to the user as a document, then makes
+// of the document the change a PUT would. id, userName, groups and meta are the server's:
+// a change to them is mutability; sending them back unchanged is not. The operations are
+// applied to the user as the core reads it, and again if another writer got there
+// first, so concurrent PATCHes of different attributes all take effect. Entra expects
+// 200 or 204; the user is answered (200).
 func (f *Face) patchUser(w http.ResponseWriter, r *http.Request) {
 	raw, err := readBody(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	ops, err := patchOps(raw)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	u, err := f.userToChange(r)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	doc, before := userDoc(r.Context(), u), userDoc(r.Context(), u)
-	if err := applyPatch(doc, ops); err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	for _, attr := range []string{"id", "groups", "meta"} {
-		if !reflect.DeepEqual(doc[key(doc, attr)], before[attr]) {
-			f.WriteError(w, r, newError(http.StatusBadRequest, TypeMutability, "The attribute "+attr+" is the server's; it cannot be changed."))
-			return
+	f.changeUser(w, r, func(cur *iamd.User) (*iamd.UserChange, error) {
+		ops, err := patchOps(raw)
+		if err != nil {
+			return nil, err
 		}
-	}
-	// name.formatted is the display name's other spelling: a change to it alone changes it.
-	formatted := func(d map[string]any) any {
-		return asObject(d[key(d, "name")])[key(asObject(d[key(d, "name")]), "formatted")]
-	}
-	if k := key(doc, "displayName"); formatted(doc) != formatted(before) && reflect.DeepEqual(doc[k], before["displayName"]) {
-		doc["displayName"] = formatted(doc)
-	}
-	in, extra, err := userFromDoc(doc)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	if in.Roles == nil { // the document names the user's roles: none left is none
-		in.Roles = json.RawMessage(`[]`)
-	}
-	f.replace(w, r, u, in, extra)
+		doc, before := userDoc(r.Context(), cur), userDoc(r.Context(), cur)
+		if err := applyPatch(doc, ops); err != nil {
+			return nil, err
+		}
+		for _, attr := range []string{"id", "groups", "meta"} {
+			if !reflect.DeepEqual(doc[key(doc, attr)], before[attr]) {
+				return nil, newError(http.StatusBadRequest, TypeMutability, "The attribute "+attr+" is the server's; it cannot be changed.")
+			}
+		}
+		// name.formatted is the display name's other spelling: a change to it alone changes it.
+		formatted := func(d map[string]any) any {
+			return asObject(d[key(d, "name")])[key(asObject(d[key(d, "name")]), "formatted")]
+		}
+		if k := key(doc, "displayName"); formatted(doc) != formatted(before) && reflect.DeepEqual(doc[k], before["displayName"]) {
+			doc["displayName"] = formatted(doc)
+		}
+		in, extra, err := userFromDoc(doc)
+		if err != nil {
+			return nil, err
+		}
+		if in.Roles == nil { // the document names the user's roles: none left is none
+			in.Roles = json.RawMessage(`[]`)
+		}
+		return in.change(cur, extra)
+	})
 }
 
 // replaceUser is PUT: the body replaces every writable attribute; those it leaves out
 // are cleared, except the password and roles, which it keeps unless it names them.
 // userName cannot change here; readOnly attributes are ignored.
 func (f *Face) replaceUser(w http.ResponseWriter, r *http.Request) {
-	in, extra, err := readUserDoc(r)
+	raw, err := readBody(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	u, err := f.userToChange(r)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	f.replace(w, r, u, in, extra)
+	f.changeUser(w, r, func(cur *iamd.User) (*iamd.UserChange, error) {
+		doc, err := decodeDoc(raw)
+		if err != nil {
+			return nil, err
+		}
+		in, extra, err := userFromDoc(doc)
+		if err != nil {
+			return nil, err
+		}
+		return in.change(cur, extra)
+	})
 }
 
-// replace stores a User document over u.
-func (f *Face) replace(w http.ResponseWriter, r *http.Request, u *iamd.User, in *userIn, extra string) {
+// change is the change that makes cur the User document in (with extra, the attributes
+// kept beside the canonical ones). userName, when given, must be cur's (ignoring case).
+// A PUT leaves roles it does not name as they are, so that a provisioner that knows
+// nothing of iamd's roles takes none away; the password is write-only and kept unless
+// sent.
+func (in *userIn) change(cur *iamd.User, extra string) (*iamd.UserChange, error) {
+	if in.UserName != "" && iamd.LoginKey(in.UserName) != iamd.LoginKey(cur.LoginName) {
+		return nil, newError(http.StatusBadRequest, TypeMutability, "userName cannot be changed here.")
+	}
 	next, err := in.canonical("")
 	if err != nil {
-		f.WriteError(w, r, err)
-		return
+		return nil, err
 	}
 	status := next.Status
-	upd := iamd.UserUpdate{DisplayName: &next.DisplayName, GivenName: &next.GivenName, FamilyName: &next.FamilyName,
-		Email: &next.Email, PhoneCountryCode: &next.PhoneCountryCode, PhoneNumber: &next.PhoneNumber, ExternalID: &next.ExternalID, Locale: &next.Locale,
-		TimeZone: &next.TimeZone, EmployeeNumber: &next.EmployeeNumber, Department: &next.Department,
-		BusinessUnit: &next.BusinessUnit, Organization: &next.Organization, Manager: &next.Manager, Status: &status,
-		Extra: &extra}
+	change := &iamd.UserChange{UserUpdate: iamd.UserUpdate{DisplayName: &next.DisplayName, GivenName: &next.GivenName,
+		FamilyName: &next.FamilyName, Email: &next.Email, PhoneCountryCode: &next.PhoneCountryCode, PhoneNumber: &next.PhoneNumber,
+		ExternalID: &next.ExternalID, Locale: &next.Locale, TimeZone: &next.TimeZone, EmployeeNumber: &next.EmployeeNumber,
+		Department: &next.Department, BusinessUnit: &next.BusinessUnit, Organization: &next.Organization, Manager: &next.Manager,
+		Status: &status, Extra: &extra}}
 	if next.Roles != nil || string(in.Roles) == "null" {
-		// A document that names roles sets them; a PUT that leaves them out keeps them,
-		// so that a provisioner that knows nothing of iamd's roles does not take them away.
 		roles := next.Roles
 		if roles == nil {
 			roles = []string{}
 		}
-		upd.Roles = &roles
+		change.Roles = &roles
 	}
-	var password *string
-	if in.Password != "" { // write-only: a PUT without it keeps the password
-		password = &in.Password
+	if in.Password != "" {
+		change.Password = &iamd.NewPassword{Clear: in.Password}
 	}
-	f.update(w, r, u, upd, password, in.UserName)
-}
-
-// update applies upd to u; userName, when given, must be u's (ignoring case). A new
-// password is held to the accounts policy before anything is written, so a refused one
-// leaves the user as it was.
-func (f *Face) update(w http.ResponseWriter, r *http.Request, u *iamd.User, upd iamd.UserUpdate, password *string, userName string) {
-	if userName != "" && iamd.LoginKey(userName) != iamd.LoginKey(u.LoginName) {
-		f.WriteError(w, r, newError(http.StatusBadRequest, TypeMutability, "userName cannot be changed here."))
-		return
-	}
-	if password != nil {
-		if err := f.acct.CheckNewPassword(r.Context(), u.InstanceID, u.ID, *password); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
-	}
-	next, err := f.dir.UpdateUser(r.Context(), u.InstanceID, u.ID, upd)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	if password != nil {
-		if err := f.acct.SetPassword(r.Context(), u.InstanceID, u.ID, *password, false); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
-		if next, err = f.dir.GetUser(r.Context(), u.InstanceID, u.ID); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
-	}
-	writeUser(w, r, http.StatusOK, next)
+	return change, nil
 }

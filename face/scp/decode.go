@@ -2,7 +2,7 @@ package scp
 
 import (
 	"iamd"
-	"iamd/jsonbody"
+	"iamd/face/wire"
 )
 
 // userStrings are the optional string fields of the create and set requests, with the
@@ -35,7 +35,7 @@ type createRequest struct {
 	opts iamd.CreateUserOptions
 }
 
-func decodeCreate(obj jsonbody.Object) (*createRequest, error) {
+func decodeCreate(obj wire.Object) (*createRequest, error) {
 	var req createRequest
 	var err error
 	u := &req.user
@@ -75,7 +75,7 @@ type setRequest struct {
 	update     iamd.UserUpdate
 }
 
-func decodeSet(obj jsonbody.Object) (*setRequest, error) {
+func decodeSet(obj wire.Object) (*setRequest, error) {
 	var req setRequest
 	var err error
 	if req.instanceID, err = obj.Required("instance_id"); err != nil {

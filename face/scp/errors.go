@@ -1,13 +1,12 @@
 package scp
 
 import (
-	"encoding/json"
 	"errors"
-	"iamd/jsonbody"
-	"iamd/server"
 	"net/http"
 
 	"iamd"
+	"iamd/face/wire"
+	"iamd/server"
 )
 
 // errorBody is SCP's error shape, as SCP's Terraform provider parses it, with a
@@ -35,6 +34,7 @@ const (
 	CodeNotFound           = "NotFound"
 	CodePayloadTooLarge    = "PayloadTooLarge"
 	CodeUnsupportedVersion = "UnsupportedApiVersion"
+	CodeNotModifiable      = "UserNotModifiable"
 	CodeInternal           = "InternalError"
 )
 
@@ -77,7 +77,7 @@ func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 // errorItem translates err; internal errors are logged and shown only generically.
 func (f *Face) errorItem(r *http.Request, err error) errorItem {
 	item := errorItem{}
-	var body *jsonbody.Error
+	var body *wire.BodyError
 	if errors.As(err, &body) {
 		item = errorItem{Status: http.StatusBadRequest, Code: CodeInvalidParameter, Field: body.Field, Detail: body.Message}
 		if body.Malformed {
@@ -92,6 +92,10 @@ func (f *Face) errorItem(r *http.Request, err error) errorItem {
 		switch code {
 		case iamd.EINVALID:
 			item.Status, item.Code = http.StatusBadRequest, CodeInvalidParameter
+			switch iamd.ErrorRule(err) {
+			case iamd.RuleBuiltin, iamd.RuleExternalRealm:
+				item.Code = CodeNotModifiable
+			}
 		case iamd.ECONFLICT:
 			item.Status, item.Code = http.StatusBadRequest, CodeConflict
 			if iamd.ErrorField(err) == iamd.FieldLoginName {
@@ -113,13 +117,6 @@ func (f *Face) errorItem(r *http.Request, err error) errorItem {
 	return item
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		status, body = http.StatusInternalServerError, []byte(`{"errors":[{"status":500,"code":"InternalError","detail":"Internal error."}]}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
-}
+var jsonAnswer = wire.JSON{InternalError: []byte(`{"errors":[{"status":500,"code":"InternalError","detail":"Internal error."}]}`)}
+
+func writeJSON(w http.ResponseWriter, status int, v any) { jsonAnswer.Write(w, status, v) }

@@ -1,7 +1,7 @@
 package scp
 
 import (
-	"iamd/jsonbody"
+	"iamd/face/wire"
 	"testing"
 	"time"
 )
@@ -13,7 +13,7 @@ func FuzzDecodeCreate(f *testing.F) {
 	f.Add([]byte(`{"a":1} {}`))
 	f.Add([]byte("{\"name\":\"\xff\"}"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		obj, err := jsonbody.Decode(body, createFields)
+		obj, err := wire.DecodeObject(body, createFields)
 		if err != nil {
 			return
 		}
@@ -26,7 +26,7 @@ func FuzzDecodeSet(f *testing.F) {
 	f.Add([]byte(`{"instance_id":1}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		obj, err := jsonbody.Decode(body, setFields)
+		obj, err := wire.DecodeObject(body, setFields)
 		if err != nil {
 			return
 		}

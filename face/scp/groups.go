@@ -1,11 +1,10 @@
 package scp
 
 import (
-	"context"
 	"net/http"
 
 	"iamd"
-	"iamd/jsonbody"
+	"iamd/face/wire"
 )
 
 type groupResponse struct {
@@ -40,7 +39,7 @@ func toGroupResponse(g *iamd.Group) groupResponse {
 }
 
 func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, []string{"description", "id", "instance_id", "name"})
+	obj, err := wire.ReadObject(r, []string{"description", "id", "instance_id", "name"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -62,7 +61,7 @@ func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
 		}
 		*dst = s.Value
 	}
-	created, err := f.cfg.Groups.CreateGroup(r.Context(), &g)
+	created, err := f.cfg.Groups.CreateGroup(r.Context(), &g, iamd.GroupMembers{})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -76,13 +75,13 @@ func (f *Face) listGroups(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, invalid("instance_id", "instance_id is required."))
 		return
 	}
-	page, size, err := paging(r)
+	offset, page, size, err := paging(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
 	res, err := f.cfg.Groups.ListGroups(r.Context(), iamd.GroupFilter{InstanceID: instanceID,
-		Name: r.URL.Query().Get("name"), Offset: page * size, Limit: size})
+		Name: r.URL.Query().Get("name"), Offset: offset, Limit: size})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -104,7 +103,7 @@ func (f *Face) showGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Face) deleteGroup(w http.ResponseWriter, r *http.Request) {
-	if err := f.cfg.Groups.DeleteGroup(r.Context(), instanceParam(r), r.PathValue("group_id")); err != nil {
+	if err := f.cfg.Groups.DeleteGroup(r.Context(), instanceParam(r), r.PathValue("group_id"), 0); err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
@@ -112,17 +111,17 @@ func (f *Face) deleteGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Face) addGroupUsers(w http.ResponseWriter, r *http.Request) {
-	f.changeGroupUsers(w, r, f.cfg.Groups.AddGroupMembers)
+	f.changeGroupUsers(w, r, func(ids []string) *iamd.GroupChange { return &iamd.GroupChange{Add: iamd.GroupMembers{Users: ids}} })
 }
 
 func (f *Face) removeGroupUsers(w http.ResponseWriter, r *http.Request) {
-	f.changeGroupUsers(w, r, f.cfg.Groups.RemoveGroupMembers)
+	f.changeGroupUsers(w, r, func(ids []string) *iamd.GroupChange { return &iamd.GroupChange{Remove: iamd.GroupMembers{Users: ids}} })
 }
 
 // changeGroupUsers applies a GroupUsersRequest ({instance_id, user_ids}) and answers
 // with the group as it now is.
-func (f *Face) changeGroupUsers(w http.ResponseWriter, r *http.Request, change func(ctx context.Context, instanceID, groupID string, userIDs []string) error) {
-	obj, err := jsonbody.Read(r, []string{"instance_id", "user_ids"})
+func (f *Face) changeGroupUsers(w http.ResponseWriter, r *http.Request, change func(userIDs []string) *iamd.GroupChange) {
+	obj, err := wire.ReadObject(r, []string{"instance_id", "user_ids"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -137,12 +136,12 @@ func (f *Face) changeGroupUsers(w http.ResponseWriter, r *http.Request, change f
 		f.WriteError(w, r, err)
 		return
 	}
-	groupID := r.PathValue("group_id")
-	if err := change(r.Context(), instanceID, groupID, ids); err != nil {
-		f.WriteError(w, r, err)
+	if len(ids) == 0 {
+		f.WriteError(w, r, invalid("user_ids", "user_ids must name at least one user."))
 		return
 	}
-	g, err := f.cfg.Groups.GetGroup(r.Context(), instanceID, groupID)
+	g, err := f.cfg.Groups.ChangeGroup(r.Context(), instanceID, r.PathValue("group_id"), 0,
+		func(*iamd.Group) (*iamd.GroupChange, error) { return change(ids), nil })
 	if err != nil {
 		f.WriteError(w, r, err)
 		return

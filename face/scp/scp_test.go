@@ -55,6 +55,7 @@ type env struct {
 	store   iamd.Store
 	dir     *directory.Service
 	acct    *account.Service
+	core    *facetest.Core
 	admin   context.Context
 	check   *openapitest.Validator
 	key     string
@@ -77,7 +78,7 @@ func start(t *testing.T, store iamd.Store, policy string) *env {
 	core := facetest.Start(t, store, account.BootstrapConfig{DefaultInstance: instanceID, AdminPassword: "admin password",
 		AdminAccessKey: accessKey, AdminSecretKey: secretKey, AdminAPIToken: "iamd_test_token_0123456789"})
 	acct, dir, boot := core.Accounts, core.Directory, core.Boot
-	e := &env{t: t, store: store, dir: dir, acct: acct, key: accessKey, secret: secretKey, now: time.Now}
+	e := &env{t: t, store: store, dir: dir, acct: acct, core: core, key: accessKey, secret: secretKey, now: time.Now}
 	logs, logger := core.Logs, core.Logger
 	t.Cleanup(func() {
 		logs.CheckNoSecrets(t, secretKey, "admin password", "iamd_test_token_0123456789", "first violet staple",
@@ -665,9 +666,7 @@ func TestAccountStateIsShown(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, pw := range []string{"second violet staple", "third violet staple"} {
-			if err := e.acct.SetPassword(e.admin, instanceID, id, pw, false); err != nil {
-				t.Fatal(err)
-			}
+			e.core.SetPassword(t, e.admin, instanceID, id, pw, false)
 		}
 		user = e.mustStatus(e.do("GET", "/scp/v1/users/"+id+"?instance_id="+instanceID, nil), 200).json(t)["user"].(map[string]any)
 		if user["password_failed_count"] != 0.0 || user["last_login_at"] == nil || user["password_reuse_count"] != 2.0 ||
@@ -685,9 +684,7 @@ func TestReadOnlyRole(t *testing.T) {
 		}
 		r := e.mustStatus(e.do("POST", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_id": "viewer", "name": "Viewer"}), 201)
 		viewerID := r.json(t)["user"].(map[string]any)["id"].(string)
-		if err := e.dir.SetUserRoles(e.admin, instanceID, viewerID, []string{"iamd_viewer"}); err != nil {
-			t.Fatal(err)
-		}
+		e.core.GrantRoles(t, e.admin, instanceID, viewerID, "iamd_viewer")
 		k, secret, err := e.acct.CreateAccessKey(e.admin, instanceID, viewerID, iamd.CredentialOptions{})
 		if err != nil {
 			t.Fatal(err)

@@ -2,6 +2,7 @@ package scp
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -9,7 +10,7 @@ import (
 	"time"
 
 	"iamd"
-	"iamd/jsonbody"
+	"iamd/face/wire"
 )
 
 // userResponse is SCP's UserResponse: exactly the documented fields, since generated SCP
@@ -93,7 +94,7 @@ type userEnvelope struct {
 }
 
 func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, createFields)
+	obj, err := wire.ReadObject(r, createFields)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -151,7 +152,7 @@ func (f *Face) setUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	obj, err := jsonbody.Read(r, setFields)
+	obj, err := wire.ReadObject(r, setFields)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -179,24 +180,20 @@ var sortKeys = map[string]string{
 
 const defaultSort = "created_at:desc"
 
+// pages are SCP's page parameters: page from 0, size from 1.
+var pages = wire.Paging{First: 0, DefaultSize: iamd.DefaultPageSize, MaxSize: iamd.MaxPageSize}
+
 // paging reads page (0-based) and size.
-func paging(r *http.Request) (page, size int, err error) {
+func paging(r *http.Request) (offset, page, size int, err error) {
 	q := r.URL.Query()
-	page, size = 0, iamd.DefaultPageSize
-	if v := q.Get("page"); v != "" {
-		if page, err = strconv.Atoi(v); err != nil || page < 0 {
-			return 0, 0, invalid("page", "page must be a whole number from 0.")
-		}
+	offset, page, size, err = pages.Read(q.Get("page"), q.Get("size"))
+	var pe *wire.PageError
+	if errors.As(err, &pe) && pe.Param == "size" {
+		return 0, 0, 0, invalid("size", fmt.Sprintf("size must be a whole number from 1 to %d.", iamd.MaxPageSize))
+	} else if err != nil {
+		return 0, 0, 0, invalid("page", "page must be a whole number from 0, small enough that page × size stays under 2³¹.")
 	}
-	if v := q.Get("size"); v != "" {
-		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > iamd.MaxPageSize {
-			return 0, 0, invalid("size", fmt.Sprintf("size must be a whole number from 1 to %d.", iamd.MaxPageSize))
-		}
-	}
-	if page > (1<<31)/size {
-		return 0, 0, invalid("page", "page is too large.")
-	}
-	return page, size, nil
+	return offset, page, size, nil
 }
 
 type userSummary struct {
@@ -220,7 +217,7 @@ func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, invalid("instance_id", "instance_id is required."))
 		return
 	}
-	page, size, err := paging(r)
+	offset, page, size, err := paging(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -248,7 +245,7 @@ func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	// excluded_account_id filters by SCP accounts, which iamd does not model; accepted and ignored.
 	filter := iamd.UserFilter{InstanceID: instanceID, LoginName: q.Get("user_id"), ExcludedGroupID: q.Get("excluded_group_id"),
-		Sort: sorts, Offset: page * size, Limit: size}
+		Sort: sorts, Offset: offset, Limit: size}
 	res, err := f.cfg.Users.ListUsers(r.Context(), filter)
 	if err != nil {
 		f.WriteError(w, r, err)
@@ -284,7 +281,7 @@ func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	if err := f.cfg.Users.DeleteUser(r.Context(), instanceParam(r), id); err != nil {
+	if err := f.cfg.Users.DeleteUser(r.Context(), instanceParam(r), iamd.UserRef{ID: id}); err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
@@ -297,7 +294,7 @@ const maxBulkDelete = 1000
 // deleteUsers is the bulk delete (UserDeleteBulkRequest): each id succeeds or fails on
 // its own, and the response tells which.
 func (f *Face) deleteUsers(w http.ResponseWriter, r *http.Request) {
-	obj, err := jsonbody.Read(r, []string{"instance_id", "user_ids"})
+	obj, err := wire.ReadObject(r, []string{"instance_id", "user_ids"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -321,12 +318,12 @@ func (f *Face) deleteUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	out := userRemoveResponse{Success: []removeSuccess{}, Fail: []removeFailCaused{}}
 	for _, id := range ids {
-		err := f.cfg.Users.DeleteUser(r.Context(), instanceID, id)
-		switch iamd.ErrorCode(err) {
-		case "":
+		err := f.cfg.Users.DeleteUser(r.Context(), instanceID, iamd.UserRef{ID: id})
+		switch code := iamd.ErrorCode(err); {
+		case code == "":
 			out.Success = append(out.Success, removeSuccess{ID: id})
-		case iamd.EUNAUTHENTICATED, iamd.EFORBIDDEN, iamd.EINTERNAL:
-			f.WriteError(w, r, err) // the whole request fails, not one id
+		case code == iamd.EUNAUTHENTICATED || code == iamd.EINTERNAL || code == iamd.EFORBIDDEN && iamd.ErrorRule(err) != iamd.RuleRights:
+			f.WriteError(w, r, err) // the caller's own refusal fails the whole request, not one id
 			return
 		default:
 			item := f.errorItem(r, err)

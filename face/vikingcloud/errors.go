@@ -1,11 +1,11 @@
 package vikingcloud
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 
 	"iamd"
+	"iamd/face/wire"
 	"iamd/server"
 )
 
@@ -66,13 +66,6 @@ func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	f.writeError(w, r, status, msg)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		status, body = http.StatusInternalServerError, []byte(`{"message":"Internal error.","status":500,"error":"Internal Server Error"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
-}
+var jsonAnswer = wire.JSON{InternalError: []byte(`{"message":"Internal error.","status":500,"error":"Internal Server Error"}`)}
+
+func writeJSON(w http.ResponseWriter, status int, v any) { jsonAnswer.Write(w, status, v) }

@@ -53,15 +53,10 @@ func (f *Face) listRoles(w http.ResponseWriter, r *http.Request) {
 
 // listPrivileges answers the privileges roles and users can be granted (ROLE_READ).
 func (f *Face) listPrivileges(w http.ResponseWriter, r *http.Request) {
-	if _, err := iamd.Authorize(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID, iamd.PrivilegeRoleRead); err != nil {
+	grantable, err := f.dir.ListGrantablePrivileges(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID)
+	if err != nil {
 		f.WriteError(w, r, err)
 		return
-	}
-	var grantable []string
-	for _, p := range iamd.AllPrivileges {
-		if p != iamd.PrivilegeInstanceAdmin {
-			grantable = append(grantable, p)
-		}
 	}
 	writeJSON(w, http.StatusOK, privileges(grantable))
 }

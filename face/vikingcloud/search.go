@@ -1,10 +1,13 @@
 package vikingcloud
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
+
+	"iamd/face/wire"
 
 	"iamd"
 )
@@ -132,6 +135,9 @@ func (s *searchIn) where(now time.Time) (iamd.AllOf, error) {
 	return all, nil
 }
 
+// pages are Spring's Pageable parameters: page from 0, size from 1.
+var pages = wire.Paging{First: 0, DefaultSize: defaultPageSize, MaxSize: maxPageSize}
+
 // searchUsers answers the users every criterion matches, a page at a time (page from 0,
 // size up to 100, as Spring's Pageable takes them), by username.
 func (f *Face) searchUsers(w http.ResponseWriter, r *http.Request) {
@@ -140,16 +146,12 @@ func (f *Face) searchUsers(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	page, size := 0, defaultPageSize
-	for name, dst := range map[string]*int{"page": &page, "size": &size} {
-		if v := r.URL.Query().Get(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 || (name == "size" && (n < 1 || n > maxPageSize)) {
-				f.WriteError(w, r, badRequest(fmt.Sprintf("Parameter %q must be a number (size 1 to %d).", name, maxPageSize)))
-				return
-			}
-			*dst = n
-		}
+	q := r.URL.Query()
+	offset, _, size, err := pages.Read(q.Get("page"), q.Get("size"))
+	var pe *wire.PageError
+	if errors.As(err, &pe) {
+		f.WriteError(w, r, badRequest(fmt.Sprintf("Parameter %q must be a number (page from 0, size 1 to %d, page × size under 2³¹).", pe.Param, maxPageSize)))
+		return
 	}
 	where, err := in.where(f.cfg.Now())
 	if err != nil {
@@ -157,7 +159,7 @@ func (f *Face) searchUsers(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
-	res, err := f.dir.ListUsers(r.Context(), iamd.UserFilter{InstanceID: inst, Where: where, Offset: page * size, Limit: size,
+	res, err := f.dir.ListUsers(r.Context(), iamd.UserFilter{InstanceID: inst, Where: where, Offset: offset, Limit: size,
 		Sort: []iamd.UserSort{{Key: iamd.SortByLoginName}}, WithRoles: true})
 	if err != nil {
 		f.WriteError(w, r, err)

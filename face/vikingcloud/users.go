@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"iamd/face/wire"
 
 	"iamd"
 )
@@ -202,12 +203,12 @@ type userIn struct {
 // decode reads a JSON body as Jackson does in Spring Boot: unknown attributes ignored,
 // a wrong type refused naming the attribute.
 func decode(r *http.Request, v any) error {
-	raw, err := io.ReadAll(r.Body)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return iamd.Errorf(iamd.ETOOLARGE, "The request body is too large.")
+	raw, err := wire.ReadBody(r)
+	var body *wire.BodyError
+	if errors.As(err, &body) {
+		return badRequest(body.Message)
 	} else if err != nil {
-		return badRequest("The request body could not be read.")
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(v); err != nil {
@@ -268,25 +269,25 @@ func (in *userIn) mfaSecret() (string, error) {
 	return secret, nil
 }
 
-// check validates, before anything is written, what the core does not: the phone's
-// pair, and MFA's secret. (That SSO users have no password is the core's rule.)
+// check reads what the core has no words for: the phone's pair, which VikingCloud's
+// API requires together, and MFA's secret, which it takes under two names.
 func (in *userIn) check() (string, error) {
 	if in.PrimaryPhone != nil && *in.PrimaryPhone != "" && (in.PrimaryPhoneCountryCode == nil || *in.PrimaryPhoneCountryCode == "") {
 		return "", badRequest("Field \"primaryPhoneCountryCode\" is required with primaryPhone")
 	}
-	secret, err := in.mfaSecret()
-	if err != nil {
-		return "", err
+	return in.mfaSecret()
+}
+
+// mfa is the MFA change in asks of a user whose MFA is on or not: on with the secret
+// sent, off, or none (usingMfa repeated as it is).
+func (in *userIn) mfa(secret string, enabled bool) *iamd.MFASetting {
+	switch {
+	case secret != "":
+		return &iamd.MFASetting{Enabled: true, Secret: secret}
+	case in.UsingMfa == nil || *in.UsingMfa == enabled:
+		return nil
 	}
-	if secret != "" {
-		if _, err := iamd.DecodeTOTPSecret(secret); err != nil {
-			return "", err
-		}
-	}
-	if in.UsingMfa != nil && *in.UsingMfa && secret == "" {
-		return "", badRequest("Field \"usingMfa\": turning MFA on needs its secret in mfaSecret")
-	}
-	return secret, nil
+	return &iamd.MFASetting{Enabled: *in.UsingMfa}
 }
 
 // update collects the profile, grants and state of in as the core's change.
@@ -319,7 +320,8 @@ func (in *userIn) update() iamd.UserUpdate {
 	return upd
 }
 
-// createUser is PUT: 409 when the userKey's username is taken.
+// createUser is PUT: 409 when the userKey's username is taken. The user, its state,
+// grants, password and MFA are one change of the core.
 func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 	var in userIn
 	if err := decode(r, &in); err != nil {
@@ -340,32 +342,21 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 	u := &iamd.User{InstanceID: inst, LoginName: in.UserKey.Username, SSO: sso, Status: iamd.UserActive}
 	upd := in.update()
 	upd.Apply(u)
-	password := ""
+	opts := iamd.CreateUserOptions{Locked: in.Locked != nil && *in.Locked}
 	if in.Password != nil {
-		password = *in.Password
+		opts.Password = *in.Password
 	}
-	created, err := f.dir.CreateUser(r.Context(), u, iamd.CreateUserOptions{Password: password})
+	if m := in.mfa(secret, false); m != nil {
+		opts.MFASecret = m.Secret
+		if m.Enabled && m.Secret == "" {
+			f.WriteError(w, r, iamd.Invalid(iamd.FieldMFASecret, "turning MFA on needs the secret in mfaSecret"))
+			return
+		}
+	}
+	created, err := f.dir.CreateUser(r.Context(), u, opts)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
-	}
-	// Account state is the core's to set after creation.
-	if upd.Expired != nil || upd.CredentialsExpired != nil || upd.Locked != nil {
-		state := iamd.UserUpdate{Expired: upd.Expired, CredentialsExpired: upd.CredentialsExpired, Locked: upd.Locked}
-		if created, err = f.dir.UpdateUser(r.Context(), inst, created.ID, state); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
-	}
-	if secret != "" {
-		if err := f.acct.ImportTOTPSecret(r.Context(), inst, created.ID, secret); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
-		if created, err = f.dir.GetUser(r.Context(), inst, created.ID); err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
 	}
 	f.writeUser(w, r, created)
 }
@@ -375,19 +366,25 @@ func (f *Face) byKey(r *http.Request, k userKey) (*iamd.User, error) {
 	if err := checkKey(&k); err != nil {
 		return nil, err
 	}
-	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
-	page, err := f.dir.ListUsers(r.Context(), iamd.UserFilter{InstanceID: inst, LoginName: k.Username, Limit: 1})
+	u, err := f.dir.FindUserByLogin(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID, k.Username)
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
+		return nil, noUser(k)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if page.Total == 0 || page.Users[0].SSO != (k.Authenticator == authSSO) {
-		return nil, &faceError{http.StatusNotFound, "No user " + k.Username + " of authenticator " + k.Authenticator + "."}
+	if u.SSO != (k.Authenticator == authSSO) {
+		return nil, noUser(k)
 	}
-	return f.dir.GetUser(r.Context(), inst, page.Users[0].ID)
+	return u, nil
+}
+
+func noUser(k userKey) error {
+	return &faceError{http.StatusNotFound, "No user " + k.Username + " of authenticator " + k.Authenticator + "."}
 }
 
 // updateUser is POST: the user named by userKey gets every attribute sent; those left
-// out stay as they are.
+// out stay as they are. Profile, state, grants, password and MFA are one change.
 func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 	var in userIn
 	if err := decode(r, &in); err != nil {
@@ -398,43 +395,25 @@ func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	u, err := f.byKey(r, *in.UserKey)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
 	secret, err := in.check()
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	if in.Password != nil && *in.Password != "" {
-		if err := f.acct.CheckNewPassword(r.Context(), u.InstanceID, u.ID, *in.Password); err != nil {
-			f.WriteError(w, r, err)
-			return
+	k := *in.UserKey
+	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
+	next, err := f.dir.ChangeUser(r.Context(), inst, iamd.UserRef{LoginName: k.Username}, func(cur *iamd.User) (*iamd.UserChange, error) {
+		if cur.SSO != (k.Authenticator == authSSO) {
+			return nil, noUser(k)
 		}
-	}
-	upd := in.update()
-	next, err := f.dir.UpdateUser(r.Context(), u.InstanceID, u.ID, upd)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	if in.Password != nil && *in.Password != "" {
-		temporary := in.ForcePasswordChange != nil && *in.ForcePasswordChange
-		if err := f.acct.SetPassword(r.Context(), u.InstanceID, u.ID, *in.Password, temporary); err != nil {
-			f.WriteError(w, r, err)
-			return
+		change := &iamd.UserChange{UserUpdate: in.update(), MFA: in.mfa(secret, cur.MFAEnabled)}
+		if in.Password != nil && *in.Password != "" {
+			change.Password = &iamd.NewPassword{Clear: *in.Password, Temporary: in.ForcePasswordChange != nil && *in.ForcePasswordChange}
 		}
-	}
-	switch {
-	case secret != "":
-		err = f.acct.ImportTOTPSecret(r.Context(), u.InstanceID, u.ID, secret)
-	case in.UsingMfa != nil && !*in.UsingMfa && u.MFAEnabled:
-		err = f.acct.DisableTOTP(r.Context(), u.InstanceID, u.ID)
-	}
-	if err == nil {
-		next, err = f.dir.GetUser(r.Context(), u.InstanceID, u.ID)
+		return change, nil
+	})
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND && iamd.ErrorField(err) == "" {
+		err = noUser(k)
 	}
 	if err != nil {
 		f.WriteError(w, r, err)
@@ -452,10 +431,12 @@ func (f *Face) findUser(w http.ResponseWriter, r *http.Request) {
 	f.writeUser(w, r, u)
 }
 
+// deleteUser removes the user the path's key names: found, then deleted at the version
+// found, so that a user changed meanwhile (another authenticator, say) is not deleted.
 func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
 	u, err := f.byKey(r, userKey{r.PathValue("username"), r.PathValue("authenticator")})
 	if err == nil {
-		err = f.dir.DeleteUser(r.Context(), u.InstanceID, u.ID)
+		err = f.dir.DeleteUser(r.Context(), u.InstanceID, iamd.UserRef{ID: u.ID, Version: u.Version})
 	}
 	if err != nil {
 		f.WriteError(w, r, err)

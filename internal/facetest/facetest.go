@@ -33,15 +33,35 @@ func Start(t testing.TB, store iamd.Store, cfg account.BootstrapConfig) *Core {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acct := account.New(store, key, account.WithHasher(fast))
+	logs, logger := logtest.New()
+	acct := account.New(store, key, account.WithHasher(fast), account.WithLogger(logger))
 	boot, err := acct.Bootstrap(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := directory.New(store, directory.WithPasswordHasher(fast.Hash))
+	dir := directory.New(store, directory.WithCredentials(acct))
 	if err := dir.EnsureBuiltinRoles(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	logs, logger := logtest.New()
 	return &Core{Accounts: acct, Directory: dir, Boot: boot, Logs: logs, Logger: logger}
+}
+
+// SetPassword sets a user's password as the caller in ctx, through the core's one change.
+func (c *Core) SetPassword(t testing.TB, ctx context.Context, instanceID, userID, password string, temporary bool) {
+	t.Helper()
+	if _, err := c.Directory.ChangeUser(ctx, instanceID, iamd.UserRef{ID: userID}, func(*iamd.User) (*iamd.UserChange, error) {
+		return &iamd.UserChange{Password: &iamd.NewPassword{Clear: password, Temporary: temporary}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// GrantRoles makes roles a user's direct roles as the caller in ctx.
+func (c *Core) GrantRoles(t testing.TB, ctx context.Context, instanceID, userID string, roles ...string) {
+	t.Helper()
+	if _, err := c.Directory.ChangeUser(ctx, instanceID, iamd.UserRef{ID: userID}, func(*iamd.User) (*iamd.UserChange, error) {
+		return &iamd.UserChange{UserUpdate: iamd.UserUpdate{Roles: &roles}}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,10 +1,10 @@
-package jsonbody_test
+package wire_test
 
 import (
 	"errors"
 	"testing"
 
-	"iamd/jsonbody"
+	"iamd/face/wire"
 )
 
 func TestDecode(t *testing.T) {
@@ -20,13 +20,13 @@ func TestDecode(t *testing.T) {
 		{"{\"name\":\"\xff\"}", true, ""},
 		{`{"name":"x","other":1}`, false, "other"},
 	} {
-		_, err := jsonbody.Decode([]byte(c.body), allowed)
-		var e *jsonbody.Error
+		_, err := wire.DecodeObject([]byte(c.body), allowed)
+		var e *wire.BodyError
 		if !errors.As(err, &e) || e.Malformed != c.malformed || e.Field != c.field {
 			t.Errorf("%s: %#v", c.body, err)
 		}
 	}
-	obj, err := jsonbody.Decode([]byte(`{"name":null,"flag":true,"list":["a"]}`), allowed)
+	obj, err := wire.DecodeObject([]byte(`{"name":null,"flag":true,"list":["a"]}`), allowed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		obj, err := jsonbody.Decode(body, []string{"name", "flag", "list"})
+		obj, err := wire.DecodeObject(body, []string{"name", "flag", "list"})
 		if err != nil {
 			return
 		}

@@ -1,8 +1,9 @@
-// Package jsonbody reads request bodies that must be one JSON object, strictly: valid
-// UTF-8, nothing after the object, no fields but the allowed ones, and each field of the
-// JSON type asked for. Absent, null and present are told apart per field, which PATCH
+package wire
+
+// This file reads request bodies that must be one JSON object, strictly: valid UTF-8,
+// nothing after the object, no fields but the allowed ones, and each field of the JSON
+// type asked for. Absent, null and present are told apart per field, which PATCH
 // semantics need. Errors name the offending field; faces map them to their wire shapes.
-package jsonbody
 
 import (
 	"bytes"
@@ -15,46 +16,41 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
-
-	"iamd"
 )
 
-// Error is a body that is not acceptable. Malformed bodies are not one JSON object at
-// all; otherwise Field names the field at fault, as it is spelled on the wire.
-type Error struct {
+// BodyError is a body that is not acceptable. Malformed bodies are not one JSON object
+// at all; otherwise Field names the field at fault, as it is spelled on the wire.
+type BodyError struct {
 	Malformed bool
 	Field     string
 	Message   string
 }
 
-func (e *Error) Error() string { return e.Message }
+func (e *BodyError) Error() string { return e.Message }
 
-func invalid(field, format string, args ...any) *Error {
-	return &Error{Field: field, Message: fmt.Sprintf(format, args...)}
+func invalid(field, format string, args ...any) *BodyError {
+	return &BodyError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-func malformed(format string, args ...any) *Error {
-	return &Error{Malformed: true, Message: fmt.Sprintf(format, args...)}
+func malformed(format string, args ...any) *BodyError {
+	return &BodyError{Malformed: true, Message: fmt.Sprintf(format, args...)}
 }
 
 // Object is a body decoded one level deep.
 type Object map[string]json.RawMessage
 
-// Read reads r's body (already bounded by the server) as an Object with only allowed
-// fields. A body over the limit is an iamd ETOOLARGE error; anything else is an *Error.
-func Read(r *http.Request, allowed []string) (Object, error) {
-	body, err := io.ReadAll(r.Body)
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return nil, &iamd.Error{Code: iamd.ETOOLARGE, Message: fmt.Sprintf("The request body exceeds the limit of %d bytes.", tooLarge.Limit)}
-	} else if err != nil {
-		return nil, malformed("The request body could not be read.")
+// ReadObject reads r's body (see ReadBody) as an Object with only allowed fields. A
+// body over the limit is an iamd ETOOLARGE error; anything else is a *BodyError.
+func ReadObject(r *http.Request, allowed []string) (Object, error) {
+	body, err := ReadBody(r)
+	if err != nil {
+		return nil, err
 	}
-	return Decode(body, allowed)
+	return DecodeObject(body, allowed)
 }
 
-// Decode parses body as an Object with only allowed fields.
-func Decode(body []byte, allowed []string) (Object, error) {
+// DecodeObject parses body as an Object with only allowed fields.
+func DecodeObject(body []byte, allowed []string) (Object, error) {
 	if !utf8.Valid(body) {
 		return nil, malformed("The request body must be UTF-8 encoded JSON.")
 	}

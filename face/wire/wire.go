@@ -1,0 +1,96 @@
+// Package wire is what every face does alike on the wire: it writes JSON answers (never
+// cached: answers carry users' data and, from sign-in and key endpoints, credentials),
+// reads request bodies within the server's limit, and reads paging parameters with guards
+// against overflow. Each face keeps its own vocabulary and error shape; this package
+// names the parameter at fault and lets the face say it.
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"iamd"
+)
+
+// JSON writes a face's JSON answers.
+type JSON struct {
+	// ContentType is the face's media type; "application/json" when empty.
+	ContentType string
+	// InternalError is the face's own body for an internal error, sent (with 500) when
+	// an answer cannot be encoded.
+	InternalError []byte
+}
+
+// Write answers v with status. Every answer is Cache-Control: no-store (RFC 9111
+// §5.2.2.5): sign-in, refresh and key answers carry credentials, and the rest carry
+// people's data, which no shared cache or browser history should keep.
+func (j JSON) Write(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, j.InternalError
+	}
+	contentType := j.ContentType
+	if contentType == "" {
+		contentType = "application/json"
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}
+
+// ReadBody reads a request's whole body, which the server has bounded: a body over the
+// limit is an iamd ETOOLARGE error, one that cannot be read a malformed *BodyError.
+func ReadBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, &iamd.Error{Code: iamd.ETOOLARGE, Message: fmt.Sprintf("The request body exceeds the limit of %d bytes.", tooLarge.Limit)}
+	} else if err != nil {
+		return nil, malformed("The request body could not be read.")
+	}
+	return body, nil
+}
+
+// MaxOffset bounds how far into a listing a page may start: far beyond any directory,
+// and far from overflowing an offset computed as page × size.
+const MaxOffset = 1 << 31
+
+// Paging describes a face's page parameters: a page number counted from First (0 or 1)
+// and a size from 1 to MaxSize, DefaultSize when absent.
+type Paging struct {
+	First, DefaultSize, MaxSize int
+}
+
+// PageError names the parameter at fault, "page" or "size" (the face says it in its
+// own words and shape).
+type PageError struct{ Param string }
+
+func (e *PageError) Error() string { return "bad " + e.Param + " parameter" }
+
+// Read reads the page and size parameters' texts ("" when absent) and returns the
+// offset of the page's first item, the page number and the size.
+func (p Paging) Read(pageText, sizeText string) (offset, page, size int, err error) {
+	page, size = p.First, p.DefaultSize
+	if sizeText != "" {
+		n, err := strconv.Atoi(sizeText)
+		if err != nil || n < 1 || n > p.MaxSize {
+			return 0, 0, 0, &PageError{Param: "size"}
+		}
+		size = n
+	}
+	if pageText != "" {
+		n, err := strconv.Atoi(pageText)
+		if err != nil || n < p.First || n-p.First > MaxOffset/size {
+			return 0, 0, 0, &PageError{Param: "page"}
+		}
+		page = n
+	}
+	return (page - p.First) * size, page, size, nil
+}

@@ -1,0 +1,75 @@
+package wire_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"iamd"
+	"iamd/face/wire"
+)
+
+func TestPaging(t *testing.T) {
+	p := wire.Paging{First: 0, DefaultSize: 20, MaxSize: 100}
+	for _, c := range []struct {
+		page, size     string
+		offset, pg, sz int
+		bad            string
+	}{
+		{"", "", 0, 0, 20, ""},
+		{"3", "10", 30, 3, 10, ""},
+		{"-1", "", 0, 0, 0, "page"},
+		{"x", "", 0, 0, 0, "page"},
+		{"", "0", 0, 0, 0, "size"},
+		{"", "101", 0, 0, 0, "size"},
+		{"9223372036854775807", "100", 0, 0, 0, "page"}, // page × size would overflow
+		{"21474836", "100", 2147483600, 21474836, 100, ""},
+		{"21474837", "100", 0, 0, 0, "page"},
+	} {
+		offset, pg, sz, err := p.Read(c.page, c.size)
+		var pe *wire.PageError
+		switch {
+		case c.bad == "" && (err != nil || offset != c.offset || pg != c.pg || sz != c.sz):
+			t.Errorf("page %q size %q: %d %d %d %v, want %d %d %d", c.page, c.size, offset, pg, sz, err, c.offset, c.pg, c.sz)
+		case c.bad != "" && (!errors.As(err, &pe) || pe.Param != c.bad):
+			t.Errorf("page %q size %q: %v, want a bad %s", c.page, c.size, err, c.bad)
+		}
+	}
+	one := wire.Paging{First: 1, DefaultSize: 10, MaxSize: 50}
+	if offset, _, _, err := one.Read("1", ""); err != nil || offset != 0 {
+		t.Errorf("first page counted from 1: offset %d, %v", offset, err)
+	}
+	if _, _, _, err := one.Read("0", ""); err == nil {
+		t.Error("page 0 of pages counted from 1 was accepted")
+	}
+}
+
+func TestJSONWrite(t *testing.T) {
+	j := wire.JSON{ContentType: "application/scim+json", InternalError: []byte(`{"detail":"Internal error."}`)}
+	rec := httptest.NewRecorder()
+	j.Write(rec, http.StatusCreated, map[string]string{"token": "secret"})
+	if rec.Code != http.StatusCreated || rec.Header().Get("Cache-Control") != "no-store" ||
+		rec.Header().Get("Content-Type") != "application/scim+json" || rec.Header().Get("X-Content-Type-Options") != "nosniff" ||
+		strings.TrimSpace(rec.Body.String()) != `{"token":"secret"}` {
+		t.Fatalf("answer: %d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	j.Write(rec, http.StatusOK, func() {}) // cannot be encoded
+	if rec.Code != http.StatusInternalServerError || strings.TrimSpace(rec.Body.String()) != `{"detail":"Internal error."}` {
+		t.Fatalf("unencodable answer: %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestReadBody(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(strings.Repeat("x", 100)))
+	r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, 10)
+	if _, err := wire.ReadBody(r); iamd.ErrorCode(err) != iamd.ETOOLARGE {
+		t.Fatalf("a body over the limit: %v", err)
+	}
+	r = httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}"))
+	if body, err := wire.ReadBody(r); err != nil || string(body) != "{}" {
+		t.Fatalf("ReadBody = %q, %v", body, err)
+	}
+}
