@@ -20,6 +20,7 @@ func TestMain(m *testing.M) { pgtest.Run(m) }
 type fixture struct {
 	store iamd.Store
 	svc   *directory.Service
+	acct  *account.Service
 	admin context.Context // platform administrator
 }
 
@@ -29,7 +30,8 @@ func eachStore(t *testing.T, test func(t *testing.T, f fixture)) {
 			store := engine.Open(t)
 			var key account.MasterKey
 			fast, _ := account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1})
-			svc := directory.New(store, directory.WithCredentials(account.New(store, key, account.WithHasher(fast))))
+			acct := account.New(store, key, account.WithHasher(fast))
+			svc := directory.New(store, directory.WithCredentials(acct))
 			admin := iamd.NewContextWithSource(
 				iamd.NewContextWithPrincipal(context.Background(), &iamd.Principal{
 					UserID: "00000000000000000000000000000001", Name: "Root", PlatformAdmin: true}),
@@ -39,7 +41,7 @@ func eachStore(t *testing.T, test func(t *testing.T, f fixture)) {
 					t.Fatal(err)
 				}
 			}
-			test(t, fixture{store, svc, admin})
+			test(t, fixture{store: store, svc: svc, acct: acct, admin: admin})
 		})
 	}
 }
