@@ -3,7 +3,6 @@ module iamd
 go 1.26.8
 
 require (
-	github.com/ccojocar/zxcvbn-go v1.0.4
 	github.com/elastic/cloud-sdk-go v1.24.2
 	github.com/getkin/kin-openapi v0.152.0
 	github.com/go-openapi/runtime v0.23.0

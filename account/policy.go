@@ -2,23 +2,11 @@ package account
 
 import (
 	"strings"
-	"sync"
 	"unicode/utf8"
 
-	"github.com/ccojocar/zxcvbn-go/frequency"
-
 	"iamd"
+	"iamd/account/blocklist"
 )
-
-// commonPasswords is zxcvbn's list of the most used passwords, lower-cased.
-var commonPasswords = sync.OnceValue(func() map[string]struct{} {
-	list := frequency.Lists["Passwords"].List
-	set := make(map[string]struct{}, len(list))
-	for _, pw := range list {
-		set[strings.ToLower(pw)] = struct{}{}
-	}
-	return set
-})
 
 // minContextLen is the shortest login name or email local part a password may not contain:
 // shorter ones occur in passwords by chance.
@@ -39,8 +27,9 @@ func CheckPassword(p iamd.AccountPolicy, u *iamd.User, pw string) error {
 		return iamd.Invalid(iamd.FieldPassword, "password must be at least %d characters (rule: minimum length)", p.PasswordMinLength)
 	}
 	lower := strings.ToLower(pw)
-	if _, common := commonPasswords()[lower]; common {
-		return iamd.Invalid(iamd.FieldPassword, "password is one of the most commonly used passwords (rule: common password)")
+	if blocklist.Common(pw) {
+		// NIST SP 800-63B §3.1.1.2: say why, so that the user chooses differently.
+		return iamd.Invalid(iamd.FieldPassword, "this password is commonly used and appears in lists of breached passwords (NIST SP 800-63B): choose a different one (rule: common password)")
 	}
 	if login := strings.ToLower(u.LoginName); len(login) >= minContextLen && strings.Contains(lower, login) {
 		return iamd.Invalid(iamd.FieldPassword, "password must not contain the login name (rule: login name)")
