@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,7 +31,13 @@ func stores(t *testing.T) map[string]iamd.Store {
 }
 
 func TestMasterKeyFileIsCreatedOnceAndPrivate(t *testing.T) {
+	// Whatever the umask and the data directory's mode.
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
 	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
 	k1, err := account.LoadMasterKey(dir, "")
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 
 	"modernc.org/sqlite"
@@ -28,8 +30,38 @@ func init() {
 	sqlite.StrictPragmas(true)
 }
 
+// fileMode is the database's files' mode: they hold password hashes and sealed secrets.
+// SQLite gives its -wal and -shm files the database file's mode, whatever the umask.
+const fileMode = 0o600
+
+// ownerOnly makes the database file at path, creating it if need be, and its -wal and
+// -shm files if there are any, readable by their owner alone, whatever the umask and
+// the directory's mode.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, fileMode)
+	if err != nil {
+		return err
+	}
+	err = f.Chmod(fileMode)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Chmod(path+suffix, fileMode); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
 // Open opens (creating if needed) the database file at path and brings its schema up to date.
 func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
+	if err := ownerOnly(path); err != nil {
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
 	common := url.Values{}
 	common.Add("_pragma", "busy_timeout(10000)")
 	common.Add("_pragma", "foreign_keys(1)")
