@@ -20,6 +20,7 @@ import (
 	"iamd/account"
 	"iamd/face/ncloud"
 	"iamd/internal/facetest"
+	"iamd/internal/logtest"
 	"iamd/internal/openapitest"
 	"iamd/internal/pgtest"
 	"iamd/internal/servertest"
@@ -45,6 +46,7 @@ type env struct {
 	store iamd.Store
 	acct  *account.Service
 	core  *facetest.Core
+	logs  *logtest.Capture
 	now   func() time.Time
 }
 
@@ -58,7 +60,7 @@ func start(t testing.TB, store iamd.Store) *env {
 	core := facetest.Start(t, store, account.BootstrapConfig{DefaultInstance: account_,
 		AdminAccessKey: accessKey, AdminSecretKey: secretKey, AdminPassword: "admin password"})
 	logs, logger := core.Logs, core.Logger
-	e := &env{t: t, store: store, acct: core.Accounts, core: core, now: time.Now}
+	e := &env{t: t, store: store, acct: core.Accounts, core: core, logs: logs, now: time.Now}
 	face, err := ncloud.New(ncloud.Config{Directory: core.Directory, Accounts: core.Accounts, Logger: logger,
 		Now: func() time.Time { return e.now() }})
 	if err != nil {
@@ -498,6 +500,32 @@ func TestUserTags(t *testing.T) {
 		}
 		if r := e.do("GET", "/api/v1/users/"+id+"/tags", ""); r.obj["totalItems"] != 1.0 {
 			t.Fatalf("after delete: %s", r.raw)
+		}
+	})
+}
+
+// Bad input in a batch is named like any other bad input: the item fails with the field
+// at fault, never "Internal error", and nothing is logged as the server's error.
+func TestBulkBadInputIsNamed(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		r := e.do("POST", "/api/v1/users/bulk", `{"params":[
+			{"loginId":"fine@example.com","accessRules":{"consoleAccessAllowed":true,"apiAccessAllowed":true}},
+			{"loginId":"odd@example.com","nickname":"x","accessRules":{"consoleAccessAllowed":true,"apiAccessAllowed":true}},
+			{"loginId":"typed@example.com","description":7,"accessRules":{"consoleAccessAllowed":true,"apiAccessAllowed":true}},
+			"not an object"]}`)
+		if r.status != 200 || len(r.list) != 4 {
+			t.Fatalf("bulk: %d %s", r.status, r.raw)
+		}
+		for i, want := range []string{"", "nickname", "description", "JSON object"} {
+			item := r.list[i].(map[string]any)
+			msg, _ := item["message"].(string)
+			if (want == "") != (item["success"] == true) || !strings.Contains(msg, want) || strings.Contains(msg, "Internal error") {
+				t.Errorf("item %d: %v, want it to name %q", i, item, want)
+			}
+		}
+		e.logs.CheckNoErrors(t)
+		if page := e.do("GET", "/api/v1/users?searchColumn=loginId&searchWord=odd", ""); page.obj["totalItems"] != 0.0 {
+			t.Fatalf("a refused item was stored: %s", page.raw)
 		}
 	})
 }

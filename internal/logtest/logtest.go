@@ -49,3 +49,14 @@ func (c *Capture) CheckNoSecrets(t testing.TB, secrets ...string) {
 		}
 	}
 }
+
+// CheckNoErrors fails t if anything was logged at ERROR: what a client sent wrong is
+// answered to the client, never reported to the operator as the server's failure.
+func (c *Capture) CheckNoErrors(t testing.TB) {
+	t.Helper()
+	for _, line := range strings.Split(c.String(), "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) {
+			t.Errorf("logged as an error: %s", line)
+		}
+	}
+}
