@@ -11,6 +11,7 @@ import (
 	"iamd"
 	"iamd/account"
 	"iamd/directory"
+	"iamd/internal/logtest"
 	"iamd/internal/pgtest"
 	"iamd/postgres"
 	"iamd/storetest"
@@ -623,5 +624,42 @@ func TestAuthenticateHeader(t *testing.T) {
 		if !c.ok {
 			wantFailed(t, err)
 		}
+	}
+}
+
+// A stored hash that cannot be read is the operator's to mend: logged (without the
+// hash), and never counted as the user's failed sign-in.
+func TestUnreadableHashIsLoggedNotCounted(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, store)
+			logs, logger := logtest.New()
+			f.svc = account.New(store, account.MasterKey{}, account.WithClock(f.clock), account.WithHasher(fastHasher), account.WithLogger(logger))
+			const corrupt = "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$not-base64!"
+			u := &iamd.User{ID: iamd.NewID(), InstanceID: "a", LoginName: "broken", Status: iamd.UserActive, PasswordHash: corrupt, Version: 1}
+			if err := f.store.CreateUser(ctx, iamd.UserWrite{User: u, Event: iamd.Event{InstanceID: "a"}}); err != nil {
+				t.Fatal(err)
+			}
+			for range 6 { // more than the lockout threshold
+				_, err := f.svc.SignIn(ctx, iamd.SignIn{InstanceID: "a", LoginName: "broken", Password: "any password at all"})
+				if iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED {
+					t.Fatalf("sign-in with an unreadable hash: %v", err)
+				}
+			}
+			self := iamd.NewContextWithPrincipal(ctx, &iamd.Principal{UserID: u.ID, InstanceID: "a", Name: "broken"})
+			if err := f.svc.ChangePassword(self, "any password at all", "a fresh passphrase 1"); iamd.ErrorCode(err) != iamd.EINTERNAL {
+				t.Fatalf("changing a password from an unreadable hash: %v", err)
+			}
+			got, err := f.store.GetUser(ctx, "a", u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.PasswordFailedCount != 0 || got.LockedUntil != nil || got.PasswordHash != corrupt {
+				t.Fatalf("the unreadable hash counted as failures: %d, locked %v", got.PasswordFailedCount, got.LockedUntil)
+			}
+			if !strings.Contains(logs.String(), "unreadable") || strings.Contains(logs.String(), "not-base64") {
+				t.Fatalf("logs: %s", logs.String())
+			}
+		})
 	}
 }
