@@ -101,3 +101,11 @@ type AccountService interface {
 	SignOut(ctx context.Context, token string) error
 	ChangePassword(ctx context.Context, current, next string) error
 }
+
+// SessionAdmin is what an administrator does to a user's sign-in sessions.
+type SessionAdmin interface {
+	// ListSessions returns a user's live sessions (USER_READ).
+	ListSessions(ctx context.Context, instanceID, userID string) ([]Session, error)
+	// ExpireSessions signs a user out everywhere (USER_WRITE, covering the user).
+	ExpireSessions(ctx context.Context, instanceID, userID string) (int, error)
+}

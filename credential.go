@@ -49,8 +49,18 @@ type Authenticator interface {
 	// VerifyHMAC checks that signature is HMAC-SHA256(secret of accessKey, message).
 	// Faces build message from the request in their vendor's way.
 	VerifyHMAC(ctx context.Context, accessKey string, message, signature []byte) (*Principal, error)
-	// AuthenticateToken checks a bearer API token.
+	// AuthenticateToken checks a bearer token: an API token or a session's.
 	AuthenticateToken(ctx context.Context, token string) (*Principal, error)
+	// AuthenticateHeader checks an HTTP Authorization header value: a token under one of
+	// tokenSchemes, or HTTP Basic with a password of basicInstance ("" refuses Basic).
+	AuthenticateHeader(ctx context.Context, header, basicInstance string, tokenSchemes ...string) (*Principal, error)
+}
+
+// IDTokenService issues and checks ID tokens: signed statements of who a session's user
+// is, valid while the session is (VikingCloud's idToken).
+type IDTokenService interface {
+	IDToken(ctx context.Context, s *Session) (string, error)
+	AuthenticateIDToken(ctx context.Context, token string) (*Principal, error)
 }
 
 // CredentialService issues credentials. The secret or token is returned once, in clear,
@@ -61,5 +71,9 @@ type CredentialService interface {
 	ListAccessKeys(ctx context.Context, instanceID, userID string) ([]AccessKey, error)
 	RevokeAccessKey(ctx context.Context, instanceID, id string) error
 	ListAPITokens(ctx context.Context, instanceID, userID string) ([]APIToken, error)
+	// ListInstanceAPITokens lists every user's tokens in the instance (USER_READ).
+	ListInstanceAPITokens(ctx context.Context, instanceID string) ([]APIToken, error)
 	RevokeAPIToken(ctx context.Context, instanceID, id string) error
+	// RevokeAPITokens revokes tokens all together or none.
+	RevokeAPITokens(ctx context.Context, instanceID string, ids []string) error
 }

@@ -96,6 +96,8 @@ type RoleService interface {
 	DeleteRole(ctx context.Context, instanceID, name string) error
 	// SetGroupRoles replaces the roles a group's members inherit.
 	SetGroupRoles(ctx context.Context, instanceID, groupID string, roles []string) error
+	// ListGrantablePrivileges returns the privileges roles may hold and users be granted.
+	ListGrantablePrivileges(ctx context.Context, instanceID string) ([]string, error)
 	// EffectiveGrants returns the roles and privileges a user holds in all: direct,
 	// through its roles, and through its groups, nested ones included.
 	EffectiveGrants(ctx context.Context, instanceID, userID string) (roles, privileges []string, err error)

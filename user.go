@@ -375,6 +375,19 @@ type UserService interface {
 	DeleteUser(ctx context.Context, instanceID string, ref UserRef) error
 }
 
+// TagService reads and changes a user's tags (changing them is acting on the user).
+type TagService interface {
+	ListUserTags(ctx context.Context, instanceID, userID string) ([]Tag, error)
+	PutUserTags(ctx context.Context, instanceID, userID string, tags []Tag) error
+	DeleteUserTags(ctx context.Context, instanceID, userID string, keys []string) error
+}
+
+// BuiltinUsers keeps the system users a face's vendor has (ECE's readonly).
+type BuiltinUsers interface {
+	// EnsureBuiltinUser creates the built-in user login with roles if it is missing.
+	EnsureBuiltinUser(ctx context.Context, instanceID, login, displayName string, roles []string) error
+}
+
 // SelfService is what any signed-in user may do to its own record.
 type SelfService interface {
 	// Me returns the caller's own user.

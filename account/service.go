@@ -63,6 +63,8 @@ type Service struct {
 var (
 	_ iamd.Authenticator     = (*Service)(nil)
 	_ iamd.CredentialService = (*Service)(nil)
+	_ iamd.SessionAdmin      = (*Service)(nil)
+	_ iamd.IDTokenService    = (*Service)(nil)
 )
 
 // Option configures a Service.

@@ -20,6 +20,9 @@ type Service struct {
 
 var (
 	_ iamd.UserService     = (*Service)(nil)
+	_ iamd.SelfService     = (*Service)(nil)
+	_ iamd.TagService      = (*Service)(nil)
+	_ iamd.BuiltinUsers    = (*Service)(nil)
 	_ iamd.GroupService    = (*Service)(nil)
 	_ iamd.RoleService     = (*Service)(nil)
 	_ iamd.InstanceService = (*Service)(nil)

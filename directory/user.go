@@ -70,6 +70,15 @@ func (s *Service) GetUser(ctx context.Context, instanceID, id string) (*iamd.Use
 	return s.store.GetUser(ctx, instanceID, id)
 }
 
+// Me returns the caller's own user: what anyone signed in may read of themselves.
+func (s *Service) Me(ctx context.Context) (*iamd.User, error) {
+	p := iamd.PrincipalFromContext(ctx)
+	if p == nil || p.UserID == "" {
+		return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
+	}
+	return s.store.GetUser(ctx, p.InstanceID, p.UserID)
+}
+
 // FindUserByLogin returns the user whose login name matches, ignoring case.
 func (s *Service) FindUserByLogin(ctx context.Context, instanceID, loginName string) (*iamd.User, error) {
 	if _, err := authorize(ctx, instanceID, iamd.PrivilegeUserRead); err != nil {

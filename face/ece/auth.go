@@ -125,7 +125,7 @@ func (f *Face) logout(w http.ResponseWriter, r *http.Request) {
 
 // authInfo is ECE's AuthenticationInfo for the caller.
 func (f *Face) authInfo(w http.ResponseWriter, r *http.Request) {
-	me, err := f.acct.Me(r.Context())
+	me, err := f.dir.Me(r.Context())
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -199,7 +199,7 @@ func keyError(err error) error {
 func (f *Face) keyOwner(r *http.Request) (*iamd.User, error) {
 	name := r.PathValue("user_id")
 	if name == "" {
-		return f.acct.Me(r.Context())
+		return f.dir.Me(r.Context())
 	}
 	u, err := f.dir.FindUserByLogin(r.Context(), caller(r).InstanceID, name)
 	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
@@ -237,7 +237,7 @@ func (f *Face) createKey(w http.ResponseWriter, r *http.Request) {
 		at := time.Now().Add(d)
 		opts.ExpiresAt = &at
 	}
-	me, err := f.acct.Me(r.Context())
+	me, err := f.dir.Me(r.Context())
 	if err != nil {
 		f.WriteError(w, r, err)
 		return

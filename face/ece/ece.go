@@ -13,14 +13,26 @@ import (
 	"strings"
 
 	"iamd"
-	"iamd/account"
-	"iamd/directory"
 )
+
+// Directory is what this face asks of the core's directory.
+type Directory interface {
+	iamd.UserService
+	iamd.SelfService
+	iamd.BuiltinUsers
+}
+
+// Accounts is what this face asks of the core's accounts: sign-in, tokens, API keys.
+type Accounts interface {
+	iamd.AccountService
+	iamd.Authenticator
+	iamd.CredentialService
+}
 
 // Config wires the face to the core.
 type Config struct {
-	Directory *directory.Service
-	Accounts  *account.Service
+	Directory Directory
+	Accounts  Accounts
 	// Instance is the ECE platform: the instance whose users sign in with a user name
 	// and password (HTTP Basic, _login). Keys and tokens carry their own instance.
 	Instance string
@@ -29,8 +41,8 @@ type Config struct {
 
 // Face serves the ECE API.
 type Face struct {
-	dir      *directory.Service
-	acct     *account.Service
+	dir      Directory
+	acct     Accounts
 	instance string
 	log      *slog.Logger
 }

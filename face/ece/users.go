@@ -170,7 +170,7 @@ func (f *Face) getUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Face) getCurrentUser(w http.ResponseWriter, r *http.Request) {
-	u, err := f.acct.Me(r.Context())
+	u, err := f.dir.Me(r.Context())
 	if err != nil {
 		f.WriteError(w, r, err)
 		return

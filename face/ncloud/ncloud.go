@@ -12,23 +12,35 @@ import (
 
 	"iamd"
 	"iamd/account"
-	"iamd/directory"
 )
 
 // Config wires the face to the core.
 type Config struct {
-	Directory *directory.Service
-	Accounts  *account.Service // signatures, sessions, MFA
+	Directory Directory
+	Accounts  Accounts         // signatures, sessions
 	Now       func() time.Time // nil → time.Now
 	Skew      time.Duration    // 0 → account.DefaultSkew: the 5 minutes the gateway allows
 	Logger    *slog.Logger
 }
 
+// Directory is what this face asks of the core's directory.
+type Directory interface {
+	iamd.UserService
+	iamd.GroupService
+	iamd.TagService
+}
+
+// Accounts is what this face asks of the core's accounts.
+type Accounts interface {
+	iamd.Authenticator
+	iamd.SessionAdmin
+}
+
 // Face serves the SSO user API.
 type Face struct {
 	cfg  Config
-	dir  *directory.Service
-	acct *account.Service
+	dir  Directory
+	acct Accounts
 	log  *slog.Logger
 }
 

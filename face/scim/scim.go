@@ -8,14 +8,19 @@ import (
 	"strings"
 
 	"iamd"
-	"iamd/account"
-	"iamd/directory"
 )
+
+// Directory is what this face asks of the core's directory.
+type Directory interface {
+	iamd.UserService
+	iamd.SelfService
+	iamd.GroupService
+}
 
 // Config wires the face to the core.
 type Config struct {
-	Directory *directory.Service
-	Accounts  *account.Service
+	Directory Directory
+	Accounts  iamd.Authenticator
 	// Instance is where HTTP Basic signs in; bearer tokens carry their own instance.
 	Instance string
 	Logger   *slog.Logger
@@ -26,8 +31,8 @@ type Config struct {
 
 // Face serves SCIM 2.0.
 type Face struct {
-	dir            *directory.Service
-	acct           *account.Service
+	dir            Directory
+	acct           iamd.Authenticator
 	instance       string
 	log            *slog.Logger
 	bulkMaxPayload int64

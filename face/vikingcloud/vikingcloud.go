@@ -13,25 +13,36 @@ import (
 	"time"
 
 	"iamd"
-	"iamd/account"
-	"iamd/directory"
 )
 
 // Config wires the face to the core.
 type Config struct {
-	Directory *directory.Service
-	Accounts  *account.Service
+	Directory Directory
+	Accounts  Accounts
 	// Instance is where the token API signs users in; tokens carry their own instance.
 	Instance string
 	Logger   *slog.Logger
 	Now      func() time.Time // nil → time.Now; error timestamps
 }
 
+// Directory is what this face asks of the core's directory.
+type Directory interface {
+	iamd.UserService
+	iamd.RoleService
+}
+
+// Accounts is what this face asks of the core's accounts: the token API.
+type Accounts interface {
+	iamd.AccountService
+	iamd.Authenticator
+	iamd.IDTokenService
+}
+
 // Face serves VikingCloud's user-service.
 type Face struct {
 	cfg  Config
-	dir  *directory.Service
-	acct *account.Service
+	dir  Directory
+	acct Accounts
 	log  *slog.Logger
 }
 
