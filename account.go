@@ -49,6 +49,9 @@ type SignInSuccess struct {
 	At         time.Time
 	Session    *Session // created in the same transaction
 	Event      Event
+	// Password, when set, replaces the user's password in the same transaction (see
+	// SignIn.NewPassword); its Event is appended too.
+	Password *PasswordChange
 }
 
 // Session is a signed-in user's bearer token. Only its SHA-256 is stored; revocation is a
@@ -85,6 +88,10 @@ type SignIn struct {
 	Password     string
 	TOTPCode     string
 	RecoveryCode string
+	// NewPassword, for a user whose password is temporary or expired, changes it in
+	// the same sign-in, which then opens a full session (VikingCloud's token API takes
+	// both at once). Ignored otherwise.
+	NewPassword string
 }
 
 // SessionGrant is what a successful sign-in or refresh hands the caller, once.

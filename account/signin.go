@@ -140,14 +140,31 @@ func (s *Service) SignIn(ctx context.Context, in iamd.SignIn) (*iamd.SessionGran
 			return nil, err
 		}
 	}
+	changeOnly := u.TemporaryPassword || CredentialsExpired(inst.Policy, u, now)
+	success := iamd.SignInSuccess{InstanceID: u.InstanceID, UserID: u.ID, At: now}
+	if changeOnly && in.NewPassword != "" {
+		// The password is changed and a full session opened in one transaction.
+		if err := s.acceptable(ctx, inst, u, in.NewPassword); err != nil {
+			return nil, err
+		}
+		hash, err := s.hasher.Hash(in.NewPassword)
+		if err != nil {
+			return nil, err
+		}
+		ev := s.systemEvent(ctx, u.InstanceID, iamd.ActionPasswordSet, "user", u.ID, now)
+		ev.ActorID, ev.ActorName = u.ID, u.LoginName
+		success.Password = &iamd.PasswordChange{InstanceID: u.InstanceID, UserID: u.ID, Hash: hash, At: now,
+			Keep: inst.Policy.RetiredHashesKept(), IfHash: u.PasswordHash, Event: ev}
+		changeOnly, rehash = false, false
+	}
 	if rehash {
 		s.rehash(ctx, u, in.Password, now)
 	}
-	changeOnly := u.TemporaryPassword || CredentialsExpired(inst.Policy, u, now)
 	token, sess := s.newSession(u, changeOnly, now)
 	ev := s.systemEvent(ctx, u.InstanceID, iamd.ActionSignIn, "user", u.ID, now)
 	ev.ActorID, ev.ActorName = u.ID, u.LoginName
-	err = s.store.RecordSignInSuccess(ctx, iamd.SignInSuccess{InstanceID: u.InstanceID, UserID: u.ID, At: now, Session: sess, Event: ev})
+	success.Session, success.Event = sess, ev
+	err = s.store.RecordSignInSuccess(ctx, success)
 	if iamd.ErrorCode(err) == iamd.ECONFLICT {
 		return nil, fail(u.ID, "the user was locked during the sign-in")
 	} else if err != nil {

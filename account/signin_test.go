@@ -177,9 +177,8 @@ func TestLockoutUnderConcurrentFailures(t *testing.T) {
 			if got.PasswordFailedCount != attempts || got.LockedUntil == nil || !got.LockedUntil.Equal(f.clock().Add(15*time.Minute)) {
 				t.Fatalf("after %d concurrent failures: count %d, locked until %v", attempts, got.PasswordFailedCount, got.LockedUntil)
 			}
-			locks, _ := store.ListEvents(ctx, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionUserLock})
-			if len(locks) != 1 || locks[0].TargetID != u.ID {
-				t.Fatalf("lock events: %+v", locks)
+			if locks, err := store.ListEvents(ctx, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionUserLock}); err != nil || len(locks) != 1 || locks[0].TargetID != u.ID {
+				t.Fatalf("lock events: %+v, %v", locks, err)
 			}
 
 			// The right password does not open a locked account, and says nothing more.
@@ -214,9 +213,9 @@ func TestLockoutUnderConcurrentFailures(t *testing.T) {
 			if _, err := f.signIn("alice", goodPassword); err != nil {
 				t.Fatalf("after an admin unlock: %v", err)
 			}
-			unlocks, _ := store.ListEvents(ctx, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionUserUnlock})
-			if len(unlocks) != 1 || unlocks[0].Source != "192.0.2.7" || unlocks[0].ActorID == "" {
-				t.Fatalf("unlock events: %+v", unlocks)
+			unlocks, err := store.ListEvents(ctx, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionUserUnlock})
+			if err != nil || len(unlocks) != 1 || unlocks[0].Source != "192.0.2.7" || unlocks[0].ActorID == "" {
+				t.Fatalf("unlock events: %+v, %v", unlocks, err)
 			}
 		})
 	}
@@ -250,7 +249,10 @@ func TestEveryRefusalLooksAlike(t *testing.T) {
 			if got := f.reasons(t); strings.Join(got, "|") != strings.Join(want, "|") {
 				t.Fatalf("audit reasons %q, want %q", got, want)
 			}
-			evs, _ := store.ListEvents(ctx, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionSignIn})
+			evs, err := store.ListEvents(ctx, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionSignIn})
+			if err != nil || len(evs) == 0 {
+				t.Fatalf("sign-in events: %d, %v", len(evs), err)
+			}
 			for _, e := range evs {
 				if e.Source != "198.51.100.4" {
 					t.Fatalf("event without the source address: %+v", e)
@@ -305,8 +307,8 @@ func TestTemporaryAndExpiredPasswordsOnlyAllowAChange(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p, _ := f.svc.AuthenticateToken(ctx, grant.Token); p.PasswordChangeOnly {
-				t.Fatal("a normal sign-in gave a change-only session")
+			if p, err := f.svc.AuthenticateToken(ctx, grant.Token); err != nil || p.PasswordChangeOnly {
+				t.Fatalf("a normal sign-in gave a change-only session: %+v, %v", p, err)
 			}
 
 			policy := iamd.DefaultAccountPolicy
@@ -319,8 +321,8 @@ func TestTemporaryAndExpiredPasswordsOnlyAllowAChange(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p, _ := f.svc.AuthenticateToken(ctx, grant.Token); !p.PasswordChangeOnly {
-				t.Fatal("an expired password gave a full session")
+			if p, err := f.svc.AuthenticateToken(ctx, grant.Token); err != nil || !p.PasswordChangeOnly {
+				t.Fatalf("an expired password gave a full session: %+v, %v", p, err)
 			}
 		})
 	}
@@ -659,6 +661,46 @@ func TestUnreadableHashIsLoggedNotCounted(t *testing.T) {
 			}
 			if !strings.Contains(logs.String(), "unreadable") || strings.Contains(logs.String(), "not-base64") {
 				t.Fatalf("logs: %s", logs.String())
+			}
+		})
+	}
+}
+
+// A sign-in with a temporary password may change it at once: one transaction changes the
+// password and opens a full session; a refused new password changes nothing.
+func TestSignInChangingATemporaryPassword(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, store)
+			u := f.user(t, "quill", "unused initial passphrase")
+			if err := f.setPassword(f.admin, "a", u.ID, "temporary pass 1", true); err != nil {
+				t.Fatal(err)
+			}
+			in := iamd.SignIn{InstanceID: "a", LoginName: "quill", Password: "temporary pass 1", NewPassword: "password123"}
+			if _, err := f.svc.SignIn(ctx, in); iamd.ErrorField(err) != iamd.FieldPassword {
+				t.Fatalf("a common new password: %v", err)
+			}
+			before, _ := f.store.GetUser(ctx, "a", u.ID)
+			if !before.TemporaryPassword {
+				t.Fatal("a refused new password changed the temporary one")
+			}
+			in.NewPassword = "a permanent passphrase 2"
+			grant, err := f.svc.SignIn(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if grant.Session.PasswordChangeOnly {
+				t.Fatal("the session after the change is still a change-only one")
+			}
+			after, _ := f.store.GetUser(ctx, "a", u.ID)
+			if after.TemporaryPassword || after.PasswordHistoryCount == 0 {
+				t.Fatalf("after the change: temporary %v, history %d", after.TemporaryPassword, after.PasswordHistoryCount)
+			}
+			if _, err := f.svc.SignIn(ctx, iamd.SignIn{InstanceID: "a", LoginName: "quill", Password: "temporary pass 1"}); err == nil {
+				t.Fatal("the temporary password still signs in")
+			}
+			if _, err := f.svc.SignIn(ctx, iamd.SignIn{InstanceID: "a", LoginName: "quill", Password: "a permanent passphrase 2"}); err != nil {
+				t.Fatal(err)
 			}
 		})
 	}

@@ -134,6 +134,23 @@ func (db *DB) RecordSignInSuccess(ctx context.Context, s iamd.SignInSuccess) err
 		if n, _ := res.RowsAffected(); n == 0 {
 			return iamd.Errorf(iamd.ECONFLICT, "User %q is locked or gone.", s.UserID)
 		}
+		if c := s.Password; c != nil {
+			res, err := db.exec(ctx, tx, `UPDATE users SET password_hash = ?, temporary_password = ?, password_changed_at = ?,
+				credentials_expired = ?, version = version + 1 WHERE instance_id = ? AND id = ? AND password_hash = ?`,
+				c.Hash, false, micros(c.At), false, c.InstanceID, c.UserID, c.IfHash)
+			if err != nil {
+				return internal("set password", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return iamd.Errorf(iamd.ECONFLICT, "The password of user %q was changed by another request.", c.UserID)
+			}
+			if err := db.retirePassword(ctx, tx, c.UserID, c.IfHash, &c.At, c.Keep); err != nil {
+				return err
+			}
+			if err := db.insertEvent(ctx, tx, c.Event); err != nil {
+				return err
+			}
+		}
 		if s.Session != nil {
 			if err := db.insertSession(ctx, tx, s.Session); err != nil {
 				return err

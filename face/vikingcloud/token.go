@@ -50,7 +50,8 @@ func (f *Face) token(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, badRequest("Fields \"username\" and \"password\" are required"))
 		return
 	}
-	signIn := iamd.SignIn{InstanceID: f.cfg.Instance, LoginName: in.Username, Password: in.Password, TOTPCode: in.MfaCode}
+	signIn := iamd.SignIn{InstanceID: f.cfg.Instance, LoginName: in.Username, Password: in.Password, TOTPCode: in.MfaCode,
+		NewPassword: in.NewPassword}
 	grant, err := f.acct.SignIn(r.Context(), signIn)
 	if err == account.ErrCodeRequired {
 		f.writeError(w, r, http.StatusUnauthorized, "A one-time code is required: send mfaCode from the user's authenticator.")
@@ -60,22 +61,9 @@ func (f *Face) token(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	if grant.Session.PasswordChangeOnly {
-		if in.NewPassword == "" {
-			f.writeError(w, r, http.StatusForbidden, "The password is temporary or has expired: send newPassword to set a new one.")
-			return
-		}
-		p, err := f.acct.AuthenticateToken(r.Context(), grant.Token)
-		if err == nil {
-			err = f.acct.ChangePassword(iamd.NewContextWithPrincipal(r.Context(), p), in.Password, in.NewPassword)
-		}
-		if err == nil {
-			grant, err = f.acct.Refresh(r.Context(), grant.Token) // now a full session, without asking for the code again
-		}
-		if err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
+	if grant.Session.PasswordChangeOnly { // no newPassword came with a temporary or expired one
+		f.writeError(w, r, http.StatusForbidden, "The password is temporary or has expired: send newPassword to set a new one.")
+		return
 	}
 	out, err := f.grantOut(r.Context(), grant)
 	if err != nil {
