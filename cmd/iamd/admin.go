@@ -33,6 +33,7 @@ func instanceCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	var st storeFlags
 	st.register(fs)
 	name := fs.String("name", "", "display name (create; default: the id)")
+	duplicateGroupNames := fs.Bool("duplicate-group-names", false, "create: let groups of the instance share a name (by default a name is unique, ignoring case)")
 	d := iamd.DefaultAccountPolicy
 	minLen := fs.Int("password-min-length", d.PasswordMinLength, "set-policy: shortest password, in characters")
 	history := fs.Int("password-history", d.PasswordHistory, "set-policy: how many of the last passwords may not be reused")
@@ -54,7 +55,7 @@ func instanceCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		if fs.NArg() != 1 {
 			return fmt.Errorf("usage: iamd instance create [--name NAME] ID")
 		}
-		inst, err := svc.CreateInstance(ctx, &iamd.Instance{ID: fs.Arg(0), Name: *name})
+		inst, err := svc.CreateInstance(ctx, &iamd.Instance{ID: fs.Arg(0), Name: *name, DuplicateGroupNames: *duplicateGroupNames})
 		if err != nil {
 			return describe(err)
 		}
