@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"iamd/account"
-	"iamd/loadtest"
 	"io"
 	"math"
 	"net"
@@ -18,6 +16,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"iamd"
+	"iamd/account"
+	"iamd/loadtest"
+	"iamd/sqlite"
 )
 
 type syncBuffer struct {
@@ -275,6 +278,35 @@ func TestServeSignAndAdminCommands(t *testing.T) {
 	if err := run(context.Background(), []string{"user", "unlock", "--instance", "ssoins-12345", "admin"}, &buf, &buf); err != nil {
 		t.Fatalf("unlock: %v", err)
 	}
+	// Break glass: the day the administrator is disabled and locked anyway (here, by hand
+	// in the database), the operator enables it again.
+	db, err := sqlite.Open(context.Background(), filepath.Join(dataDir, "iamd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck, err := db.GetUserByLogin(context.Background(), "ssoins-12345", "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := *stuck
+	until := iamd.LockedIndefinitely
+	broken.Status, broken.LockedUntil, broken.Roles, broken.Privileges, broken.Version = iamd.UserSuspended, &until, nil, nil, stuck.Version+1
+	if err := db.UpdateUser(context.Background(), iamd.UserWrite{User: &broken, ExpectedVersion: stuck.Version, Event: iamd.Event{InstanceID: "ssoins-12345"}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	buf.Reset()
+	if err := run(context.Background(), []string{"user", "enable", "--instance", "ssoins-12345", "admin"}, &buf, &buf); err != nil ||
+		!strings.Contains(buf.String(), "enabled admin") {
+		t.Fatalf("user enable: %v\n%s", err, buf.String())
+	}
+	if db, err = sqlite.Open(context.Background(), filepath.Join(dataDir, "iamd.db")); err != nil {
+		t.Fatal(err)
+	}
+	if back, err := db.GetUserByLogin(context.Background(), "ssoins-12345", "admin"); err != nil || back.Status != iamd.UserActive || back.LockedUntil != nil {
+		t.Fatalf("after user enable: %+v, %v", back, err)
+	}
+	db.Close()
 	buf.Reset()
 	if err := run(context.Background(), []string{"key", "create", "--instance", "ssoins-12345", "--description", "laptop", "--expires-in", "24h", "admin"}, &buf, &buf); err != nil {
 		t.Fatalf("key create: %v", err)
