@@ -112,11 +112,11 @@ func (db *DB) UpdateGroup(ctx context.Context, w iamd.GroupWrite) error {
 
 // membersToReplace returns what to add and remove to make a group's members want.
 func (db *DB) membersToReplace(ctx context.Context, tx *txn, g *iamd.Group, want iamd.GroupMembers) (add, remove iamd.GroupMembers, err error) {
-	users, err := db.txStrings(ctx, tx, `SELECT user_id FROM group_members WHERE instance_id = ? AND group_id = ?`, g.InstanceID, g.ID)
+	users, err := db.stringsIn(ctx, tx, `SELECT user_id FROM group_members WHERE instance_id = ? AND group_id = ?`, g.InstanceID, g.ID)
 	if err != nil {
 		return add, remove, err
 	}
-	groups, err := db.txStrings(ctx, tx, `SELECT member_id FROM group_subgroups WHERE instance_id = ? AND group_id = ?`, g.InstanceID, g.ID)
+	groups, err := db.stringsIn(ctx, tx, `SELECT member_id FROM group_subgroups WHERE instance_id = ? AND group_id = ?`, g.InstanceID, g.ID)
 	if err != nil {
 		return add, remove, err
 	}
@@ -134,27 +134,6 @@ func difference(a, b []string) []string {
 		}
 	}
 	return out
-}
-
-// txStrings runs a one-column query in tx.
-func (db *DB) txStrings(ctx context.Context, tx *txn, query string, args ...any) ([]string, error) {
-	rows, err := db.query(ctx, tx, query, args...)
-	if err != nil {
-		return nil, internal("query", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, internal("scan", err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, internal("query", err)
-	}
-	return out, nil
 }
 
 // changeMembers adds and removes a group's users and nested groups. Users and groups

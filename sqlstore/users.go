@@ -261,7 +261,12 @@ func (db *DB) fillUser(ctx context.Context, u *iamd.User) error {
 
 // strings runs a one-column query; the result is never nil.
 func (db *DB) strings(ctx context.Context, query string, args ...any) ([]string, error) {
-	rows, err := db.query(ctx, db.read, query, args...)
+	return db.stringsIn(ctx, db.read, query, args...)
+}
+
+// stringsIn runs a one-column query on q (a pool or a transaction).
+func (db *DB) stringsIn(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := db.query(ctx, q, query, args...)
 	if err != nil {
 		return nil, internal("query", err)
 	}

@@ -267,25 +267,33 @@ func testLoginNamesUnique(t *testing.T, s iamd.Store) {
 // ConcurrentCreates is the number of simultaneous creates of one login name.
 const ConcurrentCreates = 100
 
-func testConcurrentCreates(t *testing.T, s iamd.Store) {
-	mustInstance(t, s, "a")
+// concurrently runs fn(0), …, fn(n-1) at once and returns their errors.
+func concurrently(n int, fn func(i int) error) []error {
 	var wg sync.WaitGroup
-	errs := make([]error, ConcurrentCreates)
+	errs := make([]error, n)
 	start := make(chan struct{})
 	for i := range errs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
-			u := newUser("a", fmt.Sprintf("Same.Name%s", strings.Repeat("", i)))
-			if i%2 == 1 {
-				u.LoginName = "same.name"
-			}
-			errs[i] = s.CreateUser(ctx, iamd.UserWrite{User: u, Event: event("a", iamd.ActionUserCreate, u.ID)})
+			errs[i] = fn(i)
 		}()
 	}
 	close(start)
 	wg.Wait()
+	return errs
+}
+
+func testConcurrentCreates(t *testing.T, s iamd.Store) {
+	mustInstance(t, s, "a")
+	errs := concurrently(ConcurrentCreates, func(i int) error {
+		u := newUser("a", "Same.Name")
+		if i%2 == 1 {
+			u.LoginName = "same.name"
+		}
+		return s.CreateUser(ctx, iamd.UserWrite{User: u, Event: event("a", iamd.ActionUserCreate, u.ID)})
+	})
 	ok := 0
 	for _, err := range errs {
 		switch iamd.ErrorCode(err) {

@@ -3,7 +3,6 @@ package storetest
 import (
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 
 	"iamd"
@@ -148,21 +147,11 @@ const ConcurrentGroupCreates = 50
 
 func testConcurrentGroupCreates(t *testing.T, s iamd.Store) {
 	mustInstance(t, s, "a")
-	var wg sync.WaitGroup
-	errs := make([]error, ConcurrentGroupCreates)
-	start := make(chan struct{})
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			g := &iamd.Group{ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", i), InstanceID: "a",
-				Name: map[bool]string{true: "Engineering", false: "ENGINEERING"}[i%2 == 0], CreatedAt: t0, UpdatedAt: t0, Version: 1}
-			errs[i] = s.CreateGroup(ctx, iamd.GroupWrite{Group: g, Event: event("a", iamd.ActionGroupCreate, g.ID)})
-		}()
-	}
-	close(start)
-	wg.Wait()
+	errs := concurrently(ConcurrentGroupCreates, func(i int) error {
+		g := &iamd.Group{ID: fmt.Sprintf("00000000-0000-0000-0000-%012d", i), InstanceID: "a",
+			Name: map[bool]string{true: "Engineering", false: "ENGINEERING"}[i%2 == 0], CreatedAt: t0, UpdatedAt: t0, Version: 1}
+		return s.CreateGroup(ctx, iamd.GroupWrite{Group: g, Event: event("a", iamd.ActionGroupCreate, g.ID)})
+	})
 	ok := 0
 	for _, err := range errs {
 		switch {
