@@ -81,6 +81,9 @@ func start(t *testing.T, store iamd.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := eceFace.EnsureBuiltinUsers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	base := servertest.Serve(t, server.Config{Logger: logger, Ready: store.Ping, Mounts: []server.Mount{
 		{Prefix: "/scp", Face: scpFace}, {Prefix: "/iamd", Face: nativeFace}, {Prefix: "/ece", Face: eceFace},
 		{Prefix: "/scim/v2", Face: scimFace}, {Prefix: "/ncloud", Face: ncloudFace}, {Prefix: "/vikingcloud", Face: vikingFace}}})["main"]
@@ -140,6 +143,7 @@ func (e *env) newUser(login string, roles ...string) caller {
 type reply struct {
 	status int
 	raw    string
+	header http.Header
 }
 
 func (r reply) String() string { return fmt.Sprintf("%d %.300s", r.status, r.raw) }
@@ -184,7 +188,7 @@ func (c caller) send(method, prefix, path, body string) reply {
 			e.t.Fatalf("%s %s answered a secret: %s", method, path, raw)
 		}
 	}
-	return reply{resp.StatusCode, string(raw)}
+	return reply{resp.StatusCode, string(raw), resp.Header}
 }
 
 // ncloudID is a user id as NAVER Cloud writes it.
@@ -414,7 +418,7 @@ func TestNoPasswordOracleThroughAnyFace(t *testing.T) {
 						answers = append(answers, r)
 					}
 					for _, r := range answers {
-						if r != answers[0] || !a.refused(r) {
+						if r.status != answers[0].status || r.raw != answers[0].raw || !a.refused(r) {
 							t.Errorf("%s %s: the answers differ, or one passes: %v", a.face, a.name, answers)
 						}
 					}
