@@ -74,8 +74,8 @@ func TestMFAEnrolmentAndSignIn(t *testing.T) {
 			if key.Type() != "totp" || key.Issuer() != "iamd" || key.AccountName() != "alice" || key.Secret() != enrolment.Secret {
 				t.Fatalf("otpauth URI %q", enrolment.URI)
 			}
-			if tp, _ := store.GetTOTP(ctx, "a", u.ID); strings.Contains(string(tp.SecretEncrypted), enrolment.Secret) {
-				t.Fatal("the TOTP secret is stored in clear")
+			if tp, err := store.GetTOTP(ctx, "a", u.ID); err != nil || len(tp.SecretEncrypted) == 0 || strings.Contains(string(tp.SecretEncrypted), enrolment.Secret) {
+				t.Fatalf("the TOTP secret is stored in clear, or not read back: %v", err)
 			}
 			if _, err := f.svc.ConfirmTOTP(self, "000000"); iamd.ErrorField(err) != iamd.FieldCode {
 				t.Fatalf("confirming with a wrong code: %v", err)
@@ -128,8 +128,8 @@ func TestMFAEnrolmentAndSignIn(t *testing.T) {
 				t.Fatalf("after disabling MFA: %v", err)
 			}
 			for _, action := range []string{iamd.ActionMFAEnrol, iamd.ActionMFAConfirm, iamd.ActionMFADisable} {
-				if evs, _ := store.ListEvents(ctx, iamd.EventFilter{InstanceID: "a", Action: action}); len(evs) != 1 {
-					t.Errorf("%s: %d events, want 1", action, len(evs))
+				if evs, err := store.ListEvents(ctx, iamd.EventFilter{InstanceID: "a", Action: action}); err != nil || len(evs) != 1 {
+					t.Errorf("%s: %d events, want 1 (%v)", action, len(evs), err)
 				}
 			}
 		})
@@ -147,8 +147,8 @@ func TestImportTOTPSecret(t *testing.T) {
 			if err := f.importTOTP(f.admin, u.InstanceID, u.ID, "not base32!"); iamd.ErrorField(err) != iamd.FieldMFASecret {
 				t.Fatalf("a bad secret: %v", err)
 			}
-			if got, _ := store.GetUser(ctx, u.InstanceID, u.ID); got.MFAEnabled {
-				t.Fatal("a refused secret turned MFA on")
+			if got, err := store.GetUser(ctx, u.InstanceID, u.ID); err != nil || got.MFAEnabled {
+				t.Fatalf("a refused secret turned MFA on: %+v, %v", got, err)
 			}
 			if err := f.importTOTP(f.admin, u.InstanceID, u.ID, strings.ToLower(secret)); err != nil {
 				t.Fatal(err)

@@ -115,8 +115,8 @@ func TestCreateUserRejectsBadInputAndStoresNothing(t *testing.T) {
 		if err != nil || page.Total != 0 {
 			t.Fatalf("nothing may be stored: %v %v", page, err)
 		}
-		if evs, _ := f.svc.ListEvents(f.admin, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionUserCreate}); len(evs) != 0 {
-			t.Fatal("no audit event for a change that did not happen")
+		if evs, err := f.svc.ListEvents(f.admin, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionUserCreate}); err != nil || len(evs) != 0 {
+			t.Fatalf("no audit event for a change that did not happen: %d, %v", len(evs), err)
 		}
 		_, err = f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "nowhere", LoginName: "x"}, iamd.CreateUserOptions{})
 		wantCode(t, err, iamd.ENOTFOUND)
@@ -156,9 +156,17 @@ func TestAuthorization(t *testing.T) {
 		}
 		_, err = f.svc.CreateUser(as("a", iamd.PrivilegeUserRead), &iamd.User{InstanceID: "a", LoginName: "y"}, iamd.CreateUserOptions{})
 		wantCode(t, err, iamd.EFORBIDDEN)
+		_, err = f.svc.FindUserByLogin(f.admin, "a", "y")
+		wantCode(t, err, iamd.ENOTFOUND) // the refused create stored nothing
 		wantCode(t, f.svc.DeleteUser(as("a", iamd.PrivilegeUserWrite), "a", iamd.UserRef{ID: u.ID}), iamd.EFORBIDDEN)
+		wantCode(t, f.svc.DeleteUser(as("b", iamd.AllPrivileges...), "a", iamd.UserRef{ID: u.ID}), iamd.ENOTFOUND)
+		if got, err := f.svc.GetUser(f.admin, "a", u.ID); err != nil || got.Version != u.Version {
+			t.Fatalf("the refused deletes changed the user: %+v, %v", got, err)
+		}
 		_, err = f.svc.CreateInstance(as("a", iamd.AllPrivileges...), &iamd.Instance{ID: "c"})
 		wantCode(t, err, iamd.EFORBIDDEN)
+		_, err = f.svc.GetInstance(f.admin, "c")
+		wantCode(t, err, iamd.ENOTFOUND)
 		insts, err := f.svc.ListInstances(as("b", iamd.PrivilegeUserRead))
 		if err != nil || len(insts) != 1 || insts[0].ID != "b" {
 			t.Fatalf("a tenant lists only its own instance: %v %v", insts, err)
@@ -184,17 +192,17 @@ func TestUpdateUser(t *testing.T) {
 		if err != nil || again.Version != 2 {
 			t.Fatalf("an update that changes nothing writes nothing: %v %v", again.Version, err)
 		}
-		evs, _ := f.svc.ListEvents(f.admin, iamd.EventFilter{InstanceID: "a", TargetID: u.ID, Action: iamd.ActionUserUpdate})
-		if len(evs) != 1 {
-			t.Fatalf("want one update event, got %d", len(evs))
+		evs, err := f.svc.ListEvents(f.admin, iamd.EventFilter{InstanceID: "a", TargetID: u.ID, Action: iamd.ActionUserUpdate})
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("want one update event, got %d, %v", len(evs), err)
 		}
 		bad := "nope"
 		_, err = f.svc.UpdateUser(f.admin, "a", u.ID, iamd.UserUpdate{Email: &bad})
 		wantCode(t, err, iamd.EINVALID)
 		_, err = f.svc.UpdateUser(f.admin, "b", u.ID, iamd.UserUpdate{Department: &dept})
 		wantCode(t, err, iamd.ENOTFOUND)
-		if cur, _ := f.svc.GetUser(f.admin, "a", u.ID); cur.Email != "" || cur.Version != 2 {
-			t.Fatal("a rejected update changes nothing")
+		if cur, err := f.svc.GetUser(f.admin, "a", u.ID); err != nil || cur.Email != "" || cur.Department != "R&D" || cur.Version != 2 {
+			t.Fatalf("a rejected update changes nothing: %+v, %v", cur, err)
 		}
 	})
 }
@@ -231,7 +239,10 @@ func TestConcurrentUpdatesLoseNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, _ := f.svc.GetUser(f.admin, "a", u.ID)
+		got, err := f.svc.GetUser(f.admin, "a", u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if got.Department != "dept" || got.Manager != "mgr" || got.BusinessUnit != "unit" || got.Organization != "org" || got.Version != 5 {
 			t.Fatalf("lost an update: %+v", got)
 		}
@@ -245,6 +256,10 @@ func TestDeleteUser(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantCode(t, f.svc.DeleteUser(f.admin, "b", iamd.UserRef{ID: u.ID}), iamd.ENOTFOUND)
+		wantCode(t, f.svc.DeleteUser(as("b", iamd.AllPrivileges...), "a", iamd.UserRef{ID: u.ID}), iamd.ENOTFOUND)
+		if got, err := f.svc.GetUser(f.admin, "a", u.ID); err != nil || got.Version != u.Version {
+			t.Fatalf("a delete in another instance removed or changed the user: %+v, %v", got, err)
+		}
 		if err := f.svc.DeleteUser(f.admin, "a", iamd.UserRef{ID: u.ID}); err != nil {
 			t.Fatal(err)
 		}
@@ -301,8 +316,8 @@ func TestGroups(t *testing.T) {
 		if err := f.svc.RemoveGroupMembers(f.admin, "a", g.ID, []string{u.ID}); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := f.svc.GetUser(f.admin, "a", u.ID); len(got.Groups) != 0 {
-			t.Fatal("membership removed")
+		if got, err := f.svc.GetUser(f.admin, "a", u.ID); err != nil || len(got.Groups) != 0 {
+			t.Fatalf("membership removed: %+v, %v", got, err)
 		}
 		// Nesting: GROUP_WRITE to change, GROUP_READ to list, the same bounds as members.
 		inner, err := f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Inner"}, iamd.GroupMembers{})
@@ -313,6 +328,9 @@ func TestGroups(t *testing.T) {
 		wantCode(t, f.svc.AddMemberGroups(reader, "a", g.ID, []string{inner.ID}), iamd.EFORBIDDEN)
 		wantCode(t, f.svc.AddMemberGroups(f.admin, "a", g.ID, nil), iamd.EINVALID)
 		wantCode(t, f.svc.AddMemberGroups(f.admin, "a", g.ID, many), iamd.ETOOLARGE)
+		if got, err := f.svc.ListMemberGroups(f.admin, "a", g.ID); err != nil || len(got) != 0 {
+			t.Fatalf("the refused nestings nested: %v, %v", got, err)
+		}
 		if err := f.svc.AddMemberGroups(as("a", iamd.PrivilegeGroupWrite), "a", g.ID, []string{inner.ID, inner.ID}); err != nil {
 			t.Fatal(err)
 		}
@@ -324,11 +342,18 @@ func TestGroups(t *testing.T) {
 		_, err = f.svc.ListMemberGroups(reader, "a", "00000000-0000-0000-0000-000000000000")
 		wantCode(t, err, iamd.ENOTFOUND)
 		wantCode(t, f.svc.RemoveMemberGroups(reader, "a", g.ID, []string{inner.ID}), iamd.EFORBIDDEN)
+		if got, err := f.svc.ListMemberGroups(f.admin, "a", g.ID); err != nil || len(got) != 1 {
+			t.Fatalf("a refused removal unnested: %v, %v", got, err)
+		}
 		if err := f.svc.RemoveMemberGroups(f.admin, "a", g.ID, []string{inner.ID}); err != nil {
 			t.Fatal(err)
 		}
 		_, err = f.svc.GetGroup(as("b", iamd.AllPrivileges...), "a", g.ID)
 		wantCode(t, err, iamd.ENOTFOUND)
+		wantCode(t, f.svc.DeleteGroup(as("b", iamd.AllPrivileges...), "a", g.ID, 0), iamd.ENOTFOUND)
+		if _, err := f.svc.GetGroup(f.admin, "a", g.ID); err != nil {
+			t.Fatalf("a delete from another instance removed the group: %v", err)
+		}
 		if err := f.svc.DeleteGroup(f.admin, "a", g.ID, 0); err != nil {
 			t.Fatal(err)
 		}
@@ -381,6 +406,12 @@ func TestRoles(t *testing.T) {
 		if b, ok := names["helpdesk"]; !ok || b {
 			t.Fatalf("custom role: %v", names)
 		}
+		if _, ok := names["x"]; ok {
+			t.Fatalf("a refused create stored a role: %v", names)
+		}
+		if _, ok := names["has space"]; ok {
+			t.Fatalf("a refused create stored a role: %v", names)
+		}
 
 		// SaveRole creates, or replaces a custom role's privileges keeping its grants.
 		saved, err := f.svc.SaveRole(f.admin, &iamd.Role{InstanceID: "a", Name: "helpdesk", Description: "d2", Privileges: []string{iamd.PrivilegeGroupRead}})
@@ -389,6 +420,11 @@ func TestRoles(t *testing.T) {
 		}
 		if _, err := f.svc.SaveRole(f.admin, &iamd.Role{InstanceID: "a", Name: "iamd_admin"}); iamd.ErrorCode(err) != iamd.EINVALID {
 			t.Fatalf("saving a built-in: %v", err)
+		}
+		if roles, err := f.svc.ListRoles(f.admin, "a"); err != nil || !slices.ContainsFunc(roles, func(r iamd.Role) bool {
+			return r.Name == "iamd_admin" && slices.Contains(r.Privileges, iamd.PrivilegeUserWrite)
+		}) {
+			t.Fatalf("a refused save changed a built-in: %+v, %v", roles, err)
 		}
 		if fresh, err := f.svc.SaveRole(f.admin, &iamd.Role{InstanceID: "a", Name: "fresh", Privileges: []string{iamd.PrivilegeUserRead}}); err != nil || fresh.Name != "fresh" {
 			t.Fatalf("save a new role: %+v, %v", fresh, err)
@@ -406,15 +442,15 @@ func TestRoles(t *testing.T) {
 		bad := []string{"helpdesk", "nope"}
 		_, err = f.svc.UpdateUser(f.admin, "a", u.ID, iamd.UserUpdate{DisplayName: &name, Roles: &bad})
 		wantCode(t, err, iamd.EINVALID)
-		if got, _ := f.svc.GetUser(f.admin, "a", u.ID); got.DisplayName != "" || len(got.Roles) != 0 || got.Version != u.Version {
-			t.Fatalf("a refused update changed the user: %+v", got)
+		if got, err := f.svc.GetUser(f.admin, "a", u.ID); err != nil || got.DisplayName != "" || len(got.Roles) != 0 || got.Version != u.Version {
+			t.Fatalf("a refused update changed the user: %+v, %v", got, err)
 		}
 		got, err := f.svc.UpdateUser(f.admin, "a", u.ID, iamd.UserUpdate{DisplayName: &name, Roles: &grant})
 		if err != nil || !slices.Equal(got.Roles, []string{"helpdesk", "iamd_viewer"}) || got.DisplayName != name {
 			t.Fatalf("update with roles: %+v, %v", got, err)
 		}
-		if stored, _ := f.svc.GetUser(f.admin, "a", u.ID); !slices.Equal(stored.Roles, got.Roles) || stored.Version != u.Version+1 {
-			t.Fatalf("stored: %+v", stored)
+		if stored, err := f.svc.GetUser(f.admin, "a", u.ID); err != nil || !slices.Equal(stored.Roles, got.Roles) || stored.Version != u.Version+1 {
+			t.Fatalf("stored: %+v, %v", stored, err)
 		}
 		same := []string{"iamd_viewer", "helpdesk"}
 		if again, err := f.svc.UpdateUser(f.admin, "a", u.ID, iamd.UserUpdate{Roles: &same}); err != nil || again.Version != u.Version+1 {
@@ -452,9 +488,9 @@ func TestImportUsers(t *testing.T) {
 		if err != nil || page.Total != 1 || page.Users[0].CreatedBy == "" || page.Users[0].Status != iamd.UserActive {
 			t.Fatalf("an imported user: %+v, %v", page, err)
 		}
-		evs, _ := f.store.ListEvents(f.admin, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionUserImport})
-		if len(evs) != 2 {
-			t.Fatalf("%d import events, want one per chunk (2)", len(evs))
+		evs, err := f.store.ListEvents(f.admin, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionUserImport})
+		if err != nil || len(evs) != 2 {
+			t.Fatalf("%d import events, want one per chunk (2): %v", len(evs), err)
 		}
 		if _, err := f.svc.ImportUsers(f.admin, "a", in[:1], nil); iamd.ErrorCode(err) != iamd.ECONFLICT {
 			t.Fatalf("importing a taken login name: %v", err)
@@ -479,8 +515,8 @@ func TestPrivilegesAndAccountState(t *testing.T) {
 		if err != nil || !slices.Equal(u.Privileges, []string{iamd.PrivilegeUserRead, iamd.PrivilegeUserWrite}) {
 			t.Fatalf("create with privileges: %+v, %v", u, err)
 		}
-		if got, _ := f.svc.GetUser(f.admin, "a", u.ID); !slices.Equal(got.Privileges, u.Privileges) {
-			t.Fatalf("stored privileges %v", got.Privileges)
+		if got, err := f.svc.GetUser(f.admin, "a", u.ID); err != nil || !slices.Equal(got.Privileges, u.Privileges) {
+			t.Fatalf("stored privileges: %+v, %v", got, err)
 		}
 
 		privs := []string{iamd.PrivilegeGroupRead}
@@ -490,12 +526,17 @@ func TestPrivilegesAndAccountState(t *testing.T) {
 			got.LockedUntil == nil || !got.LockedUntil.Equal(iamd.LockedIndefinitely) {
 			t.Fatalf("update: %+v, %v", got, err)
 		}
-		stored, _ := f.svc.GetUser(f.admin, "a", u.ID)
-		if !slices.Equal(stored.Privileges, privs) || !stored.Expired || stored.LockedUntil == nil {
-			t.Fatalf("stored: %+v", stored)
+		stored, err := f.svc.GetUser(f.admin, "a", u.ID)
+		if err != nil || !slices.Equal(stored.Privileges, privs) || !stored.Expired || stored.LockedUntil == nil {
+			t.Fatalf("stored: %+v, %v", stored, err)
 		}
-		_, err = f.svc.UpdateUser(as("a", iamd.PrivilegeUserWrite, iamd.PrivilegeUserRead), "a", u.ID, iamd.UserUpdate{Privileges: &privs})
-		wantCode(t, err, iamd.EFORBIDDEN)
+		for _, grant := range [][]string{privs, {iamd.PrivilegeAuditRead}} {
+			_, err = f.svc.UpdateUser(as("a", iamd.PrivilegeUserWrite, iamd.PrivilegeUserRead), "a", u.ID, iamd.UserUpdate{Privileges: &grant})
+			wantCode(t, err, iamd.EFORBIDDEN)
+		}
+		if after, err := f.svc.GetUser(f.admin, "a", u.ID); err != nil || after.Version != stored.Version || !slices.Equal(after.Privileges, privs) {
+			t.Fatalf("a refused grant changed the user: %+v, %v", after, err)
+		}
 		if got, err = f.svc.UpdateUser(f.admin, "a", u.ID, iamd.UserUpdate{Locked: &no, Expired: &no}); err != nil || got.LockedUntil != nil || got.Expired {
 			t.Fatalf("unlock: %+v, %v", got, err)
 		}

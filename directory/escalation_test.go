@@ -197,8 +197,8 @@ func TestEscalationTable(t *testing.T) {
 				t.Errorf("another tenant → %s: %v, want ENOTFOUND", a.name, err)
 			}
 		}
-		if after, _ := f.store.GetUser(context.Background(), "a", u.ID); after.Version != u.Version {
-			t.Error("another tenant's refused acts changed the user")
+		if after, err := f.store.GetUser(context.Background(), "a", u.ID); err != nil || after.Version != u.Version || after.PasswordHash != u.PasswordHash {
+			t.Errorf("another tenant's refused acts changed the user (%v)", err)
 		}
 	})
 }
@@ -228,9 +228,9 @@ func TestRefusalBeforeValidation(t *testing.T) {
 				}
 			}
 		}
-		after, _ := f.store.GetUser(context.Background(), "a", admin.ID)
-		if after.Version != admin.Version || after.PasswordFailedCount != 0 {
-			t.Fatalf("refusals changed the target: %+v", after)
+		after, err := f.store.GetUser(context.Background(), "a", admin.ID)
+		if err != nil || after.Version != admin.Version || after.PasswordFailedCount != 0 {
+			t.Fatalf("refusals changed the target: %+v, %v", after, err)
 		}
 	})
 }
@@ -265,11 +265,16 @@ func TestGroupMembershipIsAGrant(t *testing.T) {
 		wantCode(t, f.svc.SetGroupRoles(groupWriter, "a", plain.ID, []string{"iamd_admin"}), iamd.EFORBIDDEN)
 		_, err = f.svc.CreateRole(groupWriter, &iamd.Role{InstanceID: "a", Name: "everything", Privileges: instanceAdmin})
 		wantCode(t, err, iamd.EFORBIDDEN)
-		if got, _ := f.store.EffectivePrivileges(context.Background(), "a", me.ID); len(got) != 0 {
-			t.Fatalf("the refusals granted %v", got)
+		if got, err := f.store.EffectivePrivileges(context.Background(), "a", me.ID); err != nil || len(got) != 0 {
+			t.Fatalf("the refusals granted %v (%v)", got, err)
 		}
 		if _, err := f.svc.GetGroup(f.admin, "a", admins.ID); err != nil {
 			t.Fatalf("a refused delete removed the group: %v", err)
+		}
+		_, err = f.svc.FindUserByLogin(f.admin, "a", "sneaky")
+		wantCode(t, err, iamd.ENOTFOUND) // the refused create stored nothing
+		if roles, err := f.svc.ListRoles(f.admin, "a"); err != nil || slices.ContainsFunc(roles, func(r iamd.Role) bool { return r.Name == "everything" }) {
+			t.Fatalf("a refused create stored a role: %+v, %v", roles, err)
 		}
 		// A group without roles is GROUP_WRITE's alone, and the instance admin grants what it holds.
 		if err := f.svc.AddGroupMembers(as("a", iamd.PrivilegeGroupWrite), "a", plain.ID, []string{me.ID}); err != nil {
@@ -290,6 +295,8 @@ func TestRulesOfEveryFace(t *testing.T) {
 		if iamd.ErrorCode(err) != iamd.EINVALID || iamd.ErrorRule(err) != iamd.RuleExclusiveRoles {
 			t.Fatalf("exclusive roles at create: %v", err)
 		}
+		_, err = f.svc.FindUserByLogin(f.admin, "a", "both")
+		wantCode(t, err, iamd.ENOTFOUND)
 		u, err := f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: "mgr", Roles: []string{"ece_deployment_manager"}}, iamd.CreateUserOptions{})
 		if err != nil {
 			t.Fatal(err)
@@ -298,6 +305,9 @@ func TestRulesOfEveryFace(t *testing.T) {
 		err = change(f, f.admin, u, iamd.UserChange{UserUpdate: iamd.UserUpdate{Roles: &roles}})
 		if iamd.ErrorRule(err) != iamd.RuleExclusiveRoles {
 			t.Fatalf("exclusive roles in a change: %v", err)
+		}
+		if got, err := f.store.GetUser(context.Background(), "a", u.ID); err != nil || got.Version != u.Version || !slices.Equal(got.Roles, u.Roles) {
+			t.Fatalf("a refused change changed the user: %+v, %v", got, err)
 		}
 		if _, err := f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Ops"}, iamd.GroupMembers{}); err != nil {
 			t.Fatal(err)
@@ -314,6 +324,9 @@ func TestRulesOfEveryFace(t *testing.T) {
 		_, err = f.svc.UpdateGroup(f.admin, "a", dev.ID, iamd.GroupUpdate{Name: &ops})
 		if iamd.ErrorCode(err) != iamd.ECONFLICT || iamd.ErrorField(err) != iamd.FieldName {
 			t.Fatalf("renaming onto a taken name: %v", err)
+		}
+		if got, err := f.svc.GetGroup(f.admin, "a", dev.ID); err != nil || got.Name != "Dev" {
+			t.Fatalf("a refused rename renamed the group: %+v, %v", got, err)
 		}
 		// An instance may allow duplicates.
 		if _, err := f.svc.CreateInstance(f.admin, &iamd.Instance{ID: "dups", DuplicateGroupNames: true}); err != nil {
@@ -345,6 +358,9 @@ func TestRulesOfEveryFace(t *testing.T) {
 			}
 		}
 		wantCode(t, f.svc.DeleteUser(f.admin, "a", iamd.UserRef{ID: ro.ID}), iamd.EINVALID)
+		if got, err := f.store.GetUser(context.Background(), "a", ro.ID); err != nil || got.Version != ro.Version || got.Status != iamd.UserActive {
+			t.Fatalf("the refusals changed the built-in user: %+v, %v", got, err)
+		}
 		if err := change(f, f.admin, ro, iamd.UserChange{Password: &iamd.NewPassword{Clear: "read only passphrase"}}); err != nil {
 			t.Fatalf("setting a built-in user's password: %v", err)
 		}

@@ -259,22 +259,43 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 		resp.Body.Close()
 		result <- string(b)
 	}()
-	<-r.face.started
+	select {
+	case <-r.face.started:
+	case got := <-result:
+		t.Fatalf("the slow request ended before its handler started: %q", got)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the slow request did not reach its handler within 10s")
+	}
 	stopErr := make(chan error, 1)
 	go func() { stopErr <- r.stop() }()
 	// Shutdown closes the listeners first; then the in-flight request may finish.
-	for {
-		if _, err := http.Get("http://" + r.addrs["main"] + "/healthz"); err != nil {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		resp, err := http.Get("http://" + r.addrs["main"] + "/healthz")
+		if err != nil {
 			break
 		}
-		time.Sleep(10 * time.Millisecond)
+		resp.Body.Close()
+		if time.Now().After(deadline) {
+			close(r.face.release)
+			t.Fatal("the listener still answered 5s after shutdown began")
+		}
 	}
 	close(r.face.release)
-	if got := <-result; got != "done" {
-		t.Fatalf("in-flight request got %q", got)
+	select {
+	case got := <-result:
+		if got != "done" {
+			t.Fatalf("in-flight request got %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the in-flight request did not finish within 10s of its release")
 	}
-	if err := <-stopErr; err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-stopErr:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("shutdown did not return within 15s")
 	}
 }
 
@@ -295,9 +316,10 @@ func TestVanishedClientIsNotAnError(t *testing.T) {
 		resp.Body.Close()
 		t.Fatal("the request was meant to be cut off")
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(r.logs.String(), "wait-for-cancel") && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(r.logs.String(), "wait-for-cancel"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the cut-off request was not logged within 5s:\n%s", r.logs.String())
+		}
 	}
 	for _, line := range strings.Split(r.logs.String(), "\n") {
 		if strings.Contains(line, "wait-for-cancel") {

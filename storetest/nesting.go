@@ -91,8 +91,8 @@ func testNestedGroups(t *testing.T, s iamd.Store) {
 	if eventCount(t, s, "a") != before {
 		t.Fatal("a refused nesting left an event")
 	}
-	if got, _ := s.ListMemberGroups(ctx, "a", low.ID); len(got) != 0 {
-		t.Fatalf("a refused nesting was stored: %v", got)
+	if got, err := s.ListMemberGroups(ctx, "a", low.ID); err != nil || len(got) != 0 {
+		t.Fatalf("a refused nesting was stored: %v, %v", got, err)
 	}
 
 	// Roles of a group above reach the nested group's users.
@@ -114,14 +114,14 @@ func testNestedGroups(t *testing.T, s iamd.Store) {
 	if err := removeMemberGroups(s, ctx, "a", mid.ID, []string{low.ID}, event("a", iamd.ActionGroupUnnest, mid.ID)); err != nil {
 		t.Fatal(err)
 	}
-	if privs, _ := s.EffectivePrivileges(ctx, "a", u.ID); len(privs) != 0 {
+	if privs, err := s.EffectivePrivileges(ctx, "a", u.ID); err != nil || len(privs) != 0 {
 		t.Fatalf("privileges after unnesting: %v", privs)
 	}
 	if err := s.DeleteGroup(ctx, "a", mid.ID, 0, event("a", iamd.ActionGroupDelete, mid.ID)); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.ListMemberGroups(ctx, "a", top.ID); len(got) != 0 {
-		t.Fatalf("a deleted group is still nested: %v", got)
+	if got, err := s.ListMemberGroups(ctx, "a", top.ID); err != nil || len(got) != 0 {
+		t.Fatalf("a deleted group is still nested: %v, %v", got, err)
 	}
 
 	// Two nestings that would close a cycle only together: A in B and B in A, at once,

@@ -258,6 +258,10 @@ func TestElasticClientManagesUsers(t *testing.T) {
 			Roles: []string{"ece_platform_admin"}}); err == nil {
 			t.Fatal("a user granted itself a role")
 		}
+		if got, err := userapi.Get(userapi.GetParams{API: admin, UserName: "jane"}); err != nil ||
+			!slices.Equal(got.Security.Roles, []string{"ece_deployment_manager"}) {
+			t.Fatalf("jane after her refused role change: %+v, %v", got, err)
+		}
 
 		if err := userapi.Delete(userapi.DeleteParams{API: admin, UserName: "jane"}); err != nil {
 			t.Fatal(err)
@@ -311,6 +315,11 @@ func TestErrorCodes(t *testing.T) {
 		s, _, b = e.raw("GET", "/api/v1/users/bob", admin, "")
 		if s != 200 || !strings.Contains(string(b), `"ece_platform_viewer"`) {
 			t.Fatalf("bob after the refusals: %d %s", s, b)
+		}
+		s, h, b = e.raw("GET", "/api/v1/users/carol", admin, "")
+		e.wantError(s, h, b, 404, ece.CodeUserNotFound)
+		if s, _, b := e.raw("GET", "/api/v1/users/admin", admin, ""); s != 200 {
+			t.Fatalf("the admin after a refused delete: %d %s", s, b)
 		}
 		// The exact bodies Elastic's client sends: user_name repeated, "security":{}, an
 		// empty DELETE body with a JSON content type.
@@ -417,6 +426,15 @@ func TestElasticClientLogsInAndUsesAPIKeys(t *testing.T) {
 
 		s, h, b := e.raw("POST", "/api/v1/users/auth/keys", "Bearer "+login.Holder.Token(), `{"description":"x","expiration":"3 days"}`)
 		e.wantError(s, h, b, 400, "api_keys.invalid_input")
+		s, _, b = e.raw("GET", "/api/v1/users/auth/keys", "Bearer "+login.Holder.Token(), "")
+		var left struct {
+			Keys []struct {
+				Description string `json:"description"`
+			} `json:"keys"`
+		}
+		if s != 200 || json.Unmarshal(b, &left) != nil || len(left.Keys) != 1 || left.Keys[0].Description == "x" {
+			t.Fatalf("the keys after a refused create, want the bootstrap token alone: %d %s", s, b)
+		}
 		s, _, b = e.raw("POST", "/api/v1/users/auth/keys", "Bearer "+login.Holder.Token(), `{"description":"short","expiration":"3h"}`)
 		var short struct {
 			Key            string `json:"key"`
@@ -475,6 +493,10 @@ func TestBuiltinUsers(t *testing.T) {
 		}
 		s, h, b := e.raw("PATCH", "/api/v1/users/readonly", "ApiKey "+adminToken, `{"full_name":"Renamed"}`)
 		e.wantError(s, h, b, 400, ece.CodeCannotModify)
+		s, _, b = e.raw("GET", "/api/v1/users/readonly", "ApiKey "+adminToken, "")
+		if s != 200 || strings.Contains(string(b), "Renamed") || !strings.Contains(string(b), `"roles":["ece_platform_viewer"]`) {
+			t.Fatalf("readonly after the refusals: %d %s", s, b)
+		}
 		// Not even by themselves: the admin can neither disable nor rename nor demote itself
 		// (ecctl user disable admin), through either path.
 		for _, c := range []struct{ path, body string }{
@@ -539,6 +561,11 @@ func TestPermissionsElevationAndExternalUsers(t *testing.T) {
 		}
 		s, h, b := e.raw("PATCH", "/api/v1/users/vic", admin, `{"security":{"elevated_permissions":{"enabled":true,"expires_at":"2001-01-01T00:00:00Z"}}}`)
 		e.wantError(s, h, b, 400, ece.CodeUserInvalid)
+		s, _, b = e.raw("GET", "/api/v1/users/vic", admin, "")
+		vic.Security.Elevated.Enabled, vic.Security.Elevated.ExpiresAt = false, ""
+		if s != 200 || json.Unmarshal(b, &vic) != nil || !vic.Security.Elevated.Enabled || vic.Security.Elevated.ExpiresAt != until {
+			t.Fatalf("a refused elevation changed the user: %d %s", s, b)
+		}
 		past := time.Now().Add(-time.Minute)
 		u, err := e.store.GetUserByLogin(context.Background(), "platform", "vic")
 		if err != nil {
@@ -573,6 +600,9 @@ func TestPermissionsElevationAndExternalUsers(t *testing.T) {
 		e.wantError(s, h, b, 400, ece.CodeCannotModifyExternal)
 		s, h, b = e.raw("DELETE", "/api/v1/users/ldap-ann", admin, "")
 		e.wantError(s, h, b, 400, ece.CodeCannotModifyExternal)
+		if got, err := e.store.GetUser(context.Background(), "platform", ext.ID); err != nil || got.DisplayName != "" || got.Version != ext.Version {
+			t.Fatalf("an LDAP user after the refusals: %+v, %v", got, err)
+		}
 	})
 }
 
@@ -600,16 +630,57 @@ func TestEveryUsersKeys(t *testing.T) {
 		e.wantError(s, h, b, 404, "api_keys.key_not_found") // not admin's key
 		s, h, b = e.raw("DELETE", "/api/v1/users/auth/keys/_all", admin, `{"user_api_keys":[{"user_id":"kim"}]}`)
 		e.wantError(s, h, b, 400, "api_keys.invalid_input")
+		if s, _, b := e.raw("GET", "/api/v1/user", "ApiKey "+kims.Key, ""); s != 200 {
+			t.Fatalf("kim's key after the refused deletes: %d %s", s, b)
+		}
 		if s, _, b := e.raw("DELETE", "/api/v1/users/auth/keys/_all", admin, `{"user_api_keys":[{"user_id":"kim","api_key_id":"`+kims.ID+`"}]}`); s != 200 {
 			t.Fatalf("delete kim's key: %d %s", s, b)
 		}
 		if s, _, _ := e.raw("GET", "/api/v1/user", "ApiKey "+kims.Key, ""); s != 401 {
 			t.Fatalf("a deleted key still works: %d", s)
 		}
-		// Kim, a viewer, may not list everyone's keys.
-		s, h, b = e.raw("GET", "/api/v1/users/auth/keys/_all", "Basic "+basic("kim", pw), "")
-		if s != 200 && s != 403 {
-			t.Fatalf("a viewer listing every key: %d %s %v", s, b, h)
+		s, _, b = e.raw("POST", "/api/v1/users/auth/keys", "Basic "+basic("kim", pw), `{"description":"kim's second"}`)
+		var second struct{ ID, Key string }
+		if s != 201 || json.Unmarshal(b, &second) != nil || second.Key == "" {
+			t.Fatalf("kim's second key: %d %s", s, b)
+		}
+		e.secrets = append(e.secrets, second.Key)
+		// Kim, a platform viewer, holds USER_READ: she lists everyone's keys, and no key's secret.
+		s, _, b = e.raw("GET", "/api/v1/users/auth/keys/_all", "Basic "+basic("kim", pw), "")
+		var listed struct {
+			Keys []map[string]any `json:"keys"`
+		}
+		if s != 200 || json.Unmarshal(b, &listed) != nil {
+			t.Fatalf("a viewer listing every key: %d %s", s, b)
+		}
+		adminKey := ""
+		for _, k := range listed.Keys {
+			if _, shown := k["key"]; shown {
+				t.Fatalf("a listed key shows its secret: %s", b)
+			}
+			if k["user_id"] == "admin" {
+				adminKey, _ = k["id"].(string)
+			}
+		}
+		if len(listed.Keys) != 2 || adminKey == "" || !strings.Contains(string(b), `"id":"`+second.ID+`"`) {
+			t.Fatalf("a viewer's listing of every key, want admin's and kim's second: %s", b)
+		}
+		// USER_READ is not USER_WRITE: her delete of the admin's key is refused and the key still works.
+		s, h, b = e.raw("DELETE", "/api/v1/users/auth/keys/_all", "Basic "+basic("kim", pw), `{"user_api_keys":[{"user_id":"admin","api_key_id":"`+adminKey+`"}]}`)
+		e.wantError(s, h, b, 403, ece.CodeUnauthorized)
+		if s, _, b := e.raw("GET", "/api/v1/user", admin, ""); s != 200 {
+			t.Fatalf("the admin's key after a viewer's refused delete: %d %s", s, b)
+		}
+		// Dee's role gives no USER_READ: she may not list everyone's keys, nor delete any.
+		if s, _, b := e.raw("POST", "/api/v1/users", admin, `{"user_name":"dee","security":{"roles":["ece_deployment_viewer"],"password":"`+pw+`"}}`); s != 200 {
+			t.Fatalf("create: %d %s", s, b)
+		}
+		s, h, b = e.raw("GET", "/api/v1/users/auth/keys/_all", "Basic "+basic("dee", pw), "")
+		e.wantError(s, h, b, 403, ece.CodeUnauthorized)
+		s, h, b = e.raw("DELETE", "/api/v1/users/auth/keys/_all", "Basic "+basic("dee", pw), `{"user_api_keys":[{"user_id":"kim","api_key_id":"`+second.ID+`"}]}`)
+		e.wantError(s, h, b, 403, ece.CodeUnauthorized)
+		if s, _, b := e.raw("GET", "/api/v1/user", "ApiKey "+second.Key, ""); s != 200 {
+			t.Fatalf("kim's key after a refused delete: %d %s", s, b)
 		}
 	})
 }

@@ -221,8 +221,8 @@ func TestMFAAndCredentialsOverHTTP(t *testing.T) {
 		e.secrets = append(e.secrets, keySecret)
 		e.want(e.do("POST", "/iamd/v1/me/access-keys", tok, map[string]any{"expires_at": "tomorrow"}), 400)
 		list := e.want(e.do("GET", "/iamd/v1/me/access-keys", tok, nil), 200)
-		if !strings.Contains(string(list.body), created["access_key"].(string)) {
-			t.Fatalf("the new key is not listed: %s", list.body)
+		if keys, _ := list.object(t)["access_keys"].([]any); len(keys) != 2 || !strings.Contains(string(list.body), created["access_key"].(string)) {
+			t.Fatalf("want the bootstrap key and the new one listed, the refused one not made: %s", list.body)
 		}
 		e.want(e.do("DELETE", "/iamd/v1/me/access-keys/"+created["access_key"].(string), tok, nil), 204)
 		e.want(e.do("DELETE", "/iamd/v1/me/access-keys/"+created["access_key"].(string), tok, nil), 404)

@@ -166,6 +166,9 @@ func TestSeedCreateUser(t *testing.T) {
 			t.Fatalf("get: %d %s", got.status, got.raw)
 		}
 		e.wantAPIError(e.do("POST", "/api/v1/users", seedCreate), 409, "jdoe@example.com")
+		if page := e.do("GET", "/api/v1/users", ""); page.status != 200 || page.obj["totalItems"] != 2.0 { // admin and jdoe
+			t.Fatalf("users after a refused duplicate: %s", page.raw)
+		}
 	})
 }
 
@@ -293,6 +296,9 @@ func TestUserRoutes(t *testing.T) {
 		}
 		e.wantAPIError(e.do("PUT", "/api/v1/users/"+ids[0], `{"description":"x"}`), 400, "accessRules")
 		e.wantAPIError(e.do("PUT", "/api/v1/users/"+ids[0], `{"loginId":"other@example.com","accessRules":{"consoleAccessAllowed":true,"apiAccessAllowed":true}}`), 400, "loginId")
+		if again := e.do("GET", "/api/v1/users/"+ids[0], ""); again.raw != got.raw {
+			t.Fatalf("a refused PUT changed the user: %s, before %s", again.raw, got.raw)
+		}
 		e.wantAPIError(e.do("GET", "/api/v1/users/00000000-0000-0000-0000-000000000000", ""), 404, "userId")
 
 		r = e.do("POST", "/api/v1/users/disable", `{"userIds":["`+ids[0]+`","`+ids[1]+`"]}`)
@@ -361,6 +367,9 @@ func TestUserSubresources(t *testing.T) {
 			t.Fatalf("get group: %d %s", r.status, r.raw)
 		}
 		e.wantAPIError(e.do("POST", "/api/v1/groups", `{"description":"x"}`), 400, "groupName")
+		if r := e.do("GET", "/api/v1/groups", ""); r.status != 200 || r.obj["totalItems"] != 2.0 {
+			t.Fatalf("groups after a refused create: %d %s", r.status, r.raw)
+		}
 		r := e.do("POST", "/api/v1/users/"+id+"/groups", `{"groupIds":["`+groups[0]+`","`+groups[1]+`","00000000-0000-0000-0000-000000000000"]}`)
 		if r.status != 200 || len(r.list) != 3 || r.list[0].(map[string]any)["success"] != true || r.list[2].(map[string]any)["success"] != false {
 			t.Fatalf("add to groups: %d %s", r.status, r.raw)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"iamd"
 	"iamd/account"
@@ -40,7 +41,12 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 }
 
 func start(t testing.TB, store iamd.Store, configure ...func(*scim.Config)) *env {
-	core := facetest.Start(t, store, account.BootstrapConfig{DefaultInstance: "tenant", AdminAPIToken: adminToken})
+	return startAt(t, store, time.Now, configure...)
+}
+
+// startAt is start with the core reading time from now.
+func startAt(t testing.TB, store iamd.Store, now func() time.Time, configure ...func(*scim.Config)) *env {
+	core := facetest.StartWithClock(t, store, account.BootstrapConfig{DefaultInstance: "tenant", AdminAPIToken: adminToken}, now)
 	logs, logger := core.Logs, core.Logger
 	cfg := scim.Config{Directory: core.Directory, Accounts: core.Accounts, Instance: core.Boot.InstanceID, Logger: logger}
 	for _, c := range configure {
@@ -261,8 +267,8 @@ func TestOktaDeactivateAndReactivate(t *testing.T) {
 		if r.status != 200 || r.body["active"] != true {
 			t.Fatalf("reactivate with a string: %d %s", r.status, r.raw)
 		}
-		if u, _ := e.store.GetUser(context.Background(), "tenant", id); u.Status != iamd.UserActive {
-			t.Fatalf("core status %s", u.Status)
+		if u, err := e.store.GetUser(context.Background(), "tenant", id); err != nil || u.Status != iamd.UserActive {
+			t.Fatalf("core user: %+v, %v", u, err)
 		}
 	})
 }
@@ -550,6 +556,10 @@ func TestGroupProvisioning(t *testing.T) {
 		}
 		e.wantError(e.do("PATCH", "/Groups/"+id, adminToken, patch(`{"op":"remove","path":"members[display eq \"x\"]"}`)), 400, scim.TypeInvalidPath)
 		e.wantError(e.do("PATCH", "/Groups/"+id, adminToken, patch(`{"op":"replace","path":"owner","value":"x"}`)), 400, scim.TypeInvalidPath)
+		if got := e.do("GET", "/Groups/"+id, adminToken, ""); got.body["displayName"] != "Eng" || strings.Join(memberIDs(got), ",") != u2 ||
+			got.header.Get("ETag") != r.header.Get("ETag") {
+			t.Fatalf("a refused PATCH changed the group: %s", got.raw)
+		}
 
 		r = e.do("PUT", "/Groups/"+id, adminToken, `{"schemas":["`+scim.SchemaGroup+`"],"displayName":"Engineering","members":[{"value":"`+u1+`"},{"value":"`+u2+`"}]}`)
 		if r.status != 200 || len(memberIDs(r)) != 2 || r.body["displayName"] != "Engineering" {

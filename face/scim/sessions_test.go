@@ -33,6 +33,9 @@ func TestEntraStyleSession(t *testing.T) {
 			t.Fatalf("query by externalId: %s", r.raw)
 		}
 		e.wantError(e.do("POST", "/Users", adminToken, `{"schemas":["`+scim.SchemaUser+`"],"userName":"`+strings.ToUpper(user)+`","active":true}`), 409, scim.TypeUniqueness)
+		if r := e.do("GET", "/Users?filter="+q(`userName eq "`+user+`"`), adminToken, ""); total(r) != 1 {
+			t.Fatalf("a refused duplicate was stored: %s", r.raw)
+		}
 
 		r = e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"Replace","path":"emails[type eq \"work\"].value","value":"updatedEmail@microsoft.com"},
 			{"op":"Replace","path":"name.familyName","value":"updatedFamilyName"}`))

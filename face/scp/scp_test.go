@@ -312,7 +312,9 @@ func TestSetSemantics(t *testing.T) {
 		if user["email"] != nil || user["department"] != "Ops" || user["manager"] != "Bob" {
 			t.Fatalf("null clears, absent stays: %v", user)
 		}
-		e.dir.CreateInstance(e.admin, &iamd.Instance{ID: "other"})
+		if _, err := e.dir.CreateInstance(e.admin, &iamd.Instance{ID: "other"}); err != nil {
+			t.Fatal(err)
+		}
 		r = e.do("PATCH", "/scp/v1/users/"+id, `{"instance_id":"other","manager":"Eve"}`)
 		if r.status != 404 {
 			t.Fatalf("instance_id of another instance: %d %s", r.status, r.body)
@@ -324,6 +326,10 @@ func TestSetSemantics(t *testing.T) {
 		r = e.do("PATCH", "/scp/v1/users/"+id, `{"manager":"Eve"}`)
 		if r.status != 400 || r.errorOf(t)["field"] != "instance_id" {
 			t.Fatalf("missing instance_id: %d %s", r.status, r.body)
+		}
+		shown := e.mustStatus(e.do("GET", "/scp/v1/users/"+id+"?instance_id="+instanceID, nil), 200).json(t)["user"].(map[string]any)
+		if shown["manager"] != "Bob" || shown["name"] != "Jane" || shown["modified_at"] != user["modified_at"] {
+			t.Fatalf("the refused PATCHes changed the user: %v", shown)
 		}
 	})
 }
@@ -565,6 +571,12 @@ func TestPrivilegesAndInstances(t *testing.T) {
 		if r := e.do("DELETE", "/scp/v1/users/"+strangerID+"?instance_id=other", nil); r.status != 404 {
 			t.Fatalf("delete in another instance: %d %s", r.status, r.body)
 		}
+		if u, err := e.dir.GetUser(e.admin, "other", strangerID); err != nil || u.LoginName != "stranger" {
+			t.Fatalf("the other instance's user after a refused delete: %+v, %v", u, err)
+		}
+		if _, err := e.dir.FindUserByLogin(e.admin, instanceID, "x"); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+			t.Fatalf("a create refused for want of USER_WRITE stored the user: %v", err)
+		}
 	})
 }
 
@@ -689,6 +701,10 @@ func TestReadOnlyRole(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		before, err := e.dir.GetUser(e.admin, instanceID, viewerID)
+		if err != nil {
+			t.Fatal(err)
+		}
 		e.key, e.secret = k.ID, secret
 		e.mustStatus(e.do("GET", "/scp/v1/users?instance_id="+instanceID, nil), 200)
 		e.mustStatus(e.do("GET", "/scp/v1/users/"+viewerID+"?instance_id="+instanceID, nil), 200)
@@ -705,6 +721,17 @@ func TestReadOnlyRole(t *testing.T) {
 			if r := e.do(w.method, w.path, w.body); r.status != 403 {
 				t.Fatalf("%s %s with a read-only role: %d %s", w.method, w.path, r.status, r.body)
 			}
+		}
+		// Nothing was written: the viewer is as it was, no user x, no group.
+		after, err := e.dir.GetUser(e.admin, instanceID, viewerID)
+		if err != nil || after.Version != before.Version || after.DisplayName != "Viewer" {
+			t.Fatalf("the viewer after its refused writes: %+v, %v", after, err)
+		}
+		if _, err := e.dir.FindUserByLogin(e.admin, instanceID, "x"); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+			t.Fatalf("a refused create stored the user: %v", err)
+		}
+		if groups, err := e.dir.ListGroups(e.admin, iamd.GroupFilter{InstanceID: instanceID}); err != nil || groups.Total != 0 {
+			t.Fatalf("a refused create stored a group: %+v, %v", groups, err)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -199,8 +200,11 @@ func TestUpdateFindDelete(t *testing.T) {
 		e.wantError(e.do("POST", "/user-service/v1/user", `{"userKey":{"username":"zed"},"usingMfa":true}`), 400, "mfaSecret")
 		e.wantError(e.do("POST", "/user-service/v1/user", `{"userKey":{"username":"max"},"primaryPhone":"010-9999-8888"}`), 400, "primaryPhoneCountryCode")
 		e.wantError(e.do("POST", "/user-service/v1/user", `{"userKey":{"username":"nobody"},"firstName":"x"}`), 404, "nobody")
-		if r := e.do("GET", "/user-service/v1/user/local/max", ""); r.status != 200 || r.obj["firstName"] != "Maxine" {
+		if r := e.do("GET", "/user-service/v1/user/local/max", ""); r.status != 200 || r.obj["firstName"] != "Maxine" || r.obj["primaryPhone"] == "010-9999-8888" {
 			t.Fatalf("find: %d %s", r.status, r.raw)
+		}
+		if r := e.do("GET", "/user-service/v1/user/local/zed", ""); r.status != 200 || r.obj["usingMfa"] != false {
+			t.Fatalf("zed after a refused MFA change: %d %s", r.status, r.raw)
 		}
 		e.wantError(e.do("GET", "/user-service/v1/user/sso/max", ""), 404, "max")
 		e.wantError(e.do("GET", "/user-service/v1/user/local/a%2Fb", ""), 400, "userKey.username")
@@ -294,8 +298,14 @@ func TestRolesAndEffectiveSets(t *testing.T) {
 		e.wantError(e.do("POST", "/user-service/v1/role", `{"name":"iamd_admin","privileges":[]}`), 400, "built-in")
 		e.wantError(e.do("POST", "/user-service/v1/role", `{"name":"x","internal":true}`), 400, "internal")
 		e.wantError(e.do("POST", "/user-service/v1/role", `{"name":"x","privileges":[{"name":"NOPE"}]}`), 400, "NOPE")
-		if r := e.do("GET", "/user-service/v1/role", ""); r.status != 200 || !strings.Contains(roleNames(r.list), "support") {
-			t.Fatalf("roles: %d %s", r.status, r.raw)
+		if r := e.do("GET", "/user-service/v1/role", ""); r.status != 200 || !strings.Contains(roleNames(r.list), "support") ||
+			strings.Contains(","+roleNames(r.list)+",", ",x,") {
+			t.Fatalf("roles (none of the refused saves stored): %d %s", r.status, r.raw)
+		} else if !slices.ContainsFunc(r.list, func(role any) bool {
+			m := role.(map[string]any)
+			return m["name"] == "iamd_admin" && strings.Contains(roleNames(m["privileges"]), "USER_WRITE")
+		}) {
+			t.Fatalf("a refused save changed the built-in iamd_admin: %s", r.raw)
 		}
 		if r := e.do("GET", "/user-service/v1/privilege", ""); r.status != 200 || strings.Contains(roleNames(r.list), "INSTANCE_ADMIN") || !strings.Contains(roleNames(r.list), "USER_WRITE") {
 			t.Fatalf("privileges: %d %s", r.status, r.raw)
@@ -320,6 +330,7 @@ func TestTokenFlow(t *testing.T) {
 			}
 		}
 		e.wantError(e.do("PUT", "/user-service/v1/user", `{"userKey":{"username":"nope"}}`, "Authorization", "Bearer "+access), 403, "")
+		e.wantError(e.do("GET", "/user-service/v1/user/local/nope", ""), 404, "nope") // the refused create stored nothing
 		r = e.do("POST", "/auth-service/v1/token/refresh", `{"refreshToken":"`+refresh+`"}`, "", "")
 		if r.status != 200 || r.obj["accessToken"] == access {
 			t.Fatalf("refresh: %d %s", r.status, r.raw)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"iamd"
 	"iamd/account"
@@ -27,6 +28,13 @@ type Core struct {
 // one pass): tests sign in often, and the parameters are the hasher's own tests' to check.
 func Start(t testing.TB, store iamd.Store, cfg account.BootstrapConfig) *Core {
 	t.Helper()
+	return StartWithClock(t, store, cfg, time.Now)
+}
+
+// StartWithClock is Start with the core — accounts and directory both — reading time
+// from now, for a test that makes time pass by advancing its clock rather than sleeping.
+func StartWithClock(t testing.TB, store iamd.Store, cfg account.BootstrapConfig, now func() time.Time) *Core {
+	t.Helper()
 	var key account.MasterKey
 	copy(key[:], "an example master key, 32 bytes.")
 	fast, err := account.NewHasher(account.Params{Memory: 64, Time: 1, Threads: 1})
@@ -34,12 +42,12 @@ func Start(t testing.TB, store iamd.Store, cfg account.BootstrapConfig) *Core {
 		t.Fatal(err)
 	}
 	logs, logger := logtest.New()
-	acct := account.New(store, key, account.WithHasher(fast), account.WithLogger(logger))
+	acct := account.New(store, key, account.WithHasher(fast), account.WithLogger(logger), account.WithClock(now))
 	boot, err := acct.Bootstrap(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := directory.New(store, directory.WithCredentials(acct))
+	dir := directory.New(store, directory.WithCredentials(acct), directory.WithClock(now))
 	if err := dir.EnsureBuiltinRoles(context.Background()); err != nil {
 		t.Fatal(err)
 	}
