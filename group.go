@@ -67,13 +67,15 @@ type GroupPage struct {
 	Total  int
 }
 
-// GroupMembers are members of a group: users, and groups nested in it.
+// GroupMembers are members of a group: users, and groups nested in it. Either names
+// members whose kind the caller does not say (SCIM's members without a type): each is the
+// user with that id if there is one, else the group.
 type GroupMembers struct {
-	Users, Groups []string
+	Users, Groups, Either []string
 }
 
 // Empty reports whether m names no member.
-func (m GroupMembers) Empty() bool { return len(m.Users) == 0 && len(m.Groups) == 0 }
+func (m GroupMembers) Empty() bool { return len(m.Users)+len(m.Groups)+len(m.Either) == 0 }
 
 // GroupChange is everything one request changes about a group, made at once.
 type GroupChange struct {

@@ -191,9 +191,10 @@ type UserWrite struct {
 type GroupWrite struct {
 	Group           *Group
 	ExpectedVersion int64 // updates only
-	// Add and Remove change the members; Members, when set, replaces them all.
+	// Add and Remove change the members. Every user whose memberships, or whose rights
+	// through them, change is a new version of that user (so that a change authorized on
+	// the user as it was fails as stale).
 	Add, Remove GroupMembers
-	Members     *GroupMembers
 	Event       Event
 }
 

@@ -270,3 +270,23 @@ func TestConcurrentBootstrapMakesOneAdmin(t *testing.T) {
 		})
 	}
 }
+
+// The administrator's password chosen at bootstrap is held to the policy's length and
+// common-password rules: a server does not start with admin/password123.
+func TestBootstrapRefusesACommonAdminPassword(t *testing.T) {
+	for name, store := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			var key account.MasterKey
+			svc := account.New(store, key, account.WithHasher(fastHasher))
+			for _, pw := range []string{"password123", "short"} {
+				_, err := svc.Bootstrap(ctx, account.BootstrapConfig{DefaultInstance: "x", AdminPassword: pw})
+				if err == nil || !strings.Contains(err.Error(), "IAMD_ADMIN_PASSWORD") || strings.Contains(err.Error(), pw) {
+					t.Fatalf("bootstrap with %q: %v", pw, err)
+				}
+			}
+			if _, err := store.GetUserByLogin(ctx, "x", "admin"); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+				t.Fatalf("a refused bootstrap made the administrator: %v", err)
+			}
+		})
+	}
+}

@@ -121,6 +121,10 @@ func (s *Service) ensureAdmin(ctx context.Context, cfg BootstrapConfig, res *Boo
 	password := cfg.AdminPassword
 	if password == "" {
 		password = randomFrom(24, secretAlphabet)
+	} else if err := CheckPassword(iamd.DefaultAccountPolicy, &iamd.User{}, password); err != nil {
+		// The operator's choice is held to the policy's length and common-password rules
+		// (the administrator's own name it may well contain: it is chosen, not guessed).
+		return nil, false, fmt.Errorf("IAMD_ADMIN_PASSWORD: %s", iamd.ErrorMessage(err))
 	}
 	hash, err := s.hasher.Hash(password)
 	if err != nil {

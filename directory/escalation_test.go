@@ -214,6 +214,19 @@ func TestRefusalBeforeValidation(t *testing.T) {
 			t.Fatal(err)
 		}
 		bad := "not an email"
+		// A version, right or stale, tells a refused caller nothing either.
+		for _, version := range []int64{admin.Version, admin.Version + 7} {
+			_, err := f.svc.ChangeUser(as("a", helpdesk...), "a", iamd.UserRef{ID: admin.ID, Version: version},
+				func(*iamd.User) (*iamd.UserChange, error) {
+					return &iamd.UserChange{UserUpdate: iamd.UserUpdate{Email: &bad}}, nil
+				})
+			if iamd.ErrorCode(err) != iamd.EFORBIDDEN {
+				t.Errorf("version %d: %v, want the same EFORBIDDEN", version, err)
+			}
+			if err := f.svc.DeleteUser(as("a", helpdesk...), "a", iamd.UserRef{ID: admin.ID, Version: version}); iamd.ErrorCode(err) != iamd.EFORBIDDEN {
+				t.Errorf("deleting at version %d: %v, want the same EFORBIDDEN", version, err)
+			}
+		}
 		for _, caller := range []context.Context{as("a", iamd.PrivilegeUserRead), as("a", helpdesk...)} {
 			for what, c := range map[string]iamd.UserChange{
 				"the current password": {Password: &iamd.NewPassword{Clear: "the boss's own passphrase"}},
@@ -363,6 +376,52 @@ func TestRulesOfEveryFace(t *testing.T) {
 		}
 		if err := change(f, f.admin, ro, iamd.UserChange{Password: &iamd.NewPassword{Clear: "read only passphrase"}}); err != nil {
 			t.Fatalf("setting a built-in user's password: %v", err)
+		}
+		// Nor through a group, nor its tags.
+		admins, err := f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Admins"}, iamd.GroupMembers{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.AddGroupMembers(f.admin, "a", admins.ID, []string{ro.ID}); iamd.ErrorRule(err) != iamd.RuleBuiltin {
+			t.Fatalf("adding a built-in user to a group: %v", err)
+		}
+		_, err = f.svc.ChangeGroup(f.admin, "a", admins.ID, 0, func(*iamd.Group) (*iamd.GroupChange, error) {
+			return &iamd.GroupChange{Members: &iamd.GroupMembers{Either: []string{ro.ID}}}, nil
+		})
+		if iamd.ErrorRule(err) != iamd.RuleBuiltin {
+			t.Fatalf("making a built-in user a group's only member: %v", err)
+		}
+		_, err = f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Sneaky"}, iamd.GroupMembers{Users: []string{ro.ID}})
+		if iamd.ErrorRule(err) != iamd.RuleBuiltin {
+			t.Fatalf("creating a group with a built-in member: %v", err)
+		}
+		if err := f.svc.PutUserTags(f.admin, "a", ro.ID, []iamd.Tag{{Key: "k"}}); iamd.ErrorRule(err) != iamd.RuleBuiltin {
+			t.Fatalf("tagging a built-in user: %v", err)
+		}
+		if got, err := f.svc.GetUser(f.admin, "a", ro.ID); err != nil || len(got.Groups) != 0 {
+			t.Fatalf("the built-in user after the refusals: %+v, %v", got, err)
+		}
+		// A user of another realm: its record and password are its realm's; its MFA and
+		// lock may be reset here.
+		ext := &iamd.User{ID: iamd.NewID(), InstanceID: "a", LoginName: "ldap-ann", Realm: "ldap:corp", Status: iamd.UserActive,
+			MFAEnabled: true, Version: 1}
+		locked := iamd.LockedIndefinitely
+		ext.LockedUntil = &locked
+		if err := f.store.CreateUser(context.Background(), iamd.UserWrite{User: ext, Event: iamd.Event{InstanceID: "a"}}); err != nil {
+			t.Fatal(err)
+		}
+		for what, c := range map[string]iamd.UserChange{
+			"rename":       {LoginName: &ops},
+			"set password": {Password: &iamd.NewPassword{Clear: "a local passphrase"}},
+			"join a group": {JoinGroups: []string{admins.ID}},
+		} {
+			if err := change(f, f.admin, ext, c); iamd.ErrorRule(err) != iamd.RuleExternalRealm {
+				t.Errorf("%s of a user of another realm: %v", what, err)
+			}
+		}
+		unlocked := false
+		if err := change(f, f.admin, ext, iamd.UserChange{UserUpdate: iamd.UserUpdate{Locked: &unlocked}, MFA: &iamd.MFASetting{}}); err != nil {
+			t.Fatalf("unlocking a user of another realm and resetting its MFA: %v", err)
 		}
 		// The operator at the database is the break-glass exception.
 		operator := iamd.NewContextWithPrincipal(context.Background(), &iamd.Principal{Name: "iamd-cli", PlatformAdmin: true, Operator: true})

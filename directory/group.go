@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -55,6 +56,9 @@ func (s *Service) CreateGroup(ctx context.Context, in *iamd.Group, members iamd.
 	if err != nil {
 		return nil, err
 	}
+	if add, err = s.resolveMembers(ctx, p, g.InstanceID, add, false); err != nil {
+		return nil, err
+	}
 	// A new group carries no roles: its first members are granted nothing.
 	w := iamd.GroupWrite{Group: &g, Add: add, Event: s.event(ctx, p, g.InstanceID, iamd.ActionGroupCreate, "group", g.ID)}
 	if err := s.store.CreateGroup(ctx, w); err != nil {
@@ -68,14 +72,93 @@ func (s *Service) CreateGroup(ctx context.Context, in *iamd.Group, members iamd.
 
 // checkMembers removes repeats and bounds a membership change.
 func checkMembers(m iamd.GroupMembers) (iamd.GroupMembers, error) {
-	m = iamd.GroupMembers{Users: dedupe(m.Users), Groups: dedupe(m.Groups)}
-	if len(m.Users) > MaxMembersPerCall {
+	m = iamd.GroupMembers{Users: dedupe(m.Users), Groups: dedupe(m.Groups), Either: dedupe(m.Either)}
+	if len(m.Users)+len(m.Either) > MaxMembersPerCall {
 		return m, &iamd.Error{Code: iamd.ETOOLARGE, Field: iamd.FieldUserIDs, Message: fmt.Sprintf("at most %d users per call", MaxMembersPerCall)}
 	}
 	if len(m.Groups) > MaxMembersPerCall {
 		return m, &iamd.Error{Code: iamd.ETOOLARGE, Field: iamd.FieldMemberGroupIDs, Message: fmt.Sprintf("at most %d groups per call", MaxMembersPerCall)}
 	}
 	return m, nil
+}
+
+// resolveMembers tells the members m names either way apart — users if there are users
+// of those ids, else groups — and refuses built-in users and users of another realm,
+// whose memberships are not the API's to change. A member added must exist
+// (ENOTFOUND naming it); one removed that does not is already gone and dropped.
+func (s *Service) resolveMembers(ctx context.Context, p *iamd.Principal, instanceID string, m iamd.GroupMembers, removing bool) (iamd.GroupMembers, error) {
+	users, err := s.usersByID(ctx, instanceID, append(slices.Clone(m.Users), m.Either...))
+	if err != nil {
+		return m, err
+	}
+	for _, id := range m.Either {
+		switch _, isUser := users[id]; {
+		case isUser:
+			m.Users = append(m.Users, id)
+		default:
+			_, err := s.store.GetGroup(ctx, instanceID, id)
+			switch {
+			case err == nil:
+				m.Groups = append(m.Groups, id)
+			case iamd.ErrorCode(err) != iamd.ENOTFOUND:
+				return m, err
+			case !removing:
+				return m, &iamd.Error{Code: iamd.ENOTFOUND, Field: iamd.FieldUserIDs, Message: fmt.Sprintf("No user or group with id %q.", id)}
+			}
+		}
+	}
+	m.Either = nil
+	for _, id := range m.Users {
+		if u, ok := users[id]; ok && !p.Operator {
+			if err := protectedRecord(u); err != nil {
+				return m, err
+			}
+		}
+	}
+	return m, nil
+}
+
+// usersByID reads the instance's users among ids, a hundred a query.
+func (s *Service) usersByID(ctx context.Context, instanceID string, ids []string) (map[string]*iamd.User, error) {
+	found := map[string]*iamd.User{}
+	for start := 0; start < len(ids); start += iamd.MaxWhereTerms {
+		var anyOf iamd.AnyOf
+		for _, id := range ids[start:min(start+iamd.MaxWhereTerms, len(ids))] {
+			anyOf = append(anyOf, iamd.Match{Field: iamd.FieldID, Op: iamd.MatchEq, Value: id, CaseExact: true})
+		}
+		page, err := s.store.ListUsers(ctx, iamd.UserFilter{InstanceID: instanceID, Where: anyOf, Limit: iamd.MaxPageSize})
+		if err != nil {
+			return nil, err
+		}
+		for i := range page.Users {
+			found[page.Users[i].ID] = &page.Users[i]
+		}
+	}
+	return found, nil
+}
+
+// currentMembers reads a group's direct members.
+func (s *Service) currentMembers(ctx context.Context, g *iamd.Group) (iamd.GroupMembers, error) {
+	var m iamd.GroupMembers
+	f := iamd.UserFilter{InstanceID: g.InstanceID, GroupID: g.ID, Limit: iamd.MaxPageSize}
+	for {
+		page, err := s.store.ListUsers(ctx, f)
+		if err != nil {
+			return m, err
+		}
+		for _, u := range page.Users {
+			m.Users = append(m.Users, u.ID)
+		}
+		f.Offset += len(page.Users)
+		if len(page.Users) == 0 || f.Offset >= page.Total {
+			break
+		}
+	}
+	groups, err := s.store.ListMemberGroups(ctx, g.InstanceID, g.ID)
+	for _, r := range groups {
+		m.Groups = append(m.Groups, r.ID)
+	}
+	return m, err
 }
 
 // GetGroup returns one group of the instance.
@@ -134,16 +217,34 @@ func (s *Service) ChangeGroup(ctx context.Context, instanceID, id string, versio
 		if w.Remove, err = checkMembers(change.Remove); err != nil {
 			return nil, err
 		}
+		var all iamd.GroupMembers
 		if change.Members != nil {
-			all, err := checkMembers(*change.Members)
-			if err != nil {
+			if all, err = checkMembers(*change.Members); err != nil {
 				return nil, err
 			}
-			w.Members, w.Add, w.Remove = &all, iamd.GroupMembers{}, iamd.GroupMembers{}
 		}
-		membersChange := w.Members != nil || !w.Add.Empty() || !w.Remove.Empty()
+		membersChange := change.Members != nil || !w.Add.Empty() || !w.Remove.Empty()
 		if membersChange {
 			if err := s.authorizeGroupGrants(ctx, p, instanceID, cur.ID); err != nil {
+				return nil, err
+			}
+			if change.Members != nil {
+				// The members are made exactly these: what to add and remove is read from
+				// the group at this version, which the write is held to.
+				if all, err = s.resolveMembers(ctx, p, instanceID, all, false); err != nil {
+					return nil, err
+				}
+				now, err := s.currentMembers(ctx, cur)
+				if err != nil {
+					return nil, err
+				}
+				w.Add = iamd.GroupMembers{Users: without(all.Users, now.Users), Groups: without(all.Groups, now.Groups)}
+				w.Remove = iamd.GroupMembers{Users: without(now.Users, all.Users), Groups: without(now.Groups, all.Groups)}
+			}
+			if w.Add, err = s.resolveMembers(ctx, p, instanceID, w.Add, false); err != nil {
+				return nil, err
+			}
+			if w.Remove, err = s.resolveMembers(ctx, p, instanceID, w.Remove, true); err != nil {
 				return nil, err
 			}
 		}
@@ -181,7 +282,7 @@ func (s *Service) ChangeGroup(ctx context.Context, instanceID, id string, versio
 // groupAction is the audit action of a change: what it did, when it did one thing.
 func groupAction(fieldsChange bool, w iamd.GroupWrite) string {
 	switch {
-	case fieldsChange || w.Members != nil:
+	case fieldsChange:
 		return iamd.ActionGroupUpdate
 	case len(w.Add.Users) > 0 && w.Remove.Empty() && len(w.Add.Groups) == 0:
 		return iamd.ActionGroupAddMembers

@@ -65,5 +65,14 @@ func (s *Service) authorizeOnUser(ctx context.Context, instanceID, userID string
 	if !p.Covers(rights) {
 		return nil, iamd.ErrNotCovered()
 	}
+	u, err := s.store.GetUserRow(ctx, instanceID, userID)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Operator {
+		if err := protectedRecord(u); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
 }

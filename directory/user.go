@@ -171,6 +171,9 @@ func (s *Service) changeUser(ctx context.Context, p *iamd.Principal, instanceID 
 				return nil, err
 			}
 		}
+		if err := checkVersion(ref, cur); err != nil {
+			return nil, err
+		}
 		change, err := edit(cur)
 		if err != nil {
 			return nil, err
@@ -196,7 +199,7 @@ func (s *Service) changeUser(ctx context.Context, p *iamd.Principal, instanceID 
 	}
 }
 
-// findUser reads the user ref names, at the version it names if any.
+// findUser reads the user ref names (its version is checkVersion's, after authorization).
 func (s *Service) findUser(ctx context.Context, instanceID string, ref iamd.UserRef) (*iamd.User, error) {
 	var u *iamd.User
 	var err error
@@ -211,11 +214,16 @@ func (s *Service) findUser(ctx context.Context, instanceID string, ref iamd.User
 	if err != nil {
 		return nil, err
 	}
+	return u, nil
+}
+
+// checkVersion refuses a change made from another version than the user's.
+func checkVersion(ref iamd.UserRef, u *iamd.User) error {
 	if ref.Version != 0 && u.Version != ref.Version {
-		return nil, &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldVersion,
+		return &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldVersion,
 			Message: "The user has changed since the version this change was made from."}
 	}
-	return u, nil
+	return nil
 }
 
 func isVersionConflict(err error) bool {
@@ -351,18 +359,19 @@ func selfServiceOnly(cur, next *iamd.User, change *iamd.UserChange) bool {
 
 // protected refuses changes to users whose record is not the API's to change: built-in
 // users (the platform administrator among them, so the last one can never be disabled,
-// renamed, demoted or deleted) and users of another realm. A built-in user's
-// credentials may still be reset, by a caller that covers it: its password, MFA and
-// lock. The operator at the database (the iamd CLI) is the break-glass exception.
+// renamed, demoted or deleted) and users of another realm. Their credentials may still
+// be reset by a caller that covers them: MFA and a lock, and a built-in user's password
+// (another realm's user's password is its realm's). The operator at the database (the
+// iamd CLI) is the break-glass exception.
 func protected(p *iamd.Principal, cur, next *iamd.User, change *iamd.UserChange) error {
 	if p.Operator {
 		return nil
 	}
-	if cur.Realm != "" {
-		return iamd.Refused(iamd.RuleExternalRealm, "", "The user %s belongs to the realm %s and is managed there.", cur.LoginName, cur.Realm)
-	}
-	if !cur.Builtin {
+	if !cur.Builtin && cur.Realm == "" {
 		return nil
+	}
+	if cur.Realm != "" && change.Password != nil { // its password is its realm's
+		return protectedRecord(cur)
 	}
 	record := func(u *iamd.User) iamd.User {
 		r := *u
@@ -378,7 +387,19 @@ func protected(p *iamd.Principal, cur, next *iamd.User, change *iamd.UserChange)
 		before.LockedUntil = nil // lifting any lock is allowed
 	}
 	if !reflect.DeepEqual(before, after) || len(change.JoinGroups) > 0 || len(change.LeaveGroups) > 0 {
-		return iamd.Refused(iamd.RuleBuiltin, "", "The built-in user %s cannot be modified.", cur.LoginName)
+		return protectedRecord(cur)
+	}
+	return nil
+}
+
+// protectedRecord refuses a change to the record of a built-in user or of a user of
+// another realm (nil for any other user).
+func protectedRecord(u *iamd.User) error {
+	switch {
+	case u.Realm != "":
+		return iamd.Refused(iamd.RuleExternalRealm, "", "The user %s belongs to the realm %s and is managed there.", u.LoginName, u.Realm)
+	case u.Builtin:
+		return iamd.Refused(iamd.RuleBuiltin, "", "The built-in user %s cannot be modified.", u.LoginName)
 	}
 	return nil
 }
@@ -473,21 +494,32 @@ func (s *Service) DeleteUser(ctx context.Context, instanceID string, ref iamd.Us
 	if err != nil {
 		return err
 	}
-	u, err := s.findUser(ctx, instanceID, ref)
-	if err != nil {
+	for attempt := 1; ; attempt++ {
+		u, err := s.findUser(ctx, instanceID, ref)
+		if err != nil {
+			return err
+		}
+		if err := s.authorizeOn(ctx, p, u); err != nil {
+			return err
+		}
+		if err := checkVersion(ref, u); err != nil {
+			return err
+		}
+		switch {
+		case p.Operator:
+		case u.Builtin:
+			return iamd.Refused(iamd.RuleBuiltin, "", "The built-in user %s cannot be deleted.", u.LoginName)
+		case u.Realm != "":
+			return protectedRecord(u)
+		}
+		// Deleted at the version authorized: a user whose rights changed meanwhile is
+		// read and authorized again.
+		err = s.store.DeleteUser(ctx, instanceID, u.ID, u.Version, s.event(ctx, p, instanceID, iamd.ActionUserDelete, "user", u.ID))
+		if isVersionConflict(err) && ref.Version == 0 && attempt < maxUpdateAttempts {
+			continue
+		}
 		return err
 	}
-	if err := s.authorizeOn(ctx, p, u); err != nil {
-		return err
-	}
-	switch {
-	case p.Operator:
-	case u.Builtin:
-		return iamd.Refused(iamd.RuleBuiltin, "", "The built-in user %s cannot be deleted.", u.LoginName)
-	case u.Realm != "":
-		return iamd.Refused(iamd.RuleExternalRealm, "", "The user %s belongs to the realm %s and is managed there.", u.LoginName, u.Realm)
-	}
-	return s.store.DeleteUser(ctx, instanceID, u.ID, ref.Version, s.event(ctx, p, instanceID, iamd.ActionUserDelete, "user", u.ID))
 }
 
 // dedupe returns ids without repeats, in first-seen order.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"iamd"
@@ -97,43 +96,11 @@ func (db *DB) UpdateGroup(ctx context.Context, w iamd.GroupWrite) error {
 			}
 			return versionConflict("group", g.ID)
 		}
-		add, remove := w.Add, w.Remove
-		if w.Members != nil {
-			if add, remove, err = db.membersToReplace(ctx, tx, g, *w.Members); err != nil {
-				return err
-			}
-		}
-		if err := db.changeMembers(ctx, tx, g, add, remove); err != nil {
+		if err := db.changeMembers(ctx, tx, g, w.Add, w.Remove); err != nil {
 			return err
 		}
 		return db.insertEvent(ctx, tx, w.Event)
 	})
-}
-
-// membersToReplace returns what to add and remove to make a group's members want.
-func (db *DB) membersToReplace(ctx context.Context, tx *txn, g *iamd.Group, want iamd.GroupMembers) (add, remove iamd.GroupMembers, err error) {
-	users, err := db.stringsIn(ctx, tx, `SELECT user_id FROM group_members WHERE instance_id = ? AND group_id = ?`, g.InstanceID, g.ID)
-	if err != nil {
-		return add, remove, err
-	}
-	groups, err := db.stringsIn(ctx, tx, `SELECT member_id FROM group_subgroups WHERE instance_id = ? AND group_id = ?`, g.InstanceID, g.ID)
-	if err != nil {
-		return add, remove, err
-	}
-	add.Users, remove.Users = difference(want.Users, users), difference(users, want.Users)
-	add.Groups, remove.Groups = difference(want.Groups, groups), difference(groups, want.Groups)
-	return add, remove, nil
-}
-
-// difference returns the elements of a that are not in b.
-func difference(a, b []string) []string {
-	var out []string
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // changeMembers adds and removes a group's users and nested groups. Users and groups
@@ -143,11 +110,24 @@ func (db *DB) changeMembers(ctx context.Context, tx *txn, g *iamd.Group, add, re
 	if err := db.requireUsers(ctx, tx, g.InstanceID, add.Users); err != nil {
 		return err
 	}
+	// The users whose rights may change: those removed now, and those under the groups
+	// unnested; the ones added and newly nested below follow the changes.
+	if err := db.bumpUsers(ctx, tx, g.InstanceID, remove.Users); err != nil {
+		return err
+	}
+	for _, member := range remove.Groups {
+		if err := db.bumpUsersUnder(ctx, tx, g.InstanceID, member); err != nil {
+			return err
+		}
+	}
 	for _, uid := range add.Users {
 		if _, err := db.exec(ctx, tx, `INSERT INTO group_members (instance_id, group_id, user_id) VALUES (?, ?, ?)
 			ON CONFLICT DO NOTHING`, g.InstanceID, g.ID, uid); err != nil {
 			return internal("add member", err)
 		}
+	}
+	if err := db.bumpUsers(ctx, tx, g.InstanceID, add.Users); err != nil {
+		return err
 	}
 	for _, uid := range remove.Users {
 		if _, err := db.exec(ctx, tx, `DELETE FROM group_members WHERE instance_id = ? AND group_id = ? AND user_id = ?`,
@@ -193,6 +173,56 @@ func (db *DB) changeMembers(ctx context.Context, tx *txn, g *iamd.Group, add, re
 			ON CONFLICT DO NOTHING`, g.InstanceID, g.ID, member); err != nil {
 			return internal("nest group", err)
 		}
+		if err := db.bumpUsersUnder(ctx, tx, g.InstanceID, member); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bumpUsers makes each of the instance's users ids a new version.
+func (db *DB) bumpUsers(ctx context.Context, tx *txn, instanceID string, ids []string) error {
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		args := []any{instanceID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if _, err := db.exec(ctx, tx, `UPDATE users SET version = version + 1 WHERE instance_id = ? AND id IN (`+
+			placeholders(len(chunk))+`)`, args...); err != nil {
+			return internal("new user versions", err)
+		}
+	}
+	return nil
+}
+
+// belowGroups names, as below (id), groupsSQL's groups and every group nested under
+// them, in the instance of the CTE's last parameter.
+const belowGroups = `WITH RECURSIVE below (id) AS (%s
+		UNION
+		SELECT s.member_id FROM group_subgroups s JOIN below b ON s.instance_id = ? AND s.group_id = b.id) `
+
+// bumpUsersUnder makes every user in groupID, directly or through groups nested in it,
+// a new version: their rights through the group changed.
+func (db *DB) bumpUsersUnder(ctx context.Context, tx *txn, instanceID, groupID string) error {
+	_, err := db.exec(ctx, tx, fmt.Sprintf(belowGroups, `SELECT CAST(? AS TEXT)`)+`UPDATE users SET version = version + 1
+		WHERE instance_id = ? AND id IN (SELECT m.user_id FROM group_members m JOIN below b ON m.instance_id = ? AND m.group_id = b.id)`,
+		groupID, instanceID, instanceID, instanceID)
+	if err != nil {
+		return internal("new user versions", err)
+	}
+	return nil
+}
+
+// bumpRoleHolders makes every user holding role — directly, or through a group, nested
+// ones included — a new version: what the role grants them changed.
+func (db *DB) bumpRoleHolders(ctx context.Context, tx *txn, instanceID, role string) error {
+	_, err := db.exec(ctx, tx, fmt.Sprintf(belowGroups, `SELECT group_id FROM group_roles WHERE instance_id = ? AND role = ?`)+
+		`UPDATE users SET version = version + 1 WHERE instance_id = ? AND (id IN (SELECT user_id FROM user_roles WHERE role = ?)
+			OR id IN (SELECT m.user_id FROM group_members m JOIN below b ON m.instance_id = ? AND m.group_id = b.id))`,
+		instanceID, role, instanceID, instanceID, role, instanceID)
+	if err != nil {
+		return internal("new user versions", err)
 	}
 	return nil
 }
@@ -262,6 +292,9 @@ func (db *DB) ListGroups(ctx context.Context, f iamd.GroupFilter) (*iamd.GroupPa
 // DeleteGroup removes a group and its memberships; the members stay.
 func (db *DB) DeleteGroup(ctx context.Context, instanceID, id string, expectedVersion int64, ev iamd.Event) error {
 	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.bumpUsersUnder(ctx, tx, instanceID, id); err != nil {
+			return err
+		}
 		res, err := db.exec(ctx, tx, `DELETE FROM groups WHERE instance_id = ? AND id = ? AND (? = 0 OR version = ?)`,
 			instanceID, id, expectedVersion, expectedVersion)
 		if err != nil {

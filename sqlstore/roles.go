@@ -46,6 +46,9 @@ func (db *DB) UpdateRole(ctx context.Context, r *iamd.Role, ev iamd.Event) error
 		if _, err := db.exec(ctx, tx, `UPDATE roles SET description = ? WHERE instance_id = ? AND name = ?`, r.Description, r.InstanceID, r.Name); err != nil {
 			return internal("update role", err)
 		}
+		if err := db.bumpRoleHolders(ctx, tx, r.InstanceID, r.Name); err != nil {
+			return err
+		}
 		if _, err := db.exec(ctx, tx, `DELETE FROM role_privileges WHERE instance_id = ? AND role = ?`, r.InstanceID, r.Name); err != nil {
 			return internal("update role", err)
 		}
@@ -125,6 +128,9 @@ func (db *DB) ListRoles(ctx context.Context, instanceID string) ([]iamd.Role, er
 // DeleteRole removes a role and every grant of it.
 func (db *DB) DeleteRole(ctx context.Context, instanceID, name string, ev iamd.Event) error {
 	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.bumpRoleHolders(ctx, tx, instanceID, name); err != nil {
+			return err
+		}
 		res, err := db.exec(ctx, tx, `DELETE FROM roles WHERE instance_id = ? AND name = ?`, instanceID, name)
 		if err != nil {
 			return internal("delete role", err)
@@ -189,6 +195,9 @@ func (db *DB) SetGroupRoles(ctx context.Context, instanceID, groupID string, rol
 			return iamd.Errorf(iamd.ENOTFOUND, "No group with id %q.", groupID)
 		}
 		if err := db.requireRoles(ctx, tx, instanceID, roles); err != nil {
+			return err
+		}
+		if err := db.bumpUsersUnder(ctx, tx, instanceID, groupID); err != nil {
 			return err
 		}
 		if _, err := db.exec(ctx, tx, `DELETE FROM group_roles WHERE instance_id = ? AND group_id = ?`, instanceID, groupID); err != nil {

@@ -198,13 +198,23 @@ func testGroupWrite(t *testing.T, s iamd.Store) {
 	}
 	next := *g
 	next.Name, next.Version = "Outer", 2
-	want := iamd.GroupMembers{Users: []string{u2.ID}}
-	if err := s.UpdateGroup(ctx, iamd.GroupWrite{Group: &next, ExpectedVersion: 1, Members: &want,
-		Event: event("a", iamd.ActionGroupUpdate, g.ID)}); err != nil {
+	one, err := s.GetUser(ctx, "a", u1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateGroup(ctx, iamd.GroupWrite{Group: &next, ExpectedVersion: 1, Add: iamd.GroupMembers{Users: []string{u2.ID}},
+		Remove: iamd.GroupMembers{Users: []string{u1.ID}, Groups: []string{inner.ID}}, Event: event("a", iamd.ActionGroupUpdate, g.ID)}); err != nil {
 		t.Fatal(err)
 	}
 	if users, groups := members(); !slices.Equal(users, []string{"two"}) || len(groups) != 0 {
-		t.Fatalf("after replacing the members: %v, %v", users, groups)
+		t.Fatalf("after changing the members: %v, %v", users, groups)
+	}
+	// The users whose memberships changed are new versions: a change authorized on
+	// them as they were fails as stale.
+	for _, u := range []*iamd.User{one, u2} {
+		if got, err := s.GetUser(ctx, "a", u.ID); err != nil || got.Version <= u.Version {
+			t.Fatalf("user %s after its membership changed: %+v, %v", u.LoginName, got, err)
+		}
 	}
 	wantCode(t, s.UpdateGroup(ctx, iamd.GroupWrite{Group: &next, ExpectedVersion: 1, Add: iamd.GroupMembers{Users: []string{u1.ID}},
 		Event: event("a", iamd.ActionGroupUpdate, g.ID)}), iamd.ECONFLICT, iamd.FieldVersion)
@@ -250,12 +260,48 @@ func testGroupGrants(t *testing.T, s iamd.Store) {
 	top := mustGroup(t, s, "a", "39520424-440c-41c0-9b9c-f22b2129f6f9", "top")
 	mid := mustGroup(t, s, "a", "80c53fe1-4e27-4cce-92be-151cf0f2873e", "mid")
 	plain := mustGroup(t, s, "a", "00000000-0000-0000-0000-000000000001", "plain")
+	member := mustUser(t, s, newUser("a", "member"), mid.ID)
+	holder := newUser("a", "holder")
+	holder.Roles = []string{"writer"}
+	mustUser(t, s, holder)
+	// Every change of what a user's groups and roles grant it is a new version of the
+	// user, so that a change authorized on it as it was fails as stale.
+	version := map[string]int64{}
+	newVersions := func(what string, users ...*iamd.User) {
+		t.Helper()
+		for _, u := range users {
+			got, err := s.GetUser(ctx, "a", u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Version <= version[u.ID] {
+				t.Fatalf("%s: user %s still at version %d", what, u.LoginName, got.Version)
+			}
+			version[u.ID] = got.Version
+		}
+	}
+	newVersions("created", member, holder)
 	if err := s.SetGroupRoles(ctx, "a", top.ID, []string{"writer"}, event("a", iamd.ActionRolesAssign, top.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if err := addMemberGroups(s, ctx, "a", top.ID, []string{mid.ID}, event("a", iamd.ActionGroupNest, top.ID)); err != nil {
 		t.Fatal(err)
 	}
+	newVersions("nested under a group with roles", member)
+	if err := s.UpdateRole(ctx, &iamd.Role{InstanceID: "a", Name: "writer", Privileges: []string{iamd.PrivilegeUserRead}},
+		event("a", iamd.ActionRoleUpdate, "writer")); err != nil {
+		t.Fatal(err)
+	}
+	newVersions("a role they hold changed", member, holder)
+	if err := s.UpdateRole(ctx, &iamd.Role{InstanceID: "a", Name: "writer", Privileges: []string{iamd.PrivilegeUserWrite, iamd.PrivilegeUserRead}},
+		event("a", iamd.ActionRoleUpdate, "writer")); err != nil {
+		t.Fatal(err)
+	}
+	newVersions("a role they hold changed back", member, holder)
+	if err := s.SetGroupRoles(ctx, "a", mid.ID, []string{"reader"}, event("a", iamd.ActionRolesAssign, mid.ID)); err != nil {
+		t.Fatal(err)
+	}
+	newVersions("their group's roles changed", member)
 	for id, want := range map[string][]string{top.ID: {iamd.PrivilegeUserRead, iamd.PrivilegeUserWrite},
 		mid.ID: {iamd.PrivilegeUserRead, iamd.PrivilegeUserWrite}, plain.ID: nil} {
 		got, err := s.GroupGrants(ctx, "a", id)
@@ -263,4 +309,12 @@ func testGroupGrants(t *testing.T, s iamd.Store) {
 			t.Errorf("GroupGrants(%s) = %v, %v; want %v", id, got, err, want)
 		}
 	}
+	if err := s.DeleteRole(ctx, "a", "writer", event("a", iamd.ActionRoleDelete, "writer")); err != nil {
+		t.Fatal(err)
+	}
+	newVersions("a role they held was deleted", member, holder)
+	if err := s.DeleteGroup(ctx, "a", mid.ID, 0, event("a", iamd.ActionGroupDelete, mid.ID)); err != nil {
+		t.Fatal(err)
+	}
+	newVersions("their group was deleted", member)
 }

@@ -370,8 +370,22 @@ func TestUserSubresources(t *testing.T) {
 		if r := e.do("GET", "/api/v1/groups", ""); r.status != 200 || r.obj["totalItems"] != 2.0 {
 			t.Fatalf("groups after a refused create: %d %s", r.status, r.raw)
 		}
+		// The groups are joined in one change: a group that is not there refuses it all,
+		// and each item says why.
 		r := e.do("POST", "/api/v1/users/"+id+"/groups", `{"groupIds":["`+groups[0]+`","`+groups[1]+`","00000000-0000-0000-0000-000000000000"]}`)
-		if r.status != 200 || len(r.list) != 3 || r.list[0].(map[string]any)["success"] != true || r.list[2].(map[string]any)["success"] != false {
+		if r.status != 200 || len(r.list) != 3 {
+			t.Fatalf("add to groups: %d %s", r.status, r.raw)
+		}
+		for _, item := range r.list {
+			if item := item.(map[string]any); item["success"] != false || !strings.Contains(item["message"].(string), "00000000-0000-0000-0000-000000000000") {
+				t.Fatalf("a refused join: %s", r.raw)
+			}
+		}
+		if r := e.do("GET", "/api/v1/users/"+id+"/groups", ""); r.obj["totalItems"] != 0.0 {
+			t.Fatalf("a refused join joined: %s", r.raw)
+		}
+		r = e.do("POST", "/api/v1/users/"+id+"/groups", `{"groupIds":["`+groups[0]+`","`+groups[1]+`"]}`)
+		if r.status != 200 || len(r.list) != 2 || r.list[0].(map[string]any)["success"] != true || r.list[1].(map[string]any)["success"] != true {
 			t.Fatalf("add to groups: %d %s", r.status, r.raw)
 		}
 		if r := e.do("GET", "/api/v1/users/"+id+"/groups", ""); r.obj["totalItems"] != 2.0 {

@@ -106,8 +106,8 @@ func (f *Face) userGroup(w http.ResponseWriter, r *http.Request) {
 	f.WriteError(w, r, &faceError{status: http.StatusNotFound, detail: "The user is not a member of group " + strconv.Quote(r.PathValue("groupId")) + "."})
 }
 
-// changeGroups adds the user to, or removes it from, each of {"groupIds": […]}; each
-// group's result is answered on its own.
+// changeGroups adds the user to, or removes it from, every group of {"groupIds": […]}:
+// one change of the core, all of it or none, whose result each group's item tells.
 func (f *Face) changeGroups(add bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ids, err := readIDs(r, "groupIds", "groups")
@@ -115,29 +115,21 @@ func (f *Face) changeGroups(add bool) http.HandlerFunc {
 			f.WriteError(w, r, err)
 			return
 		}
-		userID := r.PathValue("userId")
-		if _, err := f.findUser(r, userID); err != nil {
-			f.WriteError(w, r, err)
-			return
+		change := iamd.UserChange{JoinGroups: ids}
+		if !add {
+			change = iamd.UserChange{LeaveGroups: ids}
+		}
+		_, err = f.changeUser(r, r.PathValue("userId"), func(*iamd.User) (*iamd.UserChange, error) { return &change, nil })
+		msg, whole := "", false
+		if err != nil {
+			if msg, whole = f.itemFailure(r, err); whole || iamd.ErrorCode(err) == iamd.ENOTFOUND && iamd.ErrorField(err) == "" {
+				f.WriteError(w, r, err)
+				return
+			}
 		}
 		out := make([]result, 0, len(ids))
 		for _, id := range ids {
-			res := result{ID: id, NRN: "nrn:PUB:SSO::" + instanceOf(r) + ":Group/" + id}
-			// Each group is a change of its own, answered on its own.
-			change := iamd.UserChange{JoinGroups: []string{id}}
-			if !add {
-				change = iamd.UserChange{LeaveGroups: []string{id}}
-			}
-			_, err := f.changeUser(r, userID, func(*iamd.User) (*iamd.UserChange, error) { return &change, nil })
-			if err == nil {
-				res.Success = true
-			} else if msg, whole := f.itemFailure(r, err); whole {
-				f.WriteError(w, r, err)
-				return
-			} else {
-				res.Message = msg
-			}
-			out = append(out, res)
+			out = append(out, result{ID: id, NRN: "nrn:PUB:SSO::" + instanceOf(r) + ":Group/" + id, Success: err == nil, Message: msg})
 		}
 		writeJSON(w, http.StatusOK, out)
 	}

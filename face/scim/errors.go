@@ -88,6 +88,9 @@ func (f *Face) translate(r *http.Request, err error) (int, string, string) {
 		}
 		return http.StatusConflict, TypeUniqueness, detail
 	case iamd.ENOTFOUND:
+		if f := iamd.ErrorField(err); f == iamd.FieldUserIDs || f == iamd.FieldMemberGroupIDs {
+			return http.StatusBadRequest, TypeInvalidValue, detail // a member named that is not there
+		}
 		return http.StatusNotFound, "", detail
 	case iamd.EUNAUTHENTICATED:
 		return http.StatusUnauthorized, "", detail

@@ -70,12 +70,15 @@ const (
 	memberGroup = "Group"
 )
 
-// memberSet is the members a request names, by type.
-type memberSet struct{ users, groups []string }
+// memberSet is the members a request names, by type; either are those it names without one.
+type memberSet struct{ users, groups, either []string }
 
 func (m memberSet) core() iamd.GroupMembers {
-	return iamd.GroupMembers{Users: m.users, Groups: m.groups}
+	return iamd.GroupMembers{Users: m.users, Groups: m.groups, Either: m.either}
 }
+
+// memberEither is the kind of a member named without a type.
+const memberEither = ""
 
 // memberPlan folds a PATCH's member operations, in order, into one change: adds and
 // removes, or — from the last operation that replaces them all — the whole set.
@@ -98,7 +101,7 @@ func (p *memberPlan) apply(op string, m memberSet, all bool) {
 		}
 		op = "add"
 	}
-	for kind, ids := range map[string][]string{memberUser: m.users, memberGroup: m.groups} {
+	for kind, ids := range map[string][]string{memberUser: m.users, memberGroup: m.groups, memberEither: m.either} {
 		for _, id := range ids {
 			switch {
 			case p.replace && op == "add":
@@ -115,10 +118,13 @@ func (p *memberPlan) apply(op string, m memberSet, all bool) {
 // change puts the plan into c.
 func (p *memberPlan) change(c *iamd.GroupChange) {
 	set := func(m *iamd.GroupMembers, id, kind string) {
-		if kind == memberGroup {
+		switch kind {
+		case memberGroup:
 			m.Groups = append(m.Groups, id)
-		} else {
+		case memberUser:
 			m.Users = append(m.Users, id)
+		default:
+			m.Either = append(m.Either, id)
 		}
 	}
 	if p.replace {
@@ -358,30 +364,9 @@ type memberIn struct {
 	Type  string `json:"type"`
 }
 
-// existingUsers tells which of ids are users of the instance, a hundred at a time (the
-// most comparisons one filter may hold), instead of a look-up each.
-func (f *Face) existingUsers(r *http.Request, instanceID string, ids []string) (map[string]bool, error) {
-	found := map[string]bool{}
-	for start := 0; start < len(ids); start += iamd.MaxWhereTerms {
-		var anyOf iamd.AnyOf
-		for _, id := range ids[start:min(start+iamd.MaxWhereTerms, len(ids))] {
-			anyOf = append(anyOf, iamd.Match{Field: iamd.FieldID, Op: iamd.MatchEq, Value: id, CaseExact: true})
-		}
-		page, err := f.dir.ListUsers(r.Context(), iamd.UserFilter{InstanceID: instanceID, Where: anyOf, Limit: iamd.MaxPageSize})
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range page.Users {
-			found[u.ID] = true
-		}
-	}
-	return found, nil
-}
-
-// readMembers checks members: users and groups of the instance, named by id. A member
-// without a type is a user if there is one with its id, else a group. Members to be
-// removed that exist no more are skipped: removing them is already done.
-func (f *Face) readMembers(r *http.Request, raw json.RawMessage, forRemoval bool) (memberSet, error) {
+// readMembers reads members named by id, with their type (User, Group) or without one:
+// then the user of that id if there is one, else the group, as the core finds.
+func readMembers(raw json.RawMessage) (memberSet, error) {
 	var set memberSet
 	var members []memberIn
 	if err := json.Unmarshal(raw, &members); err != nil {
@@ -391,44 +376,17 @@ func (f *Face) readMembers(r *http.Request, raw json.RawMessage, forRemoval bool
 		}
 		members = []memberIn{one}
 	}
-	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
-	var maybeUsers []string
 	for _, m := range members {
-		if !strings.EqualFold(m.Type, memberGroup) {
-			maybeUsers = append(maybeUsers, m.Value)
-		}
-	}
-	users, err := f.existingUsers(r, inst, maybeUsers)
-	if err != nil {
-		return set, err
-	}
-	for _, m := range members {
-		isUser, isGroup := strings.EqualFold(m.Type, memberUser), strings.EqualFold(m.Type, memberGroup)
-		if m.Type != "" && !isUser && !isGroup {
+		switch {
+		case m.Type == "":
+			set.either = append(set.either, m.Value)
+		case strings.EqualFold(m.Type, memberUser):
+			set.users = append(set.users, m.Value)
+		case strings.EqualFold(m.Type, memberGroup):
+			set.groups = append(set.groups, m.Value)
+		default:
 			return set, newError(http.StatusBadRequest, TypeInvalidValue, "A member's type is User or Group, not "+strconv.Quote(m.Type)+".")
 		}
-		if !isGroup && users[m.Value] {
-			set.users = append(set.users, m.Value)
-			continue
-		}
-		if !isUser {
-			_, err := f.dir.GetGroup(r.Context(), inst, m.Value)
-			if err == nil {
-				set.groups = append(set.groups, m.Value)
-				continue
-			}
-			if iamd.ErrorCode(err) != iamd.ENOTFOUND && iamd.ErrorCode(err) != iamd.EINVALID {
-				return set, err
-			}
-		}
-		if forRemoval {
-			continue
-		}
-		what := map[bool]string{true: "user", false: "user or group"}[isUser]
-		if isGroup {
-			what = "group"
-		}
-		return set, newError(http.StatusBadRequest, TypeInvalidValue, "No "+what+" with id "+strconv.Quote(m.Value)+" to be a member.")
 	}
 	return set, nil
 }
@@ -470,7 +428,7 @@ func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	var members memberSet
 	if len(in.Members) > 0 && string(in.Members) != "null" {
-		if members, err = f.readMembers(r, in.Members, false); err != nil {
+		if members, err = readMembers(in.Members); err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
@@ -499,7 +457,7 @@ func (f *Face) replaceGroup(w http.ResponseWriter, r *http.Request) {
 		}
 		var members memberSet
 		if len(in.Members) > 0 && string(in.Members) != "null" {
-			if members, err = f.readMembers(r, in.Members, false); err != nil {
+			if members, err = readMembers(in.Members); err != nil {
 				return nil, err
 			}
 		}
@@ -571,7 +529,7 @@ func (f *Face) groupPatch(r *http.Request, ops []patchOp) (*iamd.GroupChange, er
 						return nil, err
 					}
 				case "members":
-					members, err := f.readMembers(r, v, kind == "remove")
+					members, err := readMembers(v)
 					if err != nil {
 						return nil, err
 					}
@@ -592,7 +550,7 @@ func (f *Face) groupPatch(r *http.Request, ops []patchOp) (*iamd.GroupChange, er
 				plan.apply("remove", memberSet{}, true)
 				continue
 			}
-			members, err := f.readMembers(r, op.Value, kind == "remove")
+			members, err := readMembers(op.Value)
 			if err != nil {
 				return nil, err
 			}
@@ -608,7 +566,7 @@ func (f *Face) groupPatch(r *http.Request, ops []patchOp) (*iamd.GroupChange, er
 				return nil, newError(http.StatusBadRequest, TypeInvalidPath, `A member is named as members[value eq "id"].`)
 			}
 			member, _ := json.Marshal(memberIn{Value: id})
-			members, err := f.readMembers(r, member, true)
+			members, err := readMembers(member)
 			if err != nil {
 				return nil, err
 			}
