@@ -430,3 +430,59 @@ func TestRulesOfEveryFace(t *testing.T) {
 		}
 	})
 }
+
+// A change authorized on a user as it was does not land on the user as it has become:
+// while an administrator promotes a user (adding it to a group that carries roles), a
+// helpdesk caller resetting that user's password either does so before the promotion or
+// is refused — never after it, which would hand the caller an administrator's password.
+func TestNoChangeLandsOnAPromotedUser(t *testing.T) {
+	eachStore(t, func(t *testing.T, f fixture) {
+		admins, err := f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Admins"}, iamd.GroupMembers{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.SetGroupRoles(f.admin, "a", admins.ID, []string{"iamd_admin"}); err != nil {
+			t.Fatal(err)
+		}
+		helpdeskCaller := as("a", helpdesk...)
+		before := 0
+		for round := range 40 {
+			u, err := f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: fmt.Sprintf("bob%d", round)}, iamd.CreateUserOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var promote, reset error
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				promote = f.svc.AddGroupMembers(f.admin, "a", admins.ID, []string{u.ID})
+			}()
+			reset = change(f, helpdeskCaller, u, iamd.UserChange{Password: &iamd.NewPassword{Clear: "the helpdesk's chosen passphrase"}})
+			<-done
+			if promote != nil {
+				t.Fatal(promote)
+			}
+			switch iamd.ErrorCode(reset) {
+			case iamd.EFORBIDDEN:
+				continue
+			case "":
+			default:
+				t.Fatal(reset)
+			}
+			before++
+			// The reset landed: it must be ordered before the promotion.
+			resets, err := f.svc.ListEvents(f.admin, iamd.EventFilter{InstanceID: "a", TargetID: u.ID, Action: iamd.ActionPasswordSet})
+			if err != nil || len(resets) != 1 {
+				t.Fatalf("round %d: the reset's event: %v, %v", round, resets, err)
+			}
+			adds, err := f.svc.ListEvents(f.admin, iamd.EventFilter{InstanceID: "a", TargetID: admins.ID, Action: iamd.ActionGroupAddMembers, Limit: 1})
+			if err != nil || len(adds) != 1 {
+				t.Fatalf("round %d: the promotion's event: %v, %v", round, adds, err)
+			}
+			if resets[0].ID > adds[0].ID {
+				t.Fatalf("round %d: a helpdesk password reset landed on a user already promoted", round)
+			}
+		}
+		t.Logf("%d of 40 resets came before the promotion; the rest were refused", before)
+	})
+}
