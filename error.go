@@ -39,6 +39,19 @@ const (
 	RuleRights = "rights"
 )
 
+// RefusesCaller reports whether err refuses the caller itself — it is not authenticated,
+// or lacks a privilege — rather than one target: a batch then fails as a whole, where an
+// item the caller may not touch (RuleRights), or that is bad, fails alone.
+func RefusesCaller(err error) bool {
+	switch ErrorCode(err) {
+	case EUNAUTHENTICATED:
+		return true
+	case EFORBIDDEN:
+		return ErrorRule(err) != RuleRights
+	}
+	return false
+}
+
 // Refused returns an EINVALID error naming the rule that refused, and the field if any.
 func Refused(rule, field, format string, args ...any) *Error {
 	return &Error{Code: EINVALID, Field: field, Rule: rule, Message: fmt.Sprintf(format, args...)}

@@ -93,21 +93,6 @@ func (p *Principal) Covers(r Rights) bool {
 	return p.Holds(r.Privileges)
 }
 
-// AuthorizeOn returns the caller in ctx if it holds privilege on instanceID and covers
-// target, the rights of the user it acts on (Covers). A caller that may not see the
-// instance gets ENOTFOUND, one without the privilege EFORBIDDEN, as Authorize; one that
-// would act on a user with rights it does not have gets EFORBIDDEN too.
-func AuthorizeOn(ctx context.Context, instanceID, privilege string, target Rights) (*Principal, error) {
-	p, err := Authorize(ctx, instanceID, privilege)
-	if err != nil {
-		return p, err
-	}
-	if !p.Covers(target) {
-		return p, ErrNotCovered()
-	}
-	return p, nil
-}
-
 // ErrNotCovered is the refusal of a caller acting on a user with rights it does not have.
 func ErrNotCovered() *Error {
 	return &Error{Code: EFORBIDDEN, Rule: RuleRights, Message: "The caller cannot act on a user with rights it does not have itself."}

@@ -100,8 +100,6 @@ type Store interface {
 	PasswordHistory(ctx context.Context, instanceID, userID string, n int) ([]string, error)
 	RecordSignInFailure(ctx context.Context, f SignInFailure) (*SignInState, error)
 	RecordSignInSuccess(ctx context.Context, s SignInSuccess) error
-	// UnlockUser clears the failure count and lock.
-	UnlockUser(ctx context.Context, instanceID, userID string, ev Event) error
 
 	// PutTOTP stores an unconfirmed enrolment, replacing an unconfirmed one; ECONFLICT
 	// when the user already has a confirmed one.

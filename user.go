@@ -307,9 +307,8 @@ type UserPage struct {
 type CreateUserOptions struct {
 	GroupIDs []string
 	Password string // clear text, hashed by the core; "" sets no password
-	// MFASecret, when set, turns MFA on with this TOTP secret (base32, as authenticator
-	// apps show it), which the user already has.
-	MFASecret string
+	// MFA, when set and on, turns MFA on with the TOTP secret the user already has.
+	MFA *MFASetting
 	// Locked creates the user locked until an administrator unlocks it.
 	Locked bool
 }

@@ -243,14 +243,18 @@ func (s *Service) authorizeOwner(ctx context.Context, instanceID, userID string)
 
 // authorizeOn returns the caller if it holds privilege on instanceID and covers userID.
 func (s *Service) authorizeOn(ctx context.Context, instanceID, userID, privilege string) (*iamd.Principal, error) {
-	if _, err := iamd.Authorize(ctx, instanceID, privilege); err != nil {
+	p, err := iamd.Authorize(ctx, instanceID, privilege)
+	if err != nil {
 		return nil, err
 	}
 	rights, err := s.store.GetUserRights(ctx, instanceID, userID)
 	if err != nil {
 		return nil, err
 	}
-	return iamd.AuthorizeOn(ctx, instanceID, privilege, rights)
+	if !p.Covers(rights) {
+		return nil, iamd.ErrNotCovered()
+	}
+	return p, nil
 }
 
 // checkCredentialOptions validates what a caller chose for a new key or token.

@@ -313,7 +313,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 		}
 		return iamd.Invalid(iamd.FieldCurrentPassword, "the current password is wrong")
 	}
-	return s.storePassword(ctx, p, inst, u, next, false, now)
+	return s.storePassword(ctx, p, inst, u, next, now)
 }
 
 // acceptable checks pw against the instance's policy and u's password history.
@@ -371,7 +371,7 @@ func (s *Service) instanceUser(ctx context.Context, instanceID, userID string) (
 	return inst, u, nil
 }
 
-func (s *Service) storePassword(ctx context.Context, p *iamd.Principal, inst *iamd.Instance, u *iamd.User, pw string, temporary bool, now time.Time) error {
+func (s *Service) storePassword(ctx context.Context, p *iamd.Principal, inst *iamd.Instance, u *iamd.User, pw string, now time.Time) error {
 	if err := s.acceptable(ctx, inst, u, pw); err != nil {
 		return err
 	}
@@ -381,7 +381,7 @@ func (s *Service) storePassword(ctx context.Context, p *iamd.Principal, inst *ia
 	}
 	ev := s.event(ctx, p, u.InstanceID, iamd.ActionPasswordSet, "user", u.ID, now)
 	return s.store.SetPassword(ctx, iamd.PasswordChange{InstanceID: u.InstanceID, UserID: u.ID, Hash: hash, At: now,
-		Temporary: temporary, Keep: inst.Policy.RetiredHashesKept(), IfHash: u.PasswordHash, Event: ev})
+		Keep: inst.Policy.RetiredHashesKept(), IfHash: u.PasswordHash, Event: ev})
 }
 
 // event is the audit record of an act by p.

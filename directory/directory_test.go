@@ -307,13 +307,23 @@ func TestGroups(t *testing.T) {
 		if len(u.Groups) != 1 || u.Groups[0].ID != g.ID || u.Groups[0].Name != "Ops" {
 			t.Fatalf("the created user shows its groups: %+v", u.Groups)
 		}
-		wantCode(t, f.svc.AddGroupMembers(f.admin, "a", g.ID, nil), iamd.EINVALID)
+		// A change that names no member changes nothing.
+		before, err := f.svc.GetGroup(f.admin, "a", g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := addGroupMembers(f, f.admin, "a", g.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		if after, err := f.svc.GetGroup(f.admin, "a", g.ID); err != nil || after.Version != before.Version {
+			t.Fatalf("an empty change made a new version: %+v, %v", after, err)
+		}
 		many := make([]string, directory.MaxMembersPerCall+1)
 		for i := range many {
 			many[i] = iamd.NewID()
 		}
-		wantCode(t, f.svc.AddGroupMembers(f.admin, "a", g.ID, many), iamd.ETOOLARGE)
-		if err := f.svc.RemoveGroupMembers(f.admin, "a", g.ID, []string{u.ID}); err != nil {
+		wantCode(t, addGroupMembers(f, f.admin, "a", g.ID, many), iamd.ETOOLARGE)
+		if err := removeGroupMembers(f, f.admin, "a", g.ID, []string{u.ID}); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := f.svc.GetUser(f.admin, "a", u.ID); err != nil || len(got.Groups) != 0 {
@@ -325,13 +335,12 @@ func TestGroups(t *testing.T) {
 			t.Fatal(err)
 		}
 		reader := as("a", iamd.PrivilegeGroupRead)
-		wantCode(t, f.svc.AddMemberGroups(reader, "a", g.ID, []string{inner.ID}), iamd.EFORBIDDEN)
-		wantCode(t, f.svc.AddMemberGroups(f.admin, "a", g.ID, nil), iamd.EINVALID)
-		wantCode(t, f.svc.AddMemberGroups(f.admin, "a", g.ID, many), iamd.ETOOLARGE)
+		wantCode(t, addMemberGroups(f, reader, "a", g.ID, []string{inner.ID}), iamd.EFORBIDDEN)
+		wantCode(t, addMemberGroups(f, f.admin, "a", g.ID, many), iamd.ETOOLARGE)
 		if got, err := f.svc.ListMemberGroups(f.admin, "a", g.ID); err != nil || len(got) != 0 {
 			t.Fatalf("the refused nestings nested: %v, %v", got, err)
 		}
-		if err := f.svc.AddMemberGroups(as("a", iamd.PrivilegeGroupWrite), "a", g.ID, []string{inner.ID, inner.ID}); err != nil {
+		if err := addMemberGroups(f, as("a", iamd.PrivilegeGroupWrite), "a", g.ID, []string{inner.ID, inner.ID}); err != nil {
 			t.Fatal(err)
 		}
 		if got, err := f.svc.ListMemberGroups(reader, "a", g.ID); err != nil || len(got) != 1 || got[0].ID != inner.ID {
@@ -341,11 +350,11 @@ func TestGroups(t *testing.T) {
 		wantCode(t, err, iamd.EFORBIDDEN)
 		_, err = f.svc.ListMemberGroups(reader, "a", "00000000-0000-0000-0000-000000000000")
 		wantCode(t, err, iamd.ENOTFOUND)
-		wantCode(t, f.svc.RemoveMemberGroups(reader, "a", g.ID, []string{inner.ID}), iamd.EFORBIDDEN)
+		wantCode(t, removeMemberGroups(f, reader, "a", g.ID, []string{inner.ID}), iamd.EFORBIDDEN)
 		if got, err := f.svc.ListMemberGroups(f.admin, "a", g.ID); err != nil || len(got) != 1 {
 			t.Fatalf("a refused removal unnested: %v, %v", got, err)
 		}
-		if err := f.svc.RemoveMemberGroups(f.admin, "a", g.ID, []string{inner.ID}); err != nil {
+		if err := removeMemberGroups(f, f.admin, "a", g.ID, []string{inner.ID}); err != nil {
 			t.Fatal(err)
 		}
 		_, err = f.svc.GetGroup(as("b", iamd.AllPrivileges...), "a", g.ID)
@@ -541,4 +550,33 @@ func TestPrivilegesAndAccountState(t *testing.T) {
 			t.Fatalf("unlock: %+v, %v", got, err)
 		}
 	})
+}
+
+// The membership changes tests make, each one ChangeGroup.
+
+func changeGroup(f fixture, ctx context.Context, instanceID, groupID string, c iamd.GroupChange) error {
+	_, err := f.svc.ChangeGroup(ctx, instanceID, groupID, 0, func(*iamd.Group) (*iamd.GroupChange, error) { return &c, nil })
+	return err
+}
+
+func updateGroup(f fixture, ctx context.Context, instanceID, groupID string, upd iamd.GroupUpdate) (*iamd.Group, error) {
+	return f.svc.ChangeGroup(ctx, instanceID, groupID, 0, func(*iamd.Group) (*iamd.GroupChange, error) {
+		return &iamd.GroupChange{GroupUpdate: upd}, nil
+	})
+}
+
+func addGroupMembers(f fixture, ctx context.Context, instanceID, groupID string, users []string) error {
+	return changeGroup(f, ctx, instanceID, groupID, iamd.GroupChange{Add: iamd.GroupMembers{Users: users}})
+}
+
+func removeGroupMembers(f fixture, ctx context.Context, instanceID, groupID string, users []string) error {
+	return changeGroup(f, ctx, instanceID, groupID, iamd.GroupChange{Remove: iamd.GroupMembers{Users: users}})
+}
+
+func addMemberGroups(f fixture, ctx context.Context, instanceID, groupID string, groups []string) error {
+	return changeGroup(f, ctx, instanceID, groupID, iamd.GroupChange{Add: iamd.GroupMembers{Groups: groups}})
+}
+
+func removeMemberGroups(f fixture, ctx context.Context, instanceID, groupID string, groups []string) error {
+	return changeGroup(f, ctx, instanceID, groupID, iamd.GroupChange{Remove: iamd.GroupMembers{Groups: groups}})
 }

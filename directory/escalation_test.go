@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"iamd"
 )
@@ -142,15 +143,39 @@ func newTableTarget(t *testing.T, f fixture, tg tableTarget, n int) *iamd.User {
 	} else {
 		var err error
 		if u, err = f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: login, Roles: tg.roles},
-			iamd.CreateUserOptions{Password: "the first passphrase", MFASecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}); err != nil {
+			iamd.CreateUserOptions{Password: "the first passphrase", MFA: &iamd.MFASetting{Enabled: true, Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A live session, for "sign out everywhere" to end.
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	sess := &iamd.Session{ID: iamd.NewID(), InstanceID: "a", UserID: u.ID, Hash: []byte(u.ID), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := f.store.CreateSession(context.Background(), sess, iamd.Event{InstanceID: "a"}); err != nil {
+		t.Fatal(err)
 	}
 	u, err := f.svc.GetUser(f.admin, "a", u.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// untouched fails t if a refused act changed u: its record, its tokens, its tags or
+// its sessions (which do not make a new version of the user).
+func untouched(t *testing.T, f fixture, u *iamd.User, what string) {
+	t.Helper()
+	ctx := context.Background()
+	after, err := f.store.GetUser(ctx, "a", u.ID)
+	if err != nil || after.Version != u.Version || after.PasswordHash != u.PasswordHash {
+		t.Errorf("%s: the refusal changed the target (%v)", what, err)
+		return
+	}
+	toks, err := f.store.ListAPITokens(ctx, "a", u.ID)
+	tags, err2 := f.store.ListUserTags(ctx, "a", u.ID)
+	sessions, err3 := f.store.ListSessions(ctx, "a", u.ID, time.Now())
+	if err != nil || err2 != nil || err3 != nil || len(toks) != 0 || len(tags) != 0 || len(sessions) != 1 {
+		t.Errorf("%s: after the refusal %d tokens, %d tags, %d sessions (%v %v %v)", what, len(toks), len(tags), len(sessions), err, err2, err3)
+	}
 }
 
 // The escalation table: every caller × every target × every action. An action is
@@ -180,10 +205,7 @@ func TestEscalationTable(t *testing.T) {
 							t.Errorf("%s → %s %s: %v, want EFORBIDDEN", c.name, a.name, tg.name, err)
 							continue
 						}
-						after, err := f.store.GetUser(context.Background(), "a", u.ID)
-						if err != nil || after.Version != u.Version || after.PasswordHash != u.PasswordHash {
-							t.Errorf("%s → %s %s: the refusal changed the target (%v)", c.name, a.name, tg.name, err)
-						}
+						untouched(t, f, u, c.name+" → "+a.name+" "+tg.name)
 					}
 				}
 			}
@@ -197,9 +219,7 @@ func TestEscalationTable(t *testing.T) {
 				t.Errorf("another tenant → %s: %v, want ENOTFOUND", a.name, err)
 			}
 		}
-		if after, err := f.store.GetUser(context.Background(), "a", u.ID); err != nil || after.Version != u.Version || after.PasswordHash != u.PasswordHash {
-			t.Errorf("another tenant's refused acts changed the user (%v)", err)
-		}
+		untouched(t, f, u, "another tenant's refused acts")
 	})
 }
 
@@ -269,8 +289,8 @@ func TestGroupMembershipIsAGrant(t *testing.T) {
 			t.Fatal(err)
 		}
 		groupWriter := as("a", iamd.PrivilegeGroupWrite, iamd.PrivilegeGroupRead, iamd.PrivilegeUserWrite, iamd.PrivilegeRoleWrite)
-		wantCode(t, f.svc.AddGroupMembers(groupWriter, "a", admins.ID, []string{me.ID}), iamd.EFORBIDDEN)
-		wantCode(t, f.svc.AddMemberGroups(groupWriter, "a", admins.ID, []string{plain.ID}), iamd.EFORBIDDEN)
+		wantCode(t, addGroupMembers(f, groupWriter, "a", admins.ID, []string{me.ID}), iamd.EFORBIDDEN)
+		wantCode(t, addMemberGroups(f, groupWriter, "a", admins.ID, []string{plain.ID}), iamd.EFORBIDDEN)
 		wantCode(t, change(f, groupWriter, me, iamd.UserChange{JoinGroups: []string{admins.ID}}), iamd.EFORBIDDEN)
 		_, err = f.svc.CreateUser(groupWriter, &iamd.User{InstanceID: "a", LoginName: "sneaky"}, iamd.CreateUserOptions{GroupIDs: []string{admins.ID}})
 		wantCode(t, err, iamd.EFORBIDDEN)
@@ -281,6 +301,12 @@ func TestGroupMembershipIsAGrant(t *testing.T) {
 		if got, err := f.store.EffectivePrivileges(context.Background(), "a", me.ID); err != nil || len(got) != 0 {
 			t.Fatalf("the refusals granted %v (%v)", got, err)
 		}
+		if nested, err := f.store.ListMemberGroups(context.Background(), "a", admins.ID); err != nil || len(nested) != 0 {
+			t.Fatalf("a refused nesting nested %v (%v)", nested, err)
+		}
+		if g, err := f.store.GetGroup(context.Background(), "a", plain.ID); err != nil || len(g.Roles) != 0 {
+			t.Fatalf("a refused role grant gave the plain group %+v (%v)", g, err)
+		}
 		if _, err := f.svc.GetGroup(f.admin, "a", admins.ID); err != nil {
 			t.Fatalf("a refused delete removed the group: %v", err)
 		}
@@ -290,10 +316,10 @@ func TestGroupMembershipIsAGrant(t *testing.T) {
 			t.Fatalf("a refused create stored a role: %+v, %v", roles, err)
 		}
 		// A group without roles is GROUP_WRITE's alone, and the instance admin grants what it holds.
-		if err := f.svc.AddGroupMembers(as("a", iamd.PrivilegeGroupWrite), "a", plain.ID, []string{me.ID}); err != nil {
+		if err := addGroupMembers(f, as("a", iamd.PrivilegeGroupWrite), "a", plain.ID, []string{me.ID}); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.svc.AddGroupMembers(as("a", instanceAdmin...), "a", admins.ID, []string{me.ID}); err != nil {
+		if err := addGroupMembers(f, as("a", instanceAdmin...), "a", admins.ID, []string{me.ID}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -334,7 +360,7 @@ func TestRulesOfEveryFace(t *testing.T) {
 			t.Fatal(err)
 		}
 		ops := "ops"
-		_, err = f.svc.UpdateGroup(f.admin, "a", dev.ID, iamd.GroupUpdate{Name: &ops})
+		_, err = updateGroup(f, f.admin, "a", dev.ID, iamd.GroupUpdate{Name: &ops})
 		if iamd.ErrorCode(err) != iamd.ECONFLICT || iamd.ErrorField(err) != iamd.FieldName {
 			t.Fatalf("renaming onto a taken name: %v", err)
 		}
@@ -382,7 +408,7 @@ func TestRulesOfEveryFace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := f.svc.AddGroupMembers(f.admin, "a", admins.ID, []string{ro.ID}); iamd.ErrorRule(err) != iamd.RuleBuiltin {
+		if err := addGroupMembers(f, f.admin, "a", admins.ID, []string{ro.ID}); iamd.ErrorRule(err) != iamd.RuleBuiltin {
 			t.Fatalf("adding a built-in user to a group: %v", err)
 		}
 		_, err = f.svc.ChangeGroup(f.admin, "a", admins.ID, 0, func(*iamd.Group) (*iamd.GroupChange, error) {
@@ -419,9 +445,15 @@ func TestRulesOfEveryFace(t *testing.T) {
 				t.Errorf("%s of a user of another realm: %v", what, err)
 			}
 		}
+		if got, err := f.store.GetUser(context.Background(), "a", ext.ID); err != nil || got.Version != ext.Version || got.LoginName != "ldap-ann" {
+			t.Fatalf("the refusals changed the user of another realm: %+v (%v)", got, err)
+		}
 		unlocked := false
 		if err := change(f, f.admin, ext, iamd.UserChange{UserUpdate: iamd.UserUpdate{Locked: &unlocked}, MFA: &iamd.MFASetting{}}); err != nil {
 			t.Fatalf("unlocking a user of another realm and resetting its MFA: %v", err)
+		}
+		if got, err := f.store.GetUser(context.Background(), "a", ext.ID); err != nil || got.LockedUntil != nil || got.MFAEnabled {
+			t.Fatalf("after unlocking and resetting MFA: %+v (%v)", got, err)
 		}
 		// The operator at the database is the break-glass exception.
 		operator := iamd.NewContextWithPrincipal(context.Background(), &iamd.Principal{Name: "iamd-cli", PlatformAdmin: true, Operator: true})
@@ -455,7 +487,7 @@ func TestNoChangeLandsOnAPromotedUser(t *testing.T) {
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				promote = f.svc.AddGroupMembers(f.admin, "a", admins.ID, []string{u.ID})
+				promote = addGroupMembers(f, f.admin, "a", admins.ID, []string{u.ID})
 			}()
 			reset = change(f, helpdeskCaller, u, iamd.UserChange{Password: &iamd.NewPassword{Clear: "the helpdesk's chosen passphrase"}})
 			<-done
@@ -484,5 +516,39 @@ func TestNoChangeLandsOnAPromotedUser(t *testing.T) {
 			}
 		}
 		t.Logf("%d of 40 resets came before the promotion; the rest were refused", before)
+	})
+}
+
+// A user changes its own names, email and password, and nothing else: not its roles,
+// not its status, nor the verification of its email.
+func TestChangeOwnUser(t *testing.T) {
+	eachStore(t, func(t *testing.T, f fixture) {
+		u, err := f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "a", LoginName: "self", Email: "self@example.com"}, iamd.CreateUserOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		me := iamd.NewContextWithPrincipal(context.Background(), &iamd.Principal{UserID: u.ID, InstanceID: "a", Name: "self"})
+		own := func(c iamd.UserChange) error {
+			_, err := f.svc.ChangeOwnUser(me, func(*iamd.User) (*iamd.UserChange, error) { return &c, nil })
+			return err
+		}
+		name, email, verified, suspended := "Me Myself", "me@example.com", true, iamd.UserSuspended
+		if err := own(iamd.UserChange{UserUpdate: iamd.UserUpdate{DisplayName: &name, Email: &email}}); err != nil {
+			t.Fatal(err)
+		}
+		for what, c := range map[string]iamd.UserChange{
+			"verify its email": {UserUpdate: iamd.UserUpdate{EmailVerified: &verified}},
+			"suspend itself":   {UserUpdate: iamd.UserUpdate{Status: &suspended}},
+			"grant itself":     {UserUpdate: iamd.UserUpdate{Roles: &[]string{"iamd_admin"}}},
+			"rename itself":    {LoginName: &name},
+		} {
+			if err := own(c); iamd.ErrorCode(err) != iamd.EFORBIDDEN {
+				t.Errorf("a user may %s: %v", what, err)
+			}
+		}
+		if got, err := f.store.GetUser(context.Background(), "a", u.ID); err != nil || got.DisplayName != name || got.EmailVerified ||
+			got.Status != iamd.UserActive || len(got.Roles) != 0 || got.LoginName != "self" {
+			t.Fatalf("after the refusals: %+v (%v)", got, err)
+		}
 	})
 }

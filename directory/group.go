@@ -310,49 +310,6 @@ func (s *Service) authorizeGroupGrants(ctx context.Context, p *iamd.Principal, i
 	return mayGrant(p, privileges)
 }
 
-// UpdateGroup renames a group or changes its description or external id (see ChangeGroup).
-func (s *Service) UpdateGroup(ctx context.Context, instanceID, id string, upd iamd.GroupUpdate) (*iamd.Group, error) {
-	return s.ChangeGroup(ctx, instanceID, id, 0, func(*iamd.Group) (*iamd.GroupChange, error) {
-		return &iamd.GroupChange{GroupUpdate: upd}, nil
-	})
-}
-
-// AddGroupMembers adds users to a group; users already members are left as they are.
-func (s *Service) AddGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string) error {
-	return s.changeMembers(ctx, instanceID, groupID, userIDs, iamd.FieldUserIDs, "user", iamd.GroupChange{Add: iamd.GroupMembers{Users: userIDs}})
-}
-
-// RemoveGroupMembers removes users from a group; users not members are ignored.
-func (s *Service) RemoveGroupMembers(ctx context.Context, instanceID, groupID string, userIDs []string) error {
-	return s.changeMembers(ctx, instanceID, groupID, userIDs, iamd.FieldUserIDs, "user", iamd.GroupChange{Remove: iamd.GroupMembers{Users: userIDs}})
-}
-
-// AddMemberGroups nests groups in a group: their users become members of it, and of
-// every group above it. A nesting that would make a group its own member is refused.
-func (s *Service) AddMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string) error {
-	return s.changeMembers(ctx, instanceID, groupID, memberGroupIDs, iamd.FieldMemberGroupIDs, "group",
-		iamd.GroupChange{Add: iamd.GroupMembers{Groups: memberGroupIDs}})
-}
-
-// RemoveMemberGroups takes nested groups out of a group; groups not nested in it are ignored.
-func (s *Service) RemoveMemberGroups(ctx context.Context, instanceID, groupID string, memberGroupIDs []string) error {
-	return s.changeMembers(ctx, instanceID, groupID, memberGroupIDs, iamd.FieldMemberGroupIDs, "group",
-		iamd.GroupChange{Remove: iamd.GroupMembers{Groups: memberGroupIDs}})
-}
-
-// changeMembers makes a membership change of ids (named as field, each a what), which
-// must name at least one.
-func (s *Service) changeMembers(ctx context.Context, instanceID, groupID string, ids []string, field, what string, change iamd.GroupChange) error {
-	if len(ids) == 0 {
-		if _, err := authorize(ctx, instanceID, iamd.PrivilegeGroupWrite); err != nil {
-			return err
-		}
-		return iamd.Invalid(field, "%s must name at least one %s", field, what)
-	}
-	_, err := s.ChangeGroup(ctx, instanceID, groupID, 0, func(*iamd.Group) (*iamd.GroupChange, error) { return &change, nil })
-	return err
-}
-
 // DeleteGroup removes a group and its memberships; its members stay (GROUP_WRITE, and
 // what revoking the group's roles from them needs).
 func (s *Service) DeleteGroup(ctx context.Context, instanceID, id string, version int64) error {
@@ -360,10 +317,26 @@ func (s *Service) DeleteGroup(ctx context.Context, instanceID, id string, versio
 	if err != nil {
 		return err
 	}
-	if err := s.authorizeGroupGrants(ctx, p, instanceID, id); err != nil {
+	for attempt := 1; ; attempt++ {
+		cur, err := s.store.GetGroup(ctx, instanceID, id)
+		if err != nil {
+			return err
+		}
+		if err := s.authorizeGroupGrants(ctx, p, instanceID, id); err != nil {
+			return err
+		}
+		if version != 0 && cur.Version != version {
+			return &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldVersion,
+				Message: "The group has changed since the version this change was made from."}
+		}
+		// Deleted at the version authorized: a group that gained roles meanwhile is
+		// authorized again.
+		err = s.store.DeleteGroup(ctx, instanceID, id, cur.Version, s.event(ctx, p, instanceID, iamd.ActionGroupDelete, "group", id))
+		if isVersionConflict(err) && version == 0 && attempt < maxUpdateAttempts {
+			continue
+		}
 		return err
 	}
-	return s.store.DeleteGroup(ctx, instanceID, id, version, s.event(ctx, p, instanceID, iamd.ActionGroupDelete, "group", id))
 }
 
 // ListMemberGroups returns the groups nested directly in a group (GROUP_READ).

@@ -52,21 +52,17 @@ func (s *Service) DeleteUserTags(ctx context.Context, instanceID, userID string,
 }
 
 // authorizeOnUser returns the caller if it holds USER_WRITE on the instance and covers
-// the user.
+// the user, whose record must be the API's to change.
 func (s *Service) authorizeOnUser(ctx context.Context, instanceID, userID string) (*iamd.Principal, error) {
 	p, err := authorize(ctx, instanceID, iamd.PrivilegeUserWrite)
 	if err != nil {
 		return nil, err
 	}
-	rights, err := s.store.GetUserRights(ctx, instanceID, userID)
+	u, err := s.store.GetUserRow(ctx, instanceID, userID)
 	if err != nil {
 		return nil, err
 	}
-	if !p.Covers(rights) {
-		return nil, iamd.ErrNotCovered()
-	}
-	u, err := s.store.GetUserRow(ctx, instanceID, userID)
-	if err != nil {
+	if err := s.authorizeOn(ctx, p, u); err != nil {
 		return nil, err
 	}
 	if !p.Operator {

@@ -14,8 +14,9 @@ import (
 const maxUpdateAttempts = 8
 
 // CreateUser creates a user with its grants, group memberships, password and MFA, in
-// one transaction. The caller needs USER_WRITE; granting roles or privileges, or joining
-// groups that carry roles, needs what granting them needs (see authorizeGrant).
+// one transaction. The caller needs USER_WRITE, and GROUP_WRITE to put it in groups;
+// granting roles or privileges, or joining groups that carry roles, needs what granting
+// them needs (see authorizeGrants).
 func (s *Service) CreateUser(ctx context.Context, in *iamd.User, opts iamd.CreateUserOptions) (*iamd.User, error) {
 	p, err := authorize(ctx, in.InstanceID, iamd.PrivilegeUserWrite)
 	if err != nil {
@@ -43,8 +44,8 @@ func (s *Service) CreateUser(ctx context.Context, in *iamd.User, opts iamd.Creat
 			return nil, err
 		}
 	}
-	if opts.MFASecret != "" {
-		if err := s.setMFA(nil, &u, &iamd.MFASetting{Enabled: true, Secret: opts.MFASecret}, &w, now); err != nil {
+	if opts.MFA != nil {
+		if err := s.setMFA(nil, &u, opts.MFA, &w, now); err != nil {
 			return nil, err
 		}
 	}
@@ -232,11 +233,11 @@ func isVersionConflict(err error) bool {
 
 // authorizeOn refuses a caller that does not cover the user u (see iamd.Principal.Covers).
 func (s *Service) authorizeOn(ctx context.Context, p *iamd.Principal, u *iamd.User) error {
-	rights, err := s.store.GetUserRights(ctx, u.InstanceID, u.ID)
+	privileges, err := s.store.EffectivePrivileges(ctx, u.InstanceID, u.ID)
 	if err != nil {
 		return err
 	}
-	if !p.Covers(rights) {
+	if !p.Covers(iamd.Rights{PlatformAdmin: u.PlatformAdmin, Privileges: privileges}) {
 		return iamd.ErrNotCovered()
 	}
 	return nil
@@ -353,7 +354,8 @@ func selfServiceOnly(cur, next *iamd.User, change *iamd.UserChange) bool {
 	}
 	allowed := *cur
 	allowed.DisplayName, allowed.GivenName, allowed.FamilyName = next.DisplayName, next.GivenName, next.FamilyName
-	allowed.Email, allowed.EmailVerified = next.Email, next.EmailVerified
+	// A changed email is no longer verified; nobody verifies their own.
+	allowed.Email, allowed.EmailVerified = next.Email, cur.EmailVerified && next.EmailVerified
 	return reflect.DeepEqual(&allowed, next)
 }
 
@@ -488,7 +490,7 @@ func (s *Service) setMFA(cur, next *iamd.User, mfa *iamd.MFASetting, w *iamd.Use
 }
 
 // DeleteUser removes a user and its memberships and credentials (USER_DELETE, covering
-// the user). Built-in users and users of another realm stay.
+// the user). Built-in users and users of another realm stay, but for the operator.
 func (s *Service) DeleteUser(ctx context.Context, instanceID string, ref iamd.UserRef) error {
 	p, err := authorize(ctx, instanceID, iamd.PrivilegeUserDelete)
 	if err != nil {

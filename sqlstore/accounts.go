@@ -36,35 +36,37 @@ func (db *DB) SetPassword(ctx context.Context, c iamd.PasswordChange) error {
 			}
 			return db.insertEvent(ctx, tx, c.Event)
 		}
-		// The condition on the old hash makes concurrent changes on PostgreSQL, where this
-		// transaction does not hold the row, fail rather than lose one.
-		res, err := db.exec(ctx, tx, `UPDATE users SET password_hash = ?, temporary_password = ?,
-			password_changed_at = ?, credentials_expired = ?, version = version + 1
-			WHERE instance_id = ? AND id = ? AND password_hash = ?`,
-			c.Hash, c.Temporary, micros(c.At), false, c.InstanceID, c.UserID, old)
-		if err != nil {
-			return internal("set password", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return changed
-		}
-		if err := db.retirePassword(ctx, tx, c.UserID, old, &c.At, c.Keep); err != nil {
-			return err
-		}
-		return db.insertEvent(ctx, tx, c.Event)
+		c.IfHash = old
+		return db.replacePassword(ctx, tx, c)
 	})
+}
+
+// replacePassword stores c's hash in place of c.IfHash — the condition makes concurrent
+// changes on PostgreSQL, where the transaction does not hold the row, fail rather than
+// lose one — retires the old hash to the history, and appends c's event.
+func (db *DB) replacePassword(ctx context.Context, tx *txn, c iamd.PasswordChange) error {
+	res, err := db.exec(ctx, tx, `UPDATE users SET password_hash = ?, temporary_password = ?,
+		password_changed_at = ?, credentials_expired = ?, version = version + 1
+		WHERE instance_id = ? AND id = ? AND password_hash = ?`,
+		c.Hash, c.Temporary, micros(c.At), false, c.InstanceID, c.UserID, c.IfHash)
+	if err != nil {
+		return internal("set password", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return iamd.Errorf(iamd.ECONFLICT, "The password of user %q was changed by another request.", c.UserID)
+	}
+	if err := db.retirePassword(ctx, tx, c.UserID, c.IfHash, c.At, c.Keep); err != nil {
+		return err
+	}
+	return db.insertEvent(ctx, tx, c.Event)
 }
 
 // retirePassword keeps a replaced hash in the user's history, of which the newest keep
 // entries stay.
-func (db *DB) retirePassword(ctx context.Context, tx *txn, userID, old string, at *time.Time, keep int) error {
+func (db *DB) retirePassword(ctx context.Context, tx *txn, userID, old string, at time.Time, keep int) error {
 	if old != "" && keep > 0 {
-		retired := time.Now()
-		if at != nil {
-			retired = *at
-		}
 		if _, err := db.exec(ctx, tx, `INSERT INTO password_history (user_id, hash, retired_at) VALUES (?, ?, ?)`,
-			userID, old, micros(retired)); err != nil {
+			userID, old, micros(at)); err != nil {
 			return internal("retire password", err)
 		}
 	}
@@ -134,20 +136,8 @@ func (db *DB) RecordSignInSuccess(ctx context.Context, s iamd.SignInSuccess) err
 		if n, _ := res.RowsAffected(); n == 0 {
 			return iamd.Errorf(iamd.ECONFLICT, "User %q is locked or gone.", s.UserID)
 		}
-		if c := s.Password; c != nil {
-			res, err := db.exec(ctx, tx, `UPDATE users SET password_hash = ?, temporary_password = ?, password_changed_at = ?,
-				credentials_expired = ?, version = version + 1 WHERE instance_id = ? AND id = ? AND password_hash = ?`,
-				c.Hash, false, micros(c.At), false, c.InstanceID, c.UserID, c.IfHash)
-			if err != nil {
-				return internal("set password", err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return iamd.Errorf(iamd.ECONFLICT, "The password of user %q was changed by another request.", c.UserID)
-			}
-			if err := db.retirePassword(ctx, tx, c.UserID, c.IfHash, &c.At, c.Keep); err != nil {
-				return err
-			}
-			if err := db.insertEvent(ctx, tx, c.Event); err != nil {
+		if s.Password != nil {
+			if err := db.replacePassword(ctx, tx, *s.Password); err != nil {
 				return err
 			}
 		}
@@ -157,21 +147,6 @@ func (db *DB) RecordSignInSuccess(ctx context.Context, s iamd.SignInSuccess) err
 			}
 		}
 		return db.insertEvent(ctx, tx, s.Event)
-	})
-}
-
-// UnlockUser clears the failure count and lock.
-func (db *DB) UnlockUser(ctx context.Context, instanceID, userID string, ev iamd.Event) error {
-	return db.inTx(ctx, func(tx *txn) error {
-		res, err := db.exec(ctx, tx, `UPDATE users SET password_failed_count = 0, locked_until = NULL,
-			version = version + 1 WHERE instance_id = ? AND id = ?`, instanceID, userID)
-		if err != nil {
-			return internal("unlock user", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return userNotFound(userID)
-		}
-		return db.insertEvent(ctx, tx, ev)
 	})
 }
 

@@ -197,6 +197,9 @@ func (db *DB) SetGroupRoles(ctx context.Context, instanceID, groupID string, rol
 		if err := db.requireRoles(ctx, tx, instanceID, roles); err != nil {
 			return err
 		}
+		if err := db.touchGroup(ctx, tx, instanceID, groupID, ev); err != nil {
+			return err
+		}
 		if err := db.bumpUsersUnder(ctx, tx, instanceID, groupID); err != nil {
 			return err
 		}

@@ -261,12 +261,7 @@ func (db *DB) fillUser(ctx context.Context, u *iamd.User) error {
 
 // strings runs a one-column query; the result is never nil.
 func (db *DB) strings(ctx context.Context, query string, args ...any) ([]string, error) {
-	return db.stringsIn(ctx, db.read, query, args...)
-}
-
-// stringsIn runs a one-column query on q (a pool or a transaction).
-func (db *DB) stringsIn(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
-	rows, err := db.query(ctx, q, query, args...)
+	rows, err := db.query(ctx, db.read, query, args...)
 	if err != nil {
 		return nil, internal("query", err)
 	}
@@ -346,7 +341,7 @@ func (db *DB) UpdateUser(ctx context.Context, w iamd.UserWrite) error {
 			return err
 		}
 		if w.RetiredHash != "" {
-			if err := db.retirePassword(ctx, tx, u.ID, w.RetiredHash, u.PasswordChangedAt, w.KeepHistory); err != nil {
+			if err := db.retirePassword(ctx, tx, u.ID, w.RetiredHash, u.UpdatedAt, w.KeepHistory); err != nil {
 				return err
 			}
 		}

@@ -37,7 +37,7 @@ var common = sync.OnceValue(func() *Filter {
 // Common reports whether pw is a common password, folded or without its tail.
 func Common(pw string) bool {
 	f := common()
-	for _, c := range Candidates(pw) {
+	for _, c := range candidates(pw) {
 		if f.Has(c) {
 			return true
 		}
@@ -52,20 +52,20 @@ var leet = strings.NewReplacer("@", "a", "4", "a", "8", "b", "3", "e", "6", "g",
 // Fold is the form under which passwords are compared: lower case, leet undone.
 func Fold(s string) string { return leet.Replace(strings.ToLower(s)) }
 
-// MaxTail is the longest run of trailing digits and symbols that comparison drops: a
+// maxTail is the longest run of trailing digits and symbols that comparison drops: a
 // listed password with up to six of them appended is still a listed password.
-const MaxTail = 6
+const maxTail = 6
 
 // minBase is the shortest rest of a password compared without its tail.
 const minBase = 3
 
 // Candidates are the forms of pw the filter is asked about: pw folded, and pw without
-// a tail of up to MaxTail digits and symbols, folded.
-func Candidates(pw string) []string {
+// a tail of up to maxTail digits and symbols, folded.
+func candidates(pw string) []string {
 	out := []string{Fold(pw)}
 	lower := strings.ToLower(pw)
 	base := strings.TrimRightFunc(lower, func(r rune) bool { return unicode.IsDigit(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) })
-	if tail := len(lower) - len(base); tail > 0 && tail <= MaxTail && len(base) >= minBase {
+	if tail := len(lower) - len(base); tail > 0 && tail <= maxTail && len(base) >= minBase {
 		out = append(out, Fold(base))
 	}
 	return out

@@ -124,7 +124,7 @@ func (e *env) newUser(login string, roles ...string) caller {
 	login = fmt.Sprintf("%s%d", login, userSeq)
 	c := caller{e: e, password: fmt.Sprintf("violet staple kettle number %d", userSeq)}
 	u, err := e.core.Directory.CreateUser(e.admin, &iamd.User{InstanceID: inst, LoginName: login, Email: login + "@example.com",
-		Roles: roles}, iamd.CreateUserOptions{Password: c.password, MFASecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"})
+		Roles: roles}, iamd.CreateUserOptions{Password: c.password, MFA: &iamd.MFASetting{Enabled: true, Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -195,7 +195,15 @@ type userBody struct {
 }
 
 func readUserBody(r *http.Request) (*userBody, error) {
-	obj, err := wire.ReadObject(r, userFields)
+	raw, err := wire.ReadBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return decodeUserBody(raw)
+}
+
+func decodeUserBody(raw []byte) (*userBody, error) {
+	obj, err := wire.DecodeObject(raw, userFields)
 	if err != nil {
 		return nil, err
 	}
@@ -410,21 +418,24 @@ func (b *userBody) checkName(name string) error {
 
 func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("user_name")
-	b, err := readUserBody(r)
+	raw, err := wire.ReadBody(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	if err := b.checkName(name); err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	c, err := b.changes()
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
+	// The body is read once the core has authorized the caller on the user.
 	u, err := f.dir.ChangeUser(r.Context(), caller(r).InstanceID, iamd.UserRef{LoginName: name}, func(cur *iamd.User) (*iamd.UserChange, error) {
+		b, err := decodeUserBody(raw)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.checkName(name); err != nil {
+			return nil, err
+		}
+		c, err := b.changes()
+		if err != nil {
+			return nil, err
+		}
 		return c.change(cur, false), nil
 	})
 	if iamd.ErrorCode(err) == iamd.ENOTFOUND && iamd.ErrorField(err) == "" {

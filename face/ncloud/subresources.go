@@ -59,7 +59,9 @@ type groupOut struct {
 	UpdatedAt   string `json:"updatedAt"`
 }
 
-func groupNRN(g *iamd.Group) string { return "nrn:PUB:SSO::" + g.InstanceID + ":Group/" + g.ID }
+func groupNRN(g *iamd.Group) string { return groupIDNRN(g.InstanceID, g.ID) }
+
+func groupIDNRN(instanceID, id string) string { return "nrn:PUB:SSO::" + instanceID + ":Group/" + id }
 
 func toGroup(g *iamd.Group) groupOut {
 	return groupOut{GroupID: g.ID, GroupName: g.Name, NRN: groupNRN(g), Description: g.Description,
@@ -129,7 +131,7 @@ func (f *Face) changeGroups(add bool) http.HandlerFunc {
 		}
 		out := make([]result, 0, len(ids))
 		for _, id := range ids {
-			out = append(out, result{ID: id, NRN: "nrn:PUB:SSO::" + instanceOf(r) + ":Group/" + id, Success: err == nil, Message: msg})
+			out = append(out, result{ID: id, NRN: groupIDNRN(instanceOf(r), id), Success: err == nil, Message: msg})
 		}
 		writeJSON(w, http.StatusOK, out)
 	}

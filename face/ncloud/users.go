@@ -70,7 +70,12 @@ func wireID(id string) string {
 func coreID(wire string) string { return strings.ToLower(strings.ReplaceAll(wire, "-", "")) }
 
 // nrn is the user's NAVER Cloud resource name; the instance is the account.
-func nrn(u *iamd.User) string { return "nrn:PUB:SSO::" + u.InstanceID + ":User/" + wireID(u.ID) }
+func nrn(u *iamd.User) string { return userNRN(u.InstanceID, u.ID) }
+
+// userNRN is the resource name of the user of an instance with the core's id.
+func userNRN(instanceID, id string) string {
+	return "nrn:PUB:SSO::" + instanceID + ":User/" + wireID(id)
+}
 
 func stamp(t time.Time) string { return t.UTC().Format(timeLayout) }
 
@@ -375,7 +380,7 @@ func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, result{ID: wireID(coreID(id)), NRN: "nrn:PUB:SSO::" + instanceOf(r) + ":User/" + wireID(coreID(id)), Success: true})
+	writeJSON(w, http.StatusOK, result{ID: wireID(coreID(id)), NRN: userNRN(instanceOf(r), coreID(id)), Success: true})
 }
 
 // maxBatch bounds one batch call, as the core bounds a membership change.
@@ -392,7 +397,7 @@ func (f *Face) batch(one func(r *http.Request, wireUserID string) error) http.Ha
 		}
 		out := make([]result, 0, len(ids))
 		for _, id := range ids {
-			res := result{ID: wireID(coreID(id)), NRN: "nrn:PUB:SSO::" + instanceOf(r) + ":User/" + wireID(coreID(id))}
+			res := result{ID: wireID(coreID(id)), NRN: userNRN(instanceOf(r), coreID(id))}
 			err := one(r, id)
 			if err == nil {
 				res.Success = true
@@ -436,7 +441,7 @@ func (f *Face) itemFailure(r *http.Request, err error) (message string, refusesC
 		return fe.detail, false
 	case errors.As(err, &body):
 		return "Invalid request. " + body.Message, false
-	case code == iamd.EFORBIDDEN && iamd.ErrorRule(err) != iamd.RuleRights || code == iamd.EUNAUTHENTICATED:
+	case iamd.RefusesCaller(err):
 		return "", true
 	case code == iamd.EINTERNAL:
 		server.LogInternalError(f.log, r, err)
@@ -502,7 +507,7 @@ func newPage[T any](items []T, total, page, size int) pageOut[T] {
 }
 
 // pages are the API's paging parameters: page from 0, size from 1 to maxPageSize.
-var pages = wire.Paging{First: 0, DefaultSize: defaultPageSize, MaxSize: maxPageSize}
+var pages = wire.Paging{DefaultSize: defaultPageSize, MaxSize: maxPageSize}
 
 // pageParams reads the 0-based page and the size, and the offset they start at.
 func pageParams(r *http.Request) (offset, page, size int, err error) {

@@ -580,16 +580,18 @@ func (f *Face) groupPatch(r *http.Request, ops []patchOp) (*iamd.GroupChange, er
 }
 
 func (f *Face) deleteGroup(w http.ResponseWriter, r *http.Request) {
-	version := ifMatchVersion(r)
-	if version == 0 && r.Header.Get("If-Match") != "" && r.Header.Get("If-Match") != "*" {
+	version, err := deletionVersion(r, func() (int64, error) {
 		g, err := f.groupToChange(r)
 		if err != nil {
-			f.WriteError(w, r, err)
-			return
+			return 0, err
 		}
-		version = g.Version
+		return g.Version, nil
+	})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
 	}
-	err := f.dir.DeleteGroup(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID, r.PathValue("id"), version)
+	err = f.dir.DeleteGroup(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID, r.PathValue("id"), version)
 	if iamd.ErrorCode(err) == iamd.ENOTFOUND || iamd.ErrorCode(err) == iamd.EINVALID {
 		err = groupNotFound(r)
 	}

@@ -175,17 +175,19 @@ func (f *Face) getMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
-	ref := iamd.UserRef{ID: r.PathValue("id"), Version: ifMatchVersion(r)}
-	if ref.Version == 0 && r.Header.Get("If-Match") != "" && r.Header.Get("If-Match") != "*" {
-		// Several versions named: the user is read and deleted at the version read.
+	version, err := deletionVersion(r, func() (int64, error) {
 		u, err := f.userToChange(r)
 		if err != nil {
-			f.WriteError(w, r, err)
-			return
+			return 0, err
 		}
-		ref.Version = u.Version
+		return u.Version, nil
+	})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
 	}
-	err := f.dir.DeleteUser(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID, ref)
+	ref := iamd.UserRef{ID: r.PathValue("id"), Version: version}
+	err = f.dir.DeleteUser(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID, ref)
 	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
 		err = newError(http.StatusNotFound, "", "No user with id "+strconv.Quote(ref.ID)+".")
 	}
@@ -393,6 +395,17 @@ func ifMatchVersion(r *http.Request) int64 {
 		return -1 // a version no user has: the change is refused as stale
 	}
 	return v
+}
+
+// deletionVersion is the version a DELETE is held to: the one If-Match names, or — when
+// it names several — the resource's own, read by current and held to them (reading it
+// needs the read privilege, which shows the version anyway).
+func deletionVersion(r *http.Request, current func() (int64, error)) (int64, error) {
+	v := ifMatchVersion(r)
+	if h := r.Header.Get("If-Match"); v != 0 || h == "" || h == "*" {
+		return v, nil
+	}
+	return current()
 }
 
 // changeUser makes the change edit asks of the path's user in one call to the core,

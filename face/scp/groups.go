@@ -136,12 +136,13 @@ func (f *Face) changeGroupUsers(w http.ResponseWriter, r *http.Request, change f
 		f.WriteError(w, r, err)
 		return
 	}
-	if len(ids) == 0 {
-		f.WriteError(w, r, invalid("user_ids", "user_ids must name at least one user."))
-		return
-	}
 	g, err := f.cfg.Groups.ChangeGroup(r.Context(), instanceID, r.PathValue("group_id"), 0,
-		func(*iamd.Group) (*iamd.GroupChange, error) { return change(ids), nil })
+		func(*iamd.Group) (*iamd.GroupChange, error) {
+			if len(ids) == 0 { // a GroupUsersRequest names its users
+				return nil, invalid("user_ids", "user_ids must name at least one user.")
+			}
+			return change(ids), nil
+		})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return

@@ -181,7 +181,7 @@ var sortKeys = map[string]string{
 const defaultSort = "created_at:desc"
 
 // pages are SCP's page parameters: page from 0, size from 1.
-var pages = wire.Paging{First: 0, DefaultSize: iamd.DefaultPageSize, MaxSize: iamd.MaxPageSize}
+var pages = wire.Paging{DefaultSize: iamd.DefaultPageSize, MaxSize: iamd.MaxPageSize}
 
 // paging reads page (0-based) and size.
 func paging(r *http.Request) (offset, page, size int, err error) {
@@ -322,7 +322,7 @@ func (f *Face) deleteUsers(w http.ResponseWriter, r *http.Request) {
 		switch code := iamd.ErrorCode(err); {
 		case code == "":
 			out.Success = append(out.Success, removeSuccess{ID: id})
-		case code == iamd.EUNAUTHENTICATED || code == iamd.EINTERNAL || code == iamd.EFORBIDDEN && iamd.ErrorRule(err) != iamd.RuleRights:
+		case code == iamd.EINTERNAL || iamd.RefusesCaller(err):
 			f.WriteError(w, r, err) // the caller's own refusal fails the whole request, not one id
 			return
 		default:

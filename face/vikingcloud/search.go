@@ -136,7 +136,7 @@ func (s *searchIn) where(now time.Time) (iamd.AllOf, error) {
 }
 
 // pages are Spring's Pageable parameters: page from 0, size from 1.
-var pages = wire.Paging{First: 0, DefaultSize: defaultPageSize, MaxSize: maxPageSize}
+var pages = wire.Paging{DefaultSize: defaultPageSize, MaxSize: maxPageSize}
 
 // searchUsers answers the users every criterion matches, a page at a time (page from 0,
 // size up to 100, as Spring's Pageable takes them), by username.

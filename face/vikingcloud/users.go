@@ -342,16 +342,9 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 	u := &iamd.User{InstanceID: inst, LoginName: in.UserKey.Username, SSO: sso, Status: iamd.UserActive}
 	upd := in.update()
 	upd.Apply(u)
-	opts := iamd.CreateUserOptions{Locked: in.Locked != nil && *in.Locked}
+	opts := iamd.CreateUserOptions{Locked: in.Locked != nil && *in.Locked, MFA: in.mfa(secret, false)}
 	if in.Password != nil {
 		opts.Password = *in.Password
-	}
-	if m := in.mfa(secret, false); m != nil {
-		opts.MFASecret = m.Secret
-		if m.Enabled && m.Secret == "" {
-			f.WriteError(w, r, iamd.Invalid(iamd.FieldMFASecret, "turning MFA on needs the secret in mfaSecret"))
-			return
-		}
 	}
 	created, err := f.dir.CreateUser(r.Context(), u, opts)
 	if err != nil {
@@ -395,16 +388,15 @@ func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	secret, err := in.check()
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
 	k := *in.UserKey
 	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
 	next, err := f.dir.ChangeUser(r.Context(), inst, iamd.UserRef{LoginName: k.Username}, func(cur *iamd.User) (*iamd.UserChange, error) {
 		if cur.SSO != (k.Authenticator == authSSO) {
 			return nil, noUser(k)
+		}
+		secret, err := in.check()
+		if err != nil {
+			return nil, err
 		}
 		change := &iamd.UserChange{UserUpdate: in.update(), MFA: in.mfa(secret, cur.MFAEnabled)}
 		if in.Password != nil && *in.Password != "" {

@@ -62,10 +62,10 @@ func ReadBody(r *http.Request) ([]byte, error) {
 // and far from overflowing an offset computed as page × size.
 const MaxOffset = 1 << 31
 
-// Paging describes a face's page parameters: a page number counted from First (0 or 1)
-// and a size from 1 to MaxSize, DefaultSize when absent.
+// Paging describes a face's page parameters: a page number from 0 and a size from 1 to
+// MaxSize, DefaultSize when absent.
 type Paging struct {
-	First, DefaultSize, MaxSize int
+	DefaultSize, MaxSize int
 }
 
 // PageError names the parameter at fault, "page" or "size" (the face says it in its
@@ -77,7 +77,7 @@ func (e *PageError) Error() string { return "bad " + e.Param + " parameter" }
 // Read reads the page and size parameters' texts ("" when absent) and returns the
 // offset of the page's first item, the page number and the size.
 func (p Paging) Read(pageText, sizeText string) (offset, page, size int, err error) {
-	page, size = p.First, p.DefaultSize
+	page, size = 0, p.DefaultSize
 	if sizeText != "" {
 		n, err := strconv.Atoi(sizeText)
 		if err != nil || n < 1 || n > p.MaxSize {
@@ -87,10 +87,10 @@ func (p Paging) Read(pageText, sizeText string) (offset, page, size int, err err
 	}
 	if pageText != "" {
 		n, err := strconv.Atoi(pageText)
-		if err != nil || n < p.First || n-p.First > MaxOffset/size {
+		if err != nil || n < 0 || n > MaxOffset/size {
 			return 0, 0, 0, &PageError{Param: "page"}
 		}
 		page = n
 	}
-	return (page - p.First) * size, page, size, nil
+	return page * size, page, size, nil
 }

@@ -12,7 +12,7 @@ import (
 )
 
 func TestPaging(t *testing.T) {
-	p := wire.Paging{First: 0, DefaultSize: 20, MaxSize: 100}
+	p := wire.Paging{DefaultSize: 20, MaxSize: 100}
 	for _, c := range []struct {
 		page, size     string
 		offset, pg, sz int
@@ -36,13 +36,6 @@ func TestPaging(t *testing.T) {
 		case c.bad != "" && (!errors.As(err, &pe) || pe.Param != c.bad):
 			t.Errorf("page %q size %q: %v, want a bad %s", c.page, c.size, err, c.bad)
 		}
-	}
-	one := wire.Paging{First: 1, DefaultSize: 10, MaxSize: 50}
-	if offset, _, _, err := one.Read("1", ""); err != nil || offset != 0 {
-		t.Errorf("first page counted from 1: offset %d, %v", offset, err)
-	}
-	if _, _, _, err := one.Read("0", ""); err == nil {
-		t.Error("page 0 of pages counted from 1 was accepted")
 	}
 }
 
