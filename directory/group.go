@@ -240,9 +240,8 @@ func (s *Service) ChangeGroup(ctx context.Context, instanceID, id string, versio
 				}
 				w.Add = iamd.GroupMembers{Users: without(all.Users, now.Users), Groups: without(all.Groups, now.Groups)}
 				w.Remove = iamd.GroupMembers{Users: without(now.Users, all.Users), Groups: without(now.Groups, all.Groups)}
-			}
-			if w.Add, err = s.resolveMembers(ctx, p, instanceID, w.Add, false); err != nil {
-				return nil, err
+			} else if w.Add, err = s.resolveMembers(ctx, p, instanceID, w.Add, false); err != nil {
+				return nil, err // (members replaced were resolved and checked above)
 			}
 			if w.Remove, err = s.resolveMembers(ctx, p, instanceID, w.Remove, true); err != nil {
 				return nil, err
