@@ -3,6 +3,7 @@ package iamd
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error codes. Each face maps them to its own wire shape and status; the core never
@@ -114,4 +115,57 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "Internal error."
+}
+
+// ErrorMessageIn returns the message of a domain error in a face's vocabulary, so that a
+// face never shows another face's field names: the error's own field where the message
+// begins with it, and every snake_case canonical field name (the Field* constants) it
+// mentions, become the face's name for it in names, or, if the face has none, words
+// ("phone number"). Plain words that happen to name a field ("an email address") stay.
+func ErrorMessageIn(err error, names map[string]string) string {
+	msg := ErrorMessage(err)
+	field := ErrorField(err)
+	var b strings.Builder
+	for i := 0; i < len(msg); {
+		j := i
+		for j < len(msg) && isFieldByte(msg[j]) {
+			j++
+		}
+		if j == i {
+			b.WriteByte(msg[i])
+			i++
+			continue
+		}
+		word := msg[i:j]
+		switch {
+		case !canonicalFields[word] || !strings.Contains(word, "_") && (i != 0 || word != field):
+			b.WriteString(word)
+		case names[word] != "":
+			b.WriteString(names[word])
+		default:
+			b.WriteString(strings.ReplaceAll(word, "_", " "))
+		}
+		i = j
+	}
+	return b.String()
+}
+
+func isFieldByte(c byte) bool { return c == '_' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
+// canonicalFields holds every canonical field name.
+var canonicalFields = map[string]bool{}
+
+func init() {
+	for _, f := range []string{FieldID, FieldInstanceID, FieldLoginName, FieldRealm, FieldDisplayName, FieldGivenName,
+		FieldFamilyName, FieldEmail, FieldPhoneCountryCode, FieldPhoneNumber, FieldPhoneExtension, FieldEmployeeNumber,
+		FieldDepartment, FieldBusinessUnit, FieldManager, FieldOrganization, FieldDescription, FieldTimeZone, FieldLocale,
+		FieldExternalID, FieldExtra, FieldTags, FieldMFASecret, FieldStatus, FieldGroupIDs, FieldName, FieldPassword,
+		FieldCurrentPassword, FieldCode, FieldExpiresAt, FieldPasswordHash, FieldPrivileges, FieldRoles,
+		FieldElevatedUntil, FieldUserIDs, FieldMemberGroupIDs, FieldPage, FieldSize, FieldSort, FieldFilter,
+		FieldAccessKey, FieldVersion, FieldCreatedAt, FieldPolicy, FieldPasswordMinLen, FieldPasswordHistory,
+		FieldPasswordMaxAge, FieldLockoutThreshold, FieldLockoutDuration, FieldUpdatedAt, FieldLastLoginAt,
+		FieldEmailVerify, FieldPhoneVerify, FieldExpired, FieldCredentialsExpired, FieldMFAEnabled, FieldSSO,
+		FieldLockedUntil} {
+		canonicalFields[f] = true
+	}
 }

@@ -154,11 +154,11 @@ func CheckEmail(field, s string) error {
 	return nil
 }
 
-// CheckCallingCode accepts an ITU-T E.164 country calling code: "+" and 1 to 3 digits,
-// not starting with 0.
+// CheckCallingCode accepts a country calling code ITU-T has assigned (ITU-T E.164):
+// "+" and 1 to 3 digits. Every face holds its users to this one list.
 func CheckCallingCode(field, s string) error {
-	if len(s) < 2 || len(s) > 4 || s[0] != '+' || s[1] == '0' || !allDigits(s[1:]) {
-		return Invalid(field, "%s must be '+' followed by a 1 to 3 digit country calling code, like +82", field)
+	if !KnownCallingCode(s) {
+		return Invalid(field, "%s must be '+' followed by a country calling code in use, like +82", field)
 	}
 	return nil
 }
@@ -266,7 +266,7 @@ func CallingCode(s string) string {
 // KnownCallingCode tells whether code ("+82") is a country calling code ITU-T has
 // assigned.
 func KnownCallingCode(code string) bool {
-	if CheckCallingCode(FieldPhoneCountryCode, code) != nil {
+	if len(code) < 2 || len(code) > 4 || code[0] != '+' || !allDigits(code[1:]) {
 		return false
 	}
 	digits := code[1:]
