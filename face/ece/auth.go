@@ -6,6 +6,7 @@ import (
 	"errors"
 	"maps"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -27,7 +28,7 @@ func grantResponse(g *iamd.SessionGrant) tokenResponse {
 }
 
 // login signs a platform user in with a password and answers a session token; with
-// login_state.path it redirects there instead, as ECE's console expects.
+// login_state.path it redirects to ECE's console page for the token instead (ssoRedirect).
 func (f *Face) login(w http.ResponseWriter, r *http.Request) {
 	obj, err := wire.ReadObject(r, []string{"username", "password", "login_state"})
 	if err != nil {
@@ -74,11 +75,26 @@ func (f *Face) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if redirect != "" {
-		w.Header().Set("Location", redirect)
+		w.Header().Set("Location", ssoRedirect(grant.Token, redirect))
 		writeJSON(w, http.StatusFound, struct{}{})
 		return
 	}
 	writeJSON(w, http.StatusOK, grantResponse(grant))
+}
+
+// ssoRedirect is where a login with login_state.path goes, in the apidocs' words
+// "/sso/token#BEARER_TOKEN?state=LOGIN_STATE": ECE's console page that keeps the token
+// from the fragment (never sent to a server) and then goes on to the login state's path.
+// What LOGIN_STATE looks like the apidocs do not say; it is the LoginState object as JSON,
+// query-escaped, so that the page reads it back whole.
+func ssoRedirect(token, path string) string {
+	var state bytes.Buffer
+	enc := json.NewEncoder(&state)
+	enc.SetEscapeHTML(false) // the path as sent: & stays &
+	enc.Encode(struct {
+		Path string `json:"path"`
+	}{path})
+	return "/sso/token#" + url.PathEscape(token) + "?state=" + url.QueryEscape(strings.TrimSpace(state.String()))
 }
 
 // sessionToken is the token of the Bearer header _refresh and _logout act on.
