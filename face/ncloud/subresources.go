@@ -18,16 +18,15 @@ func (f *Face) getAccessRules(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toWire(u).AccessRules)
 }
 
-// putAccessRules sets both rules; both are required, as on create.
+// putAccessRules sets both rules; the body is the rules, both required, as on create.
 func (f *Face) putAccessRules(w http.ResponseWriter, r *http.Request) {
-	obj, err := wire.ReadObject(r, []string{"consoleAccessAllowed", "apiAccessAllowed"})
+	body, err := wire.ReadBody(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	raw, _ := json.Marshal(obj)
 	var rules iamd.User
-	if err := readAccessRules(raw, &rules); err != nil {
+	if err := readAccessRules("", body, &rules); err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
@@ -263,7 +262,7 @@ func (f *Face) userTags(w http.ResponseWriter, r *http.Request) {
 // putTags sets {"tags": [{"tagKey", "tagValue"}]} on the user; a key it has takes the
 // new value.
 func (f *Face) putTags(w http.ResponseWriter, r *http.Request) {
-	obj, err := wire.ReadObject(r, []string{"tags"})
+	obj, err := readObject(r, []string{"tags"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -291,7 +290,7 @@ func (f *Face) putTags(w http.ResponseWriter, r *http.Request) {
 
 // deleteTags removes {"tagKeys": […]} from the user.
 func (f *Face) deleteTags(w http.ResponseWriter, r *http.Request) {
-	obj, err := wire.ReadObject(r, []string{"tagKeys"})
+	obj, err := readObject(r, []string{"tagKeys"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -334,7 +333,7 @@ func (f *Face) listGroups(w http.ResponseWriter, r *http.Request) {
 // createGroup makes a group of {"groupName", "description"}, so that memberships can be
 // given through this face alone.
 func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
-	obj, err := wire.ReadObject(r, []string{"groupName", "description"})
+	obj, err := readObject(r, []string{"groupName", "description"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return

@@ -105,11 +105,8 @@ var profileFields = []string{"firstName", "lastName", "email", "empNo", "phoneCo
 
 // readProfile reads and checks a userProfile object onto u.
 func readProfile(raw json.RawMessage, u *iamd.User) error {
-	obj, err := wire.DecodeObject(raw, profileFields)
+	obj, err := decodeObject("userProfile", raw, profileFields)
 	if err != nil {
-		if je, ok := err.(*wire.BodyError); ok && je.Field != "" {
-			je.Field, je.Message = "userProfile."+je.Field, "userProfile."+je.Message
-		}
 		return err
 	}
 	for _, f := range []struct {
@@ -135,40 +132,48 @@ func readProfile(raw json.RawMessage, u *iamd.User) error {
 			return invalid("userProfile.email", "must be an email address.")
 		}
 	}
+	// The core holds phoneCountryCode to the calling codes in use, as for every face;
+	// NAVER's clients send it without its "+".
 	u.PhoneCountryCode = iamd.CallingCode(u.PhoneCountryCode)
-	if u.PhoneCountryCode != "" && !iamd.KnownCallingCode(u.PhoneCountryCode) {
-		return invalid("userProfile.phoneCountryCode", "must be a country calling code, like 82.")
-	}
 	if u.PhoneNumber != "" {
 		if u.PhoneCountryCode == "" {
 			u.PhoneCountryCode = "+82" // NAVER Cloud's home country when none is given
 		}
-		if err := iamd.CheckMobileNumber(iamd.FieldPhoneNumber, u.PhoneCountryCode, u.PhoneNumber); err != nil {
-			return invalid("userProfile.phoneNo", "must be a mobile number of the country of phoneCountryCode ("+iamd.ErrorMessage(err)+").")
-		}
+		// NAVER takes only mobile numbers (of Korea's plan, for +82).
+		return iamd.CheckMobileNumber(iamd.FieldPhoneNumber, u.PhoneCountryCode, u.PhoneNumber)
 	}
 	return nil
 }
 
-// readAccessRules reads the required accessRules object onto u.
-func readAccessRules(raw json.RawMessage, u *iamd.User) error {
-	if len(raw) == 0 || string(raw) == "null" {
-		return invalid("accessRules", "is required.")
+var accessRuleFields = []string{"consoleAccessAllowed", "apiAccessAllowed"}
+
+// readAccessRules reads access rules onto u: the object at path of a body ("accessRules"
+// on create and PUT), or the body itself (path ""). The object and both of its booleans
+// are required, wherever NAVER documents them: absent or null is refused, never read as
+// false (which would lock the user out).
+func readAccessRules(path string, raw json.RawMessage, u *iamd.User) error {
+	if path != "" && (len(raw) == 0 || string(raw) == "null") {
+		return invalid(path, "is required: an object of consoleAccessAllowed and apiAccessAllowed.")
 	}
-	obj, err := wire.DecodeObject(raw, []string{"consoleAccessAllowed", "apiAccessAllowed"})
+	obj, err := decodeObject(path, raw, accessRuleFields)
 	if err != nil {
-		return invalid("accessRules", "must be an object of consoleAccessAllowed and apiAccessAllowed.")
+		return err
 	}
 	for _, f := range []struct {
 		name   string
 		denied *bool
 	}{{"consoleAccessAllowed", &u.ConsoleDenied}, {"apiAccessAllowed", &u.APIDenied}} {
 		raw, ok := obj[f.name]
-		var allowed bool
-		if !ok || json.Unmarshal(raw, &allowed) != nil {
-			return invalid("accessRules."+f.name, "is required: true or false.")
+		var allowed *bool
+		switch {
+		case !ok:
+			return invalid(join(path, f.name), "is required: true or false.")
+		case json.Unmarshal(raw, &allowed) != nil:
+			return invalid(join(path, f.name), "must be true or false.")
+		case allowed == nil:
+			return invalid(join(path, f.name), "must be true or false, not null.")
 		}
-		*f.denied = !allowed
+		*f.denied = !*allowed
 	}
 	return nil
 }
@@ -207,7 +212,7 @@ func decodeCreate(obj wire.Object, instanceID string) (*iamd.User, error) {
 			}
 			return nil
 		},
-		func() error { return readAccessRules(obj["accessRules"], u) },
+		func() error { return readAccessRules("accessRules", obj["accessRules"], u) },
 	} {
 		if err := check(); err != nil {
 			return nil, err
@@ -217,7 +222,7 @@ func decodeCreate(obj wire.Object, instanceID string) (*iamd.User, error) {
 }
 
 func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
-	obj, err := wire.ReadObject(r, createFields)
+	obj, err := readObject(r, createFields)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -247,7 +252,7 @@ type bulkResult struct {
 // bulkCreate creates each user of {"params": [create bodies]} (at most maxBatch); one
 // that is refused fails alone, with its reason.
 func (f *Face) bulkCreate(w http.ResponseWriter, r *http.Request) {
-	obj, err := wire.ReadObject(r, []string{"params"})
+	obj, err := readObject(r, []string{"params"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -260,27 +265,36 @@ func (f *Face) bulkCreate(w http.ResponseWriter, r *http.Request) {
 	out := make([]bulkResult, 0, len(params))
 	for i, raw := range params {
 		res := bulkResult{}
-		item, err := wire.DecodeObject(raw, createFields)
-		var u *iamd.User
-		if err == nil {
-			login, _ := item.String("loginId")
-			res.Name = login.Value
-			u, err = decodeCreate(item, instanceOf(r))
-		}
-		if err == nil {
-			u, err = f.dir.CreateUser(r.Context(), u, iamd.CreateUserOptions{})
-		}
+		u, name, err := f.createItem(r, fmt.Sprintf("params[%d]", i), raw)
+		res.Name = name
 		if err == nil {
 			res.ID, res.NRN, res.Success = wireID(u.ID), nrn(u), true
 		} else if msg, whole := f.itemFailure(r, err); whole {
 			f.WriteError(w, r, err)
 			return
 		} else {
-			res.Message = fmt.Sprintf("params[%d]: %s", i, msg)
+			res.Message = msg
 		}
 		out = append(out, res)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// createItem creates the user of one item of a bulk create, at path in the body; what
+// it refuses names the field by its whole path ("params[1].loginId").
+func (f *Face) createItem(r *http.Request, path string, raw json.RawMessage) (u *iamd.User, loginID string, err error) {
+	item, err := decodeObject(path, raw, createFields)
+	if err != nil {
+		return nil, "", err
+	}
+	login, _ := item.String("loginId")
+	if u, err = decodeCreate(item, instanceOf(r)); err == nil {
+		u, err = f.dir.CreateUser(r.Context(), u, iamd.CreateUserOptions{})
+	}
+	if fe := inFaceTerms(err); fe != nil {
+		err = fe.at(path)
+	}
+	return u, login.Value, err
 }
 
 func (f *Face) findUser(r *http.Request, wireUserID string) (*iamd.User, error) {
@@ -311,7 +325,7 @@ type result struct {
 // updateUser is PUT: accessRules are required; description and userProfile, when given,
 // replace what they hold (a profile field left out is cleared). loginId cannot change.
 func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
-	obj, err := wire.ReadObject(r, []string{"loginId", "description", "userProfile", "accessRules"})
+	obj, err := readObject(r, []string{"loginId", "description", "userProfile", "accessRules"})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -339,7 +353,7 @@ func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 				next.PhoneCountryCode, next.PhoneNumber, next.Department = "", "", ""
 				return readProfile(raw, &next)
 			},
-			func() error { return readAccessRules(obj["accessRules"], &next) },
+			func() error { return readAccessRules("accessRules", obj["accessRules"], &next) },
 		} {
 			if err := check(); err != nil {
 				return nil, err
@@ -415,7 +429,7 @@ func (f *Face) batch(one func(r *http.Request, wireUserID string) error) http.Ha
 
 // readIDs reads a batch body {field: [ids]}: 1 to maxBatch of them.
 func readIDs(r *http.Request, field, what string) ([]string, error) {
-	obj, err := wire.ReadObject(r, []string{field})
+	obj, err := readObject(r, []string{field})
 	if err != nil {
 		return nil, err
 	}
@@ -434,20 +448,17 @@ func readIDs(r *http.Request, field, what string) ([]string, error) {
 // bad input, a user it may not act on — fails the item alone with its message,
 // internal errors logged and kept generic.
 func (f *Face) itemFailure(r *http.Request, err error) (message string, refusesCall bool) {
-	var fe *faceError
-	var body *wire.BodyError
-	switch code := iamd.ErrorCode(err); {
-	case errors.As(err, &fe):
-		return fe.detail, false
-	case errors.As(err, &body):
-		return "Invalid request. " + body.Message, false
+	if fe := inFaceTerms(err); fe != nil {
+		return fe.message(), false
+	}
+	switch {
 	case iamd.RefusesCaller(err):
 		return "", true
-	case code == iamd.EINTERNAL:
+	case iamd.ErrorCode(err) == iamd.EINTERNAL:
 		server.LogInternalError(f.log, r, err)
 		return "Internal error.", false
 	}
-	return iamd.ErrorMessage(err), false
+	return iamd.ErrorMessageIn(err, wireFields), false
 }
 
 func (f *Face) deleteOne(r *http.Request, wireUserID string) error {
