@@ -38,6 +38,9 @@ const (
 	// have itself, or granting privileges it does not hold: unlike a missing privilege,
 	// it concerns one target, so a batch fails that item alone.
 	RuleRights = "rights"
+	// RuleSelfService refuses (EFORBIDDEN) a user's change to itself of anything but its
+	// names, email and password; Field names what it touched.
+	RuleSelfService = "self_service"
 )
 
 // RefusesCaller reports whether err refuses the caller itself — it is not authenticated,

@@ -272,7 +272,8 @@ func (s *Service) prepareChange(ctx context.Context, p *iamd.Principal, cur *iam
 	// Authorization of what the change does, before anything of it is validated.
 	if self {
 		if !selfServiceOnly(cur, &next, change) {
-			return nil, nil, iamd.Errorf(iamd.EFORBIDDEN, "A user can change only its own names, email and password.")
+			return nil, nil, &iamd.Error{Code: iamd.EFORBIDDEN, Rule: iamd.RuleSelfService, Field: beyondSelfService(cur, &next, change),
+				Message: "A user can change only its own names, email and password."}
 		}
 	} else {
 		g := grants{roles: without(next.Roles, cur.Roles), privileges: without(next.Privileges, cur.Privileges), groups: join, leave: leave,
@@ -357,6 +358,30 @@ func selfServiceOnly(cur, next *iamd.User, change *iamd.UserChange) bool {
 	// A changed email is no longer verified; nobody verifies their own.
 	allowed.Email, allowed.EmailVerified = next.Email, cur.EmailVerified && next.EmailVerified
 	return reflect.DeepEqual(&allowed, next)
+}
+
+// beyondSelfService names the field of a change a user makes to itself that
+// selfServiceOnly refuses, or "" when it is none of these.
+func beyondSelfService(cur, next *iamd.User, change *iamd.UserChange) string {
+	switch {
+	case next.LoginName != cur.LoginName:
+		return iamd.FieldLoginName
+	case !slices.Equal(next.Roles, cur.Roles):
+		return iamd.FieldRoles
+	case !slices.Equal(next.Privileges, cur.Privileges):
+		return iamd.FieldPrivileges
+	case next.Status != cur.Status:
+		return iamd.FieldStatus
+	case !reflect.DeepEqual(next.ElevatedUntil, cur.ElevatedUntil):
+		return iamd.FieldElevatedUntil
+	case len(change.JoinGroups) > 0 || len(change.LeaveGroups) > 0:
+		return iamd.FieldGroupIDs
+	case change.Password != nil && change.Password.Hash != "":
+		return iamd.FieldPasswordHash
+	case change.MFA != nil:
+		return iamd.FieldMFASecret
+	}
+	return ""
 }
 
 // protected refuses changes to users whose record is not the API's to change: built-in

@@ -65,6 +65,14 @@ var wireFields = map[string]string{
 	iamd.FieldElevatedUntil: "security.elevated_permissions.expires_at",
 }
 
+// selfServiceFields names, in ECE's terms, what a user changing itself may not change.
+var selfServiceFields = map[string]string{
+	iamd.FieldLoginName:     "user_name",
+	iamd.FieldRoles:         "security.roles",
+	iamd.FieldStatus:        "security.enabled",
+	iamd.FieldElevatedUntil: "security.elevated_permissions",
+}
+
 // WriteError answers err in ECE's error shape.
 func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status, item := f.errorItem(r, err)
@@ -127,6 +135,14 @@ func (f *Face) errorItem(r *http.Request, err error) (int, errorItem) {
 		item.Code = CodeUnauthenticated
 		return http.StatusUnauthorized, item
 	case iamd.EFORBIDDEN:
+		if iamd.ErrorRule(err) == iamd.RuleSelfService {
+			// What a user may not change of itself is, in ECE's words, a restricted field.
+			item.Code, item.Fields = CodeRestrictedField, nil
+			if w, ok := selfServiceFields[iamd.ErrorField(err)]; ok {
+				item.Fields = []string{w}
+			}
+			return http.StatusBadRequest, item
+		}
 		item.Code = CodeUnauthorized
 		return http.StatusForbidden, item
 	case iamd.ETOOLARGE:

@@ -462,8 +462,9 @@ func (c *changes) change(cur *iamd.User, self bool) *iamd.UserChange {
 	return ch
 }
 
-// updateCurrentUser lets a user change its own password, full name and email; roles
-// may be repeated as they are (Elastic's client sends them) but not changed.
+// updateCurrentUser lets a user change its own password, full name and email; roles,
+// state and elevation may be repeated as they are (Elastic's client sends them) but not
+// changed: the core refuses, and the refusal is ECE's user.restricted_field.
 func (f *Face) updateCurrentUser(w http.ResponseWriter, r *http.Request) {
 	b, err := readUserBody(r)
 	if err != nil {
