@@ -109,7 +109,7 @@ var userSchema = map[string]any{
 		attr("userName", "string", map[string]any{"required": true, "uniqueness": "server", "mutability": "immutable",
 			"description": "Unique within the tenant, compared ignoring case. Set at creation; iamd does not rename users through SCIM."}),
 		attr("name", "complex", map[string]any{"subAttributes": []map[string]any{
-			attr("formatted", "string", map[string]any{"description": "The same value as displayName."}),
+			attr("formatted", "string", map[string]any{"description": "The full name formatted for display; kept as written, apart from displayName."}),
 			attr("familyName", "string", nil), attr("givenName", "string", nil),
 			kept(attr("middleName", "string", nil)), kept(attr("honorificPrefix", "string", nil)),
 			kept(attr("honorificSuffix", "string", nil))}}),

@@ -37,8 +37,26 @@ var coreAttrs = append([]string{"id", "externalId", "meta", "schemas", "userName
 // not collide with the core's, so a path may leave the URN out.
 var enterpriseAttrs = []string{"employeeNumber", "costCenter", "organization", "division", "department", "manager"}
 
-// canonicalName are the sub-attributes of name the canonical record holds.
-var canonicalName = []string{"formatted", "givenName", "familyName"}
+// canonicalName are the sub-attributes of name the canonical record holds. formatted is
+// not one of them: it is kept as written, apart from displayName (RFC 7643 §4.1.1 has
+// them as two attributes, and a client may set, clear or read either alone).
+var canonicalName = []string{"givenName", "familyName"}
+
+// subAttrs are the sub-attributes of the User's complex attributes as RFC 7643 §4.1 and
+// §4.3 spell them; names sent in another case are written this way (§2.1).
+var subAttrs = map[string][]string{
+	"name":      {"formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"},
+	"addresses": {"formatted", "streetAddress", "locality", "region", "postalCode", "country", "type", "primary"},
+	"manager":   {"value", "$ref", "displayName"},
+	"":          {"value", "display", "type", "primary", "$ref"}, // every other multi-valued attribute
+}
+
+func subAttrsOf(attr string) []string {
+	if list, ok := subAttrs[attr]; ok {
+		return list
+	}
+	return subAttrs[""]
+}
 
 // canonicalEnterprise are the enterprise attributes the canonical record holds.
 var canonicalEnterprise = []string{"employeeNumber", "organization", "division", "department", "manager"}
@@ -159,15 +177,16 @@ func same(attr, a, b string) bool {
 	if attr != "phoneNumbers" {
 		return strings.EqualFold(a, b)
 	}
-	digits := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return r
-			}
-			return -1
-		}, s)
-	}
-	return digits(a) == digits(b)
+	return digitsOf(a) == digitsOf(b)
+}
+
+func digitsOf(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 // pickIndex is the value the canonical record holds: the primary one, else the work
@@ -199,6 +218,171 @@ func asList(v any) []any {
 		return nil
 	}
 	return []any{v}
+}
+
+// tidy brings a User document to the schema's terms: sub-attribute names spelled as the
+// schema spells them (RFC 7643 §2.1), each multi-valued attribute a list of values in
+// which a (type, value) pair appears once (§2.4: SHOULD NOT repeat; a repeat that was
+// primary makes the value kept primary) and primary a boolean true for one value at most
+// (§2.4: MUST) — more than one is invalidValue.
+func tidy(doc map[string]any) error {
+	for k, v := range doc {
+		attr := spelled(multiValued, k)
+		switch {
+		case attr != "" && attr != "groups":
+			list, err := tidyList(attr, v)
+			if err != nil {
+				return err
+			}
+			doc[k] = list
+		case strings.EqualFold(k, "name"):
+			respell(asObject(v), subAttrs["name"])
+		case strings.EqualFold(k, SchemaEnterprise):
+			ent := asObject(v)
+			if mk := key(ent, "manager"); mk != "" {
+				respell(asObject(ent[mk]), subAttrs["manager"])
+			}
+		}
+	}
+	return nil
+}
+
+// tidyList is a multi-valued attribute as tidy leaves it.
+func tidyList(attr string, v any) ([]any, error) {
+	var out []any
+	seen := map[string]int{}
+	primaries := 0
+	for _, item := range asList(v) {
+		elem := asObject(item)
+		if elem == nil {
+			out = append(out, item) // not an object: checkKept or the canonical reading refuses it
+			continue
+		}
+		respell(elem, subAttrsOf(attr))
+		primary := isTrue(elem["primary"])
+		if _, ok := elem["primary"]; ok {
+			elem["primary"] = primary
+		}
+		id := valueKey(attr, elem)
+		if at, ok := seen[id]; ok {
+			if primary && !isTrue(asObject(out[at])["primary"]) {
+				asObject(out[at])["primary"] = true
+				primaries++
+			}
+			continue
+		}
+		seen[id] = len(out)
+		if primary {
+			primaries++
+		}
+		out = append(out, elem)
+	}
+	if primaries > 1 {
+		return nil, newError(http.StatusBadRequest, TypeInvalidValue,
+			"At most one of the "+attr+" values may be primary; "+strconv.Itoa(primaries)+" are.")
+	}
+	return out, nil
+}
+
+// respell renames obj's keys that are names of list in another case to list's spelling.
+func respell(obj map[string]any, list []string) {
+	for k, v := range obj {
+		if name := spelled(list, k); name != "" && name != k {
+			delete(obj, k)
+			obj[name] = v
+		}
+	}
+}
+
+// isTrue tells whether v is true, or "true" in any case, as some provisioners send it.
+func isTrue(v any) bool {
+	switch v := v.(type) {
+	case bool:
+		return v
+	case string:
+		return strings.EqualFold(v, "true")
+	}
+	return false
+}
+
+// valueKey identifies a value of a multi-valued attribute for finding repeats: its type
+// and value, compared as the attribute compares them (emails ignoring case, phone
+// numbers by their digits), or the whole value when it has none (addresses).
+func valueKey(attr string, elem map[string]any) string {
+	t, _ := elem["type"].(string)
+	if v, ok := elem["value"]; ok {
+		s := fmt.Sprint(v)
+		if attr == "phoneNumbers" {
+			s = digitsOf(s)
+		}
+		return strings.ToLower(t) + "\x00" + strings.ToLower(s)
+	}
+	rest := map[string]any{}
+	for k, v := range elem {
+		if k != "primary" {
+			rest[k] = v
+		}
+	}
+	raw, _ := json.Marshal(rest)
+	return "\x01" + string(raw)
+}
+
+// primaryValues names, per multi-valued attribute, the values that are primary.
+func primaryValues(doc map[string]any) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for k, v := range doc {
+		if attr := spelled(multiValued, k); attr != "" {
+			for _, item := range asList(v) {
+				if elem := asObject(item); elem != nil && isTrue(elem[key(elem, "primary")]) {
+					if out[attr] == nil {
+						out[attr] = map[string]bool{}
+					}
+					out[attr][valueKey(attr, elem)] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// settlePrimaries makes the value an operation made primary the only primary one of its
+// attribute (RFC 7644 §3.5.2: the server SHALL set primary to false for the others).
+// before is primaryValues of the document before the operation; one operation making
+// two values primary is invalidValue. With before nil, the first primary value stays so.
+func settlePrimaries(doc map[string]any, before map[string]map[string]bool) error {
+	for k, v := range doc {
+		attr := spelled(multiValued, k)
+		if attr == "" {
+			continue
+		}
+		list := asList(v)
+		var primary, made []int
+		for i, item := range list {
+			if elem := asObject(item); elem != nil && isTrue(elem[key(elem, "primary")]) {
+				primary = append(primary, i)
+				if before != nil && !before[attr][valueKey(attr, elem)] {
+					made = append(made, i)
+				}
+			}
+		}
+		if len(primary) < 2 {
+			continue
+		}
+		if len(made) > 1 {
+			return newError(http.StatusBadRequest, TypeInvalidValue, "An operation may make one of the "+attr+" values primary, not "+strconv.Itoa(len(made))+".")
+		}
+		keep := primary[0]
+		if len(made) == 1 {
+			keep = made[0]
+		}
+		for _, i := range primary {
+			if i != keep {
+				elem := asObject(list[i])
+				elem[key(elem, "primary")] = false
+			}
+		}
+	}
+	return nil
 }
 
 // keptFrom extracts from a document the attributes the canonical record does not hold,
@@ -397,58 +581,77 @@ func (p patchPath) container(doc map[string]any, create bool) map[string]any {
 // ignoring case (Entra sends "Replace"); an operation without a path carries an object
 // whose keys are paths (Entra sends "name.givenName" and URN-prefixed keys there).
 func applyPatch(doc map[string]any, ops []patchOp) error {
+	if err := settlePrimaries(doc, nil); err != nil {
+		return err
+	}
 	for _, op := range ops {
-		kind := strings.ToLower(op.Op)
-		var value any
-		if len(op.Value) > 0 {
-			dec := json.NewDecoder(bytes.NewReader(op.Value))
-			dec.UseNumber()
-			if dec.Decode(&value) != nil {
-				return newError(http.StatusBadRequest, TypeInvalidValue, "The value of an operation is not JSON.")
+		if err := applyOp(doc, op); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyOp applies one operation, the value it makes primary the only primary one.
+func applyOp(doc map[string]any, op patchOp) error {
+	before := primaryValues(doc)
+	if err := applyOpValue(doc, op); err != nil {
+		return err
+	}
+	return settlePrimaries(doc, before)
+}
+
+func applyOpValue(doc map[string]any, op patchOp) error {
+	kind := strings.ToLower(op.Op)
+	var value any
+	if len(op.Value) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(op.Value))
+		dec.UseNumber()
+		if dec.Decode(&value) != nil {
+			return newError(http.StatusBadRequest, TypeInvalidValue, "The value of an operation is not JSON.")
+		}
+	}
+	switch {
+	case kind != "add" && kind != "replace" && kind != "remove":
+		return newError(http.StatusBadRequest, TypeInvalidSyntax, "Unknown operation "+op.Op+": add, remove or replace.")
+	case strings.TrimSpace(op.Path) == "" && kind == "remove":
+		return newError(http.StatusBadRequest, TypeNoTarget, "A remove operation needs a path.")
+	case strings.TrimSpace(op.Path) == "":
+		attrs, ok := value.(map[string]any)
+		if !ok {
+			return newError(http.StatusBadRequest, TypeInvalidValue, "An operation without a path needs an object value.")
+		}
+		for k, v := range attrs {
+			if strings.EqualFold(k, SchemaEnterprise) { // the extension as an object
+				ext, ok := v.(map[string]any)
+				if !ok {
+					return invalidValue(k)
+				}
+				for ek, ev := range ext {
+					if err := setPath(doc, kind, SchemaEnterprise+":"+ek, ev); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if err := setPath(doc, kind, k, v); err != nil {
+				return err
 			}
 		}
-		switch {
-		case kind != "add" && kind != "replace" && kind != "remove":
-			return newError(http.StatusBadRequest, TypeInvalidSyntax, "Unknown operation "+op.Op+": add, remove or replace.")
-		case strings.TrimSpace(op.Path) == "" && kind == "remove":
-			return newError(http.StatusBadRequest, TypeNoTarget, "A remove operation needs a path.")
-		case strings.TrimSpace(op.Path) == "":
-			attrs, ok := value.(map[string]any)
-			if !ok {
-				return newError(http.StatusBadRequest, TypeInvalidValue, "An operation without a path needs an object value.")
-			}
-			for k, v := range attrs {
-				if strings.EqualFold(k, SchemaEnterprise) { // the extension as an object
-					ext, ok := v.(map[string]any)
-					if !ok {
-						return invalidValue(k)
-					}
-					for ek, ev := range ext {
-						if err := setPath(doc, kind, SchemaEnterprise+":"+ek, ev); err != nil {
-							return err
-						}
-					}
-					continue
-				}
-				if err := setPath(doc, kind, k, v); err != nil {
-					return err
-				}
-			}
-		case kind == "remove":
-			p, err := parsePatchPath(op.Path)
-			if err != nil {
-				return err
-			}
-			if p.attr == "password" || p.attr == "active" {
-				return newError(http.StatusBadRequest, TypeMutability, p.attr+" cannot be removed; replace it.")
-			}
-			if err := remove(doc, p, value); err != nil {
-				return err
-			}
-		default:
-			if err := setPath(doc, kind, op.Path, value); err != nil {
-				return err
-			}
+	case kind == "remove":
+		p, err := parsePatchPath(op.Path)
+		if err != nil {
+			return err
+		}
+		if p.attr == "password" || p.attr == "active" {
+			return newError(http.StatusBadRequest, TypeMutability, p.attr+" cannot be removed; replace it.")
+		}
+		if err := remove(doc, p, value); err != nil {
+			return err
+		}
+	default:
+		if err := setPath(doc, kind, op.Path, value); err != nil {
+			return err
 		}
 	}
 	return nil

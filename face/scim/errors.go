@@ -68,7 +68,7 @@ func (f *Face) translate(r *http.Request, err error) (int, string, string) {
 		}
 		return http.StatusBadRequest, TypeInvalidValue, body.Message
 	}
-	detail := iamd.ErrorMessage(err)
+	detail := iamd.ErrorMessageIn(err, wireFields)
 	switch iamd.ErrorCode(err) {
 	case iamd.EINVALID:
 		switch {
@@ -101,6 +101,17 @@ func (f *Face) translate(r *http.Request, err error) (int, string, string) {
 	}
 	server.LogInternalError(f.log, r, err)
 	return http.StatusInternalServerError, "", "Internal error."
+}
+
+// wireFields names canonical fields as SCIM's User and Group schemas do.
+var wireFields = map[string]string{
+	iamd.FieldLoginName: "userName", iamd.FieldDisplayName: "displayName", iamd.FieldGivenName: "name.givenName",
+	iamd.FieldFamilyName: "name.familyName", iamd.FieldEmail: "emails", iamd.FieldPhoneNumber: "phoneNumbers",
+	iamd.FieldPhoneCountryCode: "phoneNumbers", iamd.FieldExternalID: "externalId", iamd.FieldTimeZone: "timezone",
+	iamd.FieldLocale: "locale", iamd.FieldEmployeeNumber: "employeeNumber", iamd.FieldDepartment: "department",
+	iamd.FieldBusinessUnit: "division", iamd.FieldOrganization: "organization", iamd.FieldManager: "manager",
+	iamd.FieldStatus: "active", iamd.FieldRoles: "roles", iamd.FieldPassword: "password", iamd.FieldUserIDs: "members",
+	iamd.FieldMemberGroupIDs: "members", iamd.FieldGroupIDs: "groups", iamd.FieldName: "displayName",
 }
 
 // contentType is SCIM's media type (RFC 7644 §3.1); application/json is accepted too.

@@ -38,14 +38,14 @@ const (
 // names do not collide) to canonical fields. Filters see the one email and phone number
 // the canonical record holds (its primary, or work, value), as of type "work": the
 // further values SCIM keeps beside it (document.go) are not in any column, so
-// emails.value and emails are the same field and a filter cannot reach the others.
+// emails.value and emails are the same field and a filter cannot reach the others;
+// nor can it reach name.formatted, kept beside the record as written.
 var userAttrs = map[string]userAttr{
 	"id":                   {iamd.FieldID, true, kindString},
 	"externalid":           {iamd.FieldExternalID, true, kindString},
 	"username":             {iamd.FieldLoginName, false, kindString},
 	"displayname":          {iamd.FieldDisplayName, false, kindString},
 	"name":                 {"", false, kindName},
-	"name.formatted":       {iamd.FieldDisplayName, false, kindString},
 	"name.givenname":       {iamd.FieldGivenName, false, kindString},
 	"name.familyname":      {iamd.FieldFamilyName, false, kindString},
 	"emails":               {iamd.FieldEmail, false, kindString},

@@ -115,7 +115,18 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	public("GET /ResourceTypes/{id}", f.resourceTypes)
 	public("GET /Schemas", f.schemas)
 	public("GET /Schemas/{id}", f.schemas)
+	// A query of the server root (RFC 7644 §3.4.2.1) spans every resource type.
+	auth("GET /{$}", f.listRoot)
+	auth("GET ", f.listRoot)
+	// Clients differ in how they write a path: a trailing slash, or a resource type in
+	// another case (/users). Such a path is served as its canonical spelling.
 	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		if path, ok := canonicalPath(prefix, r.URL.Path); ok {
+			r = r.Clone(r.Context())
+			r.URL.Path, r.URL.RawPath = path, ""
+			mux.ServeHTTP(w, r)
+			return
+		}
 		f.WriteError(w, r, newError(http.StatusNotFound, "", "No such resource: "+r.Method+" "+r.URL.Path))
 	})
 	// Mounted as …/v2, the face answers the other protocol versions' paths with
@@ -131,6 +142,30 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 			f.WriteError(w, r, newError(http.StatusNotFound, "", "No such resource: "+r.Method+" "+r.URL.Path))
 		})
 	}
+}
+
+// endpoints are the resource types and endpoints under the face's root, as RFC 7644
+// spells them.
+var endpoints = []string{"Users", "Groups", "Me", "Bulk", "ServiceProviderConfig", "ResourceTypes", "Schemas", ".search"}
+
+// canonicalPath is path (under prefix) with its trailing slash dropped and its endpoint
+// and .search segments spelled as RFC 7644 spells them; ok is false when that changes
+// nothing, so that a path already canonical is not served twice.
+func canonicalPath(prefix, path string) (string, bool) {
+	rest, found := strings.CutPrefix(path, prefix+"/")
+	if !found || rest == "" {
+		return "", false
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	segments := strings.Split(rest, "/")
+	if name := spelled(endpoints, segments[0]); name != "" {
+		segments[0] = name
+	}
+	if len(segments) == 2 && strings.EqualFold(segments[1], ".search") {
+		segments[1] = ".search"
+	}
+	canonical := prefix + "/" + strings.Join(segments, "/")
+	return canonical, canonical != path && rest != ""
 }
 
 // authenticated accepts Authorization: Bearer <API token> (what provisioners send) and

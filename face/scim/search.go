@@ -24,7 +24,7 @@ type listRequest struct {
 
 // sortKeys are the attributes a listing can be sorted by: each has an index.
 var sortKeys = map[string]string{
-	"username": iamd.SortByLoginName, "displayname": iamd.SortByName, "name.formatted": iamd.SortByName,
+	"username": iamd.SortByLoginName, "displayname": iamd.SortByName,
 	"meta.created": iamd.SortByCreatedAt, "meta.lastmodified": iamd.SortByUpdatedAt,
 }
 
@@ -163,7 +163,7 @@ func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (i
 		path = strings.TrimPrefix(path, strings.ToLower(SchemaUser)+":")
 		if sort.Key = sortKeys[path]; sort.Key == "" {
 			return 0, nil, newError(http.StatusBadRequest, TypeInvalidValue,
-				"sortBy must be userName, displayName, name.formatted, meta.created or meta.lastModified.")
+				"sortBy must be userName, displayName, meta.created or meta.lastModified.")
 		}
 	}
 	switch strings.ToLower(req.sortOrder) {
@@ -216,6 +216,20 @@ func (f *Face) searchRoot(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
+	f.rootList(w, r, req)
+}
+
+// listRoot is searchRoot with the query in the URL (GET /?filter=…).
+func (f *Face) listRoot(w http.ResponseWriter, r *http.Request) {
+	req, err := queryRequest(r)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	f.rootList(w, r, req)
+}
+
+func (f *Face) rootList(w http.ResponseWriter, r *http.Request, req *listRequest) {
 	start, count := req.window()
 	users, userRes, userErr := f.userPage(r, req, start-1, count)
 	var filterErr *FilterError

@@ -47,8 +47,9 @@ type multiValue struct {
 	Primary bool   `json:"primary,omitempty"`
 }
 
+// nameOut is the name the canonical record holds; formatted and the other parts are kept
+// beside it, as written.
 type nameOut struct {
-	Formatted  string `json:"formatted,omitempty"`
 	GivenName  string `json:"givenName,omitempty"`
 	FamilyName string `json:"familyName,omitempty"`
 }
@@ -116,8 +117,8 @@ func toSCIM(ctx context.Context, u *iamd.User) userOut {
 		DisplayName: u.DisplayName, Locale: u.Locale, Timezone: u.TimeZone, Active: u.Status == iamd.UserActive,
 		Meta: metaOut{ResourceType: "User", Created: u.CreatedAt.UTC().Format(time.RFC3339), LastModified: u.UpdatedAt.UTC().Format(time.RFC3339),
 			Location: location, Version: etag(u)}}
-	if u.DisplayName != "" || u.GivenName != "" || u.FamilyName != "" {
-		out.Name = &nameOut{Formatted: u.DisplayName, GivenName: u.GivenName, FamilyName: u.FamilyName}
+	if u.GivenName != "" || u.FamilyName != "" {
+		out.Name = &nameOut{GivenName: u.GivenName, FamilyName: u.FamilyName}
 	}
 	if u.Email != "" {
 		out.Emails = []multiValue{{Value: u.Email, Type: valueType, Primary: true}}
@@ -234,7 +235,6 @@ type userIn struct {
 	ExternalID string   `json:"externalId"`
 	UserName   string   `json:"userName"`
 	Name       *struct {
-		Formatted  string `json:"formatted"`
 		GivenName  string `json:"givenName"`
 		FamilyName string `json:"familyName"`
 	} `json:"name"`
@@ -277,6 +277,9 @@ func pick(values []multiValueIn) string {
 // attributes kept beside them (extra). Attributes SCIM does not define are ignored, as
 // RFC 7644 §3.3 allows; a known attribute of the wrong type is invalidValue, naming it.
 func userFromDoc(doc map[string]any) (in *userIn, extra string, err error) {
+	if err := tidy(doc); err != nil {
+		return nil, "", err
+	}
 	raw, _ := json.Marshal(doc)
 	in = new(userIn)
 	if err := json.Unmarshal(raw, in); err != nil {
@@ -326,9 +329,6 @@ func (in *userIn) canonical(instanceID string) (*iamd.User, error) {
 	}
 	if in.Name != nil {
 		u.GivenName, u.FamilyName = in.Name.GivenName, in.Name.FamilyName
-		if u.DisplayName == "" {
-			u.DisplayName = in.Name.Formatted
-		}
 	}
 	if in.Active.set && !in.Active.value {
 		u.Status = iamd.UserSuspended
@@ -509,13 +509,6 @@ func (f *Face) patchUser(w http.ResponseWriter, r *http.Request) {
 				return nil, newError(http.StatusBadRequest, TypeMutability, "The attribute "+attr+" is the server's; it cannot be changed.")
 			}
 		}
-		// name.formatted is the display name's other spelling: a change to it alone changes it.
-		formatted := func(d map[string]any) any {
-			return asObject(d[key(d, "name")])[key(asObject(d[key(d, "name")]), "formatted")]
-		}
-		if k := key(doc, "displayName"); formatted(doc) != formatted(before) && reflect.DeepEqual(doc[k], before["displayName"]) {
-			doc["displayName"] = formatted(doc)
-		}
 		in, extra, err := userFromDoc(doc)
 		if err != nil {
 			return nil, err
@@ -529,7 +522,7 @@ func (f *Face) patchUser(w http.ResponseWriter, r *http.Request) {
 
 // replaceUser is PUT: the body replaces every writable attribute; those it leaves out
 // are cleared, except the password and roles, which it keeps unless it names them.
-// userName cannot change here; readOnly attributes are ignored.
+// A userName other than the user's renames it; readOnly attributes are ignored.
 func (f *Face) replaceUser(w http.ResponseWriter, r *http.Request) {
 	raw, err := readBody(r)
 	if err != nil {
@@ -550,14 +543,12 @@ func (f *Face) replaceUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // change is the change that makes cur the User document in (with extra, the attributes
-// kept beside the canonical ones). userName, when given, must be cur's (ignoring case).
-// A PUT leaves roles it does not name as they are, so that a provisioner that knows
+// kept beside the canonical ones). A userName spelled otherwise than cur's renames the
+// user (Entra ID and Okta rename this way, RFC 7643 has userName readWrite); the core
+// holds the new name to the same uniqueness as a new user's. A PUT leaves roles it does not name as they are, so that a provisioner that knows
 // nothing of iamd's roles takes none away; the password is write-only and kept unless
 // sent.
 func (in *userIn) change(cur *iamd.User, extra string) (*iamd.UserChange, error) {
-	if in.UserName != "" && iamd.LoginKey(in.UserName) != iamd.LoginKey(cur.LoginName) {
-		return nil, newError(http.StatusBadRequest, TypeMutability, "userName cannot be changed here.")
-	}
 	next, err := in.canonical("")
 	if err != nil {
 		return nil, err
@@ -568,6 +559,9 @@ func (in *userIn) change(cur *iamd.User, extra string) (*iamd.UserChange, error)
 		ExternalID: &next.ExternalID, Locale: &next.Locale, TimeZone: &next.TimeZone, EmployeeNumber: &next.EmployeeNumber,
 		Department: &next.Department, BusinessUnit: &next.BusinessUnit, Organization: &next.Organization, Manager: &next.Manager,
 		Status: &status, Extra: &extra}}
+	if in.UserName != cur.LoginName {
+		change.LoginName = &in.UserName
+	}
 	if next.Roles != nil || string(in.Roles) == "null" {
 		roles := next.Roles
 		if roles == nil {
