@@ -32,7 +32,7 @@ func (f *Face) saveRole(w http.ResponseWriter, r *http.Request) {
 	role, err := f.dir.SaveRole(r.Context(), &iamd.Role{InstanceID: iamd.PrincipalFromContext(r.Context()).InstanceID,
 		Name: in.Name, Description: in.Description, Privileges: names(&in.Privileges)})
 	if err != nil {
-		f.WriteError(w, r, err)
+		f.writeErrorIn(w, r, err, roleFields)
 		return
 	}
 	writeJSON(w, http.StatusOK, toRole(*role))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -13,26 +14,26 @@ import (
 )
 
 type searchIn struct {
-	OrgID                *string    `json:"orgId"`
-	OrgIDs               []string   `json:"orgIds"`
-	Enabled              *bool      `json:"enabled"`
-	Locked               *bool      `json:"locked"`
-	Expired              *bool      `json:"expired"`
-	CredentialsExpired   *bool      `json:"credentialsExpired"`
-	UsingMfa             *bool      `json:"usingMfa"`
-	LastName             *string    `json:"lastName"`
-	FirstName            *string    `json:"firstName"`
-	Roles                []string   `json:"roles"`
-	Privileges           []string   `json:"privileges"`
-	PrivilegeRoles       []string   `json:"privilegeRoles"`
-	Username             *string    `json:"username"`
-	Email                *string    `json:"email"`
-	Basic                *string    `json:"basic"`
-	Authenticator        *string    `json:"authenticator"`
-	Authenticators       []string   `json:"authenticators"`
-	AuthenticatorInclude *bool      `json:"authenticatorInclude"`
-	StartTimestamp       *time.Time `json:"startTimestamp"`
-	EndTimestamp         *time.Time `json:"endTimestamp"`
+	OrgID                *string  `json:"orgId"`
+	OrgIDs               []string `json:"orgIds"`
+	Enabled              *bool    `json:"enabled"`
+	Locked               *bool    `json:"locked"`
+	Expired              *bool    `json:"expired"`
+	CredentialsExpired   *bool    `json:"credentialsExpired"`
+	UsingMfa             *bool    `json:"usingMfa"`
+	LastName             *string  `json:"lastName"`
+	FirstName            *string  `json:"firstName"`
+	Roles                []string `json:"roles"`
+	Privileges           []string `json:"privileges"`
+	PrivilegeRoles       []string `json:"privilegeRoles"`
+	Username             *string  `json:"username"`
+	Email                *string  `json:"email"`
+	Basic                *string  `json:"basic"`
+	Authenticator        *string  `json:"authenticator"`
+	Authenticators       []string `json:"authenticators"`
+	AuthenticatorInclude *bool    `json:"authenticatorInclude"`
+	StartTimestamp       *string  `json:"startTimestamp"`
+	EndTimestamp         *string  `json:"endTimestamp"`
 }
 
 const (
@@ -108,15 +109,15 @@ func (s *searchIn) where(now time.Time) (iamd.AllOf, error) {
 	if len(s.Privileges) > 0 {
 		all = append(all, iamd.HasPrivilege{Privileges: s.Privileges})
 	}
-	authenticators := s.Authenticators
+	authenticators, fields := s.Authenticators, slices.Repeat([]string{"authenticators"}, len(s.Authenticators))
 	if s.Authenticator != nil {
-		authenticators = append(authenticators, *s.Authenticator)
+		authenticators, fields = append(authenticators, *s.Authenticator), append(fields, "authenticator")
 	}
 	if len(authenticators) > 0 {
 		var any iamd.AnyOf
-		for _, a := range authenticators {
+		for i, a := range authenticators {
 			if a != authLocal && a != authSSO {
-				return nil, badRequest(fmt.Sprintf("Field \"authenticators\": unknown authenticator %q (local or sso)", a))
+				return nil, badRequest(fmt.Sprintf("Field %q: unknown authenticator %q (local or sso)", fields[i], a))
 			}
 			any = append(any, is(iamd.FieldSSO, a == authSSO))
 		}
@@ -126,11 +127,19 @@ func (s *searchIn) where(now time.Time) (iamd.AllOf, error) {
 			all = append(all, any)
 		}
 	}
-	if s.StartTimestamp != nil {
-		all = append(all, iamd.Match{Field: iamd.FieldLastLoginAt, Op: iamd.MatchGe, Value: s.StartTimestamp.UTC()})
-	}
-	if s.EndTimestamp != nil {
-		all = append(all, iamd.Match{Field: iamd.FieldLastLoginAt, Op: iamd.MatchLe, Value: s.EndTimestamp.UTC()})
+	for _, bound := range []struct {
+		field string
+		value *string
+		op    string
+	}{{"startTimestamp", s.StartTimestamp, iamd.MatchGe}, {"endTimestamp", s.EndTimestamp, iamd.MatchLe}} {
+		if bound.value == nil {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, *bound.value)
+		if err != nil {
+			return nil, badRequest(fmt.Sprintf("Field %q must be a date-time like 2019-08-24T14:15:22Z", bound.field))
+		}
+		all = append(all, iamd.Match{Field: iamd.FieldLastLoginAt, Op: bound.op, Value: at.UTC()})
 	}
 	return all, nil
 }

@@ -58,7 +58,7 @@ func (f *Face) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		f.WriteError(w, r, err)
+		f.writeErrorIn(w, r, err, tokenFields)
 		return
 	}
 	if grant.Session.PasswordChangeOnly { // no newPassword came with a temporary or expired one

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -201,7 +202,7 @@ type userIn struct {
 }
 
 // decode reads a JSON body as Jackson does in Spring Boot: unknown attributes ignored,
-// a wrong type refused naming the attribute.
+// a value of the wrong type refused naming the attribute and the JSON value it takes.
 func decode(r *http.Request, v any) error {
 	raw, err := wire.ReadBody(r)
 	var body *wire.BodyError
@@ -214,7 +215,11 @@ func decode(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return badRequest("JSON parse error: field \"" + typeErr.Field + "\" must be of type " + typeErr.Type.String() + ".")
+			field, want := wire.TypeError(typeErr, v)
+			if field == "" {
+				return badRequest("JSON parse error: the request body must be " + want + ".")
+			}
+			return badRequest("JSON parse error: field \"" + field + "\" must be " + want + ".")
 		}
 		return badRequest("JSON parse error: the request body is not a JSON object.")
 	}
@@ -225,7 +230,7 @@ func decode(r *http.Request, v any) error {
 }
 
 // checkKey holds a UserKey to VikingCloud's rules: a username of at least one
-// character without "/" or "%2F", and an authenticator iamd has.
+// character without "/" or "%2F", and an authenticator iamd has, if one is named.
 func checkKey(k *userKey) error {
 	switch {
 	case k == nil:
@@ -234,14 +239,24 @@ func checkKey(k *userKey) error {
 		return badRequest("Field \"userKey.username\" must be at least one character")
 	case strings.Contains(k.Username, "/") || strings.Contains(strings.ToUpper(k.Username), "%2F"):
 		return badRequest("Field \"userKey.username\" cannot contain \"/\" or \"%2F\"")
-	}
-	if k.Authenticator == "" {
-		k.Authenticator = authLocal
-	}
-	if k.Authenticator != authLocal && k.Authenticator != authSSO {
+	case k.Authenticator != "" && k.Authenticator != authLocal && k.Authenticator != authSSO:
 		return badRequest("Field \"userKey.authenticator\" must be \"local\" (passwords) or \"sso\" (an identity provider)")
 	}
 	return nil
+}
+
+// key is the UserKey in names, after checkKey: without an authenticator, isSsoUser true
+// chooses sso, and local is the default. A local authenticator with isSsoUser true is
+// refused by check, never changed.
+func (in *userIn) key() userKey {
+	k := *in.UserKey
+	if k.Authenticator == "" {
+		k.Authenticator = authLocal
+		if in.IsSsoUser != nil && *in.IsSsoUser {
+			k.Authenticator = authSSO
+		}
+	}
+	return k
 }
 
 func names(list *[]named) []string {
@@ -255,27 +270,57 @@ func names(list *[]named) []string {
 	return out
 }
 
-// mfaSecret is the TOTP secret sent (mfaSecret or sharedSecret; the same when both).
-func (in *userIn) mfaSecret() (string, error) {
-	var secret string
-	for _, s := range []*string{in.MfaSecret, in.SharedSecret} {
-		if s != nil && *s != "" {
-			if secret != "" && secret != *s {
-				return "", badRequest("Fields \"mfaSecret\" and \"sharedSecret\" must be the same secret")
+// mfaSecret is the TOTP secret sent (mfaSecret or sharedSecret; the same when both) and
+// the attribute it came in.
+func (in *userIn) mfaSecret() (secret, field string, err error) {
+	for _, s := range []struct {
+		value *string
+		field string
+	}{{in.MfaSecret, "mfaSecret"}, {in.SharedSecret, "sharedSecret"}} {
+		if s.value != nil && *s.value != "" {
+			if secret != "" && secret != *s.value {
+				return "", "", badRequest("Fields \"mfaSecret\" and \"sharedSecret\" must be the same secret")
 			}
-			secret = *s
+			if secret == "" {
+				secret, field = *s.value, s.field
+			}
 		}
 	}
-	return secret, nil
+	return secret, field, nil
 }
 
-// check reads what the core has no words for: the phone's pair, which VikingCloud's
-// API requires together, and MFA's secret, which it takes under two names.
+// fields is the vocabulary the core's refusals of in are said in: the MFA secret under
+// the name it was sent.
+func (in *userIn) fields() map[string]string {
+	if _, field, _ := in.mfaSecret(); field != "" && field != userFields[iamd.FieldMFASecret] {
+		return with(userFields, iamd.FieldMFASecret, field)
+	}
+	return userFields
+}
+
+// check reads what the core has no words for and refuses what contradicts itself: the
+// phone's pair, which VikingCloud's API requires together; MFA's secret, which it takes
+// under two names, with usingMfa false; isSsoUser true with a local authenticator. It
+// returns the MFA secret sent.
 func (in *userIn) check() (string, error) {
 	if in.PrimaryPhone != nil && *in.PrimaryPhone != "" && (in.PrimaryPhoneCountryCode == nil || *in.PrimaryPhoneCountryCode == "") {
 		return "", badRequest("Field \"primaryPhoneCountryCode\" is required with primaryPhone")
 	}
-	return in.mfaSecret()
+	// isSsoUser false is its documented default, which clients send unasked: only true
+	// says something, and it contradicts a local authenticator.
+	if in.IsSsoUser != nil && *in.IsSsoUser && in.UserKey.Authenticator == authLocal {
+		return "", badRequest("Fields \"isSsoUser\" and \"userKey.authenticator\" contradict each other: isSsoUser is true " +
+			"and the authenticator \"local\"; an SSO user's authenticator is \"sso\"")
+	}
+	secret, field, err := in.mfaSecret()
+	if err != nil {
+		return "", err
+	}
+	if secret != "" && in.UsingMfa != nil && !*in.UsingMfa {
+		return "", badRequest(fmt.Sprintf("Fields \"usingMfa\" and %q contradict each other: usingMfa is false and a secret was sent; "+
+			"send usingMfa true with the secret to turn MFA on, or no secret to turn it off", field))
+	}
+	return secret, nil
 }
 
 // mfa is the MFA change in asks of a user whose MFA is on or not: on with the secret
@@ -332,14 +377,14 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	sso := in.UserKey.Authenticator == authSSO || (in.IsSsoUser != nil && *in.IsSsoUser)
 	secret, err := in.check()
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
+	k := in.key()
 	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
-	u := &iamd.User{InstanceID: inst, LoginName: in.UserKey.Username, SSO: sso, Status: iamd.UserActive}
+	u := &iamd.User{InstanceID: inst, LoginName: k.Username, SSO: k.Authenticator == authSSO, Status: iamd.UserActive}
 	upd := in.update()
 	upd.Apply(u)
 	opts := iamd.CreateUserOptions{Locked: in.Locked != nil && *in.Locked, MFA: in.mfa(secret, false)}
@@ -348,7 +393,7 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 	created, err := f.dir.CreateUser(r.Context(), u, opts)
 	if err != nil {
-		f.WriteError(w, r, err)
+		f.writeErrorIn(w, r, err, in.fields())
 		return
 	}
 	f.writeUser(w, r, created)
@@ -358,6 +403,9 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 func (f *Face) byKey(r *http.Request, k userKey) (*iamd.User, error) {
 	if err := checkKey(&k); err != nil {
 		return nil, err
+	}
+	if k.Authenticator == "" {
+		k.Authenticator = authLocal
 	}
 	u, err := f.dir.FindUserByLogin(r.Context(), iamd.PrincipalFromContext(r.Context()).InstanceID, k.Username)
 	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
@@ -388,7 +436,7 @@ func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	k := *in.UserKey
+	k := in.key()
 	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
 	next, err := f.dir.ChangeUser(r.Context(), inst, iamd.UserRef{LoginName: k.Username}, func(cur *iamd.User) (*iamd.UserChange, error) {
 		if cur.SSO != (k.Authenticator == authSSO) {
@@ -408,7 +456,7 @@ func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 		err = noUser(k)
 	}
 	if err != nil {
-		f.WriteError(w, r, err)
+		f.writeErrorIn(w, r, err, in.fields())
 		return
 	}
 	f.writeUser(w, r, next)

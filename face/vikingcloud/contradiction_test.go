@@ -1,0 +1,65 @@
+package vikingcloud_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// A body that contradicts itself is refused naming both attributes, and changes nothing:
+// isSsoUser true with a local userKey (which once made the user sso, so that its own key
+// found nothing), and usingMfa false with an MFA secret (which once turned MFA on).
+func TestContradictionsRefused(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		sso := strings.Replace(seedUser("sal"), `"isSsoUser":false`, `"isSsoUser":true`, 1)
+		r := e.do("PUT", "/user-service/v1/user", sso)
+		e.wantError(r, 400, `Fields "isSsoUser" and "userKey.authenticator"`)
+		r = e.do("PUT", "/user-service/v1/user", `{"userKey":{"username":"sal","authenticator":"local"},"isSsoUser":true}`)
+		e.wantError(r, 400, `Fields "isSsoUser" and "userKey.authenticator"`)
+		for _, path := range []string{"/user-service/v1/user/local/sal", "/user-service/v1/user/sso/sal"} {
+			e.wantError(e.do("GET", path, ""), 404, "sal")
+		}
+		mfaOff := func(body, secretField string) string {
+			return strings.Replace(body, `"`+secretField+`":""`, `"`+secretField+`":"`+mfaSecret+`"`, 1)
+		}
+		e.wantError(e.do("PUT", "/user-service/v1/user", mfaOff(seedUser("mo"), "mfaSecret")), 400, `Fields "usingMfa" and "mfaSecret"`)
+		e.wantError(e.do("PUT", "/user-service/v1/user", mfaOff(seedUser("mo"), "sharedSecret")), 400, `Fields "usingMfa" and "sharedSecret"`)
+		e.wantError(e.do("GET", "/user-service/v1/user/local/mo", ""), 404, "mo")
+
+		// Said without contradiction, each is done: isSsoUser true with no authenticator
+		// is an sso user; isSsoUser false beside an sso authenticator is the default a
+		// client sends unasked; usingMfa true with the secret turns MFA on.
+		if r := e.do("PUT", "/user-service/v1/user", `{"userKey":{"username":"sal"},"isSsoUser":true}`); r.status != 200 ||
+			r.obj["isSsoUser"] != true || r.obj["userKey"].(map[string]any)["authenticator"] != "sso" {
+			t.Fatalf("isSsoUser without an authenticator: %d %s", r.status, r.raw)
+		}
+		if r := e.do("GET", "/user-service/v1/user/sso/sal", ""); r.status != 200 {
+			t.Fatalf("sal by its key: %d %s", r.status, r.raw)
+		}
+		if r := e.do("PUT", "/user-service/v1/user", `{"userKey":{"username":"idp","authenticator":"sso"},"isSsoUser":false}`); r.status != 200 || r.obj["isSsoUser"] != true {
+			t.Fatalf("an sso authenticator with isSsoUser false: %d %s", r.status, r.raw)
+		}
+		on := strings.Replace(mfaOff(seedUser("mo"), "mfaSecret"), `"usingMfa":false`, `"usingMfa":true`, 1)
+		if r := e.do("PUT", "/user-service/v1/user", on); r.status != 200 || r.obj["usingMfa"] != true {
+			t.Fatalf("usingMfa true with the secret: %d %s", r.status, r.raw)
+		}
+
+		// Updates: the same refusals, on a user without MFA and on one with it.
+		e.do("PUT", "/user-service/v1/user", seedUser("lu"))
+		for _, name := range []string{"lu", "mo"} {
+			before := e.do("GET", "/user-service/v1/user/local/"+name, "").raw
+			e.wantError(e.do("POST", "/user-service/v1/user", `{"userKey":{"username":"`+name+`","authenticator":"local"},"isSsoUser":true,"firstName":"X"}`),
+				400, `Fields "isSsoUser" and "userKey.authenticator"`)
+			e.wantError(e.do("POST", "/user-service/v1/user", `{"userKey":{"username":"`+name+`"},"usingMfa":false,"mfaSecret":"`+mfaSecret+`","firstName":"X"}`),
+				400, `Fields "usingMfa" and "mfaSecret"`)
+			e.wantError(e.do("POST", "/user-service/v1/user", `{"userKey":{"username":"`+name+`"},"usingMfa":false,"sharedSecret":"`+mfaSecret+`","firstName":"X"}`),
+				400, `Fields "usingMfa" and "sharedSecret"`)
+			if after := e.do("GET", "/user-service/v1/user/local/"+name, "").raw; after != before {
+				t.Fatalf("%s: a refused update changed the user:\n%s\n%s", name, before, after)
+			}
+		}
+		e.wantError(e.do("GET", "/user-service/v1/user/sso/lu", ""), 404, "lu")
+		if r := e.do("POST", "/user-service/v1/user", `{"userKey":{"username":"mo"},"usingMfa":false}`); r.status != 200 || r.obj["usingMfa"] != false {
+			t.Fatalf("usingMfa false alone turns MFA off: %d %s", r.status, r.raw)
+		}
+	})
+}
