@@ -106,8 +106,8 @@ func keptValues(name, valueType string, types ...string) map[string]any {
 var userSchema = map[string]any{
 	"schemas": []string{schemaSchema}, "id": SchemaUser, "name": "User", "description": "User Account",
 	"attributes": []map[string]any{
-		attr("userName", "string", map[string]any{"required": true, "uniqueness": "server", "mutability": "immutable",
-			"description": "Unique within the tenant, compared ignoring case. Set at creation; iamd does not rename users through SCIM."}),
+		attr("userName", "string", map[string]any{"required": true, "uniqueness": "server",
+			"description": "Unique within the tenant, compared ignoring case. A PUT or PATCH that changes it renames the user in every API."}),
 		attr("name", "complex", map[string]any{"subAttributes": []map[string]any{
 			attr("formatted", "string", map[string]any{"description": "The full name formatted for display; kept as written, apart from displayName."}),
 			attr("familyName", "string", nil), attr("givenName", "string", nil),

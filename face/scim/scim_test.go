@@ -456,7 +456,7 @@ func TestRFC7644_4_Discovery(t *testing.T) {
 			found[a.(map[string]any)["name"].(string)] = a.(map[string]any)
 		}
 		if found["userName"]["uniqueness"] != "server" || found["userName"]["caseExact"] != false ||
-			found["password"]["returned"] != "never" || found["password"]["mutability"] != "writeOnly" || found["groups"]["multiValued"] != true {
+			found["userName"]["mutability"] != "readWrite" || found["password"]["returned"] != "never" || found["password"]["mutability"] != "writeOnly" || found["groups"]["multiValued"] != true {
 			t.Fatalf("User schema: %s", user.raw)
 		}
 		// Every attribute the schema lists can be filtered on or set: it describes this server.
