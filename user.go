@@ -387,6 +387,15 @@ type BuiltinUsers interface {
 	EnsureBuiltinUser(ctx context.Context, instanceID, login, displayName string, roles []string) error
 }
 
+// ActorLogins resolves the actors of users' audit stamps (CreatedBy, UpdatedBy: user
+// ids) to their login names, for faces whose vendor shows the stamps by user name.
+type ActorLogins interface {
+	// ActorLogins returns the login name of each of ids that is a user of the instance;
+	// the others (a user since deleted, another instance's administrator) are left out.
+	// Any signed-in caller of the instance may ask.
+	ActorLogins(ctx context.Context, instanceID string, ids []string) (map[string]string, error)
+}
+
 // SelfService is what any signed-in user may do to its own record.
 type SelfService interface {
 	// Me returns the caller's own user.

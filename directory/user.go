@@ -80,6 +80,32 @@ func (s *Service) Me(ctx context.Context) (*iamd.User, error) {
 	return s.store.GetUser(ctx, p.InstanceID, p.UserID)
 }
 
+// ActorLogins returns the login names of the users of the instance among ids: the
+// actors audit stamps record (see iamd.ActorLogins). Anyone signed in to the instance
+// may ask: it is what the stamps of users it is shown, itself included, name.
+func (s *Service) ActorLogins(ctx context.Context, instanceID string, ids []string) (map[string]string, error) {
+	switch p := iamd.PrincipalFromContext(ctx); {
+	case p == nil:
+		return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
+	case !p.Sees(instanceID):
+		return nil, iamd.Errorf(iamd.ENOTFOUND, "No instance with id %q.", instanceID)
+	}
+	out := map[string]string{}
+	for _, id := range dedupe(ids) {
+		if id == "" {
+			continue
+		}
+		u, err := s.store.GetUserRow(ctx, instanceID, id)
+		if iamd.ErrorCode(err) == iamd.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out[id] = u.LoginName
+	}
+	return out, nil
+}
+
 // FindUserByLogin returns the user whose login name matches, ignoring case.
 func (s *Service) FindUserByLogin(ctx context.Context, instanceID, loginName string) (*iamd.User, error) {
 	if _, err := authorize(ctx, instanceID, iamd.PrivilegeUserRead); err != nil {

@@ -20,6 +20,7 @@ type Directory interface {
 	iamd.UserService
 	iamd.SelfService
 	iamd.BuiltinUsers
+	iamd.ActorLogins
 }
 
 // Accounts is what this face asks of the core's accounts: sign-in, tokens, API keys.

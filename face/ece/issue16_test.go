@@ -10,6 +10,7 @@ import (
 
 	"github.com/elastic/cloud-sdk-go/pkg/api/userapi"
 	"github.com/elastic/cloud-sdk-go/pkg/auth"
+	"github.com/elastic/cloud-sdk-go/pkg/models"
 
 	"iamd"
 	"iamd/face/ece"
@@ -123,5 +124,85 @@ func TestLoginRedirectCarriesTheToken(t *testing.T) {
 			t.Fatalf("login with an empty login_state: %d %s", s, b)
 		}
 		e.secrets = append(e.secrets, tok.Token)
+	})
+}
+
+func stamps(u *models.User) [2]string {
+	if u == nil || u.Metadata == nil {
+		return [2]string{}
+	}
+	return [2]string{u.Metadata.CreatedBy, u.Metadata.UpdatedBy}
+}
+
+// metadata.created_by and updated_by are "the Id of the user": its user name, whichever
+// face acted, not the actor's full name.
+func TestMetadataNamesActorsByUserName(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		admin := e.client(auth.APIKey(adminToken))
+		const pw = "a long enough passphrase 7"
+		e.secrets = append(e.secrets, pw)
+		ola, err := userapi.Create(userapi.CreateParams{API: admin, UserName: "ola", FullName: "Ola Nordmann",
+			Password: []byte(pw), Roles: []string{"ece_platform_admin"}})
+		if err != nil || stamps(ola) != [2]string{"admin", "admin"} {
+			t.Fatalf("ola, made by the admin: %v, %v", stamps(ola), err)
+		}
+		mia, err := userapi.Create(userapi.CreateParams{API: e.client(basicAuth{"ola", pw}), UserName: "mia", FullName: "Mia",
+			Password: []byte(pw), Roles: []string{"ece_deployment_viewer"}})
+		if err != nil || stamps(mia) != [2]string{"ola", "ola"} {
+			t.Fatalf("mia, made by ola: %v, %v", stamps(mia), err)
+		}
+		mia, err = userapi.Update(userapi.UpdateParams{API: admin, UserName: "mia", FullName: "Mia Hansen"})
+		if err != nil || stamps(mia) != [2]string{"ola", "admin"} {
+			t.Fatalf("mia, changed by the admin: %v, %v", stamps(mia), err)
+		}
+		// Mia, who may not read other users, changes herself and reads herself.
+		miaAPI := e.client(basicAuth{"mia", pw})
+		mia, err = userapi.UpdateCurrent(userapi.UpdateParams{API: miaAPI, UserName: "mia", Email: "mia@example.com"})
+		if err != nil || stamps(mia) != [2]string{"ola", "mia"} {
+			t.Fatalf("mia, changed by herself: %v, %v", stamps(mia), err)
+		}
+		if mia, err = userapi.GetCurrent(userapi.GetCurrentParams{API: miaAPI}); err != nil || stamps(mia) != [2]string{"ola", "mia"} {
+			t.Fatalf("mia, read by herself: %v, %v", stamps(mia), err)
+		}
+
+		// A user made by the core call every other face makes, as the admin.
+		adminUser, err := e.store.GetUserByLogin(context.Background(), "platform", "admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		asAdmin := iamd.NewContextWithPrincipal(context.Background(),
+			&iamd.Principal{UserID: adminUser.ID, InstanceID: "platform", Name: adminUser.DisplayName, PlatformAdmin: true})
+		if _, err := e.dir.CreateUser(asAdmin, &iamd.User{InstanceID: "platform", LoginName: "sid", DisplayName: "Sid",
+			Roles: []string{"ece_platform_viewer"}}, iamd.CreateUserOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// Listed: every stamp a user name; the built-in users were made by iamd itself.
+		all, err := userapi.List(userapi.ListParams{API: admin, IncludeDisabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][2]string{"admin": {"iamd", "iamd"}, "readonly": {"iamd", "iamd"}, "ola": {"admin", "admin"},
+			"mia": {"ola", "mia"}, "sid": {"admin", "admin"}}
+		got := map[string][2]string{}
+		for _, u := range all.Users {
+			got[*u.UserName] = stamps(u)
+		}
+		for name, w := range want {
+			if got[name] != w {
+				t.Errorf("%s's stamps: %v, want %v", name, got[name], w)
+			}
+		}
+
+		// An actor since deleted is named by the id the store keeps of it.
+		olaUser, err := e.store.GetUserByLogin(context.Background(), "platform", "ola")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := userapi.Delete(userapi.DeleteParams{API: admin, UserName: "ola"}); err != nil {
+			t.Fatal(err)
+		}
+		if mia, err = userapi.Get(userapi.GetParams{API: admin, UserName: "mia"}); err != nil || stamps(mia) != [2]string{olaUser.ID, "mia"} {
+			t.Fatalf("mia after ola's deletion: %v, %v", stamps(mia), err)
+		}
 	})
 }

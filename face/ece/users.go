@@ -84,23 +84,67 @@ func realmOf(u *iamd.User) wireRealm {
 	return wireRealm{Type: typ, ID: id}
 }
 
-func toWire(u *iamd.User, now time.Time) wireUser {
+// rolesOf is a user's roles as ECE shows them.
+func rolesOf(u *iamd.User) []string {
+	if u.PlatformAdmin {
+		// iamd's platform administrators hold every privilege: ECE's admin role, and
+		// nothing less, whatever other roles they hold.
+		return []string{rolePlatformAdmin}
+	}
 	roles := []string{}
 	for _, r := range u.Roles {
 		if isECERole(r) {
 			roles = append(roles, r)
 		}
 	}
-	if u.PlatformAdmin {
-		// iamd's platform administrators hold every privilege: ECE's admin role, and
-		// nothing less, whatever other roles they hold.
-		roles = []string{rolePlatformAdmin}
+	return roles
+}
+
+// stamp is who made or changed a user as metadata.created_by and updated_by show it:
+// "the Id of the user", its user_name, from logins (the core's ActorLogins). An actor
+// no longer found (deleted, or another instance's administrator) is shown by the user
+// id the core keeps of it; iamd itself (bootstrap, built-in users, the CLI), which is no
+// user, by the name it acted under.
+func stamp(id, name string, logins map[string]string) string {
+	if id == "" {
+		return name
 	}
+	if login, ok := logins[id]; ok {
+		return login
+	}
+	return id
+}
+
+// actors returns the user names of the users who made and last changed users.
+func (f *Face) actors(r *http.Request, users ...*iamd.User) (map[string]string, error) {
+	if len(users) == 0 {
+		return nil, nil
+	}
+	var ids []string
+	for _, u := range users {
+		ids = append(ids, u.CreatedBy, u.UpdatedBy)
+	}
+	return f.dir.ActorLogins(r.Context(), users[0].InstanceID, ids)
+}
+
+// writeUser answers one user.
+func (f *Face) writeUser(w http.ResponseWriter, r *http.Request, u *iamd.User) {
+	logins, err := f.actors(r, u)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toWire(u, time.Now(), logins))
+}
+
+func toWire(u *iamd.User, now time.Time, logins map[string]string) wireUser {
+	roles := rolesOf(u)
 	w := wireUser{UserName: u.LoginName, FullName: u.DisplayName, Email: u.Email, Builtin: u.Builtin,
 		Security: wireSecurity{Roles: roles, Permissions: permissions(roles), Enabled: u.Status == iamd.UserActive, SecurityRealm: realmOf(u),
 			ElevatedPermissions: &wireElevated{}},
-		Metadata: wireMetadata{CreatedBy: u.CreatedByName, CreatedAt: timeText(&u.CreatedAt), UpdatedBy: u.UpdatedByName,
-			UpdatedAt: timeText(&u.UpdatedAt), FirstLoginAt: timeText(u.FirstLoginAt), LastLoginAt: timeText(u.LastLoginAt)}}
+		Metadata: wireMetadata{CreatedBy: stamp(u.CreatedBy, u.CreatedByName, logins), CreatedAt: timeText(&u.CreatedAt),
+			UpdatedBy: stamp(u.UpdatedBy, u.UpdatedByName, logins), UpdatedAt: timeText(&u.UpdatedAt),
+			FirstLoginAt: timeText(u.FirstLoginAt), LastLoginAt: timeText(u.LastLoginAt)}}
 	if u.ElevatedUntil != nil && u.ElevatedUntil.After(now) {
 		w.Security.ElevatedPermissions = &wireElevated{Enabled: true, ExpiresAt: timeText(u.ElevatedUntil)}
 	}
@@ -139,10 +183,7 @@ func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
 	if !includeDisabled {
 		filter.Status = iamd.UserActive
 	}
-	out := struct {
-		Users []wireUser `json:"users"`
-	}{Users: []wireUser{}}
-	now := time.Now()
+	var users []*iamd.User
 	for {
 		page, err := f.dir.ListUsers(r.Context(), filter)
 		if err != nil {
@@ -150,12 +191,24 @@ func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		for i := range page.Users {
-			out.Users = append(out.Users, toWire(&page.Users[i], now))
+			users = append(users, &page.Users[i])
 		}
 		filter.Offset += len(page.Users)
 		if len(page.Users) == 0 || filter.Offset >= page.Total {
 			break
 		}
+	}
+	logins, err := f.actors(r, users...)
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	out := struct {
+		Users []wireUser `json:"users"`
+	}{Users: []wireUser{}}
+	now := time.Now()
+	for _, u := range users {
+		out.Users = append(out.Users, toWire(u, now, logins))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -166,7 +219,7 @@ func (f *Face) getUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toWire(u, time.Now()))
+	f.writeUser(w, r, u)
 }
 
 func (f *Face) getCurrentUser(w http.ResponseWriter, r *http.Request) {
@@ -175,7 +228,7 @@ func (f *Face) getCurrentUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toWire(u, time.Now()))
+	f.writeUser(w, r, u)
 }
 
 // userFields and securityFields are what a request body may carry; metadata, builtin
@@ -348,7 +401,7 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// ECE answers a create with 200; its Go client treats 201 as an error.
-	writeJSON(w, http.StatusOK, toWire(u, time.Now()))
+	f.writeUser(w, r, u)
 }
 
 // update reads the profile part of a merge patch: absent leaves a field, null resets it.
@@ -445,14 +498,14 @@ func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toWire(u, time.Now()))
+	f.writeUser(w, r, u)
 }
 
 // change is what an update body asks of the user cur, as one change of the core. Roles
 // sent as the user is shown (ECE's clients repeat them) are no change.
 func (c *changes) change(cur *iamd.User, self bool) *iamd.UserChange {
 	ch := &iamd.UserChange{UserUpdate: c.upd}
-	if c.rolesGiven && !(self && (len(c.roles) == 0 || slices.Equal(c.roles, toWire(cur, time.Now()).Security.Roles))) {
+	if c.rolesGiven && !(self && (len(c.roles) == 0 || slices.Equal(c.roles, rolesOf(cur)))) {
 		roles := withECERoles(cur.Roles, c.roles)
 		ch.Roles = &roles
 	}
@@ -486,7 +539,7 @@ func (f *Face) updateCurrentUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toWire(u, time.Now()))
+	f.writeUser(w, r, u)
 }
 
 func (f *Face) deleteUser(w http.ResponseWriter, r *http.Request) {
