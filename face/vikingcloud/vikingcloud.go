@@ -69,12 +69,20 @@ var openAPIDocument []byte
 // OpenAPIDocument returns the face's OpenAPI 3.1 document.
 func OpenAPIDocument() []byte { return openAPIDocument }
 
-// Register adds the face's routes under prefix.
+// methods are those a route may allow, in the order an Allow header lists them.
+var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// Register adds the face's routes under prefix. A path the face serves, asked with a
+// method it does not take, answers 405 with an Allow header, as Spring does; any other
+// path 404.
 func (f *Face) Register(mux *http.ServeMux, prefix string) {
-	auth := func(pattern string, h http.HandlerFunc) {
+	routes := http.NewServeMux() // the face's routes alone: which methods a path takes
+	handle := func(pattern string, h http.Handler) {
 		method, path, _ := strings.Cut(pattern, " ")
-		mux.Handle(method+" "+prefix+path, f.authenticated(h))
+		mux.Handle(method+" "+prefix+path, h)
+		routes.Handle(method+" "+prefix+path, h)
 	}
+	auth := func(pattern string, h http.HandlerFunc) { handle(pattern, f.authenticated(h)) }
 	// Create is PUT and update is POST, as VikingCloud has them.
 	auth("PUT /user-service/v1/user", f.createUser)
 	auth("POST /user-service/v1/user", f.updateUser)
@@ -84,15 +92,33 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	auth("POST /user-service/v1/role", f.saveRole)
 	auth("GET /user-service/v1/role", f.listRoles)
 	auth("GET /user-service/v1/privilege", f.listPrivileges)
-	mux.HandleFunc("POST "+prefix+"/auth-service/v1/token", f.token)
-	mux.HandleFunc("POST "+prefix+"/auth-service/v1/token/refresh", f.refresh)
-	mux.HandleFunc("GET "+prefix+"/v3/api-docs", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /auth-service/v1/token", http.HandlerFunc(f.token))
+	handle("POST /auth-service/v1/token/refresh", http.HandlerFunc(f.refresh))
+	handle("GET /v3/api-docs", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPIDocument)
-	})
+	}))
 	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowed(routes, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ","))
+			f.writeError(w, r, http.StatusMethodNotAllowed, "Request method '"+r.Method+"' is not supported")
+			return
+		}
 		f.writeError(w, r, http.StatusNotFound, "No endpoint "+r.Method+" "+r.URL.Path+".")
 	})
+}
+
+// allowed lists the methods routes take on r's path: none when it serves no such path.
+func allowed(routes *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, m := range methods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := routes.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }
 
 // authenticated accepts what VikingCloud's clients send: Authorization: Bearer with an
