@@ -25,6 +25,8 @@ func FuzzRequestBodies(f *testing.F) {
 			{"method":"PATCH","path":"/Users/bulkId:a","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"displayName","value":"bulkId:a"}]}},
 			{"method":"POST","path":"/Groups","bulkId":"g","data":{"schemas":["` + scim.SchemaGroup + `"],"displayName":"fz","members":[{"value":"bulkId:a"},{"value":"bulkId:g"}]}},
 			{"method":"DELETE","path":"/Users/bulkId:a"}]}`,
+		`{"schemas":["` + scim.SchemaUser + `"],"userName":"fz-c","emails":[{"Value":"a@b.c","Primary":true},{"value":"A@b.c","primary":"TRUE"},"x"],"name":{"Formatted":"F"}}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"phoneNumbers","value":[{"value":"+1 555","primary":true}]},{"op":"replace","path":"userName","value":"fz-d"}]}`,
 		`{"Operations":[{"method":"PUT","path":"/Users/../Groups"}]}`, `[]`, `null`, ``, `{`, `{"schemas":"x"}`,
 	}
 	e := start(f, storetest.OpenSQLite(f))
