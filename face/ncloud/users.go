@@ -272,8 +272,10 @@ func (f *Face) bulkCreate(w http.ResponseWriter, r *http.Request) {
 		} else if msg, whole := f.itemFailure(r, err); whole {
 			f.WriteError(w, r, err)
 			return
+		} else if inFaceTerms(err) == nil { // refused on the user's rights, or internal
+			res.Message = fmt.Sprintf("params[%d]: %s", i, msg)
 		} else {
-			res.Message = msg
+			res.Message = msg // names the field by its path
 		}
 		out = append(out, res)
 	}
