@@ -1,9 +1,10 @@
 package scp
 
 import (
-	"iamd/face/wire"
 	"testing"
 	"time"
+
+	"iamd/face/wire"
 )
 
 func FuzzDecodeCreate(f *testing.F) {
@@ -43,6 +44,9 @@ func FuzzVersionHeader(f *testing.F) {
 		v, _, err := face.negotiate(h)
 		if err == nil && v.Status == StatusPlanned {
 			t.Fatalf("%q selected a planned version", h)
+		}
+		if err == nil && v.Retired(face.cfg.Now()) {
+			t.Fatalf("%q selected version %s past its Not Before date under enforce", h, v)
 		}
 	})
 }

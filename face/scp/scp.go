@@ -22,8 +22,9 @@ type Config struct {
 	Auth   iamd.Authenticator
 	Now    func() time.Time // nil → time.Now
 	Skew   time.Duration    // 0 → account.DefaultSkew
-	// VersionPolicy decides what happens to a DEPRECATED version past its date:
-	// "warn" (default) serves it with Deprecation and Sunset headers, "enforce" refuses it.
+	// VersionPolicy decides what happens to a request naming a version whose Not Before
+	// date has arrived (by Now): "enforce" (default, SCP's behaviour) refuses it with 400
+	// UnsupportedApiVersion, "warn" serves it with Deprecation and Sunset headers.
 	VersionPolicy string
 	Logger        *slog.Logger
 	// Baseline adds GET /v1/bench-noop, which checks the signature and does nothing else:
@@ -50,10 +51,10 @@ func New(cfg Config) (*Face, error) {
 	}
 	switch cfg.VersionPolicy {
 	case "":
-		cfg.VersionPolicy = PolicyWarn
+		cfg.VersionPolicy = PolicyEnforce
 	case PolicyWarn, PolicyEnforce:
 	default:
-		return nil, fmt.Errorf("scp: version policy must be %q or %q", PolicyWarn, PolicyEnforce)
+		return nil, fmt.Errorf("scp: version policy must be %q or %q", PolicyEnforce, PolicyWarn)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

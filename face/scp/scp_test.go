@@ -158,7 +158,7 @@ func (e *env) do(method, path string, body any, mutate ...func(*http.Request)) r
 	if raw == nil {
 		req.Body, req.ContentLength = nil, 0
 	}
-	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	ts := strconv.FormatInt(e.now().UnixMilli(), 10)
 	req.Header.Set("Scp-Accesskey", e.key) // clients spell it this way; headers match case-insensitively
 	req.Header.Set("Scp-Signature", scp.Sign(e.secret, method, e.base+path, ts, e.key, "", "Openapi"))
 	req.Header.Set("Scp-Timestamp", ts)
@@ -246,7 +246,9 @@ var documentedFields = strings.Fields(`business_unit created_at created_by creat
 func TestSeedExamples(t *testing.T) {
 	eachStore(t, "", func(t *testing.T, e *env) {
 		e.createGroups()
-		e.version = "iam-identity-center 1.1" // as the create seed sends it
+		// The create seed sends 1.1, whose Not Before date is 2026-05-31: send it the day before.
+		e.at(time.Date(2026, 5, 30, 0, 0, 0, 0, time.UTC))
+		e.version = "iam-identity-center 1.1"
 		r := e.mustStatus(e.do("POST", "/scp/v1/users", seedCreate), 201)
 		e.version = ""
 		user := r.json(t)["user"].(map[string]any)
@@ -350,7 +352,7 @@ func TestAuthentication(t *testing.T) {
 	eachStore(t, "", func(t *testing.T, e *env) {
 		cases := map[string]func(*http.Request){
 			"timestamp 6 minutes old": func(r *http.Request) {
-				ts := strconv.FormatInt(time.Now().Add(-6*time.Minute).UnixMilli(), 10)
+				ts := strconv.FormatInt(e.now().Add(-6*time.Minute).UnixMilli(), 10)
 				r.Header.Set("Scp-Timestamp", ts)
 				r.Header.Set("Scp-Signature", scp.Sign(secretKey, r.Method, e.base+r.URL.RequestURI(), ts, accessKey, "", "Openapi"))
 			},
@@ -486,8 +488,150 @@ func TestBadInputChangesNothing(t *testing.T) {
 	})
 }
 
-func TestVersions(t *testing.T) {
+// versionCase is what one request naming a version should get at one instant.
+type versionCase struct {
+	version     string // "1.1"; "" sends no header
+	served      bool
+	sunset      string // the Sunset header, "" for none
+	deprecation string // the Deprecation header, "" for none
+}
+
+// at sets the server's clock, which also signs the requests.
+func (e *env) at(t time.Time) { e.now = func() time.Time { return t } }
+
+// checkVersion sends a signed read naming c.version and checks the answer.
+func (e *env) checkVersion(t *testing.T, c versionCase) {
+	t.Helper()
+	e.version = ""
+	if c.version != "" {
+		e.version = scp.ServiceName + " " + c.version
+	}
+	defer func() { e.version = "" }()
+	r := e.do("GET", "/scp/v1/users?instance_id="+instanceID, nil)
+	if c.served && r.status != 200 || !c.served && r.status != 400 {
+		t.Errorf("%s at %s: %d, served %v: %s", c.version, e.now().Format(time.RFC3339), r.status, c.served, r.body)
+		return
+	}
+	if got := r.header.Get("Sunset"); got != c.sunset {
+		t.Errorf("%s at %s: Sunset %q, want %q", c.version, e.now().Format(time.RFC3339), got, c.sunset)
+	}
+	if got := r.header.Get("Deprecation"); got != c.deprecation {
+		t.Errorf("%s at %s: Deprecation %q, want %q", c.version, e.now().Format(time.RFC3339), got, c.deprecation)
+	}
+	if !c.served {
+		item := r.errorOf(t)
+		if item["code"] != scp.CodeUnsupportedVersion || item["field"] != "Scp-Api-Version" || item["status"] != 400.0 ||
+			!strings.Contains(item["detail"].(string), "no longer supported") {
+			t.Errorf("%s at %s: %v", c.version, e.now().Format(time.RFC3339), item)
+		}
+	}
+}
+
+// listed returns each version's status in the version list.
+func (e *env) listed(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, v := range e.mustStatus(e.do("GET", "/scp/", nil), 200).json(t)["versions"].([]any) {
+		item := v.(map[string]any)
+		out[item["id"].(string)] = item["status"].(string)
+	}
+	return out
+}
+
+// Each dated version on each side of its Not Before date (00:00 UTC), under each policy:
+// before it, served with Sunset (and Deprecation if DEPRECATED); from it on, refused with
+// SCP's error shape by default and under enforce, served with both headers under warn.
+func TestVersionDates(t *testing.T) {
+	dated := []struct {
+		version, status string
+		notBefore       time.Time
+	}{
+		{"1.3", "SUPPORTED", time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)},
+		{"1.2", "SUPPORTED", time.Date(2026, 9, 30, 0, 0, 0, 0, time.UTC)},
+		{"1.1", "DEPRECATED", time.Date(2026, 5, 31, 0, 0, 0, 0, time.UTC)},
+		{"1.0", "DEPRECATED", time.Date(2026, 2, 23, 0, 0, 0, 0, time.UTC)},
+	}
+	for _, policy := range []string{"", scp.PolicyEnforce, scp.PolicyWarn} {
+		name := policy
+		if name == "" {
+			name = "default"
+		}
+		t.Run(name, func(t *testing.T) {
+			eachStore(t, policy, func(t *testing.T, e *env) {
+				for _, d := range dated {
+					sunset := d.notBefore.Format(http.TimeFormat)
+					deprecation := "@" + strconv.FormatInt(d.notBefore.Unix(), 10)
+					for _, now := range []time.Time{d.notBefore.Add(-time.Second), d.notBefore, d.notBefore.Add(24 * time.Hour)} {
+						e.at(now)
+						arrived := !now.Before(d.notBefore)
+						c := versionCase{version: d.version, served: !arrived || policy == scp.PolicyWarn, sunset: sunset}
+						if arrived || d.status == "DEPRECATED" {
+							c.deprecation = deprecation
+						}
+						e.checkVersion(t, c)
+						e.checkVersion(t, versionCase{version: "1.4", served: true})
+						e.checkVersion(t, versionCase{served: true})
+						want := d.status
+						if arrived {
+							want = "DEPRECATED"
+						}
+						if got := e.listed(t)["v"+d.version]; got != want {
+							t.Errorf("%s listed %s at %s, want %s", d.version, got, now.Format(time.RFC3339), want)
+						}
+					}
+				}
+			})
+		})
+	}
+}
+
+// The day of issue 16 (2026-12-01): every dated version's Not Before date has arrived.
+// By default only 1.4 is served, and a refused write changes nothing; warn serves them all.
+func TestVersionsOnIssueDay(t *testing.T) {
+	day := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	t.Run("default", func(t *testing.T) {
+		eachStore(t, "", func(t *testing.T, e *env) {
+			e.at(day)
+			for _, v := range []string{"1.0", "1.1", "1.2", "1.3"} {
+				e.version = scp.ServiceName + " " + v
+				r := e.do("POST", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_id": "v" + v, "name": "Old client"})
+				if r.status != 400 || r.errorOf(t)["code"] != scp.CodeUnsupportedVersion {
+					t.Errorf("%s: %d %s", v, r.status, r.body)
+				} else if detail := r.errorOf(t)["detail"].(string); !strings.Contains(detail, "Callable versions: 1.4 ") {
+					t.Errorf("%s: the detail should name only 1.4 as callable: %s", v, detail)
+				}
+			}
+			e.version = ""
+			if n := e.userCount(); n != 1 {
+				t.Fatalf("%d users after refused creates, want the admin only", n)
+			}
+			e.version = scp.ServiceName + " 1.4"
+			e.mustStatus(e.do("POST", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_id": "current", "name": "Current client"}), 201)
+			e.version = ""
+			listed := e.listed(t)
+			if listed["v1.4"] != "CURRENT" || listed["v1.3"] != "DEPRECATED" || listed["v1.0"] != "DEPRECATED" || len(listed) != len(scp.Versions) {
+				t.Errorf("version list: %v", listed)
+			}
+		})
+	})
+	t.Run("warn", func(t *testing.T) {
+		eachStore(t, scp.PolicyWarn, func(t *testing.T, e *env) {
+			e.at(day)
+			for _, v := range []string{"1.0", "1.1", "1.2", "1.3"} {
+				e.version = scp.ServiceName + " " + v
+				r := e.mustStatus(e.do("POST", "/scp/v1/users", map[string]any{"instance_id": instanceID, "user_id": "v" + v, "name": "Old client"}), 201)
+				if r.header.Get("Deprecation") == "" || r.header.Get("Sunset") == "" {
+					t.Errorf("%s under warn: Deprecation %q Sunset %q", v, r.header.Get("Deprecation"), r.header.Get("Sunset"))
+				}
+			}
+		})
+	})
+}
+
+// The header's syntax, and versions that never get served.
+func TestVersionHeader(t *testing.T) {
 	eachStore(t, scp.PolicyWarn, func(t *testing.T, e *env) {
+		e.at(time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)) // before every Not Before date
 		list := e.mustStatus(e.do("GET", "/scp/", nil), 200).json(t)
 		versions := list["versions"].([]any)
 		first := versions[0].(map[string]any)
@@ -496,17 +640,15 @@ func TestVersions(t *testing.T) {
 		}
 		path := "/scp/v1/users?instance_id=" + instanceID
 		for _, c := range []struct {
-			header     string
-			status     int
-			deprecated bool
+			header string
+			status int
 		}{
-			{"", 200, false},
-			{"iam-identity-center 1.4", 200, false},
-			{"IAM-Identity-Center 1.3", 200, false},
-			{"iam-identity-center 1.1", 200, true},
-			{"iam-identity-center 9.9", 400, false},
-			{"iam-identity-center", 400, false},
-			{"billing 1.4", 400, false},
+			{"", 200},
+			{"iam-identity-center 1.4", 200},
+			{"IAM-Identity-Center v1.4", 200},
+			{"iam-identity-center 9.9", 400},
+			{"iam-identity-center", 400},
+			{"billing 1.4", 400},
 		} {
 			e.version = c.header
 			r := e.do("GET", path, nil)
@@ -514,7 +656,7 @@ func TestVersions(t *testing.T) {
 				t.Errorf("%q: %d %s", c.header, r.status, r.body)
 				continue
 			}
-			if got := r.header.Get("Deprecation") != "" && r.header.Get("Sunset") != ""; got != c.deprecated {
+			if r.header.Get("Deprecation") != "" || r.header.Get("Sunset") != "" {
 				t.Errorf("%q: Deprecation %q Sunset %q", c.header, r.header.Get("Deprecation"), r.header.Get("Sunset"))
 			}
 			if r.status == 400 {
@@ -525,23 +667,6 @@ func TestVersions(t *testing.T) {
 			}
 		}
 		e.version = ""
-	})
-	t.Run("enforce", func(t *testing.T) {
-		e := start(t, storetest.OpenSQLite(t), scp.PolicyEnforce)
-		e.version = "iam-identity-center 1.1"
-		if r := e.do("GET", "/scp/v1/users?instance_id="+instanceID, nil); r.status != 400 {
-			t.Fatalf("deprecated past its date under enforce: %d", r.status)
-		}
-		// Before its date a deprecated version is still served, with the headers.
-		e.now = func() time.Time { return time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC) }
-		r := e.do("GET", "/scp/v1/users?instance_id="+instanceID, nil, func(req *http.Request) {
-			ts := strconv.FormatInt(e.now().UnixMilli(), 10)
-			req.Header.Set("Scp-Timestamp", ts)
-			req.Header.Set("Scp-Signature", scp.Sign(secretKey, req.Method, e.base+req.URL.RequestURI(), ts, accessKey, "", "Openapi"))
-		})
-		if r.status != 200 || r.header.Get("Sunset") == "" {
-			t.Fatalf("deprecated before its date: %d %v", r.status, r.header)
-		}
 	})
 }
 
