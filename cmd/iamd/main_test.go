@@ -381,6 +381,58 @@ func TestEnvironmentTwinsAndBadFlags(t *testing.T) {
 	}
 }
 
+// --api-version-policy and its twin IAMD_API_VERSION_POLICY reach the SCP face: by default
+// a version whose Not Before date has arrived (1.0's, 2026-02-23) is refused, under warn
+// it is served with Deprecation and Sunset headers.
+func TestAPIVersionPolicy(t *testing.T) {
+	t.Setenv("IAMD_DATA_DIR", filepath.Join(t.TempDir(), "data"))
+	t.Setenv("IAMD_DEFAULT_INSTANCE", "ssoins-12345")
+	t.Setenv("IAMD_ADMIN_PASSWORD", "admin password for the version test")
+	t.Setenv("IAMD_ADMIN_ACCESS_KEY", "version-test-access-key")
+	t.Setenv("IAMD_ADMIN_SECRET_KEY", "version-test-secret-key-0123456789")
+	t.Setenv("IAMD_ADMIN_API_TOKEN", "")
+	t.Setenv("IAMD_MASTER_KEY", "")
+	call := func(addr, version string) string {
+		var status bytes.Buffer
+		if err := run(context.Background(), []string{"sign", "--run", "--api-version", version, "GET",
+			"http://" + addr + "/scp/v1/users?instance_id=ssoins-12345"}, &bytes.Buffer{}, &status); err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(status.String())
+	}
+	addr, _, stop := serveFor(t, "--argon2-memory", "64", "--argon2-time", "1")
+	if got := call(addr, "iam-identity-center 1.0"); got != "HTTP/1.1 400 Bad Request" {
+		t.Errorf("1.0 by default: %s", got)
+	}
+	if got := call(addr, "iam-identity-center 1.4"); got != "HTTP/1.1 200 OK" {
+		t.Errorf("1.4 by default: %s", got)
+	}
+	stop()
+
+	t.Setenv("IAMD_API_VERSION_POLICY", "warn")
+	addr, _, stop = serveFor(t, "--argon2-memory", "64", "--argon2-time", "1")
+	defer stop()
+	if got := call(addr, "iam-identity-center 1.0"); got != "HTTP/1.1 200 OK" {
+		t.Errorf("1.0 under IAMD_API_VERSION_POLICY=warn: %s", got)
+	}
+	req, _ := http.NewRequest("GET", "http://"+addr+"/scp/v1/users", nil)
+	req.Header.Set("Scp-Api-Version", "iam-identity-center 1.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Deprecation") != "@1771804800" || resp.Header.Get("Sunset") != "Mon, 23 Feb 2026 00:00:00 GMT" {
+		t.Errorf("1.0 under warn: Deprecation %q Sunset %q", resp.Header.Get("Deprecation"), resp.Header.Get("Sunset"))
+	}
+
+	t.Setenv("IAMD_API_VERSION_POLICY", "refuse")
+	err = run(context.Background(), []string{"serve"}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "api-version-policy") {
+		t.Fatalf("IAMD_API_VERSION_POLICY=refuse: %v", err)
+	}
+}
+
 func TestHeapLimit(t *testing.T) {
 	hasher, err := account.NewHasher(account.Params{Memory: 19456, Time: 2, Threads: 1})
 	if err != nil {

@@ -59,7 +59,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		logFormat       = fs.String("log-format", "text", "log format: text or json")
 		logLevel        = fs.String("log-level", "info", "log level: debug, info, warn or error")
 		bodyLimit       = fs.Int64("body-limit", server.DefaultBodyLimit, "largest request body in bytes")
-		versionPolicy   = fs.String("api-version-policy", "warn", "deprecated API versions past their date: warn (serve with Deprecation/Sunset headers) or enforce (refuse)")
+		versionPolicy   = fs.String("api-version-policy", scp.PolicyEnforce, "SCP API versions whose Not Before date has arrived: enforce (refuse with 400 UnsupportedApiVersion, as SCP does) or warn (serve them with Deprecation and Sunset headers)")
 		skew            = fs.Duration("signature-skew", account.DefaultSkew, "how far a signed request's timestamp may be from the server's clock")
 		shutdownTimeout = fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on SIGTERM")
 		defaultInstance = fs.String("default-instance", "default", "the instance created on first start")
@@ -100,8 +100,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if *sessionTTL < time.Minute {
 		return fmt.Errorf("--session-ttl must be at least a minute, got %s", *sessionTTL)
 	}
-	if *versionPolicy != "warn" && *versionPolicy != "enforce" {
-		return fmt.Errorf("--api-version-policy must be warn or enforce, got %q", *versionPolicy)
+	if *versionPolicy != scp.PolicyEnforce && *versionPolicy != scp.PolicyWarn {
+		return fmt.Errorf("--api-version-policy must be enforce or warn, got %q", *versionPolicy)
 	}
 
 	store, err := st.open(ctx)
