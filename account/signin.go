@@ -240,6 +240,12 @@ func (s *Service) Refresh(ctx context.Context, token string) (*iamd.SessionGrant
 	if err != nil {
 		return nil, err
 	}
+	return s.rotate(ctx, old)
+}
+
+// rotate replaces a live session with a new one, fresh of expiry: the old one's tokens
+// stop working.
+func (s *Service) rotate(ctx context.Context, old *iamd.Session) (*iamd.SessionGrant, error) {
 	p, err := s.principal(ctx, old.InstanceID, old.UserID, consoleAccess)
 	if err != nil {
 		return nil, err
