@@ -24,15 +24,16 @@ type tokenOut struct {
 	TokenType    string `json:"tokenType"`
 }
 
-// grantOut answers a session: the session token is both the access token and the
-// refresh token (refreshing rotates it), and the ID token names the user.
+// grantOut answers a session: the session token is the access token, the ID token
+// names the user, and the refresh token is a secret of its own, good only to refresh
+// (which replaces all three).
 func (f *Face) grantOut(ctx context.Context, grant *iamd.SessionGrant) (tokenOut, error) {
 	id, err := f.acct.IDToken(ctx, grant.Session)
 	if err != nil {
 		return tokenOut{}, err
 	}
 	return tokenOut{AccessToken: grant.Token, ExpiresIn: int(grant.Session.ExpiresAt.Sub(grant.Session.CreatedAt).Seconds()),
-		IDToken: id, RefreshToken: grant.Token, TokenType: "Bearer"}, nil
+		IDToken: id, RefreshToken: f.acct.RefreshToken(grant.Session), TokenType: "Bearer"}, nil
 }
 
 // token is the token API: POST /auth-service/v1/token with {username, password}, and
@@ -73,14 +74,20 @@ func (f *Face) token(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// refresh exchanges a refresh token for new tokens; the old ones stop working.
+// refresh exchanges a refresh token for new tokens; the old ones, the refresh token
+// among them, stop working. Only a refresh token refreshes: an access or ID token is
+// refused as a bad credential.
 func (f *Face) refresh(w http.ResponseWriter, r *http.Request) {
 	var in tokenIn
 	if err := decode(r, &in); err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	grant, err := f.acct.Refresh(r.Context(), in.RefreshToken)
+	if in.RefreshToken == "" {
+		f.WriteError(w, r, badRequest("Field \"refreshToken\" cannot be null"))
+		return
+	}
+	grant, err := f.acct.RefreshWithToken(r.Context(), in.RefreshToken)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return

@@ -5,6 +5,7 @@
 package vikingcloud
 
 import (
+	"context"
 	_ "embed"
 	"errors"
 	"log/slog"
@@ -36,6 +37,14 @@ type Accounts interface {
 	iamd.AccountService
 	iamd.Authenticator
 	iamd.IDTokenService
+	RefreshTokens
+}
+
+// RefreshTokens are the core's refresh tokens (account.Service has them): a secret of
+// their own beside a session's access token, good only to refresh the session.
+type RefreshTokens interface {
+	RefreshToken(sess *iamd.Session) string
+	RefreshWithToken(ctx context.Context, token string) (*iamd.SessionGrant, error)
 }
 
 // Face serves VikingCloud's user-service.
@@ -121,27 +130,71 @@ func allowed(routes *http.ServeMux, r *http.Request) []string {
 	return allow
 }
 
-// authenticated accepts what VikingCloud's clients send: Authorization: Bearer with an
-// access token (a session from the token API) or an API token; x-auth-token with an API
-// token; x-jwt-assertion with an ID token from the token API.
+// credentialHeaders are where VikingCloud's clients send credentials: the token guide
+// sends Authorization: Bearer <idToken>, the token overview the access token as
+// x-jwt-assertion, the generated samples an API token as x-auth-token. Clients differ,
+// so each header takes each token.
+var credentialHeaders = []string{"Authorization", "x-jwt-assertion", "x-auth-token"}
+
+// authenticated lets through a request whose every credential holds: an access token
+// (a session from the token API), its ID token, or an API token, in any of
+// credentialHeaders, and HTTP Basic in Authorization. Credentials sent together must
+// name one user and, where they are a sign-in's tokens, one session; the caller is the
+// most restricted of them.
 func (f *Face) authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var p *iamd.Principal
-		var err error
-		switch {
-		case r.Header.Get("Authorization") != "":
-			p, err = f.acct.AuthenticateHeader(r.Context(), r.Header.Get("Authorization"), f.cfg.Instance, "Bearer")
-		case r.Header.Get("x-auth-token") != "":
-			p, err = f.acct.AuthenticateToken(r.Context(), r.Header.Get("x-auth-token"))
-		case r.Header.Get("x-jwt-assertion") != "":
-			p, err = f.acct.AuthenticateIDToken(r.Context(), r.Header.Get("x-jwt-assertion"))
-		default:
-			err = iamd.Errorf(iamd.EUNAUTHENTICATED, "Full authentication is required: send Authorization: Bearer, x-auth-token or x-jwt-assertion.")
-		}
+		p, err := f.authenticate(r)
 		if err != nil {
 			f.WriteError(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(iamd.NewContextWithPrincipal(r.Context(), p)))
 	})
+}
+
+func (f *Face) authenticate(r *http.Request) (*iamd.Principal, error) {
+	var caller *iamd.Principal
+	for _, h := range credentialHeaders {
+		value := r.Header.Get(h)
+		if value == "" {
+			continue
+		}
+		var p *iamd.Principal
+		var err error
+		if scheme, token, _ := strings.Cut(value, " "); h != "Authorization" {
+			p, err = f.bearer(r.Context(), strings.TrimSpace(value))
+		} else if strings.EqualFold(scheme, "Bearer") {
+			p, err = f.bearer(r.Context(), strings.TrimSpace(token))
+		} else {
+			p, err = f.acct.AuthenticateHeader(r.Context(), value, f.cfg.Instance) // Basic
+		}
+		switch {
+		case err != nil:
+			return nil, err
+		case caller == nil:
+			caller = p
+		case p.InstanceID != caller.InstanceID || p.UserID != caller.UserID ||
+			p.SessionID != "" && caller.SessionID != "" && p.SessionID != caller.SessionID:
+			return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "The credentials sent name different users or sign-ins: "+
+				"send one, or the access token and ID token of one sign-in.")
+		case p.PasswordChangeOnly || caller.SessionID == "" && !caller.PasswordChangeOnly:
+			caller = p // a sign-in's caller rather than a key's; one that may only change its password above all
+		}
+	}
+	if caller == nil {
+		return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "Full authentication is required: send Authorization: Bearer, x-jwt-assertion or x-auth-token.")
+	}
+	return caller, nil
+}
+
+// bearer checks a token wherever it came: an ID token (a JWT) or an access or API token.
+func (f *Face) bearer(ctx context.Context, token string) (*iamd.Principal, error) {
+	if strings.Count(token, ".") == 2 {
+		p, err := f.acct.AuthenticateIDToken(ctx, token)
+		if iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED {
+			return p, err
+		}
+		// Not an ID token of ours: an API token may hold dots too.
+	}
+	return f.acct.AuthenticateToken(ctx, token)
 }

@@ -82,7 +82,8 @@ type reply struct {
 	list   []any
 }
 
-// do sends a request with one header ("Authorization: Bearer …" by default).
+// do sends a request with headers given as name, value pairs ("Authorization: Bearer …"
+// by default; a pair with an empty name sends nothing).
 func (e *env) do(method, path, body string, header ...string) reply {
 	e.t.Helper()
 	var rd io.Reader
@@ -94,8 +95,10 @@ func (e *env) do(method, path, body string, header ...string) reply {
 	if len(header) == 0 {
 		header = []string{"Authorization", "Bearer " + adminToken}
 	}
-	if header[0] != "" {
-		req.Header.Set(header[0], header[1])
+	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] != "" {
+			req.Header.Set(header[i], header[i+1])
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -1,0 +1,123 @@
+package vikingcloud_test
+
+import (
+	"testing"
+)
+
+// signIn answers the access, ID and refresh tokens of a sign-in.
+func (e *env) signIn(username string) (access, id, refresh string) {
+	e.t.Helper()
+	r := e.do("POST", "/auth-service/v1/token", `{"username":"`+username+`","password":"`+goodPass+`"}`, "", "")
+	if r.status != 200 {
+		e.t.Fatalf("%s signs in: %d %s", username, r.status, r.raw)
+	}
+	return r.obj["accessToken"].(string), r.obj["idToken"].(string), r.obj["refreshToken"].(string)
+}
+
+// Each token goes in each place VikingCloud's clients put one, the portal's own pairing
+// (Authorization: Bearer <idToken>, x-jwt-assertion: <accessToken>) and the opposite
+// among them; each is verified, and tokens sent together must be one user's and, for a
+// sign-in's tokens, one sign-in's.
+func TestEachTokenInEachPlace(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		for _, u := range []string{"reader", "other"} {
+			e.do("PUT", "/user-service/v1/user", `{"userKey":{"username":"`+u+`"},"password":"`+goodPass+`","privileges":[{"name":"USER_READ"}]}`)
+		}
+		access, id, refresh := e.signIn("reader")
+		access2, id2, _ := e.signIn("reader") // a second sign-in of the same user
+		otherAccess, otherID, _ := e.signIn("other")
+		get := func(header ...string) reply { return e.do("GET", "/user-service/v1/user/local/reader", "", header...) }
+
+		for _, token := range []string{access, id, adminToken} {
+			for _, h := range [][]string{{"Authorization", "Bearer " + token}, {"x-jwt-assertion", token}, {"x-auth-token", token}} {
+				if r := get(h...); r.status != 200 {
+					t.Fatalf("%s: %d %s", h[0], r.status, r.raw)
+				}
+			}
+		}
+		for name, pair := range map[string][]string{
+			"the token guide's pairing":    {"Authorization", "Bearer " + id, "x-jwt-assertion", access},
+			"the opposite pairing":         {"Authorization", "Bearer " + access, "x-jwt-assertion", id},
+			"with x-auth-token":            {"x-auth-token", access, "x-jwt-assertion", id},
+			"the same token twice":         {"Authorization", "Bearer " + access, "x-jwt-assertion", access},
+			"all three of one sign-in":     {"Authorization", "Bearer " + id, "x-jwt-assertion", access, "x-auth-token", id},
+			"the second sign-in's pairing": {"Authorization", "Bearer " + id2, "x-jwt-assertion", access2},
+		} {
+			if r := get(pair...); r.status != 200 || r.obj["userKey"].(map[string]any)["username"] != "reader" {
+				t.Fatalf("%s: %d %s", name, r.status, r.raw)
+			}
+		}
+		// The caller is the token's user: reader may read, not write.
+		e.wantError(e.do("PUT", "/user-service/v1/user", `{"userKey":{"username":"nope"}}`, "Authorization", "Bearer "+id, "x-jwt-assertion", access), 403, "USER_WRITE")
+
+		for name, pair := range map[string][]string{
+			"two users' tokens":              {"Authorization", "Bearer " + id, "x-jwt-assertion", otherAccess},
+			"two users' tokens, reversed":    {"Authorization", "Bearer " + otherID, "x-jwt-assertion", access},
+			"two sign-ins of one user":       {"Authorization", "Bearer " + id, "x-jwt-assertion", access2},
+			"an API token of another user":   {"Authorization", "Bearer " + access, "x-auth-token", adminToken},
+			"a good token and a bad one":     {"Authorization", "Bearer " + id, "x-jwt-assertion", "iamds_forged"},
+			"a bad token and a good one":     {"Authorization", "Bearer " + id + "x", "x-jwt-assertion", access},
+			"an altered ID token":            {"x-jwt-assertion", id[:len(id)-2] + "AA"},
+			"an ID token under another kind": {"Authorization", "Token " + id},
+			"the refresh token (Bearer)":     {"Authorization", "Bearer " + refresh},
+			"the refresh token (assertion)":  {"x-jwt-assertion", refresh},
+			"the refresh token (auth token)": {"x-auth-token", refresh},
+			"nothing":                        {"", ""},
+		} {
+			e.wantError(get(pair...), 401, "")
+			if name == "two users' tokens" {
+				e.wantError(get(pair...), 401, "different users or sign-ins")
+			}
+		}
+
+		// Refreshed, the sign-in's tokens stop working wherever they are sent.
+		if r := e.do("POST", "/auth-service/v1/token/refresh", `{"refreshToken":"`+refresh+`"}`, "", ""); r.status != 200 {
+			t.Fatalf("refresh: %d %s", r.status, r.raw)
+		}
+		for _, token := range []string{access, id} {
+			for _, h := range [][]string{{"Authorization", "Bearer " + token}, {"x-jwt-assertion", token}, {"x-auth-token", token}} {
+				e.wantError(get(h...), 401, "")
+			}
+		}
+	})
+}
+
+// The refresh token is a secret of its own: not the access token, no credential for
+// the API, and the only thing that refreshes; it refreshes once, and the tokens it
+// replaces stop working.
+func TestRefreshTokenIsItsOwnSecret(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		e.do("PUT", "/user-service/v1/user", `{"userKey":{"username":"reader"},"password":"`+goodPass+`","privileges":[{"name":"USER_READ"}]}`)
+		access, id, refresh := e.signIn("reader")
+		if refresh == access || refresh == id || refresh == "" {
+			t.Fatalf("the refresh token is the access or ID token: %q", refresh)
+		}
+		for _, token := range []string{access, id, adminToken, "", "iamdr_x.y"} {
+			r := e.do("POST", "/auth-service/v1/token/refresh", `{"refreshToken":"`+token+`"}`, "", "")
+			if token == "" {
+				e.wantError(r, 400, `"refreshToken"`)
+			} else {
+				e.wantError(r, 401, "")
+			}
+		}
+		// The refused refreshes changed nothing: the sign-in's tokens still work.
+		for _, h := range [][]string{{"Authorization", "Bearer " + access}, {"x-jwt-assertion", id}} {
+			if r := e.do("GET", "/user-service/v1/user/local/reader", "", h...); r.status != 200 {
+				t.Fatalf("%s after refused refreshes: %d %s", h[0], r.status, r.raw)
+			}
+		}
+
+		r := e.do("POST", "/auth-service/v1/token/refresh", `{"refreshToken":"`+refresh+`"}`, "", "")
+		if r.status != 200 || r.obj["accessToken"] == access || r.obj["refreshToken"] == refresh || r.obj["refreshToken"] == r.obj["accessToken"] {
+			t.Fatalf("refresh: %d %s", r.status, r.raw)
+		}
+		next := r.obj["refreshToken"].(string)
+		if r := e.do("GET", "/user-service/v1/user/local/reader", "", "Authorization", "Bearer "+r.obj["accessToken"].(string)); r.status != 200 {
+			t.Fatalf("the new access token: %d %s", r.status, r.raw)
+		}
+		e.wantError(e.do("POST", "/auth-service/v1/token/refresh", `{"refreshToken":"`+refresh+`"}`, "", ""), 401, "") // once only
+		if r := e.do("POST", "/auth-service/v1/token/refresh", `{"refreshToken":"`+next+`"}`, "", ""); r.status != 200 {
+			t.Fatalf("the new refresh token: %d %s", r.status, r.raw)
+		}
+	})
+}
