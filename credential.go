@@ -63,6 +63,14 @@ type IDTokenService interface {
 	AuthenticateIDToken(ctx context.Context, token string) (*Principal, error)
 }
 
+// RefreshTokenService issues and redeems refresh tokens: a secret of their own beside a
+// session's access token, good only to refresh the session (VikingCloud's
+// refreshToken), once.
+type RefreshTokenService interface {
+	RefreshToken(sess *Session) string
+	RefreshWithToken(ctx context.Context, token string) (*SessionGrant, error)
+}
+
 // CredentialService issues credentials. The secret or token is returned once, in clear,
 // and never again.
 type CredentialService interface {

@@ -158,7 +158,7 @@ func CheckEmail(field, s string) error {
 // "+" and 1 to 3 digits. Every face holds its users to this one list.
 func CheckCallingCode(field, s string) error {
 	if !KnownCallingCode(s) {
-		return Invalid(field, "%s must be '+' followed by a country calling code in use, like +82", field)
+		return Invalid(field, "%s must be a country calling code in use, like +82", field)
 	}
 	return nil
 }

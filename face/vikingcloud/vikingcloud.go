@@ -37,14 +37,7 @@ type Accounts interface {
 	iamd.AccountService
 	iamd.Authenticator
 	iamd.IDTokenService
-	RefreshTokens
-}
-
-// RefreshTokens are the core's refresh tokens (account.Service has them): a secret of
-// their own beside a session's access token, good only to refresh the session.
-type RefreshTokens interface {
-	RefreshToken(sess *iamd.Session) string
-	RefreshWithToken(ctx context.Context, token string) (*iamd.SessionGrant, error)
+	iamd.RefreshTokenService
 }
 
 // Face serves VikingCloud's user-service.
