@@ -50,6 +50,7 @@ type env struct {
 	store  iamd.Store
 	admin  context.Context
 	checks map[string]*openapitest.Validator // by face prefix
+	mounts []server.Mount
 }
 
 // start serves every face over store, as iamd serve mounts them.
@@ -84,14 +85,15 @@ func start(t *testing.T, store iamd.Store) *env {
 	if err := eceFace.EnsureBuiltinUsers(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	base := servertest.Serve(t, server.Config{Logger: logger, Ready: store.Ping, Mounts: []server.Mount{
+	mounts := []server.Mount{
 		{Prefix: "/scp", Face: scpFace}, {Prefix: "/iamd", Face: nativeFace}, {Prefix: "/ece", Face: eceFace},
-		{Prefix: "/scim/v2", Face: scimFace}, {Prefix: "/ncloud", Face: ncloudFace}, {Prefix: "/vikingcloud", Face: vikingFace}}})["main"]
+		{Prefix: "/scim/v2", Face: scimFace}, {Prefix: "/ncloud", Face: ncloudFace}, {Prefix: "/vikingcloud", Face: vikingFace}}
+	base := servertest.Serve(t, server.Config{Logger: logger, Ready: store.Ping, Mounts: mounts})["main"]
 	admin, err := core.Accounts.AuthenticateToken(context.Background(), adminToken)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, base: base, core: core, store: store, admin: iamd.NewContextWithPrincipal(context.Background(), admin),
+	e := &env{t: t, base: base, core: core, store: store, admin: iamd.NewContextWithPrincipal(context.Background(), admin), mounts: mounts,
 		checks: map[string]*openapitest.Validator{
 			"/scp":         openapitest.New(t, scp.OpenAPIDocument(), base+"/scp", "ErrorResponse"),
 			"/iamd":        openapitest.New(t, native.OpenAPIDocument(), base+"/iamd", "Error"),

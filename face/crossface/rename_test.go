@@ -1,9 +1,12 @@
 package crossface_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
+	"iamd/internal/servertest"
+	"iamd/server"
 	"iamd/storetest"
 )
 
@@ -38,5 +41,41 @@ func TestRenameShowsInEveryFace(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Every face also serves at the root of a listener of its own (--face-addr), where it
+// registers its routes with no prefix.
+func TestEveryFaceServesAtTheRootOfItsOwnListener(t *testing.T) {
+	e := start(t, storetest.OpenSQLite(t))
+	addrs := map[string]string{}
+	for _, m := range e.mounts {
+		addrs[m.Face.Name()] = "127.0.0.1:0"
+	}
+	urls := servertest.Serve(t, server.Config{Logger: e.core.Logger, Mounts: e.mounts, FaceAddrs: addrs})
+	for _, c := range []struct {
+		face, method, path string
+		status             int
+	}{
+		{"scim", "GET", "/Users", 200},
+		{"scim", "GET", "/?filter=userName%20eq%20%22admin%22", 200},
+		{"scim", "GET", "/users/", 200},
+		{"vikingcloud", "DELETE", "/user-service/v1/user", 405},
+		{"ece", "GET", "/api/v1/users", 200},
+		{"scp", "GET", "/", 200},
+	} {
+		req, _ := http.NewRequest(c.method, urls[c.face]+c.path, nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		if c.face == "ece" {
+			req.Header.Set("Authorization", "ApiKey "+adminToken)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status {
+			t.Errorf("%s at its own listener: %s %s → %d, want %d", c.face, c.method, c.path, resp.StatusCode, c.status)
+		}
 	}
 }

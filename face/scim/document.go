@@ -236,11 +236,15 @@ func tidy(doc map[string]any) error {
 			}
 			doc[k] = list
 		case strings.EqualFold(k, "name"):
-			respell(asObject(v), subAttrs["name"])
+			if err := respell(k, asObject(v), subAttrs["name"]); err != nil {
+				return err
+			}
 		case strings.EqualFold(k, SchemaEnterprise):
 			ent := asObject(v)
 			if mk := key(ent, "manager"); mk != "" {
-				respell(asObject(ent[mk]), subAttrs["manager"])
+				if err := respell("manager", asObject(ent[mk]), subAttrs["manager"]); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -258,10 +262,12 @@ func tidyList(attr string, v any) ([]any, error) {
 			out = append(out, item) // not an object: checkKept or the canonical reading refuses it
 			continue
 		}
-		respell(elem, subAttrsOf(attr))
-		primary := isTrue(elem["primary"])
-		if _, ok := elem["primary"]; ok {
-			elem["primary"] = primary
+		if err := respell(attr, elem, subAttrsOf(attr)); err != nil {
+			return nil, err
+		}
+		primary, err := primaryOf(attr, elem)
+		if err != nil {
+			return nil, err
 		}
 		id := valueKey(attr, elem)
 		if at, ok := seen[id]; ok {
@@ -285,13 +291,35 @@ func tidyList(attr string, v any) ([]any, error) {
 }
 
 // respell renames obj's keys that are names of list in another case to list's spelling.
-func respell(obj map[string]any, list []string) {
+// Two keys that differ only in case are invalidSyntax: which one was meant is unknown.
+func respell(attr string, obj map[string]any, list []string) error {
 	for k, v := range obj {
-		if name := spelled(list, k); name != "" && name != k {
-			delete(obj, k)
-			obj[name] = v
+		name := spelled(list, k)
+		if name == "" || name == k {
+			continue
 		}
+		if _, both := obj[name]; both {
+			return newError(http.StatusBadRequest, TypeInvalidSyntax, "A value of "+attr+" has "+name+" twice, as "+strconv.Quote(name)+" and "+strconv.Quote(k)+".")
+		}
+		delete(obj, k)
+		obj[name] = v
 	}
+	return nil
+}
+
+// primaryOf reads a value's primary sub-attribute as the boolean RFC 7643 types it —
+// a string "true" or "False", as some provisioners send, included — and writes it back
+// so; absent or null is false. Anything else is invalidValue.
+func primaryOf(attr string, elem map[string]any) (bool, error) {
+	var b flexBool
+	raw, _ := json.Marshal(elem["primary"])
+	if err := b.UnmarshalJSON(raw); err != nil {
+		return false, newError(http.StatusBadRequest, TypeInvalidValue, "The primary of a value of "+attr+" must be true or false.")
+	}
+	if b.set {
+		elem["primary"] = b.value
+	}
+	return b.value, nil
 }
 
 // isTrue tells whether v is true, or "true" in any case, as some provisioners send it.
@@ -305,17 +333,24 @@ func isTrue(v any) bool {
 	return false
 }
 
+// caseExactValues are the multi-valued attributes whose value RFC 7643 §4.1.2 and §4.3
+// has caseExact (references and binary data); the others' values compare ignoring case.
+var caseExactValues = []string{"photos", "x509Certificates"}
+
 // valueKey identifies a value of a multi-valued attribute for finding repeats: its type
-// and value, compared as the attribute compares them (emails ignoring case, phone
-// numbers by their digits), or the whole value when it has none (addresses).
+// and value, compared as the attribute compares them (phone numbers by their digits,
+// values not caseExact ignoring case), or the whole value when it has none (addresses).
 func valueKey(attr string, elem map[string]any) string {
 	t, _ := elem["type"].(string)
 	if v, ok := elem["value"]; ok {
 		s := fmt.Sprint(v)
-		if attr == "phoneNumbers" {
+		switch {
+		case attr == "phoneNumbers":
 			s = digitsOf(s)
+		case !slices.Contains(caseExactValues, attr):
+			s = strings.ToLower(s)
 		}
-		return strings.ToLower(t) + "\x00" + strings.ToLower(s)
+		return strings.ToLower(t) + "\x00" + s
 	}
 	rest := map[string]any{}
 	for k, v := range elem {

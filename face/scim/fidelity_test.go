@@ -10,6 +10,7 @@ import (
 
 	"iamd"
 	"iamd/face/scim"
+	"iamd/storetest"
 )
 
 const userSchema = `"schemas":["` + scim.SchemaUser + `"]`
@@ -290,4 +291,46 @@ func (e *env) user(id string) *iamd.User {
 		e.t.Fatal(err)
 	}
 	return u
+}
+
+// A path is rewritten only in its endpoint segments: an escaped slash stays in its
+// segment, and a dot segment is not resolved into another resource.
+func TestCanonicalPathsKeepTheirSegments(t *testing.T) {
+	e := start(t, storetest.OpenSQLite(t))
+	for _, c := range []struct {
+		path   string
+		status int
+	}{
+		{"/users/a%2Fb", 404},
+		{"/users/%2E%2E/Schemas", 404},
+		{"/Users/x/", 404},
+	} {
+		status, body := e.raw("GET", c.path, "")
+		if status != c.status || !strings.Contains(body, scim.SchemaError) {
+			t.Errorf("GET %s: %d %s", c.path, status, body)
+		}
+	}
+}
+
+// primary is a boolean (or its name as a string); a value naming a sub-attribute twice in
+// two cases is refused rather than read one way at random; caseExact values (photos) are
+// repeats only when equal in case too.
+func TestMultiValuedEdges(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		for _, c := range []struct{ values, scimType string }{
+			{`"emails":[{"value":"a@example.com","primary":"yes"}]`, scim.TypeInvalidValue},
+			{`"emails":[{"value":"a@example.com","primary":1}]`, scim.TypeInvalidValue},
+			{`"emails":[{"value":"a@example.com","primary":true,"Primary":false}]`, scim.TypeInvalidSyntax},
+			{`"name":{"givenName":"A","GivenName":"B"}`, scim.TypeInvalidSyntax},
+		} {
+			e.wantError(e.do("POST", "/Users", adminToken, `{`+userSchema+`,"userName":"edges",`+c.values+`}`), 400, c.scimType)
+		}
+		if r := e.do("GET", `/Users?filter=userName%20eq%20%22edges%22`, adminToken, ""); total(r) != 0 {
+			t.Fatalf("a refused create left a user: %s", r.raw)
+		}
+		r := e.do("POST", "/Users", adminToken, `{`+userSchema+`,"userName":"edges","photos":[{"value":"https://example.com/A.png","type":"photo"},{"value":"https://example.com/a.png","type":"photo"}]}`)
+		if r.status != 201 || len(values(r.body, "photos")) != 2 {
+			t.Fatalf("photos differing in case: %d %s", r.status, r.raw)
+		}
+	})
 }

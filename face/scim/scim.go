@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"iamd"
@@ -117,15 +118,20 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	public("GET /Schemas/{id}", f.schemas)
 	// A query of the server root (RFC 7644 §3.4.2.1) spans every resource type.
 	auth("GET /{$}", f.listRoot)
-	auth("GET ", f.listRoot)
+	if prefix != "" {
+		auth("GET ", f.listRoot)
+	}
 	// Clients differ in how they write a path: a trailing slash, or a resource type in
 	// another case (/users). Such a path is served as its canonical spelling.
 	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
-		if path, ok := canonicalPath(prefix, r.URL.Path); ok {
-			r = r.Clone(r.Context())
-			r.URL.Path, r.URL.RawPath = path, ""
-			mux.ServeHTTP(w, r)
-			return
+		if path, ok := canonicalPath(prefix, r.URL.EscapedPath()); ok {
+			u, err := url.Parse(path)
+			if err == nil {
+				r = r.Clone(r.Context())
+				r.URL.Path, r.URL.RawPath = u.Path, u.RawPath
+				mux.ServeHTTP(w, r)
+				return
+			}
 		}
 		f.WriteError(w, r, newError(http.StatusNotFound, "", "No such resource: "+r.Method+" "+r.URL.Path))
 	})
@@ -148,16 +154,22 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 // spells them.
 var endpoints = []string{"Users", "Groups", "Me", "Bulk", "ServiceProviderConfig", "ResourceTypes", "Schemas", ".search"}
 
-// canonicalPath is path (under prefix) with its trailing slash dropped and its endpoint
-// and .search segments spelled as RFC 7644 spells them; ok is false when that changes
-// nothing, so that a path already canonical is not served twice.
-func canonicalPath(prefix, path string) (string, bool) {
-	rest, found := strings.CutPrefix(path, prefix+"/")
+// canonicalPath is an escaped path (under prefix) with its trailing slash dropped and its
+// endpoint and .search segments spelled as RFC 7644 spells them; the other segments stay
+// as sent. ok is false when that changes nothing, so that a path already canonical is
+// not served twice, and for a path with a dot segment, which is never rewritten.
+func canonicalPath(prefix, escaped string) (string, bool) {
+	rest, found := strings.CutPrefix(escaped, prefix+"/")
+	rest = strings.TrimSuffix(rest, "/")
 	if !found || rest == "" {
 		return "", false
 	}
-	rest = strings.TrimSuffix(rest, "/")
 	segments := strings.Split(rest, "/")
+	for _, seg := range segments {
+		if decoded, err := url.PathUnescape(seg); err != nil || decoded == "." || decoded == ".." {
+			return "", false
+		}
+	}
 	if name := spelled(endpoints, segments[0]); name != "" {
 		segments[0] = name
 	}
@@ -165,7 +177,7 @@ func canonicalPath(prefix, path string) (string, bool) {
 		segments[1] = ".search"
 	}
 	canonical := prefix + "/" + strings.Join(segments, "/")
-	return canonical, canonical != path && rest != ""
+	return canonical, canonical != escaped
 }
 
 // authenticated accepts Authorization: Bearer <API token> (what provisioners send) and
