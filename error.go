@@ -130,6 +130,12 @@ func ErrorMessageIn(err error, names map[string]string) string {
 	field := ErrorField(err)
 	var b strings.Builder
 	for i := 0; i < len(msg); {
+		if msg[i] == '"' { // a quoted value is the caller's, as sent: never rewritten
+			end := quotedEnd(msg, i)
+			b.WriteString(msg[i:end])
+			i = end
+			continue
+		}
 		j := i
 		for j < len(msg) && isFieldByte(msg[j]) {
 			j++
@@ -151,6 +157,20 @@ func ErrorMessageIn(err error, names map[string]string) string {
 		i = j
 	}
 	return b.String()
+}
+
+// quotedEnd is the index just past the string quoted at msg[start] (Go's %q, with its
+// backslash escapes), or len(msg) if it is not closed.
+func quotedEnd(msg string, start int) int {
+	for i := start + 1; i < len(msg); i++ {
+		switch msg[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(msg)
 }
 
 func isFieldByte(c byte) bool { return c == '_' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }

@@ -18,6 +18,9 @@ func TestErrorMessageIn(t *testing.T) {
 		{iamd.Invalid(iamd.FieldGivenName, "given_name and family_name are both needed with phone_number"),
 			"given name and family name are both needed with primaryPhone"},
 		{iamd.Errorf(iamd.ENOTFOUND, "user not found"), "user not found"},
+		{iamd.Errorf(iamd.ECONFLICT, "login_name %q is taken", "phone_number"), `login name "phone_number" is taken`},
+		{iamd.Errorf(iamd.ECONFLICT, "login_name %q is taken by given_name", `a"phone_number`), `login name "a\"phone_number" is taken by given name`},
+		{iamd.Errorf(iamd.ECONFLICT, `unclosed "phone_number`), `unclosed "phone_number`},
 		{iamd.Invalid(iamd.FieldName, "name must be at most 5 characters"), "name must be at most 5 characters"},
 	} {
 		if got := iamd.ErrorMessageIn(c.err, names); got != c.want {

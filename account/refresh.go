@@ -45,7 +45,7 @@ func (s *Service) RefreshToken(sess *iamd.Session) string {
 // authentication.
 func (s *Service) RefreshWithToken(ctx context.Context, token string) (*iamd.SessionGrant, error) {
 	id, mac, ok := strings.Cut(strings.TrimPrefix(token, refreshTokenPrefix), ".")
-	if !ok || !strings.HasPrefix(token, refreshTokenPrefix) || !isSessionID(id) {
+	if !ok || !strings.HasPrefix(token, refreshTokenPrefix) || !iamd.IsID(id) {
 		return nil, failed() // and nothing but a session id is looked up
 	}
 	sum, err := base64.RawURLEncoding.DecodeString(mac)
@@ -62,17 +62,4 @@ func (s *Service) RefreshWithToken(ctx context.Context, token string) (*iamd.Ses
 		return nil, failed()
 	}
 	return s.rotate(ctx, sess)
-}
-
-// isSessionID reports whether id has the form of iamd.NewID's ids: 32 lowercase hex digits.
-func isSessionID(id string) bool {
-	if len(id) != 32 {
-		return false
-	}
-	for _, c := range []byte(id) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }

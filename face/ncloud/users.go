@@ -59,15 +59,14 @@ type userOut struct {
 }
 
 // wireID is a user id in UUID form, as NAVER Cloud shows ids.
-func wireID(id string) string {
-	if len(id) != 32 {
-		return id
-	}
-	return id[:8] + "-" + id[8:12] + "-" + id[12:16] + "-" + id[16:20] + "-" + id[20:]
-}
+func wireID(id string) string { return iamd.UUIDForm(id) }
 
-// coreID reads a user id in UUID form (or the core's 32 hex digits).
-func coreID(wire string) string { return strings.ToLower(strings.ReplaceAll(wire, "-", "")) }
+// coreID reads a user id in UUID form (or the core's 32 hex digits); what is neither is
+// kept, to be found by no one.
+func coreID(wire string) string {
+	id, _ := iamd.ParseID(wire)
+	return id
+}
 
 // nrn is the user's NAVER Cloud resource name; the instance is the account.
 func nrn(u *iamd.User) string { return userNRN(u.InstanceID, u.ID) }

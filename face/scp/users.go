@@ -1,7 +1,6 @@
 package scp
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -112,10 +111,10 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, userEnvelope{toUserResponse(u)})
 }
 
-// userUUID reads the {user_uuid} path value: 32 hex digits, dashes and case tolerated.
+// userUUID reads the {user_uuid} path value: 32 hex digits, or a UUID, in either case.
 func userUUID(r *http.Request) (string, error) {
-	id := strings.ToLower(strings.ReplaceAll(r.PathValue("user_uuid"), "-", ""))
-	if _, err := hex.DecodeString(id); err != nil || len(id) != 32 {
+	id, ok := iamd.ParseID(r.PathValue("user_uuid"))
+	if !ok {
 		return "", invalid("user_uuid", "user_uuid must be 32 hexadecimal characters, like 138c2fc8c29a449dbfa8681f8f1d78e2.")
 	}
 	return id, nil
