@@ -194,10 +194,7 @@ func (c caller) send(method, prefix, path, body string) reply {
 }
 
 // ncloudID is a user id as NAVER Cloud writes it.
-func ncloudID(u *iamd.User) string {
-	id := u.ID
-	return id[:8] + "-" + id[8:12] + "-" + id[12:16] + "-" + id[16:20] + "-" + id[20:]
-}
+func ncloudID(u *iamd.User) string { return iamd.UUIDForm(u.ID) }
 
 // An act is one thing a caller tries to do to a user through one face, and how that
 // face says it was refused.
