@@ -159,6 +159,26 @@ func ErrorMessageIn(err error, names map[string]string) string {
 	return b.String()
 }
 
+// ErrorDetailIn splits a domain error for faces that name the field apart from the
+// reason ("field: reason"): field is the error's field in the face's names (as
+// ErrorMessageIn writes it; "" when the error names none), and detail is the message in
+// the face's vocabulary without the field it begins with.
+func ErrorDetailIn(err error, names map[string]string) (field, detail string) {
+	detail = ErrorMessageIn(err, names)
+	canonical := ErrorField(err)
+	if canonical == "" {
+		return "", detail
+	}
+	field = names[canonical]
+	if field == "" {
+		field = strings.ReplaceAll(canonical, "_", " ")
+	}
+	if rest, ok := strings.CutPrefix(detail, field+" "); ok {
+		detail = rest
+	}
+	return field, detail
+}
+
 // quotedEnd is the index just past the string quoted at msg[start] (Go's %q, with its
 // backslash escapes), or len(msg) if it is not closed.
 func quotedEnd(msg string, start int) int {

@@ -28,3 +28,20 @@ func TestErrorMessageIn(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorDetailIn(t *testing.T) {
+	names := map[string]string{iamd.FieldPhoneNumber: "primaryPhone"}
+	for _, c := range []struct {
+		err           error
+		field, detail string
+	}{
+		{iamd.CheckPhoneNumber(iamd.FieldPhoneNumber, "12ab"), "primaryPhone", "may hold only digits, spaces and - . ( )"},
+		{iamd.CheckTimeZone(iamd.FieldTimeZone, "Mars/Base"), "time zone", "must be an IANA time zone name like Asia/Seoul"},
+		{iamd.Invalid(iamd.FieldLoginName, "login name is required"), "login name", "is required"},
+		{iamd.Errorf(iamd.ENOTFOUND, "user not found"), "", "user not found"},
+	} {
+		if field, detail := iamd.ErrorDetailIn(c.err, names); field != c.field || detail != c.detail {
+			t.Errorf("ErrorDetailIn(%v) = %q, %q; want %q, %q", c.err, field, detail, c.field, c.detail)
+		}
+	}
+}

@@ -140,8 +140,8 @@ func inFaceTerms(err error) *faceError {
 	default:
 		return nil
 	}
-	field := wireFields[iamd.ErrorField(err)]
-	return &faceError{status: status, field: field, detail: withoutField(field, iamd.ErrorMessageIn(err, wireFields))}
+	field, detail := iamd.ErrorDetailIn(err, wireFields)
+	return &faceError{status: status, field: field, detail: detail}
 }
 
 // withoutField drops the field a message starts with, which message() puts first.
