@@ -392,7 +392,9 @@ type BuiltinUsers interface {
 type ActorLogins interface {
 	// ActorLogins returns the login name of each of ids that is a user of the instance;
 	// the others (a user since deleted, another instance's administrator) are left out.
-	// Any signed-in caller of the instance may ask.
+	// A caller holding USER_READ may resolve any ids; any other caller signed in to the
+	// instance only itself and the actors of its own record's stamps (what Me shows
+	// it): other ids are left out as if not found.
 	ActorLogins(ctx context.Context, instanceID string, ids []string) (map[string]string, error)
 }
 

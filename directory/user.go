@@ -81,17 +81,29 @@ func (s *Service) Me(ctx context.Context) (*iamd.User, error) {
 }
 
 // ActorLogins returns the login names of the users of the instance among ids: the
-// actors audit stamps record (see iamd.ActorLogins). Anyone signed in to the instance
-// may ask: it is what the stamps of users it is shown, itself included, name.
+// actors audit stamps record (see iamd.ActorLogins). A caller holding USER_READ may
+// resolve any ids, as it may read any user. Any other caller signed in to the instance
+// (no privileges, a minimal key, a password-change-only session) resolves only the
+// stamps of its own record, which Me shows it, and itself; the other ids are left out,
+// so that no caller turns user ids it was never shown into login names.
 func (s *Service) ActorLogins(ctx context.Context, instanceID string, ids []string) (map[string]string, error) {
-	switch p := iamd.PrincipalFromContext(ctx); {
+	p := iamd.PrincipalFromContext(ctx)
+	switch {
 	case p == nil:
 		return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
 	case !p.Sees(instanceID):
 		return nil, iamd.Errorf(iamd.ENOTFOUND, "No instance with id %q.", instanceID)
 	}
+	ids = dedupe(ids)
+	if p.PasswordChangeOnly || !p.Can(instanceID, iamd.PrivilegeUserRead) {
+		own, err := s.ownStamps(ctx, p, instanceID)
+		if err != nil {
+			return nil, err
+		}
+		ids = slices.DeleteFunc(ids, func(id string) bool { return !slices.Contains(own, id) })
+	}
 	out := map[string]string{}
-	for _, id := range dedupe(ids) {
+	for _, id := range ids {
 		if id == "" {
 			continue
 		}
@@ -104,6 +116,22 @@ func (s *Service) ActorLogins(ctx context.Context, instanceID string, ids []stri
 		out[id] = u.LoginName
 	}
 	return out, nil
+}
+
+// ownStamps returns the actors a caller without USER_READ may resolve in instanceID:
+// itself and the actors of its own record's stamps. A caller that is no user of the
+// instance, or whose user is gone, may resolve none.
+func (s *Service) ownStamps(ctx context.Context, p *iamd.Principal, instanceID string) ([]string, error) {
+	if p.UserID == "" || p.InstanceID != instanceID {
+		return nil, nil
+	}
+	me, err := s.store.GetUserRow(ctx, instanceID, p.UserID)
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return []string{me.ID, me.CreatedBy, me.UpdatedBy}, nil
 }
 
 // FindUserByLogin returns the user whose login name matches, ignoring case.

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"iamd"
 	"iamd/account"
@@ -58,7 +59,7 @@ func (f *Face) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// Only a path on this host: a login must not become an open redirect.
-		if path.Value != "" && (!strings.HasPrefix(path.Value, "/") || strings.HasPrefix(path.Value, "//")) {
+		if path.Value != "" && !localPath(path.Value) {
 			f.WriteError(w, r, newError(http.StatusBadRequest, CodeUserInvalid, "login_state.path must be a path on this host.", "login_state.path"))
 			return
 		}
@@ -80,6 +81,17 @@ func (f *Face) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, grantResponse(grant))
+}
+
+// localPath reports whether path is a path on this host, and reads as one to a browser
+// too: it starts with one slash, not two, and carries no backslash or control character,
+// which browsers turn into a slash or drop ("/\evil.example" and "/\t/evil.example" both
+// become "//evil.example", another host).
+func localPath(path string) bool {
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") {
+		return false
+	}
+	return !strings.ContainsFunc(path, func(c rune) bool { return c == '\\' || unicode.IsControl(c) })
 }
 
 // ssoRedirect is where a login with login_state.path goes, in the apidocs' words

@@ -25,6 +25,7 @@ import (
 	"iamd/directory"
 	"iamd/face/ece"
 	"iamd/internal/facetest"
+	"iamd/internal/logtest"
 	"iamd/internal/openapitest"
 	"iamd/internal/pgtest"
 	"iamd/internal/servertest"
@@ -46,6 +47,7 @@ type env struct {
 	main    string // the main listener, where the face sits under /ece
 	store   iamd.Store
 	dir     *directory.Service // the core the faces share, for users made as another face makes them
+	logs    *logtest.Capture
 	secrets []string
 }
 
@@ -55,11 +57,19 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
 	}
 }
 
-func start(t testing.TB, store iamd.Store) *env {
+func start(t testing.TB, store iamd.Store) *env { return startWith(t, store, nil) }
+
+// startWith is start with the face given wrap(the core's directory), when wrap is not
+// nil: a test double of what the face asks of the core.
+func startWith(t testing.TB, store iamd.Store, wrap func(ece.Directory) ece.Directory) *env {
 	core := facetest.Start(t, store, account.BootstrapConfig{DefaultInstance: "platform",
 		AdminPassword: adminPassword, AdminAPIToken: adminToken})
 	logs, logger := core.Logs, core.Logger
-	face, err := ece.New(ece.Config{Directory: core.Directory, Accounts: core.Accounts, Instance: core.Boot.InstanceID, Logger: logger})
+	var dir ece.Directory = core.Directory
+	if wrap != nil {
+		dir = wrap(dir)
+	}
+	face, err := ece.New(ece.Config{Directory: dir, Accounts: core.Accounts, Instance: core.Boot.InstanceID, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +80,7 @@ func start(t testing.TB, store iamd.Store) *env {
 	}
 	urls := servertest.Serve(t, server.Config{Mounts: []server.Mount{{Prefix: "/ece", Face: face}},
 		FaceAddrs: map[string]string{"ece": "127.0.0.1:0"}, Logger: logger, Ready: store.Ping})
-	e := &env{t: t, url: urls["ece"], main: urls["main"], store: store, dir: core.Directory, secrets: []string{adminPassword, adminToken},
+	e := &env{t: t, url: urls["ece"], main: urls["main"], store: store, dir: core.Directory, logs: logs, secrets: []string{adminPassword, adminToken},
 		check: openapitest.New(t, ece.OpenAPIDocument(), urls["ece"]+"/api/v1", "BasicFailedReply")}
 	t.Cleanup(func() { logs.CheckNoSecrets(t, e.secrets...) })
 	return e

@@ -3,10 +3,12 @@ package ece_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/elastic/cloud-sdk-go/pkg/api/userapi"
 	"github.com/elastic/cloud-sdk-go/pkg/auth"
@@ -14,6 +16,7 @@ import (
 
 	"iamd"
 	"iamd/face/ece"
+	"iamd/storetest"
 )
 
 // errorFields returns the fields of an ECE error body's one error.
@@ -203,6 +206,172 @@ func TestMetadataNamesActorsByUserName(t *testing.T) {
 		}
 		if mia, err = userapi.Get(userapi.GetParams{API: admin, UserName: "mia"}); err != nil || stamps(mia) != [2]string{olaUser.ID, "mia"} {
 			t.Fatalf("mia after ola's deletion: %v, %v", stamps(mia), err)
+		}
+	})
+}
+
+// metaStamps reads metadata.created_by and updated_by from a user body.
+func metaStamps(t *testing.T, body []byte) [2]string {
+	t.Helper()
+	var u struct {
+		Metadata struct {
+			CreatedBy string `json:"created_by"`
+			UpdatedBy string `json:"updated_by"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(body, &u); err != nil {
+		t.Fatalf("not a user: %s", body)
+	}
+	return [2]string{u.Metadata.CreatedBy, u.Metadata.UpdatedBy}
+}
+
+// A caller without USER_READ resolves to user names only itself and the stamps of its
+// own record: a user it may change but not read shows the user ids of its other actors.
+// A user without USER_READ still reads and changes itself with its stamps by user name.
+func TestStampsOfUsersTheCallerMayNotReadStayIDs(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		admin := e.client(auth.APIKey(adminToken))
+		const pw = "a long enough passphrase 7"
+		e.secrets = append(e.secrets, pw)
+		if _, err := userapi.Create(userapi.CreateParams{API: admin, UserName: "ola", Password: []byte(pw),
+			Roles: []string{"ece_platform_admin"}}); err != nil {
+			t.Fatal(err)
+		}
+		if s, _, b := e.raw("POST", "/api/v1/users", "Basic "+basic("ola", pw), `{"user_name":"tom"}`); s != 200 {
+			t.Fatalf("tom, made by ola: %d %s", s, b)
+		}
+		if _, err := userapi.Create(userapi.CreateParams{API: admin, UserName: "mia", Password: []byte(pw),
+			Roles: []string{"ece_deployment_viewer"}}); err != nil {
+			t.Fatal(err)
+		}
+		// Wendy may change users but not read them: a grant made through the core.
+		adminUser, err := e.store.GetUserByLogin(context.Background(), "platform", "admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		asAdmin := iamd.NewContextWithPrincipal(context.Background(),
+			&iamd.Principal{UserID: adminUser.ID, InstanceID: "platform", Name: adminUser.DisplayName, PlatformAdmin: true})
+		if _, err := e.dir.CreateUser(asAdmin, &iamd.User{InstanceID: "platform", LoginName: "wendy",
+			Privileges: []string{iamd.PrivilegeUserWrite}}, iamd.CreateUserOptions{Password: pw}); err != nil {
+			t.Fatal(err)
+		}
+		ola, err := e.store.GetUserByLogin(context.Background(), "platform", "ola")
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		s, _, b := e.raw("PATCH", "/api/v1/users/tom", "Basic "+basic("wendy", pw), `{"full_name":"Tom T."}`)
+		if got := metaStamps(t, b); s != 200 || got != [2]string{ola.ID, "wendy"} {
+			t.Fatalf("tom, changed by wendy, who may not read ola: %d %v, want [%s wendy]", s, got, ola.ID)
+		}
+		s, _, b = e.raw("GET", "/api/v1/users/tom", "Basic "+basic("ola", pw), "")
+		if got := metaStamps(t, b); s != 200 || got != [2]string{"ola", "wendy"} {
+			t.Fatalf("tom, read by ola: %d %v", s, got)
+		}
+		for _, c := range []struct {
+			method, user, body string
+			want               [2]string
+		}{
+			{"GET", "wendy", "", [2]string{"admin", "admin"}},
+			{"GET", "mia", "", [2]string{"admin", "admin"}},
+			{"PATCH", "mia", `{"full_name":"Mia"}`, [2]string{"admin", "mia"}},
+			{"GET", "mia", "", [2]string{"admin", "mia"}},
+		} {
+			s, _, b := e.raw(c.method, "/api/v1/user", "Basic "+basic(c.user, pw), c.body)
+			if got := metaStamps(t, b); s != 200 || got != c.want {
+				t.Fatalf("%s /user as %s: %d %v, want %v", c.method, c.user, s, got, c.want)
+			}
+		}
+	})
+}
+
+// failingLogins is the core's directory with ActorLogins failing, as a store might.
+type failingLogins struct{ ece.Directory }
+
+func (failingLogins) ActorLogins(context.Context, string, []string) (map[string]string, error) {
+	return nil, errors.New("the store is unavailable")
+}
+
+// When the actors' user names cannot be read, a user is answered with its stamps as
+// stored, by user id, not an error: a create or update that happened is answered as
+// such, and a client does not retry a create into a conflict.
+func TestStampsAsStoredWhenActorsCannotBeRead(t *testing.T) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine.Name, func(t *testing.T) {
+			e := startWith(t, engine.Open(t), func(d ece.Directory) ece.Directory { return failingLogins{d} })
+			adminUser, err := e.store.GetUserByLogin(context.Background(), "platform", "admin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			const pw = "a long enough passphrase 7"
+			e.secrets = append(e.secrets, pw)
+			ids := [2]string{adminUser.ID, adminUser.ID}
+			s, _, b := e.raw("POST", "/api/v1/users", "ApiKey "+adminToken,
+				`{"user_name":"ola","security":{"password":"`+pw+`","roles":["ece_platform_viewer"]}}`)
+			if got := metaStamps(t, b); s != 200 || got != ids {
+				t.Fatalf("create: %d %v, want the stamps %v", s, got, ids)
+			}
+			ola, err := e.store.GetUserByLogin(context.Background(), "platform", "ola")
+			if err != nil {
+				t.Fatalf("ola after the create: %v", err)
+			}
+			for _, c := range []struct {
+				method, path, authz, body string
+				want                      [2]string
+			}{
+				{"PATCH", "/api/v1/users/ola", "ApiKey " + adminToken, `{"full_name":"Ola"}`, ids},
+				{"GET", "/api/v1/users/ola", "ApiKey " + adminToken, "", ids},
+				{"GET", "/api/v1/user", "Basic " + basic("ola", pw), "", ids},
+				{"PATCH", "/api/v1/user", "Basic " + basic("ola", pw), `{"full_name":"Ola N."}`, [2]string{adminUser.ID, ola.ID}},
+			} {
+				s, _, b := e.raw(c.method, c.path, c.authz, c.body)
+				if got := metaStamps(t, b); s != 200 || got != c.want {
+					t.Fatalf("%s %s: %d %v, want the stamps %v", c.method, c.path, s, got, c.want)
+				}
+			}
+			s, _, b = e.raw("GET", "/api/v1/users", "ApiKey "+adminToken, "")
+			if s != 200 || !strings.Contains(string(b), `"created_by":"`+adminUser.ID+`"`) {
+				t.Fatalf("list: %d %s", s, b)
+			}
+			if logs := e.logs.String(); !strings.Contains(logs, "shown by user id") || strings.Contains(logs, "store is unavailable") {
+				t.Fatalf("the logs: %s", logs)
+			}
+		})
+	}
+}
+
+// login_state.path is refused when a browser would read it as another host: a backslash
+// is a slash to it, and tabs, newlines and other control characters are dropped, so
+// "/\evil.example" and "/\t/evil.example" are "//evil.example". Nobody is signed in.
+func TestLoginRedirectRefusesPathsBrowsersReadAsAnotherHost(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		for _, path := range []string{`/\\evil.example`, `/\\/evil.example`, `/a\\b`, `/\t/evil.example`, `/\n/evil.example`,
+			`/\r/evil.example`, `/\u0000/evil.example`, `/\u001f/evil.example`, `/\u007f/evil.example`, `/\u0085/evil.example`,
+			`//evil.example`, `\\/evil.example`, `https://evil.example`} {
+			s, h, b := e.raw("POST", "/api/v1/users/auth/_login", "",
+				`{"username":"admin","password":"`+adminPassword+`","login_state":{"path":"`+path+`"}}`)
+			e.wantError(s, h, b, 400, ece.CodeUserInvalid)
+			if got := errorFields(t, b); !slices.Equal(got, []string{"login_state.path"}) || h.Get("Location") != "" {
+				t.Fatalf("%s: fields %v, Location %q", path, got, h.Get("Location"))
+			}
+		}
+		adminUser, err := e.store.GetUserByLogin(context.Background(), "platform", "admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sessions, err := e.store.ListSessions(context.Background(), "platform", adminUser.ID, time.Now()); err != nil || len(sessions) != 0 {
+			t.Fatalf("sessions after the refused logins: %d, %v", len(sessions), err)
+		}
+		// A path with what a browser keeps as it is still redirects.
+		for _, path := range []string{"/deployments/%5Cx?q=a%09b", "/deployments/ø"} {
+			s, h, b := e.raw("POST", "/api/v1/users/auth/_login", "",
+				`{"username":"admin","password":"`+adminPassword+`","login_state":{"path":"`+path+`"}}`)
+			if s != 302 || !strings.HasPrefix(h.Get("Location"), "/sso/token#") {
+				t.Fatalf("%s: %d %s", path, s, b)
+			}
+			rest, _ := strings.CutPrefix(h.Get("Location"), "/sso/token#")
+			token, _, _ := strings.Cut(rest, "?")
+			e.secrets = append(e.secrets, token)
 		}
 	})
 }

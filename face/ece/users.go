@@ -3,6 +3,7 @@ package ece
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"slices"
@@ -115,26 +116,34 @@ func stamp(id, name string, logins map[string]string) string {
 	return id
 }
 
-// actors returns the user names of the users who made and last changed users.
-func (f *Face) actors(r *http.Request, users ...*iamd.User) (map[string]string, error) {
+// actors returns the user names of the users who made and last changed users. When
+// they cannot be read the stamps are shown as the core keeps them, by user id: the
+// answer to a create or update that has happened must not be an error (a client would
+// retry a create that was made), and a read shows the users it read.
+func (f *Face) actors(r *http.Request, users ...*iamd.User) map[string]string {
 	if len(users) == 0 {
-		return nil, nil
+		return nil
 	}
 	var ids []string
 	for _, u := range users {
 		ids = append(ids, u.CreatedBy, u.UpdatedBy)
 	}
-	return f.dir.ActorLogins(r.Context(), users[0].InstanceID, ids)
+	logins, err := f.dir.ActorLogins(r.Context(), users[0].InstanceID, ids)
+	if err != nil {
+		level := slog.LevelWarn
+		if r.Context().Err() != nil {
+			level = slog.LevelDebug
+		}
+		f.log.Log(r.Context(), level, "ece: the actors of audit stamps are shown by user id: their user names could not be read",
+			"method", r.Method, "path", r.URL.Path, "code", iamd.ErrorCode(err))
+		return nil
+	}
+	return logins
 }
 
 // writeUser answers one user.
 func (f *Face) writeUser(w http.ResponseWriter, r *http.Request, u *iamd.User) {
-	logins, err := f.actors(r, u)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, toWire(u, time.Now(), logins))
+	writeJSON(w, http.StatusOK, toWire(u, time.Now(), f.actors(r, u)))
 }
 
 func toWire(u *iamd.User, now time.Time, logins map[string]string) wireUser {
@@ -198,11 +207,7 @@ func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	logins, err := f.actors(r, users...)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
+	logins := f.actors(r, users...)
 	out := struct {
 		Users []wireUser `json:"users"`
 	}{Users: []wireUser{}}
