@@ -38,13 +38,18 @@ const (
 	CodeInternal           = "InternalError"
 )
 
-// wireFields translates canonical field names to SCP's.
+// wireFields translates canonical field names to SCP's; several are spelled alike.
 var wireFields = map[string]string{
 	iamd.FieldLoginName:        "user_id",
 	iamd.FieldDisplayName:      "name",
 	iamd.FieldPhoneCountryCode: "nation_id",
 	iamd.FieldEmployeeNumber:   "employee_id",
 	iamd.FieldTimeZone:         "tz_id",
+	iamd.FieldPhoneNumber:      "phone_number",
+	iamd.FieldBusinessUnit:     "business_unit",
+	iamd.FieldGroupIDs:         "group_ids",
+	iamd.FieldInstanceID:       "instance_id",
+	iamd.FieldUserIDs:          "user_ids",
 }
 
 func wireField(canonical string) string {
@@ -87,7 +92,7 @@ func (f *Face) errorItem(r *http.Request, err error) errorItem {
 		item = errorItem{Status: fe.status, Code: fe.code, Field: fe.field, Detail: fe.detail}
 	} else {
 		code := iamd.ErrorCode(err)
-		item.Detail = iamd.ErrorMessage(err)
+		item.Detail = iamd.ErrorMessageIn(err, wireFields)
 		item.Field = wireField(iamd.ErrorField(err))
 		switch code {
 		case iamd.EINVALID:

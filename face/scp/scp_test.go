@@ -458,6 +458,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 			if c.field != "" && item["field"] != c.field {
 				t.Errorf("%s: field %v, want %s (%v)", c.name, item["field"], c.field, item["detail"])
 			}
+			// The detail speaks SCP's names, never the core's where they differ.
+			for _, core := range []string{"login_name", "display_name", "phone_country_code", "employee_number", "time_zone"} {
+				if detail, _ := item["detail"].(string); strings.Contains(detail, core) {
+					t.Errorf("%s: detail names the core's %s: %s", c.name, core, detail)
+				}
+			}
 		}
 		// Streamed without Content-Length, the body limit still holds.
 		r := e.do("POST", "/scp/v1/users", nil, func(req *http.Request) {
