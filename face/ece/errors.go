@@ -96,7 +96,7 @@ func (f *Face) errorItem(r *http.Request, err error) (int, errorItem) {
 		}
 		return http.StatusBadRequest, item
 	}
-	item := errorItem{Message: iamd.ErrorMessage(err)}
+	item := errorItem{Message: iamd.ErrorMessageIn(err, wireFields)}
 	field := iamd.ErrorField(err)
 	if field != "" {
 		if w, ok := wireFields[field]; ok {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -372,6 +373,26 @@ func TestLoginRedirectRefusesPathsBrowsersReadAsAnotherHost(t *testing.T) {
 			rest, _ := strings.CutPrefix(h.Get("Location"), "/sso/token#")
 			token, _, _ := strings.Cut(rest, "?")
 			e.secrets = append(e.secrets, token)
+		}
+	})
+}
+
+// A core refusal is worded in ECE's field names: full_name, not the core's display_name.
+func TestErrorsInECEVocabulary(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		for _, c := range []struct{ body, field string }{
+			{`{"user_name":"vocab","full_name":"` + strings.Repeat("n", 300) + `"}`, "full_name"},
+			{`{"user_name":"vocab","email":"not an email"}`, "email"},
+		} {
+			status, header, body := e.raw("POST", "/api/v1/users", "ApiKey "+adminToken, c.body)
+			e.wantError(status, header, body, 400, ece.CodeUserInvalid)
+			var reply struct{ Errors []struct{ Message string } }
+			json.Unmarshal(body, &reply)
+			msg := reply.Errors[0].Message
+			if fields := errorFields(t, body); !slices.Equal(fields, []string{c.field}) || !strings.HasPrefix(msg, c.field+" ") ||
+				regexp.MustCompile(`\b[a-z]+_[a-z_]+\b`).FindString(strings.ReplaceAll(msg, c.field, "")) != "" {
+				t.Errorf("%s: %s", c.field, body)
+			}
 		}
 	})
 }
