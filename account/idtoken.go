@@ -30,6 +30,23 @@ type idClaims struct {
 
 var jwtHeader = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
 
+const idIssuer = "iamd"
+
+// IsIDToken reports whether token is shaped as iamd's ID token — iamd's JWT header and
+// issuer — without verifying it. A JWT that is not is someone else's (an API gateway's
+// x-jwt-assertion, say); one that is holds only if AuthenticateIDToken says so.
+func IsIDToken(token string) bool {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 || parts[0] != jwtHeader {
+		return false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var c struct {
+		Issuer string `json:"iss"`
+	}
+	return err == nil && json.Unmarshal(raw, &c) == nil && c.Issuer == idIssuer
+}
+
 func (s *Service) idTokenKey() []byte {
 	m := hmac.New(sha256.New, s.key[:])
 	m.Write([]byte("iamd id token v1"))
@@ -48,7 +65,7 @@ func (s *Service) IDToken(ctx context.Context, sess *iamd.Session) (string, erro
 	if err != nil {
 		return "", err
 	}
-	payload, _ := json.Marshal(idClaims{Issuer: "iamd", Subject: u.ID, Audience: u.InstanceID, IssuedAt: sess.CreatedAt.Unix(),
+	payload, _ := json.Marshal(idClaims{Issuer: idIssuer, Subject: u.ID, Audience: u.InstanceID, IssuedAt: sess.CreatedAt.Unix(),
 		Expires: sess.ExpiresAt.Unix(), SessionID: sess.ID, Username: u.LoginName, Email: u.Email})
 	input := jwtHeader + "." + base64.RawURLEncoding.EncodeToString(payload)
 	return input + "." + base64.RawURLEncoding.EncodeToString(s.signJWT(input)), nil
@@ -67,7 +84,7 @@ func (s *Service) AuthenticateIDToken(ctx context.Context, token string) (*iamd.
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
 	var c idClaims
-	if err != nil || json.Unmarshal(raw, &c) != nil || c.Issuer != "iamd" || s.now().Unix() >= c.Expires {
+	if err != nil || json.Unmarshal(raw, &c) != nil || c.Issuer != idIssuer || s.now().Unix() >= c.Expires {
 		return nil, failed()
 	}
 	sess, err := s.store.GetSession(ctx, c.SessionID)

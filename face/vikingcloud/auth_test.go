@@ -1,6 +1,8 @@
 package vikingcloud_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -50,23 +52,34 @@ func TestEachTokenInEachPlace(t *testing.T) {
 		// The caller is the token's user: reader may read, not write.
 		e.wantError(e.do("PUT", "/user-service/v1/user", `{"userKey":{"username":"nope"}}`, "Authorization", "Bearer "+id, "x-jwt-assertion", access), 403, "USER_WRITE")
 
-		for name, pair := range map[string][]string{
-			"two users' tokens":              {"Authorization", "Bearer " + id, "x-jwt-assertion", otherAccess},
-			"two users' tokens, reversed":    {"Authorization", "Bearer " + otherID, "x-jwt-assertion", access},
-			"two sign-ins of one user":       {"Authorization", "Bearer " + id, "x-jwt-assertion", access2},
-			"an API token of another user":   {"Authorization", "Bearer " + access, "x-auth-token", adminToken},
-			"a good token and a bad one":     {"Authorization", "Bearer " + id, "x-jwt-assertion", "iamds_forged"},
-			"a bad token and a good one":     {"Authorization", "Bearer " + id + "x", "x-jwt-assertion", access},
-			"an altered ID token":            {"x-jwt-assertion", id[:len(id)-2] + "AA"},
-			"an ID token under another kind": {"Authorization", "Token " + id},
-			"the refresh token (Bearer)":     {"Authorization", "Bearer " + refresh},
-			"the refresh token (assertion)":  {"x-jwt-assertion", refresh},
-			"the refresh token (auth token)": {"x-auth-token", refresh},
-			"nothing":                        {"", ""},
+		// Each refusal for its own reason: which credential was refused, or why together.
+		const (
+			mixed   = "different users or sign-ins"
+			inAuth  = "The credential in Authorization was refused"
+			inJWT   = "The credential in x-jwt-assertion was refused"
+			inToken = "The credential in x-auth-token was refused"
+		)
+		for name, c := range map[string]struct {
+			pair   []string
+			reason string
+		}{
+			"two users' tokens":              {[]string{"Authorization", "Bearer " + id, "x-jwt-assertion", otherAccess}, mixed},
+			"two users' tokens, reversed":    {[]string{"Authorization", "Bearer " + otherID, "x-jwt-assertion", access}, mixed},
+			"two sign-ins of one user":       {[]string{"Authorization", "Bearer " + id, "x-jwt-assertion", access2}, mixed},
+			"an API token of another user":   {[]string{"Authorization", "Bearer " + access, "x-auth-token", adminToken}, mixed},
+			"a good token and a bad one":     {[]string{"Authorization", "Bearer " + id, "x-jwt-assertion", "iamds_forged"}, inJWT},
+			"a bad token and a good one":     {[]string{"Authorization", "Bearer " + id + "x", "x-jwt-assertion", access}, inAuth},
+			"an altered ID token":            {[]string{"x-jwt-assertion", id[:len(id)-2] + "AA"}, inJWT},
+			"an ID token under another kind": {[]string{"Authorization", "Token " + id}, inAuth},
+			"the refresh token (Bearer)":     {[]string{"Authorization", "Bearer " + refresh}, inAuth},
+			"the refresh token (assertion)":  {[]string{"x-jwt-assertion", refresh}, inJWT},
+			"the refresh token (auth token)": {[]string{"x-auth-token", refresh}, inToken},
+			"nothing":                        {[]string{"", ""}, "Full authentication is required"},
 		} {
-			e.wantError(get(pair...), 401, "")
-			if name == "two users' tokens" {
-				e.wantError(get(pair...), 401, "different users or sign-ins")
+			if r := get(c.pair...); r.status != 401 || !strings.Contains(fmt.Sprint(r.obj["message"]), c.reason) {
+				t.Fatalf("%s: %d %s, want 401 saying %q", name, r.status, r.raw, c.reason)
+			} else {
+				e.wantError(r, 401, c.reason)
 			}
 		}
 
@@ -76,7 +89,7 @@ func TestEachTokenInEachPlace(t *testing.T) {
 		}
 		for _, token := range []string{access, id} {
 			for _, h := range [][]string{{"Authorization", "Bearer " + token}, {"x-jwt-assertion", token}, {"x-auth-token", token}} {
-				e.wantError(get(h...), 401, "")
+				e.wantError(get(h...), 401, "The credential in "+h[0]+" was refused")
 			}
 		}
 	})

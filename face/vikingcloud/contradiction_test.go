@@ -63,3 +63,50 @@ func TestContradictionsRefused(t *testing.T) {
 		}
 	})
 }
+
+// An update names its user by userKey alone, its authenticator local when left out, as
+// every lookup by key does: isSsoUser true beside it contradicts that (400 naming both)
+// rather than sending the update to an sso user of that name. The body is checked once
+// the core has authorized the caller — a caller without USER_WRITE is refused first —
+// and then whether or not the user is there.
+func TestUpdateNamesItsUserByUserKey(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		e.do("PUT", "/user-service/v1/user", seedUser("lu"))
+		before := e.do("GET", "/user-service/v1/user/local/lu", "").raw
+		contradictions := map[string]string{
+			`{"userKey":{"username":"lu"},"isSsoUser":true,"firstName":"X"}`:                               `Fields "isSsoUser" and "userKey.authenticator"`,
+			`{"userKey":{"username":"ghost"},"isSsoUser":true,"firstName":"X"}`:                            `Fields "isSsoUser" and "userKey.authenticator"`,
+			`{"userKey":{"username":"ghost","authenticator":"local"},"isSsoUser":true}`:                    `Fields "isSsoUser" and "userKey.authenticator"`,
+			`{"userKey":{"username":"ghost"},"usingMfa":false,"mfaSecret":"` + mfaSecret + `"}`:            `Fields "usingMfa" and "mfaSecret"`,
+			`{"userKey":{"username":"ghost"},"primaryPhone":"010-1234-5678","primaryPhoneCountryCode":""}`: `"primaryPhoneCountryCode"`,
+		}
+		for body, names := range contradictions {
+			if r := e.do("POST", "/user-service/v1/user", body); r.status != 400 {
+				t.Fatalf("%s: %d %s, want 400", body, r.status, r.raw)
+			}
+			e.wantError(e.do("POST", "/user-service/v1/user", body), 400, names)
+		}
+		if after := e.do("GET", "/user-service/v1/user/local/lu", "").raw; after != before {
+			t.Fatalf("a refused update changed lu:\n%s\n%s", before, after)
+		}
+		e.wantError(e.do("POST", "/user-service/v1/user", `{"userKey":{"username":"ghost"},"firstName":"X"}`), 404, "ghost")
+
+		// Said without contradiction, the key finds its user: local when left out, sso when named.
+		if r := e.do("POST", "/user-service/v1/user", `{"userKey":{"username":"lu"},"isSsoUser":false,"firstName":"Y"}`); r.status != 200 ||
+			r.obj["firstName"] != "Y" || r.obj["userKey"].(map[string]any)["authenticator"] != "local" {
+			t.Fatalf("lu by its key: %d %s", r.status, r.raw)
+		}
+		e.do("PUT", "/user-service/v1/user", `{"userKey":{"username":"sal","authenticator":"sso"}}`)
+		if r := e.do("POST", "/user-service/v1/user", `{"userKey":{"username":"sal","authenticator":"sso"},"isSsoUser":true,"firstName":"S"}`); r.status != 200 || r.obj["firstName"] != "S" {
+			t.Fatalf("sal by its key: %d %s", r.status, r.raw)
+		}
+		e.wantError(e.do("POST", "/user-service/v1/user", `{"userKey":{"username":"sal"},"firstName":"T"}`), 404, "sal")
+
+		// Authorized before validated: a reader is refused the write, whatever the body says.
+		e.do("PUT", "/user-service/v1/user", `{"userKey":{"username":"reader"},"password":"`+goodPass+`","privileges":[{"name":"USER_READ"}]}`)
+		access, _, _ := e.signIn("reader")
+		for body := range contradictions {
+			e.wantError(e.do("POST", "/user-service/v1/user", body, "Authorization", "Bearer "+access), 403, "USER_WRITE")
+		}
+	})
+}

@@ -245,16 +245,27 @@ func checkKey(k *userKey) error {
 	return nil
 }
 
-// key is the UserKey in names, after checkKey: without an authenticator, isSsoUser true
-// chooses sso, and local is the default. A local authenticator with isSsoUser true is
-// refused by check, never changed.
-func (in *userIn) key() userKey {
+// createKey is the UserKey a create names, after checkKey: without an authenticator,
+// isSsoUser true chooses sso, and local is the default. A local authenticator with
+// isSsoUser true is refused by check, never changed.
+func (in *userIn) createKey() userKey {
 	k := *in.UserKey
 	if k.Authenticator == "" {
 		k.Authenticator = authLocal
 		if in.IsSsoUser != nil && *in.IsSsoUser {
 			k.Authenticator = authSSO
 		}
+	}
+	return k
+}
+
+// updateKey is the UserKey an update names, after checkKey: the userKey alone names the
+// user to change, its authenticator local when left out, as in every lookup by key;
+// isSsoUser true beside it then contradicts a local authenticator (see check).
+func (in *userIn) updateKey() userKey {
+	k := *in.UserKey
+	if k.Authenticator == "" {
+		k.Authenticator = authLocal
 	}
 	return k
 }
@@ -300,17 +311,21 @@ func (in *userIn) fields() map[string]string {
 
 // check reads what the core has no words for and refuses what contradicts itself: the
 // phone's pair, which VikingCloud's API requires together; MFA's secret, which it takes
-// under two names, with usingMfa false; isSsoUser true with a local authenticator. It
-// returns the MFA secret sent.
-func (in *userIn) check() (string, error) {
+// under two names, with usingMfa false; isSsoUser true with the key's authenticator
+// local (k is createKey or updateKey). It returns the MFA secret sent.
+func (in *userIn) check(k userKey) (string, error) {
 	if in.PrimaryPhone != nil && *in.PrimaryPhone != "" && (in.PrimaryPhoneCountryCode == nil || *in.PrimaryPhoneCountryCode == "") {
 		return "", badRequest("Field \"primaryPhoneCountryCode\" is required with primaryPhone")
 	}
 	// isSsoUser false is its documented default, which clients send unasked: only true
 	// says something, and it contradicts a local authenticator.
-	if in.IsSsoUser != nil && *in.IsSsoUser && in.UserKey.Authenticator == authLocal {
+	if in.IsSsoUser != nil && *in.IsSsoUser && k.Authenticator == authLocal {
+		said := "\"local\""
+		if in.UserKey.Authenticator == "" {
+			said += " (left out)"
+		}
 		return "", badRequest("Fields \"isSsoUser\" and \"userKey.authenticator\" contradict each other: isSsoUser is true " +
-			"and the authenticator \"local\"; an SSO user's authenticator is \"sso\"")
+			"and the authenticator " + said + "; an SSO user's authenticator is \"sso\"")
 	}
 	secret, field, err := in.mfaSecret()
 	if err != nil {
@@ -377,12 +392,12 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	secret, err := in.check()
+	k := in.createKey()
+	secret, err := in.check(k)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	k := in.key()
 	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
 	u := &iamd.User{InstanceID: inst, LoginName: k.Username, SSO: k.Authenticator == authSSO, Status: iamd.UserActive}
 	upd := in.update()
@@ -426,6 +441,13 @@ func noUser(k userKey) error {
 
 // updateUser is POST: the user named by userKey gets every attribute sent; those left
 // out stay as they are. Profile, state, grants, password and MFA are one change.
+//
+// The body is checked only once the core has authorized the caller: ChangeUser checks
+// USER_WRITE on the instance, finds the user and checks that the caller covers it, and
+// only then calls the edit, which checks the body first. Checking before the lookup would
+// check before the cover check, so a user that is not there is told apart afterwards: a
+// 404 for the user (USER_WRITE held, nobody to cover) with a body that contradicts
+// itself answers the contradiction, 400, as it would for a user that is there.
 func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 	var in userIn
 	if err := decode(r, &in); err != nil {
@@ -436,15 +458,15 @@ func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	k := in.key()
+	k := in.updateKey()
 	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
 	next, err := f.dir.ChangeUser(r.Context(), inst, iamd.UserRef{LoginName: k.Username}, func(cur *iamd.User) (*iamd.UserChange, error) {
-		if cur.SSO != (k.Authenticator == authSSO) {
-			return nil, noUser(k)
-		}
-		secret, err := in.check()
+		secret, err := in.check(k)
 		if err != nil {
 			return nil, err
+		}
+		if cur.SSO != (k.Authenticator == authSSO) {
+			return nil, noUser(k)
 		}
 		change := &iamd.UserChange{UserUpdate: in.update(), MFA: in.mfa(secret, cur.MFAEnabled)}
 		if in.Password != nil && *in.Password != "" {
@@ -454,6 +476,9 @@ func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 	})
 	if iamd.ErrorCode(err) == iamd.ENOTFOUND && iamd.ErrorField(err) == "" {
 		err = noUser(k)
+		if _, bad := in.check(k); bad != nil {
+			err = bad
+		}
 	}
 	if err != nil {
 		f.writeErrorIn(w, r, err, in.fields())

@@ -7,13 +7,17 @@ package vikingcloud
 import (
 	"context"
 	_ "embed"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"iamd"
+	"iamd/account"
 )
 
 // Config wires the face to the core.
@@ -127,13 +131,17 @@ func allowed(routes *http.ServeMux, r *http.Request) []string {
 // sends Authorization: Bearer <idToken>, the token overview the access token as
 // x-jwt-assertion, the generated samples an API token as x-auth-token. Clients differ,
 // so each header takes each token.
-var credentialHeaders = []string{"Authorization", "x-jwt-assertion", "x-auth-token"}
+var credentialHeaders = []string{"Authorization", assertionHeader, "x-auth-token"}
+
+// assertionHeader is also where an API gateway (WSO2's, say) puts a JWT of its own.
+const assertionHeader = "x-jwt-assertion"
 
 // authenticated lets through a request whose every credential holds: an access token
 // (a session from the token API), its ID token, or an API token, in any of
 // credentialHeaders, and HTTP Basic in Authorization. Credentials sent together must
 // name one user and, where they are a sign-in's tokens, one session; the caller is the
-// most restricted of them.
+// most restricted of them (see narrowest). A JWT in x-jwt-assertion that is not iamd's
+// is a gateway's, not a credential: it is ignored.
 func (f *Face) authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := f.authenticate(r)
@@ -147,47 +155,99 @@ func (f *Face) authenticated(next http.Handler) http.Handler {
 
 func (f *Face) authenticate(r *http.Request) (*iamd.Principal, error) {
 	var caller *iamd.Principal
+	gateway := false // an x-jwt-assertion that is someone else's JWT came
 	for _, h := range credentialHeaders {
-		value := r.Header.Get(h)
+		value := strings.TrimSpace(r.Header.Get(h))
 		if value == "" {
 			continue
 		}
 		var p *iamd.Principal
 		var err error
 		if scheme, token, _ := strings.Cut(value, " "); h != "Authorization" {
-			p, err = f.bearer(r.Context(), strings.TrimSpace(value))
+			if h == assertionHeader && isJWT(value) && !account.IsIDToken(value) {
+				gateway = true
+				continue
+			}
+			p, err = f.bearer(r.Context(), value)
 		} else if strings.EqualFold(scheme, "Bearer") {
 			p, err = f.bearer(r.Context(), strings.TrimSpace(token))
 		} else {
 			p, err = f.acct.AuthenticateHeader(r.Context(), value, f.cfg.Instance) // Basic
 		}
 		switch {
+		case iamd.ErrorCode(err) == iamd.EUNAUTHENTICATED:
+			return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "The credential in %s was refused: %s", h, iamd.ErrorMessage(err))
 		case err != nil:
 			return nil, err
-		case caller == nil:
-			caller = p
-		case p.InstanceID != caller.InstanceID || p.UserID != caller.UserID ||
-			p.SessionID != "" && caller.SessionID != "" && p.SessionID != caller.SessionID:
+		case caller != nil && (p.InstanceID != caller.InstanceID || p.UserID != caller.UserID ||
+			p.SessionID != "" && caller.SessionID != "" && p.SessionID != caller.SessionID):
 			return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "The credentials sent name different users or sign-ins: "+
 				"send one, or the access token and ID token of one sign-in.")
-		case p.PasswordChangeOnly || caller.SessionID == "" && !caller.PasswordChangeOnly:
-			caller = p // a sign-in's caller rather than a key's; one that may only change its password above all
 		}
+		caller = narrowest(caller, p)
 	}
-	if caller == nil {
+	switch {
+	case caller == nil && gateway:
+		return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "Full authentication is required: the x-jwt-assertion sent is not iamd's "+
+			"(an API gateway's?); send an iamd token in Authorization: Bearer, x-jwt-assertion or x-auth-token.")
+	case caller == nil:
 		return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "Full authentication is required: send Authorization: Bearer, x-jwt-assertion or x-auth-token.")
 	}
 	return caller, nil
 }
 
-// bearer checks a token wherever it came: an ID token (a JWT) or an access or API token.
+// narrowest is the caller that a and b, credentials of one user, both allow: what each
+// allows, as a sign-in and as a key, is read from the same user, so one is normally the
+// other's equal or its password-change-only limit, and narrowest is then that one. Should
+// they differ otherwise (the user's rights changed between the two reads), it is less
+// than either: the privileges both hold, platform administration only if both have it,
+// password change only if either is so limited. The session is the sign-in's, if one
+// names one; it grants nothing.
+func narrowest(a, b *iamd.Principal) *iamd.Principal {
+	if a == nil {
+		return b
+	}
+	c := *a
+	switch {
+	case a.PlatformAdmin && b.PlatformAdmin:
+	case a.PlatformAdmin:
+		c.Privileges = slices.Clone(b.Privileges)
+	case b.PlatformAdmin:
+		c.Privileges = slices.Clone(a.Privileges)
+	default:
+		c.Privileges = slices.DeleteFunc(slices.Clone(a.Privileges), func(p string) bool { return !slices.Contains(b.Privileges, p) })
+	}
+	c.PlatformAdmin = a.PlatformAdmin && b.PlatformAdmin
+	c.Operator = a.Operator && b.Operator
+	if c.PasswordChangeOnly = a.PasswordChangeOnly || b.PasswordChangeOnly; c.PasswordChangeOnly {
+		c.PlatformAdmin, c.Privileges = false, nil
+	}
+	if c.SessionID == "" {
+		c.SessionID = b.SessionID
+	}
+	return &c
+}
+
+// isJWT reports whether token is a JWS in compact form: three parts, the first a JSON
+// object naming its algorithm.
+func isJWT(token string) bool {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[0])
+	var header struct {
+		Alg string `json:"alg"`
+	}
+	return err == nil && json.Unmarshal(raw, &header) == nil && header.Alg != ""
+}
+
+// bearer checks a token wherever it came: iamd's ID token (a JWT of iamd's) or an
+// access or API token. A token shaped as iamd's ID token is that or nothing: it is never
+// looked up as an API token.
 func (f *Face) bearer(ctx context.Context, token string) (*iamd.Principal, error) {
-	if strings.Count(token, ".") == 2 {
-		p, err := f.acct.AuthenticateIDToken(ctx, token)
-		if iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED {
-			return p, err
-		}
-		// Not an ID token of ours: an API token may hold dots too.
+	if account.IsIDToken(token) {
+		return f.acct.AuthenticateIDToken(ctx, token)
 	}
 	return f.acct.AuthenticateToken(ctx, token)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -53,27 +54,45 @@ type env struct {
 	check *openapitest.Validator
 	store iamd.Store
 	acct  *account.Service
+	spent *atomic.Int64 // how far the core's clock is ahead of the wall clock, in ns
 }
 
 func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
+	eachStoreWith(t, nil, fn)
+}
+
+// eachStoreWith is eachStore with the face's accounts made by wrap from the core's (nil:
+// the core's own).
+func eachStoreWith(t *testing.T, wrap func(*account.Service) vikingcloud.Accounts, fn func(t *testing.T, e *env)) {
 	for _, engine := range storetest.Engines {
-		t.Run(engine.Name, func(t *testing.T) { fn(t, start(t, engine.Open(t))) })
+		t.Run(engine.Name, func(t *testing.T) { fn(t, startWith(t, engine.Open(t), wrap)) })
 	}
 }
 
-func start(t testing.TB, store iamd.Store) *env {
-	core := facetest.Start(t, store, account.BootstrapConfig{DefaultInstance: instance, AdminAPIToken: adminToken})
+func start(t testing.TB, store iamd.Store) *env { return startWith(t, store, nil) }
+
+func startWith(t testing.TB, store iamd.Store, wrap func(*account.Service) vikingcloud.Accounts) *env {
+	spent := new(atomic.Int64)
+	now := func() time.Time { return time.Now().Add(time.Duration(spent.Load())) }
+	core := facetest.StartWithClock(t, store, account.BootstrapConfig{DefaultInstance: instance, AdminAPIToken: adminToken}, now)
 	logs, logger, acct := core.Logs, core.Logger, core.Accounts
-	face, err := vikingcloud.New(vikingcloud.Config{Directory: core.Directory, Accounts: acct, Instance: instance, Logger: logger})
+	var accounts vikingcloud.Accounts = acct
+	if wrap != nil {
+		accounts = wrap(acct)
+	}
+	face, err := vikingcloud.New(vikingcloud.Config{Directory: core.Directory, Accounts: accounts, Instance: instance, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	root := servertest.Serve(t, server.Config{Mounts: []server.Mount{{Prefix: "/vikingcloud", Face: face}}, Logger: logger, Ready: store.Ping})["main"]
-	e := &env{t: t, base: root + "/vikingcloud", store: store, acct: acct}
+	e := &env{t: t, base: root + "/vikingcloud", store: store, acct: acct, spent: spent}
 	e.check = openapitest.New(t, vikingcloud.OpenAPIDocument(), e.base, "Error")
 	t.Cleanup(func() { logs.CheckNoSecrets(t, adminToken, goodPass, mfaSecret) })
 	return e
 }
+
+// pass makes d pass on the core's clock.
+func (e *env) pass(d time.Duration) { e.spent.Add(int64(d)) }
 
 type reply struct {
 	status int
