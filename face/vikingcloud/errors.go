@@ -88,8 +88,9 @@ func (f *Face) writeErrorIn(w http.ResponseWriter, r *http.Request, err error, n
 		return
 	}
 	msg := iamd.ErrorMessageIn(err, names)
-	if wire, ok := names[iamd.ErrorField(err)]; ok { // a field the face has no name for is said in words
-		msg = "Field \"" + wire + "\": " + msg
+	if _, ok := names[iamd.ErrorField(err)]; ok { // a field the face has no name for is said in words
+		field, detail := iamd.ErrorDetailIn(err, names)
+		msg = "Field \"" + field + "\": " + detail
 	}
 	status := map[string]int{iamd.EINVALID: http.StatusBadRequest, iamd.ECONFLICT: http.StatusConflict,
 		iamd.ENOTFOUND: http.StatusNotFound, iamd.EUNAUTHENTICATED: http.StatusUnauthorized,

@@ -68,17 +68,17 @@ func TestErrorsSpeakVikingCloud(t *testing.T) {
 			{`"enabled":"yes"`, `"enabled" must be true or false`},
 			{`"usingMfa":1`, `"usingMfa" must be true or false`},
 			{`"firstName":7`, `"firstName" must be a string`},
-			{`"firstName":"` + long(201) + `"`, `firstName must be at most 200 characters`},
-			{`"lastName":"` + long(201) + `"`, `lastName must be at most 200 characters`},
-			{`"firstName":"a\u0001b"`, `firstName must not contain control characters`},
-			{`"primaryPhone":"call me","primaryPhoneCountryCode":"82"`, `primaryPhone may hold only digits`},
-			{`"primaryPhone":"010-1234-5678","primaryPhoneCountryCode":"abc"`, `primaryPhoneCountryCode must be`},
-			{`"primaryPhoneExtension":"` + long(17) + `"`, `primaryPhoneExtension must be at most 16`},
-			{`"email":"nope"`, `email must be an email address`},
-			{`"timeZone":"Mars/Olympus"`, `timeZone must be an IANA time zone`},
-			{`"notes":"` + long(1025) + `"`, `notes must be at most 1024`},
-			{`"orgId":"` + long(256) + `"`, `orgId must be at most 255`},
-			{`"locale":"` + long(36) + `"`, `locale must be at most 35`},
+			{`"firstName":"` + long(201) + `"`, `Field "firstName": must be at most 200 characters`},
+			{`"lastName":"` + long(201) + `"`, `Field "lastName": must be at most 200 characters`},
+			{`"firstName":"a\u0001b"`, `Field "firstName": must not contain control characters`},
+			{`"primaryPhone":"call me","primaryPhoneCountryCode":"82"`, `Field "primaryPhone": may hold only digits`},
+			{`"primaryPhone":"010-1234-5678","primaryPhoneCountryCode":"abc"`, `Field "primaryPhoneCountryCode": must be`},
+			{`"primaryPhoneExtension":"` + long(17) + `"`, `Field "primaryPhoneExtension": must be at most 16`},
+			{`"email":"nope"`, `Field "email": must be an email address`},
+			{`"timeZone":"Mars/Olympus"`, `Field "timeZone": must be an IANA time zone`},
+			{`"notes":"` + long(1025) + `"`, `Field "notes": must be at most 1024`},
+			{`"orgId":"` + long(256) + `"`, `Field "orgId": must be at most 255`},
+			{`"locale":"` + long(36) + `"`, `Field "locale": must be at most 35`},
 			{`"usingMfa":true,"mfaSecret":"not base32!"`, `Field "mfaSecret"`},
 			{`"usingMfa":true,"sharedSecret":"not base32!"`, `Field "sharedSecret"`},
 			{`"roles":[{"name":"no_such_role"}]`, `Field "roles"`},
@@ -98,9 +98,9 @@ func TestErrorsSpeakVikingCloud(t *testing.T) {
 			add("POST", path, `"x"`, "the request body must be an object")
 		}
 		add("PUT", "/user-service/v1/user", `{"userKey":{"username":5}}`, `"userKey.username" must be a string`)
-		add("PUT", "/user-service/v1/user", `{"userKey":{"username":"nobody"},"password":"short"}`, `Field "password": password must be at least`)
+		add("PUT", "/user-service/v1/user", `{"userKey":{"username":"nobody"},"password":"short"}`, `Field "password": must be at least`)
 		add("PUT", "/user-service/v1/user", `{"userKey":{"username":" lead"},"password":"`+goodPass+`"}`, `Field "userKey.username"`)
-		add("POST", "/user-service/v1/user", update(`"password":"short"`), `password must be at least`)
+		add("POST", "/user-service/v1/user", update(`"password":"short"`), `Field "password": must be at least`)
 		add("POST", "/user-service/v1/user/search", `{"orgIds":"x"}`, `"orgIds" must be an array`)
 		add("POST", "/user-service/v1/user/search", `{"roles":[5]}`, `"roles[]" must be a string`)
 		add("POST", "/user-service/v1/user/search", `{"enabled":"x"}`, `"enabled" must be true or false`)
@@ -111,11 +111,11 @@ func TestErrorsSpeakVikingCloud(t *testing.T) {
 		add("POST", "/user-service/v1/role", `{"name":5}`, `"name" must be a string`)
 		add("POST", "/user-service/v1/role", `{"name":"r","privileges":"x"}`, `"privileges" must be an array`)
 		add("POST", "/user-service/v1/role", `{"name":"r","privileges":[{"name":"NOPE"}]}`, `Field "privileges"`)
-		add("POST", "/user-service/v1/role", `{"name":"r","description":"`+long(1025)+`"}`, `Field "description": description must be at most 1024`)
+		add("POST", "/user-service/v1/role", `{"name":"r","description":"`+long(1025)+`"}`, `Field "description": must be at most 1024`)
 		add("POST", "/user-service/v1/role", `{"name":"`+long(65)+`"}`, `Field "name"`)
 		add("POST", "/user-service/v1/role", `{"name":"r","internal":"no"}`, `"internal" must be true or false`)
 		add("POST", "/auth-service/v1/token", `{"username":5,"password":"x"}`, `"username" must be a string`)
-		add("POST", "/auth-service/v1/token", `{"username":"temp","password":"`+goodPass+`","newPassword":"short"}`, `Field "newPassword": newPassword must be at least`)
+		add("POST", "/auth-service/v1/token", `{"username":"temp","password":"`+goodPass+`","newPassword":"short"}`, `Field "newPassword": must be at least`)
 		add("POST", "/auth-service/v1/token/refresh", `{"refreshToken":5}`, `"refreshToken" must be a string`)
 
 		for _, c := range cases {
