@@ -1,5 +1,5 @@
 // Package loadtest drives a running iamd over HTTP the way its clients do — signed SCP
-// calls, native sign-ins — from concurrent clients, and measures each workload beside a
+// calls, SCIM calls with an API token, native sign-ins — from concurrent clients, and measures each workload beside a
 // baseline taken in the same run: the same client against handlers that do nothing
 // through the same server stack. Ratios to that baseline hold on a noisy machine where
 // absolute figures do not.
@@ -45,6 +45,10 @@ type Config struct {
 	Process *Process
 	// Known login names and ids already in the store (the preload), for reads.
 	Known []KnownUser
+	// Population is how many users the instance holds, for the workloads that page at
+	// random across all of them (scim-list). 0: Run asks the server (SCIM's totalResults)
+	// when such a workload is to run.
+	Population int
 	// Log, when set, receives a line as each workload starts.
 	Log func(format string, args ...any)
 	// Around, when set, is called as each workload starts; the function it returns is
@@ -77,7 +81,10 @@ type Result struct {
 // server (up to its memory limit, returned to the OS only gradually) would otherwise
 // show in the peak RSS of every workload after them.
 var Names = []string{"baseline", "baseline-signed", "create", "get", "lookup", "list", "patch", "delete", "mixed",
-	"scim-lookup", "scim-contains", "create-password", "sign-in"}
+	"scim-get", "scim-list", "scim-lookup", "scim-contains", "create-password", "sign-in"}
+
+// scimPageSize is the page the scim-list workload asks for: SCIM's default count.
+const scimPageSize = 100
 
 // client is one simulated API client.
 type client struct {
@@ -246,6 +253,18 @@ func (r *runner) steps() map[string]step {
 			status, _, err := c.do(ctx, "DELETE", "/scp/v1/users/"+id+"?instance_id="+inst, nil, signed)
 			return expect(status, err, http.StatusOK)
 		},
+		// SCIM as provisioners read: one user by id (picked as get picks them), and a page of
+		// 100 users at a random startIndex across the whole population.
+		"scim-get": func(ctx context.Context, c *client) (int, bool) {
+			status, _, err := c.do(ctx, "GET", "/scim/v2/Users/"+r.known(c).ID, nil, bearer)
+			return expect(status, err, http.StatusOK)
+		},
+		"scim-list": func(ctx context.Context, c *client) (int, bool) {
+			pages := max((r.cfg.Population+scimPageSize-1)/scimPageSize, 1)
+			start := 1 + scimPageSize*c.rng.IntN(pages)
+			status, _, err := c.do(ctx, "GET", fmt.Sprintf("/scim/v2/Users?startIndex=%d&count=%d", start, scimPageSize), nil, bearer)
+			return expect(status, err, http.StatusOK)
+		},
 		// SCIM's filters as provisioners and admin tools send them: an exact userName (what
 		// Okta asks before every create) and a substring of displayName, which no index
 		// serves and so reads every user of the instance to count the matches.
@@ -299,6 +318,13 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		if steps[n] == nil {
 			return nil, fmt.Errorf("unknown workload %q (known: %v)", n, Names)
 		}
+	}
+	if r.cfg.Population <= 0 && slices.Contains(names, "scim-list") {
+		n, err := CountUsers(ctx, cfg.Target)
+		if err != nil {
+			return nil, err
+		}
+		r.cfg.Population = max(n, len(cfg.Known))
 	}
 	transport := &http.Transport{MaxIdleConns: cfg.Clients, MaxIdleConnsPerHost: cfg.Clients, IdleConnTimeout: time.Minute}
 	defer transport.CloseIdleConnections()
@@ -412,6 +438,23 @@ func (r *runner) measure(ctx context.Context, name string, s step, transport *ht
 type Response struct {
 	Status int
 	Body   []byte
+}
+
+// CountUsers asks the target's SCIM face how many users its instance holds
+// (totalResults of an empty page), with the API token.
+func CountUsers(ctx context.Context, t Target) (int, error) {
+	c := &client{t: t, http: http.DefaultClient}
+	status, out, err := c.do(ctx, "GET", "/scim/v2/Users?count=0", nil, bearer)
+	if err != nil {
+		return 0, err
+	}
+	var page struct {
+		TotalResults *int `json:"totalResults"`
+	}
+	if status != http.StatusOK || json.Unmarshal(out, &page) != nil || page.TotalResults == nil {
+		return 0, fmt.Errorf("counting users over SCIM: %d %s", status, out)
+	}
+	return *page.TotalResults, nil
 }
 
 // Call sends one signed SCP request to the target, for setting up a run.

@@ -20,10 +20,31 @@ type Report struct {
 	HashRate    float64  `json:"argon2id_hashes_per_second,omitempty"`
 	IdleRSSB    int64    `json:"server_idle_rss_bytes,omitempty"`
 	Results     []Result `json:"results"`
+	// SCIMListVsGet is scim-list's rate (pages of 100 users) over scim-get's, when both ran.
+	SCIMListVsGet float64 `json:"scim_list_vs_scim_get,omitempty"`
+}
+
+// rps is the rate of the named workload, or 0 if it did not run.
+func (r *Report) rps(workload string) float64 {
+	for _, res := range r.Results {
+		if res.Workload == workload {
+			return res.RPS
+		}
+	}
+	return 0
+}
+
+// fillRatios computes the ratios between workloads from the results.
+func (r *Report) fillRatios() {
+	r.SCIMListVsGet = 0
+	if get := r.rps("scim-get"); get > 0 {
+		r.SCIMListVsGet = r.rps("scim-list") / get
+	}
 }
 
 // WriteJSON writes the report as indented JSON.
 func (r *Report) WriteJSON(w io.Writer) error {
+	r.fillRatios()
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
@@ -70,7 +91,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%.2f\t%.2f\t%.2f\t%.1f\t%s\t%.1f\t%s\t\n", res.Workload, res.RPS, r.ratioText(res),
 			res.P50ms, res.P95ms, res.P99ms, res.Maxms, errorsText(res.Errors), res.ServerCPUSecs, mb(res.ServerPeakRSSB))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if r.fillRatios(); r.SCIMListVsGet > 0 {
+		_, err := fmt.Fprintf(w, "scim-list (pages of 100 users) ran at %.0f%% of scim-get's rate\n", 100*r.SCIMListVsGet)
+		return err
+	}
+	return nil
 }
 
 // WriteMarkdown writes the results as a markdown table with its context.
@@ -89,6 +117,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	for _, res := range r.Results {
 		fmt.Fprintf(w, "| %s | %.0f | %s | %.2f | %.2f | %.2f | %.1f | %s | %.1f | %s |\n", res.Workload, res.RPS, r.ratioText(res),
 			res.P50ms, res.P95ms, res.P99ms, res.Maxms, errorsText(res.Errors), res.ServerCPUSecs, mb(res.ServerPeakRSSB))
+	}
+	if r.fillRatios(); r.SCIMListVsGet > 0 {
+		fmt.Fprintf(w, "\nscim-list (pages of 100 users) ran at %.0f%% of scim-get's rate.\n", 100*r.SCIMListVsGet)
 	}
 	return nil
 }

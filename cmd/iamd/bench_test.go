@@ -39,12 +39,24 @@ func TestBenchRunsEveryWorkload(t *testing.T) {
 	if len(report.Results) != len(loadtest.Names) {
 		t.Fatalf("%d workloads reported, want %d:\n%s", len(report.Results), len(loadtest.Names), table.String())
 	}
+	ran := map[string]bool{}
 	for _, r := range report.Results {
+		ran[r.Workload] = true
 		if r.Requests == 0 || len(r.Errors) != 0 {
 			t.Errorf("%s: %d requests, errors %v", r.Workload, r.Requests, r.Errors)
 		}
 	}
-	if md, err := os.ReadFile(filepath.Join(out, "bench.md")); err != nil || !bytes.Contains(md, []byte("| sign-in |")) {
+	for _, w := range []string{"get", "list", "scim-get", "scim-list", "sign-in"} {
+		if !ran[w] {
+			t.Errorf("workload %s did not run:\n%s", w, table.String())
+		}
+	}
+	if report.SCIMListVsGet <= 0 {
+		t.Errorf("no scim-list/scim-get ratio in the JSON report")
+	}
+	md, err := os.ReadFile(filepath.Join(out, "bench.md"))
+	if err != nil || !bytes.Contains(md, []byte("| sign-in |")) || !bytes.Contains(md, []byte("| scim-get |")) ||
+		!bytes.Contains(md, []byte("| scim-list |")) || !bytes.Contains(md, []byte("of scim-get's rate")) {
 		t.Fatalf("markdown report: %v\n%s", err, md)
 	}
 	svg, err := os.ReadFile(filepath.Join(out, "bench.svg"))

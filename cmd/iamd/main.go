@@ -42,7 +42,8 @@ Usage:
   iamd role list|delete --instance ID [NAME]
   iamd role grant --instance ID LOGIN [ROLE…]                 replaces the user's roles
   iamd bench [--preload N] [--clients N] [--duration D] [--workloads a,b] [--url URL]
-                                           load iamd with signed requests; reports beside a same-run baseline
+                                           load iamd as its clients do (signed SCP, SCIM with an API token,
+                                           sign-in); reports beside a same-run baseline
 
 Run "iamd COMMAND -h" for a command's flags. Every flag has an IAMD_* environment twin
 (--database-url ↔ IAMD_DATABASE_URL); the command line wins.
@@ -52,17 +53,66 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "iamd:", err)
-		}
-		os.Exit(2)
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// errNoCommand is a command line without a command: the usage has been printed to
+// standard error, and iamd exits 2 without another word.
+var errNoCommand = errors.New("no command")
+
+// exitCode is what iamd exits with after run: 0 when it succeeded or when help was asked
+// for (-h, --help: the usage went to standard error, printed by the flag package, or to
+// standard output for "iamd help"); 2 for any failure, named on stderr unless the usage
+// already said it.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errNoCommand):
+		return 2
+	default:
+		fmt.Fprintln(stderr, "iamd:", err)
+		return 2
 	}
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// commandUsage is the lines of the usage that describe cmd ("iamd cmd …" and their
+// continuation lines).
+func commandUsage(cmd string) string {
+	var b strings.Builder
+	in := false
+	for line := range strings.Lines(usage) {
+		if strings.HasPrefix(line, "  iamd ") {
+			in = strings.HasPrefix(line, "  iamd "+cmd+" ")
+		} else if !strings.HasPrefix(line, "    ") {
+			in = false
+		}
+		if in {
+			b.WriteString(line)
+		}
+	}
+	return "Usage:\n" + b.String() + "\nRun \"iamd " + cmd + " SUBCOMMAND -h\" for a subcommand's flags.\n"
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
+		return errNoCommand
+	}
+	switch cmd, rest := args[0], args[1:]; {
+	case (cmd == "instance" || cmd == "group" || cmd == "user" || cmd == "key" || cmd == "role") && len(rest) > 0 && isHelp(rest[0]):
+		// A command that takes a subcommand first, asked for help instead of one: its
+		// lines of the usage, on standard error as the flag package prints a flag set's.
+		fmt.Fprint(stderr, commandUsage(cmd))
 		return flag.ErrHelp
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {

@@ -527,3 +527,44 @@ func TestSCIMIsMounted(t *testing.T) {
 		t.Fatalf("SCIM look-up of the bootstrap admin: %d %s", resp.StatusCode, body)
 	}
 }
+
+// -h and --help exit 0 for every command, with the usage on standard error as the flag
+// package prints it ("iamd help" and "iamd --help": the whole usage on standard output);
+// a bad flag or no command at all still exits 2.
+func TestHelpExitsZero(t *testing.T) {
+	t.Setenv("IAMD_DATA_DIR", filepath.Join(t.TempDir(), "data")) // -h must not need it, nor create it
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string // in standard error
+	}{
+		{[]string{"bench", "--help"}, 0, "-workloads"},
+		{[]string{"bench", "-h"}, 0, "scim-list"},
+		{[]string{"serve", "--help"}, 0, "-addr"},
+		{[]string{"sign", "-h"}, 0, "usage: iamd sign"},
+		{[]string{"instance", "--help"}, 0, "iamd instance set-policy"},
+		{[]string{"instance", "create", "--help"}, 0, "-name"},
+		{[]string{"group", "-h"}, 0, "iamd group create"},
+		{[]string{"user", "--help"}, 0, "iamd user unlock"},
+		{[]string{"user", "set-password", "-h"}, 0, "-instance"},
+		{[]string{"key", "help"}, 0, "iamd key revoke"},
+		{[]string{"role", "list", "-h"}, 0, "-instance"},
+		{[]string{"--help"}, 0, ""},
+		{[]string{"bench", "--no-such-flag"}, 2, "not defined"},
+		{[]string{}, 2, "Usage:"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := exitCode(run(context.Background(), tc.args, &stdout, &stderr), &stderr)
+		if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("iamd %s: exit %d, want %d; stderr:\n%s", strings.Join(tc.args, " "), code, tc.code, stderr.String())
+		}
+	}
+	if _, err := os.Stat(os.Getenv("IAMD_DATA_DIR")); !os.IsNotExist(err) {
+		t.Errorf("asking for help made the data directory: %v", err)
+	}
+	var stdout bytes.Buffer
+	if code := exitCode(run(context.Background(), []string{"help"}, &stdout, io.Discard), io.Discard); code != 0 ||
+		!strings.Contains(stdout.String(), "iamd bench") {
+		t.Errorf("iamd help: exit %d, stdout:\n%s", code, stdout.String())
+	}
+}
