@@ -35,6 +35,7 @@ Usage:
   iamd user set-password --instance ID [--temporary] LOGIN   new password read from standard input
   iamd user set-password --instance ID --hash HASH LOGIN     import a bcrypt, PBKDF2 or argon2 hash
   iamd user unlock --instance ID LOGIN
+  iamd user enable --instance ID LOGIN                         reactivate a suspended user
   iamd key create --instance ID [--description TEXT] [--expires-in DURATION] LOGIN
   iamd key list --instance ID LOGIN
   iamd key revoke --instance ID ACCESS_KEY
