@@ -53,10 +53,17 @@ func TestErrorsSpeakVikingCloud(t *testing.T) {
 		before := e.do("GET", "/user-service/v1/user/local/vera", "").raw
 		roles := e.do("GET", "/user-service/v1/role", "").raw
 
-		create := func(attrs string) string {
-			return `{"userKey":{"username":"nobody"},"password":"` + goodPass + `",` + attrs + `}`
+		// A case about userKey itself replaces it: a body names each field once.
+		key := func(username, attrs string) string {
+			if strings.HasPrefix(attrs, `"userKey":`) {
+				return ""
+			}
+			return `"userKey":{"username":"` + username + `"},`
 		}
-		update := func(attrs string) string { return `{"userKey":{"username":"vera"},` + attrs + `}` }
+		create := func(attrs string) string {
+			return `{` + key("nobody", attrs) + `"password":"` + goodPass + `",` + attrs + `}`
+		}
+		update := func(attrs string) string { return `{` + key("vera", attrs) + attrs + `}` }
 		type bad struct{ body, mentions string }
 		// The user attributes each path refuses, by the names VikingCloud gives them.
 		userCases := []bad{
@@ -98,6 +105,9 @@ func TestErrorsSpeakVikingCloud(t *testing.T) {
 			add("POST", path, `"x"`, "the request body must be an object")
 		}
 		add("PUT", "/user-service/v1/user", `{"userKey":{"username":5}}`, `"userKey.username" must be a string`)
+		add("PUT", "/user-service/v1/user", `{"userKey":{"username":"nobody","username":"again"}}`, `userKey.username appears twice`)
+		add("POST", "/user-service/v1/user", update(`"firstName":"a","firstName":"b"`), `firstName appears twice`)
+		add("POST", "/user-service/v1/user", update("\"firstName\":\"\xff\xfe\""), `UTF-8`)
 		add("PUT", "/user-service/v1/user", `{"userKey":{"username":"nobody"},"password":"short"}`, `Field "password": must be at least`)
 		add("PUT", "/user-service/v1/user", `{"userKey":{"username":" lead"},"password":"`+goodPass+`"}`, `Field "userKey.username"`)
 		add("POST", "/user-service/v1/user", update(`"password":"short"`), `Field "password": must be at least`)

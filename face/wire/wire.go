@@ -6,12 +6,15 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"iamd"
 )
@@ -46,7 +49,11 @@ func (j JSON) Write(w http.ResponseWriter, status int, v any) {
 }
 
 // ReadBody reads a request's whole body, which the server has bounded: a body over the
-// limit is an iamd ETOOLARGE error, one that cannot be read a malformed *BodyError.
+// limit is an iamd ETOOLARGE error, one that cannot be read a malformed *BodyError. Every
+// face's body is JSON text, so what no JSON text may hold is refused here, before any
+// decoder reads it: bytes that are not UTF-8 (RFC 8259 §8.1; decoders would store them
+// as U+FFFD), and a name twice in one object (§4: names SHOULD be unique, and decoders
+// keep the last, which the client cannot know) — a *BodyError naming the field.
 func ReadBody(r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(r.Body)
 	var tooLarge *http.MaxBytesError
@@ -55,7 +62,85 @@ func ReadBody(r *http.Request) ([]byte, error) {
 	} else if err != nil {
 		return nil, malformed("The request body could not be read.")
 	}
+	if !utf8.Valid(body) {
+		return nil, malformed("The request body must be UTF-8 encoded JSON.")
+	}
+	if field, ok := repeatedName(body); ok {
+		return nil, invalid(field, "%s appears twice in one object; send each field once.", field)
+	}
 	return body, nil
+}
+
+// repeatedName finds the first name that appears twice in one object of the JSON text
+// body, as a path ("userProfile.loginId", "params[1].loginId"). Text that is not JSON
+// has none: its decoder says what is wrong with it.
+func repeatedName(body []byte) (string, bool) {
+	type level struct {
+		names  map[string]bool // nil for an array
+		name   string          // the object's current name, or the array's index
+		index  int
+		isName bool // an object's next string is a name
+	}
+	var stack []*level
+	path := func(last string) string {
+		var b strings.Builder
+		for _, l := range stack[:len(stack)-1] {
+			if l.names != nil {
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(l.name)
+			} else {
+				fmt.Fprintf(&b, "[%d]", l.index)
+			}
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(last)
+		return b.String()
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch tok := tok.(type) {
+		case json.Delim:
+			switch tok {
+			case '{':
+				stack = append(stack, &level{names: map[string]bool{}, isName: true})
+				continue
+			case '[':
+				stack = append(stack, &level{})
+				continue
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top != nil && top.names != nil && top.isName {
+				if top.names[tok] {
+					return path(tok), true
+				}
+				top.names[tok], top.name, top.isName = true, tok, false
+				continue
+			}
+		}
+		// A value ended: the enclosing object expects a name next, an array counts it.
+		if len(stack) > 0 {
+			if top := stack[len(stack)-1]; top.names != nil {
+				top.isName = true
+			} else {
+				top.index++
+			}
+		}
+	}
 }
 
 // MaxOffset bounds how far into a listing a page may start: far beyond any directory,

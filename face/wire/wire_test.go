@@ -66,3 +66,35 @@ func TestReadBody(t *testing.T) {
 		t.Fatalf("ReadBody = %q, %v", body, err)
 	}
 }
+
+func TestReadBodyRefusesWhatNoJSONTextHolds(t *testing.T) {
+	read := func(body string) error {
+		_, err := wire.ReadBody(httptest.NewRequest("POST", "/", strings.NewReader(body)))
+		return err
+	}
+	for body, field := range map[string]string{
+		`{"loginId":"a","loginId":"b"}`:                       "loginId",
+		`{"userProfile":{"email":"a","email":"b"}}`:           "userProfile.email",
+		`{"params":[{"a":1},{"b":[1,{"c":2}],"b":3}]}`:        "params[1].b",
+		`{"params":[{"a":1},{"b":[1,{"c":2,"c":3}]}]}`:        "params[1].b[1].c",
+		`{"a":{"x":1},"b":{"x":1},"a2":[{"x":1},{"x":1}]}`:    "",
+		`{"Operations":[{"op":"add","value":{"k":1,"K":2}}]}`: "",
+		`[1,2,{"a":1}]`:   "",
+		`{"a":`:           "",
+		`not json at all`: "",
+		``:                "",
+	} {
+		err := read(body)
+		var be *wire.BodyError
+		switch {
+		case field == "" && err != nil:
+			t.Errorf("%s: %v", body, err)
+		case field != "" && (!errors.As(err, &be) || be.Field != field || be.Malformed):
+			t.Errorf("%s: %#v, want the field %s", body, err, field)
+		}
+	}
+	var be *wire.BodyError
+	if err := read("{\"firstName\":\"\xff\xfe\"}"); !errors.As(err, &be) || !be.Malformed {
+		t.Errorf("invalid UTF-8: %v", err)
+	}
+}
