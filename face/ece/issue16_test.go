@@ -2,6 +2,7 @@ package ece_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/url"
@@ -393,6 +394,30 @@ func TestErrorsInECEVocabulary(t *testing.T) {
 				regexp.MustCompile(`\b[a-z]+_[a-z_]+\b`).FindString(strings.ReplaceAll(msg, c.field, "")) != "" {
 				t.Errorf("%s: %s", c.field, body)
 			}
+		}
+	})
+}
+
+// PATCH /user with "roles": [] asks to drop the caller's roles: a restricted field, as any
+// other change of them; null names none and changes nothing.
+func TestCurrentUserEmptyRolesAreAChange(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		admin := e.client(auth.APIKey(adminToken))
+		const pw = "a long enough passphrase 8"
+		e.secrets = append(e.secrets, pw)
+		if _, err := userapi.Create(userapi.CreateParams{API: admin, UserName: "rey", FullName: "Rey", Email: "rey@example.com",
+			Password: []byte(pw), Roles: []string{"ece_deployment_viewer"}}); err != nil {
+			t.Fatal(err)
+		}
+		basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("rey:"+pw))
+		status, header, body := e.raw("PATCH", "/api/v1/user", basic, `{"security":{"roles":[]}}`)
+		e.wantError(status, header, body, 400, ece.CodeRestrictedField)
+		if status, _, body := e.raw("PATCH", "/api/v1/user", basic, `{"full_name":"Rey S","security":{"roles":null}}`); status != 200 {
+			t.Fatalf("roles null: %d %s", status, body)
+		}
+		u, err := e.store.GetUserByLogin(context.Background(), "platform", "rey")
+		if err != nil || !slices.Equal(u.Roles, []string{"ece_deployment_viewer"}) || u.DisplayName != "Rey S" {
+			t.Fatalf("after: %+v, %v", u, err)
 		}
 	})
 }

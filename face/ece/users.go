@@ -349,7 +349,9 @@ func (b *userBody) roles() (roles []string, present bool, err error) {
 	if err != nil {
 		return nil, true, newError(http.StatusBadRequest, CodeRolesInvalid, "security.roles must be an array of role names.", "security.roles")
 	}
-	roles = slices.Compact(slices.Sorted(slices.Values(roles)))
+	if roles != nil { // [] asks for no roles, where null names none
+		roles = append([]string{}, slices.Compact(slices.Sorted(slices.Values(roles)))...)
+	}
 	// ECE's vocabulary holds its four roles; which of them go together is the core's rule.
 	var unknown []string
 	for _, r := range roles {
@@ -507,10 +509,11 @@ func (f *Face) updateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // change is what an update body asks of the user cur, as one change of the core. Roles
-// sent as the user is shown (ECE's clients repeat them) are no change.
+// sent as the user is shown (ECE's clients repeat them) are no change, nor, for a user
+// changing itself, roles: null; an empty list asks to drop them all.
 func (c *changes) change(cur *iamd.User, self bool) *iamd.UserChange {
 	ch := &iamd.UserChange{UserUpdate: c.upd}
-	if c.rolesGiven && !(self && (len(c.roles) == 0 || slices.Equal(c.roles, rolesOf(cur)))) {
+	if c.rolesGiven && !(self && (c.roles == nil || slices.Equal(c.roles, rolesOf(cur)))) {
 		roles := withECERoles(cur.Roles, c.roles)
 		ch.Roles = &roles
 	}
