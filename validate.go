@@ -99,13 +99,13 @@ func LoginKey(loginName string) string {
 
 func checkLoginName(s string) error {
 	if s == "" {
-		return Invalid(FieldLoginName, "login name is required")
+		return Invalid(FieldLoginName, "%s is required", FieldLoginName)
 	}
 	if err := CheckText(FieldLoginName, s, MaxLoginNameLen); err != nil {
 		return err
 	}
 	if strings.TrimSpace(s) != s {
-		return Invalid(FieldLoginName, "login name must not start or end with white space")
+		return Invalid(FieldLoginName, "%s must not start or end with white space", FieldLoginName)
 	}
 	return nil
 }

@@ -32,7 +32,7 @@ func CheckPassword(p iamd.AccountPolicy, u *iamd.User, pw string) error {
 		return iamd.Invalid(iamd.FieldPassword, "this password is commonly used and appears in lists of breached passwords (NIST SP 800-63B): choose a different one (rule: common password)")
 	}
 	if login := strings.ToLower(u.LoginName); len(login) >= minContextLen && strings.Contains(lower, login) {
-		return iamd.Invalid(iamd.FieldPassword, "password must not contain the login name (rule: login name)")
+		return iamd.Invalid(iamd.FieldPassword, "%s must not contain the %s (rule: login name)", iamd.FieldPassword, iamd.FieldLoginName)
 	}
 	if email := strings.ToLower(u.Email); email != "" {
 		local, _, _ := strings.Cut(email, "@")

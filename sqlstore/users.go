@@ -81,7 +81,7 @@ func scanUser(r rowScanner) (*iamd.User, error) {
 
 func loginTaken(u *iamd.User) error {
 	return &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldLoginName,
-		Message: fmt.Sprintf("A user with login name %q already exists in instance %q.", u.LoginName, u.InstanceID)}
+		Message: fmt.Sprintf("A user with %s %q already exists in instance %q.", iamd.FieldLoginName, u.LoginName, u.InstanceID)}
 }
 
 func userNotFound(id string) error {

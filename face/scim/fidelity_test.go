@@ -280,6 +280,22 @@ func TestErrorsInSCIMVocabulary(t *testing.T) {
 				t.Errorf("%s: detail %q does not name %s in SCIM's terms", c.body, detail, c.names)
 			}
 		}
+		e.create(`{` + userSchema + `,"userName":"taken-name"}`)
+		for _, c := range []struct {
+			body     string
+			status   int
+			scimType string
+		}{
+			{`{` + userSchema + `,"userName":" padded"}`, 400, scim.TypeInvalidValue},
+			{`{` + userSchema + `,"userName":"TAKEN-NAME"}`, 409, scim.TypeUniqueness},
+		} {
+			r := e.do("PUT", "/Users/"+id, adminToken, c.body)
+			e.wantError(r, c.status, c.scimType)
+			if detail, _ := r.body["detail"].(string); !strings.HasPrefix(detail, "userName ") && !strings.Contains(detail, "with userName ") ||
+				strings.Contains(detail, "login name") || snakeCase.MatchString(detail) {
+				t.Errorf("%s: detail %q is not in SCIM's terms", c.body, detail)
+			}
+		}
 	})
 }
 
