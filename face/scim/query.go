@@ -174,9 +174,14 @@ func lookupAttr(p AttrPath, parent string) (userAttr, error) {
 
 var always, never = iamd.AllOf{}, iamd.AnyOf{}
 
+// kindWords says what kind of attribute a filter compared, as RFC 7643 types it.
+var kindWords = map[string]string{kindString: "a string attribute", kindDateTime: "a dateTime attribute",
+	kindActive: "a boolean attribute", kindName: "a complex attribute", "type": "a string sub-attribute",
+	"primary": "a boolean sub-attribute"}
+
 func compareWhere(a userAttr, c *Compare) (iamd.Where, error) {
 	bad := func() error {
-		return &FilterError{0, fmt.Sprintf("%s %s %v does not suit a %s attribute", c.Attr, c.Op, c.Value, a.kind)}
+		return &FilterError{0, fmt.Sprintf("%s %s %v does not suit %s", c.Attr, c.Op, c.Value, kindWords[a.kind])}
 	}
 	switch a.kind {
 	case "type":

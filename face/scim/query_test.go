@@ -3,6 +3,7 @@ package scim
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +63,8 @@ func TestRFC7643_UserFilterAttributes(t *testing.T) {
 		var fe *FilterError
 		if _, err := UserWhere(f); !errors.As(err, &fe) {
 			t.Errorf("%s: %v, want an invalid filter", in, err)
+		} else if msg := err.Error(); strings.Contains(msg, "a active") || strings.Contains(msg, "a dateTime attribute") != strings.HasPrefix(in, "meta.created") {
+			t.Errorf("%s: %q", in, msg)
 		}
 	}
 }
