@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"iamd"
@@ -63,6 +64,26 @@ type DB struct {
 	// Prepared statements, per pool, when the dialect asks for them.
 	writeStmts, readStmts *statements
 	committer             *committer // nil unless the dialect asks for group commit
+	// hook, when set, sees every statement the store sends (see SetStatementHook).
+	hook atomic.Pointer[func(query string)]
+}
+
+// SetStatementHook makes the store call fn with the text of every statement it sends,
+// before it sends it: tests count the statements a request costs. Nil removes it.
+// Transaction control (BEGIN, COMMIT, savepoints) and Ping are not reported.
+func (db *DB) SetStatementHook(fn func(query string)) {
+	if fn == nil {
+		db.hook.Store(nil)
+		return
+	}
+	db.hook.Store(&fn)
+}
+
+// observe reports query to the statement hook, if any.
+func (db *DB) observe(query string) {
+	if fn := db.hook.Load(); fn != nil {
+		(*fn)(query)
+	}
 }
 
 var _ iamd.Store = (*DB)(nil)
@@ -211,6 +232,7 @@ func detach(ctx context.Context, q querier) context.Context {
 
 func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
 	ctx, query = detach(ctx, q), db.bind(query)
+	db.observe(query)
 	if stmt := db.prepared(ctx, q, query); stmt != nil {
 		return stmt.ExecContext(ctx, args...)
 	}
@@ -219,6 +241,7 @@ func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (s
 
 func (db *DB) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
 	ctx, query = detach(ctx, q), db.bind(query)
+	db.observe(query)
 	if stmt := db.prepared(ctx, q, query); stmt != nil {
 		return stmt.QueryRowContext(ctx, args...)
 	}
@@ -227,6 +250,7 @@ func (db *DB) queryRow(ctx context.Context, q querier, query string, args ...any
 
 func (db *DB) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
 	ctx, query = detach(ctx, q), db.bind(query)
+	db.observe(query)
 	if stmt := db.prepared(ctx, q, query); stmt != nil {
 		return stmt.QueryContext(ctx, args...)
 	}
