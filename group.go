@@ -103,4 +103,20 @@ type GroupService interface {
 	ChangeGroup(ctx context.Context, instanceID, id string, version int64, edit GroupEdit) (*Group, error)
 	DeleteGroup(ctx context.Context, instanceID, id string, version int64) error
 	ListMemberGroups(ctx context.Context, instanceID, groupID string) ([]GroupRef, error)
+	// GroupMembersOf returns the direct members of each of groupIDs (a listing's page of
+	// groups), read for them all at once; a group not found has none. It shows users, so
+	// it needs USER_READ beside GROUP_READ.
+	GroupMembersOf(ctx context.Context, instanceID string, groupIDs []string) (map[string]GroupMemberList, error)
+}
+
+// GroupMemberList is a group's direct members: its users by login name (ignoring
+// case, then id), and the groups nested in it by name (ignoring case, then id).
+type GroupMemberList struct {
+	Users  []MemberUser
+	Groups []GroupRef
+}
+
+// MemberUser is a user as a list of members shows it.
+type MemberUser struct {
+	ID, LoginName, DisplayName string
 }

@@ -101,4 +101,12 @@ type RoleService interface {
 	// EffectiveGrants returns the roles and privileges a user holds in all: direct,
 	// through its roles, and through its groups, nested ones included.
 	EffectiveGrants(ctx context.Context, instanceID, userID string) (roles, privileges []string, err error)
+	// EffectiveGrantsOf is EffectiveGrants for each of userIDs (a listing's page), read
+	// for them all at once; an id that is no user of the instance holds nothing.
+	EffectiveGrantsOf(ctx context.Context, instanceID string, userIDs []string) (map[string]Grants, error)
+}
+
+// Grants are the roles and privileges a user holds in all, each sorted, never nil.
+type Grants struct {
+	Roles, Privileges []string
 }

@@ -73,6 +73,9 @@ type Store interface {
 	GroupGrants(ctx context.Context, instanceID, groupID string) ([]string, error)
 	// ListMemberGroups returns the groups nested directly in a group, by name.
 	ListMemberGroups(ctx context.Context, instanceID, groupID string) ([]GroupRef, error)
+	// GroupMembersOf returns the direct members of each of groupIDs (see
+	// GroupMemberList), read for them all at once; a group not of the instance has none.
+	GroupMembersOf(ctx context.Context, instanceID string, groupIDs []string) (map[string]GroupMemberList, error)
 
 	// PutRoles creates or replaces roles of an instance (used for the built-ins, at
 	// instance creation and at start).
@@ -127,6 +130,13 @@ type Store interface {
 	// EffectiveRoles returns the user's direct roles and those of every group it is in,
 	// directly or through nesting; sorted, without repeats.
 	EffectiveRoles(ctx context.Context, instanceID, userID string) ([]string, error)
+	// EffectiveGrantsOf returns, for each of userIDs, what EffectiveRoles and
+	// EffectivePrivileges return for it, read for them all at once: a listing's page.
+	// An id that is no user of the instance holds nothing.
+	EffectiveGrantsOf(ctx context.Context, instanceID string, userIDs []string) (map[string]Grants, error)
+	// UserLogins returns the login name of each of ids that is a user of the instance,
+	// read for them all at once; the others are left out.
+	UserLogins(ctx context.Context, instanceID string, ids []string) (map[string]string, error)
 	// ListUserTags returns a user's tags by key; ENOTFOUND when the user is not the
 	// instance's.
 	ListUserTags(ctx context.Context, instanceID, userID string) ([]Tag, error)

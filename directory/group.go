@@ -348,3 +348,18 @@ func (s *Service) ListMemberGroups(ctx context.Context, instanceID, groupID stri
 	}
 	return s.store.ListMemberGroups(ctx, instanceID, groupID)
 }
+
+// GroupMembersOf returns the direct members of a page of groups, read at once. It shows
+// the groups' users as well as their nested groups: GROUP_READ and USER_READ.
+func (s *Service) GroupMembersOf(ctx context.Context, instanceID string, groupIDs []string) (map[string]iamd.GroupMemberList, error) {
+	if _, err := authorize(ctx, instanceID, iamd.PrivilegeGroupRead); err != nil {
+		return nil, err
+	}
+	if _, err := authorize(ctx, instanceID, iamd.PrivilegeUserRead); err != nil {
+		return nil, err
+	}
+	if len(groupIDs) == 0 {
+		return map[string]iamd.GroupMemberList{}, nil
+	}
+	return s.store.GroupMembersOf(ctx, instanceID, groupIDs)
+}

@@ -192,3 +192,14 @@ func (s *Service) EffectiveGrants(ctx context.Context, instanceID, userID string
 	}
 	return roles, privileges, nil
 }
+
+// EffectiveGrantsOf is EffectiveGrants for a page of users (USER_READ), read at once.
+func (s *Service) EffectiveGrantsOf(ctx context.Context, instanceID string, userIDs []string) (map[string]iamd.Grants, error) {
+	if _, err := authorize(ctx, instanceID, iamd.PrivilegeUserRead); err != nil {
+		return nil, err
+	}
+	if len(userIDs) == 0 {
+		return map[string]iamd.Grants{}, nil
+	}
+	return s.store.EffectiveGrantsOf(ctx, instanceID, userIDs)
+}

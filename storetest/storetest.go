@@ -52,6 +52,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentGroupCreatesOfOneName", testConcurrentGroupCreates},
 		{"GroupWrite", testGroupWrite},
 		{"GroupGrants", testGroupGrants},
+		{"BatchReads", testBatchReads},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
