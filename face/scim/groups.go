@@ -41,27 +41,37 @@ func (f *Face) members(r *http.Request, g *iamd.Group) ([]memberOut, error) {
 		return nil, err
 	}
 	filter := iamd.UserFilter{InstanceID: g.InstanceID, GroupID: g.ID, Sort: []iamd.UserSort{{Key: iamd.SortByLoginName}}, Limit: iamd.MaxPageSize}
+	var users []iamd.MemberUser
 	for {
 		page, err := f.dir.ListUsers(r.Context(), filter)
 		if err != nil {
 			return nil, err
 		}
 		for _, u := range page.Users {
-			display := u.DisplayName
-			if display == "" {
-				display = u.LoginName
-			}
-			out = append(out, memberOut{Value: u.ID, Ref: baseURL(r.Context()) + "/Users/" + u.ID, Display: display, Type: memberUser})
+			users = append(users, iamd.MemberUser{ID: u.ID, LoginName: u.LoginName, DisplayName: u.DisplayName})
 		}
 		filter.Offset += len(page.Users)
 		if len(page.Users) == 0 || filter.Offset >= page.Total {
 			break
 		}
 	}
-	for _, m := range groups {
-		out = append(out, memberOut{Value: m.ID, Ref: baseURL(r.Context()) + "/Groups/" + m.ID, Display: m.Name, Type: memberGroup})
+	return append(out, membersOut(r, iamd.GroupMemberList{Users: users, Groups: groups})...), nil
+}
+
+// membersOut is a group's members as SCIM shows them: its users, then its nested groups.
+func membersOut(r *http.Request, m iamd.GroupMemberList) []memberOut {
+	out := make([]memberOut, 0, len(m.Users)+len(m.Groups))
+	for _, u := range m.Users {
+		display := u.DisplayName
+		if display == "" {
+			display = u.LoginName
+		}
+		out = append(out, memberOut{Value: u.ID, Ref: baseURL(r.Context()) + "/Users/" + u.ID, Display: display, Type: memberUser})
 	}
-	return out, nil
+	for _, g := range m.Groups {
+		out = append(out, memberOut{Value: g.ID, Ref: baseURL(r.Context()) + "/Groups/" + g.ID, Display: g.Name, Type: memberGroup})
+	}
+	return out
 }
 
 // Member types (RFC 7643 §4.2).
@@ -145,9 +155,7 @@ func (p *memberPlan) change(c *iamd.GroupChange) {
 }
 
 func (f *Face) groupOut(r *http.Request, g *iamd.Group, withMembers bool) (groupOut, error) {
-	out := groupOut{Schemas: []string{SchemaGroup}, ID: g.ID, ExternalID: g.ExternalID, DisplayName: g.Name, Members: []memberOut{},
-		Meta: metaOut{ResourceType: "Group", Created: g.CreatedAt.UTC().Format(time.RFC3339), LastModified: g.UpdatedAt.UTC().Format(time.RFC3339),
-			Location: baseURL(r.Context()) + "/Groups/" + g.ID, Version: groupETag(g)}}
+	out := groupDoc(r, g)
 	if withMembers {
 		var err error
 		if out.Members, err = f.members(r, g); err != nil {
@@ -155,6 +163,13 @@ func (f *Face) groupOut(r *http.Request, g *iamd.Group, withMembers bool) (group
 		}
 	}
 	return out, nil
+}
+
+// groupDoc is g as SCIM shows it, without its members.
+func groupDoc(r *http.Request, g *iamd.Group) groupOut {
+	return groupOut{Schemas: []string{SchemaGroup}, ID: g.ID, ExternalID: g.ExternalID, DisplayName: g.Name, Members: []memberOut{},
+		Meta: metaOut{ResourceType: "Group", Created: g.CreatedAt.UTC().Format(time.RFC3339), LastModified: g.UpdatedAt.UTC().Format(time.RFC3339),
+			Location: baseURL(r.Context()) + "/Groups/" + g.ID, Version: groupETag(g)}}
 }
 
 func (f *Face) writeGroup(w http.ResponseWriter, r *http.Request, status int, g *iamd.Group) {
@@ -291,10 +306,21 @@ func (f *Face) groupPage(r *http.Request, req *listRequest, offset, count int) (
 	withMembers := req.returns("members")
 	var resources []map[string]any
 	if count > 0 {
-		for i := range page.Groups {
-			g, err := f.groupOut(r, &page.Groups[i], withMembers)
-			if err != nil {
+		var members map[string]iamd.GroupMemberList
+		if withMembers && len(page.Groups) > 0 {
+			// The page's members at once, rather than a read per group.
+			ids := make([]string, len(page.Groups))
+			for i := range page.Groups {
+				ids[i] = page.Groups[i].ID
+			}
+			if members, err = f.dir.GroupMembersOf(r.Context(), sel.InstanceID, ids); err != nil {
 				return 0, nil, err
+			}
+		}
+		for i := range page.Groups {
+			g := groupDoc(r, &page.Groups[i])
+			if withMembers {
+				g.Members = membersOut(r, members[g.ID])
 			}
 			res := project(g, req.attributes, req.exclud)
 			if !withMembers {

@@ -179,14 +179,18 @@ func (f *Face) searchUsers(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
+	ids := make([]string, len(res.Users))
+	for i := range res.Users {
+		ids[i] = res.Users[i].ID
+	}
+	grants, err := f.dir.EffectiveGrantsOf(r.Context(), inst, ids) // the page's, at once
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
 	out := make([]userOut, 0, len(res.Users))
 	for i := range res.Users {
-		u, err := f.toWire(r, &res.Users[i], defs)
-		if err != nil {
-			f.WriteError(w, r, err)
-			return
-		}
-		out = append(out, u)
+		out = append(out, f.wireUser(&res.Users[i], defs, grants[res.Users[i].ID]))
 	}
 	w.Header().Set("X-Total-Count", strconv.Itoa(res.Total))
 	writeJSON(w, http.StatusOK, out)

@@ -104,6 +104,15 @@ func optStamp(t *time.Time) *string {
 // toWire shows a user with its roles as objects and its effective grants. Role
 // definitions need ROLE_READ; a caller without it sees roles by name.
 func (f *Face) toWire(r *http.Request, u *iamd.User, defs map[string]iamd.Role) (userOut, error) {
+	allRoles, allPrivileges, err := f.dir.EffectiveGrants(r.Context(), u.InstanceID, u.ID)
+	if err != nil {
+		return userOut{}, err
+	}
+	return f.wireUser(u, defs, iamd.Grants{Roles: allRoles, Privileges: allPrivileges}), nil
+}
+
+// wireUser is u as VikingCloud shows it, with all the roles and privileges it holds.
+func (f *Face) wireUser(u *iamd.User, defs map[string]iamd.Role, all iamd.Grants) userOut {
 	authenticator := authLocal
 	if u.SSO {
 		authenticator = authSSO
@@ -127,16 +136,12 @@ func (f *Face) toWire(r *http.Request, u *iamd.User, defs map[string]iamd.Role) 
 	for _, n := range u.Roles {
 		out.Roles = append(out.Roles, role(n))
 	}
-	allRoles, allPrivileges, err := f.dir.EffectiveGrants(r.Context(), u.InstanceID, u.ID)
-	if err != nil {
-		return out, err
-	}
 	out.AllRoles = []roleOut{}
-	for _, n := range allRoles {
+	for _, n := range all.Roles {
 		out.AllRoles = append(out.AllRoles, role(n))
 	}
-	out.AllPrivileges = privileges(allPrivileges)
-	return out, nil
+	out.AllPrivileges = privileges(all.Privileges)
+	return out
 }
 
 // roleDefinitions maps the instance's roles by name, or nothing for a caller without
