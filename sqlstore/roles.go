@@ -61,11 +61,38 @@ func (db *DB) UpdateRole(ctx context.Context, r *iamd.Role, ev iamd.Event) error
 	})
 }
 
-// PutRoles creates or replaces roles, privileges included.
+// PutRoles creates or replaces roles, privileges included. The holders of a role whose
+// privileges change become new versions, as UpdateRole makes them: a release that
+// redefines a built-in role changes what its holders may do on every replica at once.
+// A role put again as it was changes no version.
 func (db *DB) PutRoles(ctx context.Context, instanceID string, roles []iamd.Role) error {
 	return db.inTx(ctx, func(tx *txn) error {
 		for _, r := range roles {
 			r.InstanceID = instanceID
+			rows, err := db.query(ctx, tx, `SELECT privilege FROM role_privileges WHERE instance_id = ? AND role = ?`, instanceID, r.Name)
+			if err != nil {
+				return internal("read role", err)
+			}
+			var had []string
+			for rows.Next() {
+				var p string
+				if err := rows.Scan(&p); err != nil {
+					rows.Close()
+					return internal("read role", err)
+				}
+				had = append(had, p)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return internal("read role", err)
+			}
+			next := slices.Compact(slices.Sorted(slices.Values(r.Privileges)))
+			slices.Sort(had)
+			if !slices.Equal(had, next) {
+				if err := db.bumpRoleHolders(ctx, tx, instanceID, r.Name); err != nil {
+					return err
+				}
+			}
 			if _, err := db.exec(ctx, tx, `DELETE FROM role_privileges WHERE instance_id = ? AND role = ?`, instanceID, r.Name); err != nil {
 				return internal("replace role", err)
 			}
