@@ -72,75 +72,89 @@ func ReadBody(r *http.Request) ([]byte, error) {
 }
 
 // repeatedName finds the first name that appears twice in one object of the JSON text
-// body, as a path ("userProfile.loginId", "params[1].loginId"). Text that is not JSON
-// has none: its decoder says what is wrong with it.
+// body, as a path ("userProfile.loginId", "params[1].loginId"). It scans the bytes once
+// without decoding (every write pays it); names are compared as sent, and unescaped only
+// when they hold an escape. Text that is not JSON may go unnoticed: its decoder says
+// what is wrong with it.
 func repeatedName(body []byte) (string, bool) {
 	type level struct {
-		names  map[string]bool // nil for an array
-		name   string          // the object's current name, or the array's index
-		index  int
-		isName bool // an object's next string is a name
+		object   bool
+		names    [][]byte // an object's names so far
+		index    int      // an array's current element
+		wantName bool     // an object's next string is a name
 	}
-	var stack []*level
-	path := func(last string) string {
-		var b strings.Builder
-		for _, l := range stack[:len(stack)-1] {
-			if l.names != nil {
-				if b.Len() > 0 {
-					b.WriteByte('.')
+	var stack []level
+	path := func(last []byte) string {
+		var parts strings.Builder
+		for k, l := range stack {
+			last := k == len(stack)-1
+			switch {
+			case !l.object:
+				fmt.Fprintf(&parts, "[%d]", l.index)
+			case !last:
+				if parts.Len() > 0 {
+					parts.WriteByte('.')
 				}
-				b.WriteString(l.name)
-			} else {
-				fmt.Fprintf(&b, "[%d]", l.index)
+				parts.Write(l.names[len(l.names)-1])
 			}
 		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
+		if parts.Len() > 0 {
+			parts.WriteByte('.')
 		}
-		b.WriteString(last)
-		return b.String()
+		parts.Write(last)
+		return parts.String()
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return "", false
-		}
-		var top *level
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		switch tok := tok.(type) {
-		case json.Delim:
-			switch tok {
-			case '{':
-				stack = append(stack, &level{names: map[string]bool{}, isName: true})
-				continue
-			case '[':
-				stack = append(stack, &level{})
-				continue
-			default:
-				stack = stack[:len(stack)-1]
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '{':
+			stack = append(stack, level{object: true, wantName: true})
+		case '[':
+			stack = append(stack, level{})
+		case '}', ']':
+			if len(stack) == 0 {
+				return "", false
 			}
-		case string:
-			if top != nil && top.names != nil && top.isName {
-				if top.names[tok] {
-					return path(tok), true
+			stack = stack[:len(stack)-1]
+		case ',':
+			if len(stack) > 0 {
+				if top := &stack[len(stack)-1]; top.object {
+					top.wantName = true
+				} else {
+					top.index++
 				}
-				top.names[tok], top.name, top.isName = true, tok, false
-				continue
 			}
-		}
-		// A value ended: the enclosing object expects a name next, an array counts it.
-		if len(stack) > 0 {
-			if top := stack[len(stack)-1]; top.names != nil {
-				top.isName = true
-			} else {
-				top.index++
+		case '"':
+			end := i + 1
+			for end < len(body) && body[end] != '"' {
+				if body[end] == '\\' {
+					end++
+				}
+				end++
 			}
+			if end >= len(body) {
+				return "", false
+			}
+			if len(stack) > 0 && stack[len(stack)-1].object && stack[len(stack)-1].wantName {
+				top := &stack[len(stack)-1]
+				name := body[i+1 : end]
+				if bytes.IndexByte(name, '\\') >= 0 {
+					var s string
+					if json.Unmarshal(body[i:end+1], &s) != nil {
+						return "", false
+					}
+					name = []byte(s)
+				}
+				for _, seen := range top.names {
+					if bytes.Equal(seen, name) {
+						return path(name), true
+					}
+				}
+				top.names, top.wantName = append(top.names, name), false
+			}
+			i = end
 		}
 	}
+	return "", false
 }
 
 // MaxOffset bounds how far into a listing a page may start: far beyond any directory,
