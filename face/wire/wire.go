@@ -91,7 +91,7 @@ func repeatedName(body []byte) (string, bool) {
 			switch {
 			case !l.object:
 				fmt.Fprintf(&parts, "[%d]", l.index)
-			case !last:
+			case !last && len(l.names) > 0: // none only in text that is not JSON
 				if parts.Len() > 0 {
 					parts.WriteByte('.')
 				}

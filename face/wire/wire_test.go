@@ -1,11 +1,14 @@
 package wire_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"iamd"
 	"iamd/face/wire"
@@ -118,4 +121,64 @@ func TestRepeatedNamesWrittenWithEscapes(t *testing.T) {
 	if !errors.As(err, &be) || be.Field != `a"b` {
 		t.Fatalf("%#v", err)
 	}
+}
+
+// hasRepeatedName is the slow, plain reading of "a name twice in one object": the
+// decoder's own tokens, for FuzzReadBody to hold the scanner to.
+func hasRepeatedName(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type level struct {
+		names  map[string]bool
+		isName bool
+	}
+	var stack []*level
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch tok := tok.(type) {
+		case json.Delim:
+			switch tok {
+			case '{':
+				stack = append(stack, &level{names: map[string]bool{}, isName: true})
+				continue
+			case '[':
+				stack = append(stack, &level{})
+				continue
+			}
+			stack = stack[:len(stack)-1]
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].names != nil && stack[n-1].isName {
+				if stack[n-1].names[tok] {
+					return true
+				}
+				stack[n-1].names[tok], stack[n-1].isName = true, false
+				continue
+			}
+		}
+		if n := len(stack); n > 0 && stack[n-1].names != nil {
+			stack[n-1].isName = true
+		}
+	}
+}
+
+// FuzzReadBody: on valid JSON, ReadBody finds a repeated name exactly when the decoder's
+// tokens show one; on anything, it never panics.
+func FuzzReadBody(f *testing.F) {
+	for _, s := range []string{`{"a":1,"a":2}`, `{"a":{"b":[1,{"c":1,"c":2}]}}`, `{"a\u0062":1,"ab":2}`, `[{"a":1},{"a":1}]`,
+		`{"k":"}\"{","k2":1}`, `{`, `"x"`, "{\"\xff\":1}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		_, err := wire.ReadBody(httptest.NewRequest("POST", "/", bytes.NewReader(body)))
+		if !json.Valid(body) || !utf8.Valid(body) { // json.Valid takes bytes that are not UTF-8; ReadBody does not
+			return
+		}
+		var be *wire.BodyError
+		found := errors.As(err, &be) && !be.Malformed
+		if found != hasRepeatedName(body) {
+			t.Fatalf("%q: ReadBody %v, the decoder's tokens say %v", body, err, hasRepeatedName(body))
+		}
+	})
 }
