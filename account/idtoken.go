@@ -87,14 +87,9 @@ func (s *Service) AuthenticateIDToken(ctx context.Context, token string) (*iamd.
 	if err != nil || json.Unmarshal(raw, &c) != nil || c.Issuer != idIssuer || s.now().Unix() >= c.Expires {
 		return nil, failed()
 	}
-	sess, err := s.store.GetSession(ctx, c.SessionID)
-	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
-		return nil, failed()
-	} else if err != nil {
-		return nil, err
-	}
-	if sess.RevokedAt != nil || !s.now().Before(sess.ExpiresAt) || sess.UserID != c.Subject || sess.InstanceID != c.Audience {
+	sess, err := s.checker.CheckSessionID(ctx, c.SessionID)
+	if err == nil && (sess.UserID != c.Subject || sess.InstanceID != c.Audience) {
 		return nil, failed()
 	}
-	return s.sessionPrincipal(ctx, sess)
+	return s.sessionCaller(ctx, "i"+c.SessionID, sess, err)
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -54,10 +55,12 @@ type Service struct {
 	store      iamd.Store
 	key        MasterKey
 	now        func() time.Time
-	dummy      []byte // sealed secret checked for unknown keys, so they cost what known ones do
+	dummy      []byte // secret checked for unknown keys, so they cost what known ones do
 	hasher     *Hasher
 	sessionTTL time.Duration
 	log        *slog.Logger
+	checker    iamd.CredentialChecker
+	remembered *authCache // what credentials authenticated as: see authcache.go
 }
 
 var (
@@ -77,13 +80,21 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // unreadable stored hash); never with a secret or hash in it.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
-// New returns the credential service.
+// New returns the credential service. The store must also be an iamd.CredentialChecker
+// (both engines' are); New panics at once, at start, if it is not.
 func New(store iamd.Store, key MasterKey, opts ...Option) *Service {
-	s := &Service{store: store, key: key, now: time.Now, hasher: DefaultHasher, sessionTTL: DefaultSessionTTL, log: slog.Default()}
+	// The check moves into iamd.Store, and this assertion away, once the edit of
+	// store.go under way elsewhere has landed.
+	checker, ok := store.(iamd.CredentialChecker)
+	if !ok {
+		panic(fmt.Sprintf("account.New: store %T cannot check a credential in one read (it lacks iamd.CredentialChecker)", store))
+	}
+	s := &Service{store: store, key: key, now: time.Now, hasher: DefaultHasher, sessionTTL: DefaultSessionTTL, log: slog.Default(),
+		checker: checker, remembered: newAuthCache(authCacheSize)}
 	for _, o := range opts {
 		o(s)
 	}
-	s.dummy, _ = s.key.Seal([]byte(randomFrom(secretLen, secretAlphabet)), "")
+	s.dummy = []byte(randomFrom(secretLen, secretAlphabet))
 	return s
 }
 
@@ -91,26 +102,34 @@ func failed() error { return iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication 
 
 // VerifyHMAC checks that mac is HMAC-SHA256 of message under the secret of accessKey.
 func (s *Service) VerifyHMAC(ctx context.Context, accessKey string, message, mac []byte) (*iamd.Principal, error) {
-	k, err := s.store.GetAccessKey(ctx, accessKey)
+	key := "k" + accessKey
+	c, err := s.checker.CheckAccessKey(ctx, accessKey)
 	switch iamd.ErrorCode(err) {
 	case "":
 	case iamd.ENOTFOUND:
-		secret, _ := s.key.Open(s.dummy, "")
-		hmac.Equal(sign(secret, message), mac)
+		hmac.Equal(sign(s.dummy, message), mac)
+		s.remembered.drop(key)
 		return nil, failed()
 	default:
 		return nil, err
 	}
-	secret, err := s.key.Open(k.SecretEncrypted, k.ID)
-	if err != nil {
+	e := s.remembered.lookup(key, c)
+	var secret []byte
+	if e != nil {
+		secret = e.secret
+	} else if secret, err = s.key.Open(c.SecretEncrypted, c.ID); err != nil {
 		return nil, err // a master key mismatch is the operator's problem, not the caller's
 	}
-	if !hmac.Equal(sign(secret, message), mac) || !k.Enabled || (k.ExpiresAt != nil && !s.now().Before(*k.ExpiresAt)) {
+	if !hmac.Equal(sign(secret, message), mac) {
 		return nil, failed()
 	}
-	p, err := s.principal(ctx, k.InstanceID, k.UserID, apiAccess)
-	if err == nil && s.stale(k.LastUsedAt) {
-		err = s.store.TouchAccessKey(ctx, k.ID, s.clock())
+	if !c.Enabled || s.expired(c.ExpiresAt) {
+		s.remembered.drop(key)
+		return nil, failed()
+	}
+	p, err := s.principalFor(ctx, key, c, e, secret, apiAccess)
+	if err == nil && s.stale(c.LastUsedAt) {
+		err = s.store.TouchAccessKey(ctx, c.ID, s.clock())
 	}
 	return p, err
 }
@@ -123,44 +142,83 @@ func sign(secret, message []byte) []byte {
 
 // AuthenticateToken checks a bearer token: a session token from SignIn or an API token.
 func (s *Service) AuthenticateToken(ctx context.Context, token string) (*iamd.Principal, error) {
-	if strings.HasPrefix(token, sessionTokenPrefix) {
-		sess, err := s.activeSession(ctx, token)
-		if err != nil {
-			return nil, err
-		}
-		return s.sessionPrincipal(ctx, sess)
-	}
 	sum := sha256.Sum256([]byte(token))
-	t, err := s.store.GetAPITokenByHash(ctx, sum[:])
+	if strings.HasPrefix(token, sessionTokenPrefix) {
+		c, err := s.checker.CheckSession(ctx, sum[:])
+		return s.sessionCaller(ctx, "s"+string(sum[:]), c, err)
+	}
+	key := "t" + string(sum[:])
+	c, err := s.checker.CheckAPIToken(ctx, sum[:])
 	switch iamd.ErrorCode(err) {
 	case "":
 	case iamd.ENOTFOUND:
+		s.remembered.drop(key)
 		return nil, failed()
 	default:
 		return nil, err
 	}
-	if t.ExpiresAt != nil && !s.now().Before(*t.ExpiresAt) {
+	if s.expired(c.ExpiresAt) {
+		s.remembered.drop(key)
 		return nil, failed()
 	}
-	p, err := s.principal(ctx, t.InstanceID, t.UserID, apiAccess)
-	if err == nil && s.stale(t.LastUsedAt) {
-		err = s.store.TouchAPIToken(ctx, t.ID, s.clock())
+	p, err := s.principalFor(ctx, key, c, s.remembered.lookup(key, c), nil, apiAccess)
+	if err == nil && s.stale(c.LastUsedAt) {
+		err = s.store.TouchAPIToken(ctx, c.ID, s.clock())
 	}
 	return p, err
 }
 
-// sessionPrincipal is the caller of a live session: one from a temporary or expired
-// password may only change it.
-func (s *Service) sessionPrincipal(ctx context.Context, sess *iamd.Session) (*iamd.Principal, error) {
-	p, err := s.principal(ctx, sess.InstanceID, sess.UserID, consoleAccess)
-	if err != nil {
+// sessionCaller is the caller of a session as a check found it (c, or the check's err),
+// if the session is live: one opened with a temporary or expired password may only
+// change it.
+func (s *Service) sessionCaller(ctx context.Context, key string, c *iamd.CredentialState, err error) (*iamd.Principal, error) {
+	switch iamd.ErrorCode(err) {
+	case "":
+	case iamd.ENOTFOUND:
+		s.remembered.drop(key)
+		return nil, failed()
+	default:
 		return nil, err
 	}
-	p.SessionID = sess.ID
-	if sess.PasswordChangeOnly {
-		p.PasswordChangeOnly, p.PlatformAdmin, p.Privileges = true, false, nil
+	if c.RevokedAt != nil || s.expired(c.ExpiresAt) {
+		s.remembered.drop(key)
+		return nil, failed()
 	}
-	return p, nil
+	return s.principalFor(ctx, key, c, s.remembered.lookup(key, c), nil, consoleAccess)
+}
+
+// expired reports whether an expiry has come.
+func (s *Service) expired(at *time.Time) bool { return at != nil && !s.now().Before(*at) }
+
+// principalFor is the caller a usable credential c authenticates, its owner's state
+// checked as the check read it: e's principal while e holds for c, was built at the
+// owner's current version and is not too old (see authcache.go); else built again and
+// remembered under key, with secret (an access key's, opened).
+func (s *Service) principalFor(ctx context.Context, key string, c *iamd.CredentialState, e *authEntry, secret []byte,
+	via access) (*iamd.Principal, error) {
+	if err := allowed(c.UserStatus, c.UserExpired, c.APIDenied, c.ConsoleDenied, via); err != nil {
+		s.remembered.drop(key)
+		return nil, err
+	}
+	now := s.now()
+	if e != nil && e.userVersion == c.UserVersion && now.Sub(e.builtAt) < authEntryMaxAge {
+		return e.caller(), nil
+	}
+	p, version, err := s.buildPrincipal(ctx, c.InstanceID, c.UserID, via)
+	if err != nil {
+		s.remembered.drop(key)
+		return nil, err
+	}
+	if via == consoleAccess { // a session
+		p.SessionID = c.ID
+		if c.PasswordChangeOnly {
+			p.PasswordChangeOnly, p.PlatformAdmin, p.Privileges = true, false, nil
+		}
+	}
+	e = &authEntry{credentialID: c.ID, instanceID: c.InstanceID, userID: c.UserID, createdAt: c.CreatedAt,
+		sealed: c.SecretEncrypted, secret: secret, userVersion: version, builtAt: now, principal: *p}
+	s.remembered.put(key, e)
+	return e.caller(), nil
 }
 
 // stale reports whether a last-used time is old enough to write again.
@@ -181,30 +239,46 @@ const (
 // principal builds the caller from the credential's owner, who must be active and
 // allowed the access the credential gives.
 func (s *Service) principal(ctx context.Context, instanceID, userID string, via access) (*iamd.Principal, error) {
+	p, _, err := s.buildPrincipal(ctx, instanceID, userID, via)
+	return p, err
+}
+
+// buildPrincipal is principal, with the version of the owner's row it was built from.
+// The row is read before the privileges, so that the version is never newer than what
+// the principal holds (see authcache.go).
+func (s *Service) buildPrincipal(ctx context.Context, instanceID, userID string, via access) (*iamd.Principal, int64, error) {
 	u, err := s.store.GetUserRow(ctx, instanceID, userID)
 	if iamd.ErrorCode(err) == iamd.ENOTFOUND {
-		return nil, failed()
+		return nil, 0, failed()
 	} else if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	if u.Status != iamd.UserActive || u.Expired {
-		return nil, failed()
-	}
-	switch {
-	case via == apiAccess && u.APIDenied:
-		return nil, iamd.Errorf(iamd.EFORBIDDEN, "API access is not allowed for this user (its access rules).")
-	case via == consoleAccess && u.ConsoleDenied:
-		return nil, iamd.Errorf(iamd.EFORBIDDEN, "Console access is not allowed for this user (its access rules).")
+	if err := allowed(u.Status, u.Expired, u.APIDenied, u.ConsoleDenied, via); err != nil {
+		return nil, 0, err
 	}
 	privs, err := s.store.EffectivePrivileges(ctx, instanceID, userID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	name := u.DisplayName
 	if name == "" {
 		name = u.LoginName
 	}
-	return &iamd.Principal{UserID: u.ID, InstanceID: u.InstanceID, Name: name, PlatformAdmin: u.PlatformAdmin, Privileges: privs}, nil
+	return &iamd.Principal{UserID: u.ID, InstanceID: u.InstanceID, Name: name, PlatformAdmin: u.PlatformAdmin, Privileges: privs},
+		u.Version, nil
+}
+
+// allowed refuses an owner that is not active, or whose access rules deny the access.
+func allowed(status iamd.UserStatus, expired, apiDenied, consoleDenied bool, via access) error {
+	switch {
+	case status != iamd.UserActive || expired:
+		return failed()
+	case via == apiAccess && apiDenied:
+		return iamd.Errorf(iamd.EFORBIDDEN, "API access is not allowed for this user (its access rules).")
+	case via == consoleAccess && consoleDenied:
+		return iamd.Errorf(iamd.EFORBIDDEN, "Console access is not allowed for this user (its access rules).")
+	}
+	return nil
 }
 
 const (
