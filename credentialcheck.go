@@ -9,9 +9,6 @@ import (
 // owner's row says now: what the accounts core checks on every request before it answers
 // from the principal it remembers. Each method answers ENOTFOUND when the credential or
 // its owner is not there.
-//
-// It is declared apart from Store while Store is being edited elsewhere; it moves into
-// Store then.
 type CredentialChecker interface {
 	// CheckAccessKey looks a key up by its public id.
 	CheckAccessKey(ctx context.Context, id string) (*CredentialState, error)

@@ -16,6 +16,7 @@ import (
 type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
+	CredentialChecker
 
 	CreateInstance(ctx context.Context, inst *Instance, ev Event) error
 	GetInstance(ctx context.Context, id string) (*Instance, error)

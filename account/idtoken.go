@@ -87,7 +87,7 @@ func (s *Service) AuthenticateIDToken(ctx context.Context, token string) (*iamd.
 	if err != nil || json.Unmarshal(raw, &c) != nil || c.Issuer != idIssuer || s.now().Unix() >= c.Expires {
 		return nil, failed()
 	}
-	sess, err := s.checker.CheckSessionID(ctx, c.SessionID)
+	sess, err := s.store.CheckSessionID(ctx, c.SessionID)
 	if err == nil && (sess.UserID != c.Subject || sess.InstanceID != c.Audience) {
 		return nil, failed()
 	}

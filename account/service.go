@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -59,7 +58,6 @@ type Service struct {
 	hasher     *Hasher
 	sessionTTL time.Duration
 	log        *slog.Logger
-	checker    iamd.CredentialChecker
 	remembered *authCache // what credentials authenticated as: see authcache.go
 }
 
@@ -80,17 +78,10 @@ func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = 
 // unreadable stored hash); never with a secret or hash in it.
 func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 
-// New returns the credential service. The store must also be an iamd.CredentialChecker
-// (both engines' are); New panics at once, at start, if it is not.
+// New returns the credential service.
 func New(store iamd.Store, key MasterKey, opts ...Option) *Service {
-	// The check moves into iamd.Store, and this assertion away, once the edit of
-	// store.go under way elsewhere has landed.
-	checker, ok := store.(iamd.CredentialChecker)
-	if !ok {
-		panic(fmt.Sprintf("account.New: store %T cannot check a credential in one read (it lacks iamd.CredentialChecker)", store))
-	}
 	s := &Service{store: store, key: key, now: time.Now, hasher: DefaultHasher, sessionTTL: DefaultSessionTTL, log: slog.Default(),
-		checker: checker, remembered: newAuthCache(authCacheSize)}
+		remembered: newAuthCache(authCacheSize)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -103,7 +94,7 @@ func failed() error { return iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication 
 // VerifyHMAC checks that mac is HMAC-SHA256 of message under the secret of accessKey.
 func (s *Service) VerifyHMAC(ctx context.Context, accessKey string, message, mac []byte) (*iamd.Principal, error) {
 	key := "k" + accessKey
-	c, err := s.checker.CheckAccessKey(ctx, accessKey)
+	c, err := s.store.CheckAccessKey(ctx, accessKey)
 	switch iamd.ErrorCode(err) {
 	case "":
 	case iamd.ENOTFOUND:
@@ -144,11 +135,11 @@ func sign(secret, message []byte) []byte {
 func (s *Service) AuthenticateToken(ctx context.Context, token string) (*iamd.Principal, error) {
 	sum := sha256.Sum256([]byte(token))
 	if strings.HasPrefix(token, sessionTokenPrefix) {
-		c, err := s.checker.CheckSession(ctx, sum[:])
+		c, err := s.store.CheckSession(ctx, sum[:])
 		return s.sessionCaller(ctx, "s"+string(sum[:]), c, err)
 	}
 	key := "t" + string(sum[:])
-	c, err := s.checker.CheckAPIToken(ctx, sum[:])
+	c, err := s.store.CheckAPIToken(ctx, sum[:])
 	switch iamd.ErrorCode(err) {
 	case "":
 	case iamd.ENOTFOUND:
