@@ -287,7 +287,7 @@ func (f *Face) groupList(w http.ResponseWriter, r *http.Request, req *listReques
 }
 
 // groupPage runs a Groups query: the number of matches, and count of them from offset.
-func (f *Face) groupPage(r *http.Request, req *listRequest, offset, count int) (int, []map[string]any, error) {
+func (f *Face) groupPage(r *http.Request, req *listRequest, offset, count int) (int, []any, error) {
 	if req.sortBy != "" && !strings.EqualFold(req.sortBy, "displayName") {
 		return 0, nil, newError(http.StatusBadRequest, TypeInvalidValue, "Groups are sorted by displayName only.")
 	}
@@ -304,7 +304,7 @@ func (f *Face) groupPage(r *http.Request, req *listRequest, offset, count int) (
 		return 0, nil, err
 	}
 	withMembers := req.returns("members")
-	var resources []map[string]any
+	var resources []any
 	if count > 0 {
 		var members map[string]iamd.GroupMemberList
 		if withMembers && len(page.Groups) > 0 {
@@ -321,6 +321,10 @@ func (f *Face) groupPage(r *http.Request, req *listRequest, offset, count int) (
 			g := groupDoc(r, &page.Groups[i])
 			if withMembers {
 				g.Members = membersOut(r, members[g.ID])
+			}
+			if len(req.attributes) == 0 && len(req.exclud) == 0 { // as a GET answers it, members and all
+				resources = append(resources, g)
+				continue
 			}
 			res := project(g, req.attributes, req.exclud)
 			if !withMembers {

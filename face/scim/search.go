@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -124,11 +125,11 @@ func (f *Face) searchUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 type listResponse struct { // RFC 7644 §3.4.2
-	Schemas      []string         `json:"schemas"`
-	TotalResults int              `json:"totalResults"`
-	StartIndex   int              `json:"startIndex"`
-	ItemsPerPage int              `json:"itemsPerPage"`
-	Resources    []map[string]any `json:"Resources"`
+	Schemas      []string `json:"schemas"`
+	TotalResults int      `json:"totalResults"`
+	StartIndex   int      `json:"startIndex"`
+	ItemsPerPage int      `json:"itemsPerPage"`
+	Resources    []any    `json:"Resources"`
 }
 
 func (f *Face) list(w http.ResponseWriter, r *http.Request, req *listRequest) {
@@ -147,16 +148,17 @@ func (req *listRequest) window() (start, count int) {
 	return max(req.startIndex, 1), min(max(req.count, 0), maxCount)
 }
 
-func writeList(w http.ResponseWriter, total, start int, resources []map[string]any) {
+// writeList answers a page of resources, each a resource type's struct or a document.
+func writeList(w http.ResponseWriter, total, start int, resources []any) {
 	if resources == nil {
-		resources = []map[string]any{}
+		resources = []any{}
 	}
 	writeJSON(w, http.StatusOK, listResponse{Schemas: []string{schemaListResponse}, TotalResults: total, StartIndex: start,
 		ItemsPerPage: len(resources), Resources: resources})
 }
 
 // userPage runs a Users query: the number of matches, and count of them from offset.
-func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (int, []map[string]any, error) {
+func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (int, []any, error) {
 	sort := iamd.UserSort{Key: iamd.SortByCreatedAt}
 	if req.sortBy != "" {
 		path := strings.ToLower(strings.TrimSpace(req.sortBy))
@@ -197,13 +199,29 @@ func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (i
 	if err != nil {
 		return 0, nil, err
 	}
-	var resources []map[string]any
+	var resources []any
 	if count > 0 {
+		resources = make([]any, 0, len(page.Users))
 		for i := range page.Users {
-			resources = append(resources, project(userDoc(r.Context(), &page.Users[i]), req.attributes, req.exclud))
+			resources = append(resources, listedUser(r.Context(), &page.Users[i], req))
 		}
 	}
 	return page.Total, resources, nil
+}
+
+// listedUser is u as a page of a list shows it. A page is a hundred users or more, so
+// the document is built only when it must be: a user without kept attributes, listed
+// without attributes or excludedAttributes, is written straight from toSCIM's struct,
+// whose fields are in the order encoding/json gives a map's keys, so the bytes are
+// those userDoc's document would make.
+func listedUser(ctx context.Context, u *iamd.User, req *listRequest) any {
+	if len(req.attributes) == 0 && len(req.exclud) == 0 {
+		if u.Extra == "" {
+			return toSCIM(ctx, u)
+		}
+		return userDoc(ctx, u)
+	}
+	return project(userDoc(ctx, u), req.attributes, req.exclud)
 }
 
 // searchRoot answers a query on the server root (RFC 7644 §3.4.2.1, §3.4.3): every
@@ -260,6 +278,10 @@ var alwaysReturned = map[string]bool{"id": true, "schemas": true}
 // the ones named. Names are case-insensitive, may carry their schema URN, and may name
 // a sub-attribute (name.givenName).
 func project(resource any, attributes, excluded []string) map[string]any {
+	if m, isDoc := resource.(map[string]any); isDoc && len(attributes) == 0 && len(excluded) == 0 {
+		return m // nothing to drop: the document as it is, as a GET answers it
+	}
+	// A copy to drop from: a document passed in stays whole.
 	raw, _ := json.Marshal(resource)
 	var m map[string]any
 	json.Unmarshal(raw, &m)

@@ -41,25 +41,30 @@ func baseURL(ctx context.Context) string {
 	return s
 }
 
+// The types a User is written from keep their fields in the order of their JSON names
+// (byte order, as encoding/json sorts a map's keys): a user with no kept attributes is
+// listed straight from them, and a user with some is written through a map (userDoc),
+// and both come out byte for byte alike.
+
 type multiValue struct {
-	Value   string `json:"value"`
-	Type    string `json:"type,omitempty"`
 	Primary bool   `json:"primary,omitempty"`
+	Type    string `json:"type,omitempty"`
+	Value   string `json:"value"`
 }
 
 // nameOut is the name the canonical record holds; formatted and the other parts are kept
 // beside it, as written.
 type nameOut struct {
-	GivenName  string `json:"givenName,omitempty"`
 	FamilyName string `json:"familyName,omitempty"`
+	GivenName  string `json:"givenName,omitempty"`
 }
 
 type enterpriseOut struct {
-	EmployeeNumber string      `json:"employeeNumber,omitempty"`
 	Department     string      `json:"department,omitempty"`
 	Division       string      `json:"division,omitempty"`
-	Organization   string      `json:"organization,omitempty"`
+	EmployeeNumber string      `json:"employeeNumber,omitempty"`
 	Manager        *managerOut `json:"manager,omitempty"`
+	Organization   string      `json:"organization,omitempty"`
 }
 
 type managerOut struct {
@@ -67,42 +72,42 @@ type managerOut struct {
 }
 
 type groupRef struct {
-	Value   string `json:"value"`
 	Ref     string `json:"$ref"`
 	Display string `json:"display"`
 	Type    string `json:"type"` // direct, or indirect: through a nested group
+	Value   string `json:"value"`
 }
 
 // roleOut is one of the user's direct roles (the core's roles of the instance).
 type roleOut struct {
-	Value   string `json:"value"`
 	Display string `json:"display"`
+	Value   string `json:"value"`
 }
 
 type metaOut struct {
-	ResourceType string `json:"resourceType"`
 	Created      string `json:"created"`
 	LastModified string `json:"lastModified"`
 	Location     string `json:"location"`
+	ResourceType string `json:"resourceType"`
 	Version      string `json:"version"`
 }
 
 type userOut struct {
-	Schemas      []string       `json:"schemas"`
-	ID           string         `json:"id"`
-	ExternalID   string         `json:"externalId,omitempty"`
-	UserName     string         `json:"userName"`
-	Name         *nameOut       `json:"name,omitempty"`
+	Active       bool           `json:"active"`
 	DisplayName  string         `json:"displayName,omitempty"`
 	Emails       []multiValue   `json:"emails,omitempty"`
-	PhoneNumbers []multiValue   `json:"phoneNumbers,omitempty"`
-	Locale       string         `json:"locale,omitempty"`
-	Timezone     string         `json:"timezone,omitempty"`
-	Active       bool           `json:"active"`
+	ExternalID   string         `json:"externalId,omitempty"`
 	Groups       []groupRef     `json:"groups,omitempty"`
-	Roles        []roleOut      `json:"roles,omitempty"`
-	Enterprise   *enterpriseOut `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
+	ID           string         `json:"id"`
+	Locale       string         `json:"locale,omitempty"`
 	Meta         metaOut        `json:"meta"`
+	Name         *nameOut       `json:"name,omitempty"`
+	PhoneNumbers []multiValue   `json:"phoneNumbers,omitempty"`
+	Roles        []roleOut      `json:"roles,omitempty"`
+	Schemas      []string       `json:"schemas"`
+	Timezone     string         `json:"timezone,omitempty"`
+	Enterprise   *enterpriseOut `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
+	UserName     string         `json:"userName"`
 }
 
 // etag is a user's version as a weak entity tag (RFC 7644 §3.14).
