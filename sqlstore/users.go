@@ -487,6 +487,7 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 			return internal("list users", err)
 		}
 		defer rows.Close()
+		page.Users = make([]iamd.User, 0, n) // a User is large: growing the page copied each several times
 		for rows.Next() {
 			u, err := scanUser(rows)
 			if err != nil {
