@@ -74,6 +74,23 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	for k, v := range common {
 		w[k] = v
 	}
+	// Migrations run on a connection of their own: building an index over every user
+	// sorts through temporary files, which must stay on disk (see temp_store below).
+	if err := migrate(ctx, "file:"+path+"?"+w.Encode()); err != nil {
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	// The writer keeps its statement journals in memory. Every statement that may fail
+	// half-way inside a transaction (an insert with unique and foreign keys, each caller's
+	// savepoint in a group commit) copies the pages it changes there first, so that the
+	// statement alone can be undone; a create changes ~16 pages (the row, each index, the
+	// count, the event), past the 64 KiB SQLite keeps in memory by default, so each create
+	// wrote and read a temporary file. Nothing recovers from these journals after a crash
+	// (the WAL is what makes a commit durable), so memory loses nothing; they last one
+	// statement or one batch.
+	w.Add("_pragma", "temp_store(MEMORY)")
+	// Checkpoints run in the background (below); the writer checkpoints by itself only
+	// when the log has grown past 10,000 pages (~40 MB), should the background fall behind.
+	w.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", backstopCheckpoint))
 	write, err := sql.Open("sqlite", "file:"+path+"?"+w.Encode())
 	if err != nil {
 		return nil, err
@@ -81,10 +98,6 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
-	if err := sqlstore.Migrate(ctx, write, dialect, migrations, "migrations"); err != nil {
-		write.Close()
-		return nil, fmt.Errorf("sqlite %s: %w", path, err)
-	}
 
 	r := url.Values{}
 	for k, v := range common {
@@ -103,7 +116,34 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return sqlstore.New(write, read, dialect), nil
+	ckpt, err := sql.Open("sqlite", "file:"+path+"?"+common.Encode())
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
+	ckpt.SetMaxOpenConns(1)
+	db := sqlstore.New(write, read, dialect)
+	db.CheckpointInBackground(ckpt, "PRAGMA wal_checkpoint(PASSIVE)")
+	return db, nil
+}
+
+// backstopCheckpoint is the log's size, in pages, past which the writer checkpoints by
+// itself, in case the background checkpointer falls behind.
+const backstopCheckpoint = 10000
+
+// migrate brings the schema of the database at dsn up to date on a connection of its own.
+func migrate(ctx context.Context, dsn string) error {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return err
+	}
+	db.SetMaxOpenConns(1)
+	err = sqlstore.Migrate(ctx, db, dialect, migrations, "migrations")
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func classify(err error) (sqlstore.Violation, string) {

@@ -130,6 +130,8 @@ func (c *committer) commit(batch []*commitJob) {
 	if broken == nil {
 		if err := tx.Commit(); err != nil {
 			broken = internal("commit", err)
+		} else {
+			c.db.committed()
 		}
 	} else {
 		tx.Rollback()

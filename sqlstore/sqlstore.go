@@ -63,7 +63,8 @@ type DB struct {
 	dialect Dialect
 	// Prepared statements, per pool, when the dialect asks for them.
 	writeStmts, readStmts *statements
-	committer             *committer // nil unless the dialect asks for group commit
+	committer             *committer    // nil unless the dialect asks for group commit
+	checkpointer          *checkpointer // nil unless CheckpointInBackground was called
 	// hook, when set, sees every statement the store sends (see SetStatementHook).
 	hook atomic.Pointer[func(query string)]
 }
@@ -125,7 +126,11 @@ func (db *DB) Close() error {
 	if db.committer != nil {
 		db.committer.close()
 	}
-	err := db.write.Close()
+	var err error
+	if db.checkpointer != nil {
+		err = db.checkpointer.close()
+	}
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
@@ -200,6 +205,7 @@ func (db *DB) runTx(ctx context.Context, fn func(tx *txn) error) error {
 	if err := tx.Commit(); err != nil {
 		return internal("commit", err)
 	}
+	db.committed()
 	return nil
 }
 
