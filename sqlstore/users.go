@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"iamd"
@@ -245,17 +246,37 @@ func (db *DB) fillUser(ctx context.Context, u *iamd.User) error {
 		return err
 	}
 	u.Groups, u.InheritedGroups = one[0].Groups, one[0].InheritedGroups
-	var err error
-	if u.Roles, err = db.strings(ctx, `SELECT role FROM user_roles WHERE user_id = ? ORDER BY role`, u.ID); err != nil {
-		return err
-	}
-	if u.Privileges, err = db.strings(ctx, `SELECT privilege FROM user_privileges WHERE user_id = ? ORDER BY privilege`, u.ID); err != nil {
-		return err
-	}
-	err = db.queryRow(ctx, db.read, `SELECT count(*) FROM password_history WHERE user_id = ?`, u.ID).Scan(&u.PasswordHistoryCount)
+	// Roles, privileges and the history's length in one statement: a user read is made on
+	// most requests, and each statement costs more than the rows it returns.
+	rows, err := db.query(ctx, db.read, `SELECT 'r', role FROM user_roles WHERE user_id = ?
+		UNION ALL SELECT 'p', privilege FROM user_privileges WHERE user_id = ?
+		UNION ALL SELECT 'h', CAST(count(*) AS TEXT) FROM password_history WHERE user_id = ?`, u.ID, u.ID, u.ID)
 	if err != nil {
-		return internal("password history", err)
+		return internal("user grants", err)
 	}
+	defer rows.Close()
+	u.Roles, u.Privileges = []string{}, []string{}
+	for rows.Next() {
+		var kind, value string
+		if err := rows.Scan(&kind, &value); err != nil {
+			return internal("user grants", err)
+		}
+		switch kind {
+		case "r":
+			u.Roles = append(u.Roles, value)
+		case "p":
+			u.Privileges = append(u.Privileges, value)
+		case "h":
+			if u.PasswordHistoryCount, err = strconv.Atoi(value); err != nil {
+				return internal("password history", err)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return internal("user grants", err)
+	}
+	slices.Sort(u.Roles)
+	slices.Sort(u.Privileges)
 	return nil
 }
 
