@@ -209,19 +209,25 @@ func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (i
 	return page.Total, resources, nil
 }
 
-// listedUser is u as a page of a list shows it. A page is a hundred users or more, so
-// the document is built only when it must be: a user without kept attributes, listed
+// listedUser is u as a page of a list shows it (see userResource).
+func listedUser(ctx context.Context, u *iamd.User, req *listRequest) any {
+	return userResource(ctx, u, req.attributes, req.exclud)
+}
+
+// userResource is u as an answer shows it, with attributes and excludedAttributes
+// applied. A user is answered on most requests and a page holds a hundred, so the
+// document is built only when it must be: a user without kept attributes, asked for
 // without attributes or excludedAttributes, is written straight from toSCIM's struct,
 // whose fields are in the order encoding/json gives a map's keys, so the bytes are
 // those userDoc's document would make.
-func listedUser(ctx context.Context, u *iamd.User, req *listRequest) any {
-	if len(req.attributes) == 0 && len(req.exclud) == 0 {
+func userResource(ctx context.Context, u *iamd.User, attributes, excluded []string) any {
+	if len(attributes) == 0 && len(excluded) == 0 {
 		if u.Extra == "" {
 			return toSCIM(ctx, u)
 		}
 		return userDoc(ctx, u)
 	}
-	return project(userDoc(ctx, u), req.attributes, req.exclud)
+	return project(userDoc(ctx, u), attributes, excluded)
 }
 
 // searchRoot answers a query on the server root (RFC 7644 §3.4.2.1, §3.4.3): every

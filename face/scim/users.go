@@ -473,7 +473,8 @@ func readBody(r *http.Request) ([]byte, error) { return wire.ReadBody(r) }
 // writeUser answers a user with its ETag.
 func writeUser(w http.ResponseWriter, r *http.Request, status int, u *iamd.User) {
 	w.Header().Set("ETag", etag(u))
-	writeResource(w, r, status, userDoc(r.Context(), u))
+	q := r.URL.Query()
+	writeJSON(w, status, userResource(r.Context(), u, splitList(q.Get("attributes")), splitList(q.Get("excludedAttributes"))))
 }
 
 // writeResource answers one resource, applying the request's attributes and
