@@ -34,7 +34,8 @@ var dialect = sqlstore.Dialect{
 	Maintenance: []string{`VACUUM (ANALYZE) users`, `VACUUM (ANALYZE) group_members`},
 	Snapshot:    &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 	// Replicas share the database, so the lock must be the database's own.
-	SerializeNesting: `SELECT pg_advisory_xact_lock(hashtextextended('iamd group nesting ' || CAST(? AS TEXT), 0))`,
+	LockRights:  `SELECT pg_advisory_xact_lock(hashtextextended('iamd rights ' || CAST(? AS TEXT), 0))`,
+	ShareRights: `SELECT pg_advisory_xact_lock_shared(hashtextextended('iamd rights ' || CAST(? AS TEXT), 0))`,
 	LockMigrations: func(ctx context.Context, conn *sql.Conn) (func(), error) {
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
 			return nil, err

@@ -43,6 +43,9 @@ func nameTaken(g *iamd.Group) error {
 func (db *DB) CreateGroup(ctx context.Context, w iamd.GroupWrite) error {
 	g := w.Group
 	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.lockMembers(ctx, tx, g.InstanceID, w.Add, iamd.GroupMembers{}); err != nil {
+			return err
+		}
 		_, err := db.exec(ctx, tx, `INSERT INTO groups (instance_id, id, name, name_key, unique_key, description, external_id,
 			created_at, created_by, created_by_name, updated_at, updated_by, updated_by_name, version)
 			VALUES (?, ?, ?, ?, `+uniqueKeyArg+`, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -76,6 +79,9 @@ func (db *DB) CreateGroup(ctx context.Context, w iamd.GroupWrite) error {
 func (db *DB) UpdateGroup(ctx context.Context, w iamd.GroupWrite) error {
 	g := w.Group
 	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.lockMembers(ctx, tx, g.InstanceID, w.Add, w.Remove); err != nil {
+			return err
+		}
 		res, err := db.exec(ctx, tx, `UPDATE groups SET name = ?, name_key = ?, unique_key = `+uniqueKeyArg+`,
 			description = ?, external_id = ?, updated_at = ?, updated_by = ?, updated_by_name = ?, version = ?
 			WHERE instance_id = ? AND id = ? AND version = ?`,
@@ -106,6 +112,21 @@ func (db *DB) UpdateGroup(ctx context.Context, w iamd.GroupWrite) error {
 // changeMembers adds and removes a group's users and nested groups. Users and groups
 // added must be the instance's; a nesting that would make a group its own member is
 // refused, under the dialect's lock on nesting in the instance.
+// lockMembers takes the rights lock a change of members needs, first thing in its
+// transaction (before any row lock, so that no two writers wait on each other): a
+// nesting finds the users it changes by a query — and two nestings must not each pass
+// the cycle check and close a cycle together — so it runs alone; users joining or
+// leaving share the lock.
+func (db *DB) lockMembers(ctx context.Context, tx *txn, instanceID string, add, remove iamd.GroupMembers) error {
+	switch {
+	case len(add.Groups)+len(remove.Groups) > 0:
+		return db.lockRights(ctx, tx, instanceID, true)
+	case len(add.Users)+len(remove.Users) > 0:
+		return db.lockRights(ctx, tx, instanceID, false)
+	}
+	return nil
+}
+
 func (db *DB) changeMembers(ctx context.Context, tx *txn, g *iamd.Group, add, remove iamd.GroupMembers) error {
 	if err := db.requireUsers(ctx, tx, g.InstanceID, add.Users); err != nil {
 		return err
@@ -148,11 +169,6 @@ func (db *DB) changeMembers(ctx context.Context, tx *txn, g *iamd.Group, add, re
 		return err
 	} else if missing != "" {
 		return &iamd.Error{Code: iamd.ENOTFOUND, Field: iamd.FieldMemberGroupIDs, Message: fmt.Sprintf("No group with id %q.", missing)}
-	}
-	if db.dialect.SerializeNesting != "" {
-		if _, err := db.exec(ctx, tx, db.dialect.SerializeNesting, g.InstanceID); err != nil {
-			return internal("lock nesting", err)
-		}
 	}
 	for _, member := range add.Groups {
 		// A cycle would close if the group is the member or lies below it.
@@ -292,6 +308,9 @@ func (db *DB) ListGroups(ctx context.Context, f iamd.GroupFilter) (*iamd.GroupPa
 // DeleteGroup removes a group and its memberships; the members stay.
 func (db *DB) DeleteGroup(ctx context.Context, instanceID, id string, expectedVersion int64, ev iamd.Event) error {
 	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.lockRights(ctx, tx, instanceID, true); err != nil {
+			return err
+		}
 		if err := db.bumpUsersUnder(ctx, tx, instanceID, id); err != nil {
 			return err
 		}

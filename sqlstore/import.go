@@ -14,6 +14,11 @@ const importBatch = 200
 // bulk loads (and the benchmarks' populations). A taken login name fails the whole import.
 func (db *DB) ImportUsers(ctx context.Context, users []iamd.User, ev iamd.Event) error {
 	return db.inTx(ctx, func(tx *txn) error {
+		if len(users) > 0 {
+			if err := db.lockRights(ctx, tx, users[0].InstanceID, false); err != nil {
+				return err
+			}
+		}
 		for start := 0; start < len(users); start += importBatch {
 			batch := users[start:min(start+importBatch, len(users))]
 			rows := make([]byte, 0, len(batch)*150)

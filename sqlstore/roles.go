@@ -33,6 +33,9 @@ func (db *DB) insertRole(ctx context.Context, tx *txn, r *iamd.Role) error {
 // UpdateRole replaces a custom role's description and privileges.
 func (db *DB) UpdateRole(ctx context.Context, r *iamd.Role, ev iamd.Event) error {
 	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.lockRights(ctx, tx, r.InstanceID, true); err != nil {
+			return err
+		}
 		var builtin bool
 		err := db.queryRow(ctx, tx, `SELECT internal FROM roles WHERE instance_id = ? AND name = ?`, r.InstanceID, r.Name).Scan(&builtin)
 		switch {
@@ -67,6 +70,9 @@ func (db *DB) UpdateRole(ctx context.Context, r *iamd.Role, ev iamd.Event) error
 // A role put again as it was changes no version.
 func (db *DB) PutRoles(ctx context.Context, instanceID string, roles []iamd.Role) error {
 	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.lockRights(ctx, tx, instanceID, true); err != nil {
+			return err
+		}
 		for _, r := range roles {
 			r.InstanceID = instanceID
 			rows, err := db.query(ctx, tx, `SELECT privilege FROM role_privileges WHERE instance_id = ? AND role = ?`, instanceID, r.Name)
@@ -155,6 +161,9 @@ func (db *DB) ListRoles(ctx context.Context, instanceID string) ([]iamd.Role, er
 // DeleteRole removes a role and every grant of it.
 func (db *DB) DeleteRole(ctx context.Context, instanceID, name string, ev iamd.Event) error {
 	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.lockRights(ctx, tx, instanceID, true); err != nil {
+			return err
+		}
 		if err := db.bumpRoleHolders(ctx, tx, instanceID, name); err != nil {
 			return err
 		}
@@ -214,6 +223,9 @@ func (db *DB) replaceUserRoles(ctx context.Context, tx *txn, instanceID, userID 
 // SetGroupRoles replaces the roles a group's members inherit.
 func (db *DB) SetGroupRoles(ctx context.Context, instanceID, groupID string, roles []string, ev iamd.Event) error {
 	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.lockRights(ctx, tx, instanceID, true); err != nil {
+			return err
+		}
 		missing, err := db.firstMissing(ctx, tx, "groups", instanceID, []string{groupID})
 		if err != nil {
 			return err
@@ -241,4 +253,28 @@ func (db *DB) SetGroupRoles(ctx context.Context, instanceID, groupID string, rol
 		}
 		return db.insertEvent(ctx, tx, ev)
 	})
+}
+
+// lockRights takes the instance's rights lock for the rest of tx: exclusive for a write
+// that finds by a query the users whose rights it changes (a role redefined or deleted,
+// a group's roles, a group deleted, a nesting changed), shared for a write that changes
+// who holds what (a user's roles, privileges or groups, a group's members). A
+// principal is remembered with its user's version (account's cache), so every user a
+// change affects must become a new version in that change; under READ COMMITTED, a
+// query run by the first kind would not see a membership that one of the second kind
+// commits meanwhile, and would leave that user's version as it was. Writes of the second
+// kind bump their own users and run side by side; each of the first kind runs alone.
+// A transaction takes the lock once, in one mode, so none waits on itself.
+func (db *DB) lockRights(ctx context.Context, tx *txn, instanceID string, exclusive bool) error {
+	lock := db.dialect.ShareRights
+	if exclusive {
+		lock = db.dialect.LockRights
+	}
+	if lock == "" {
+		return nil
+	}
+	if _, err := db.exec(ctx, tx, lock, instanceID); err != nil {
+		return internal("lock rights", err)
+	}
+	return nil
 }

@@ -46,10 +46,10 @@ type Dialect struct {
 	// drivers that would otherwise parse it anew on every call (SQLite: parsing was half
 	// of a look-up's CPU). pgx keeps its own per-connection statement cache.
 	PrepareStatements bool
-	// SerializeNesting takes a transaction-long lock on the nesting of groups in one
-	// instance (its one parameter), so that two nestings cannot each pass the cycle
-	// check and close a cycle together; empty when the engine has one writer.
-	SerializeNesting string
+	// LockRights and ShareRights take a transaction-long lock on the rights of one
+	// instance's users (their one parameter is the instance), exclusive and shared; empty
+	// when the engine has one writer. See lockRights.
+	LockRights, ShareRights string
 	// GroupCommit batches concurrent write transactions into one (see committer), for
 	// engines with a single writer.
 	GroupCommit bool

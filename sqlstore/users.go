@@ -93,6 +93,11 @@ func userNotFound(id string) error {
 func (db *DB) CreateUser(ctx context.Context, w iamd.UserWrite) error {
 	u := w.User
 	return db.inTx(ctx, func(tx *txn) error {
+		if len(u.Roles)+len(u.Privileges)+len(w.JoinGroups) > 0 {
+			if err := db.lockRights(ctx, tx, u.InstanceID, false); err != nil {
+				return err
+			}
+		}
 		if err := db.requireRoles(ctx, tx, u.InstanceID, u.Roles); err != nil {
 			return err
 		}
@@ -330,6 +335,9 @@ func (db *DB) UpdateUser(ctx context.Context, w iamd.UserWrite) error {
 	}
 	args := append(mutableArgs(u), u.InstanceID, u.ID, w.ExpectedVersion)
 	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.lockRights(ctx, tx, u.InstanceID, false); err != nil {
+			return err
+		}
 		res, err := db.exec(ctx, tx, `UPDATE users SET `+strings.Join(sets, ", ")+
 			` WHERE instance_id = ? AND id = ? AND version = ?`, args...)
 		if v, _ := db.dialect.Classify(err); v == UniqueViolation {
