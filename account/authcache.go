@@ -39,15 +39,13 @@ import (
 // later can only be newer than that stamp, never older, so a change racing a rebuild at
 // worst makes the next request build again.
 //
-// Entries are also rebuilt once they are authEntryMaxAge old, which bounds the one race
-// the versions leave open. On PostgreSQL writes run at READ COMMITTED: a change whose bump
-// finds the users it affects by a query (a role's holders, a group's members: UpdateRole,
-// DeleteRole, SetGroupRoles, DeleteGroup, an unnesting) does not see a user whom a
-// concurrent transaction, committing after that query began, made one of them; a
-// principal built between the two commits keeps what the first change took away, under a
-// version that then does not change. Closing it needs those writes serialized per instance
-// (as nesting already is); until then the bound limits that race of two concurrent writes
-// to a minute. Everything else takes effect on the very next request.
+// A change that finds the users it affects by a query (a role's holders, a group's
+// members: UpdateRole, DeleteRole, SetGroupRoles, DeleteGroup, a nesting) would, under
+// PostgreSQL's READ COMMITTED, miss a user whom a concurrent transaction made one of them
+// and leave that user's version as it was; sqlstore's rights lock (lockRights) runs such
+// changes alone, so none is missed. Entries are also rebuilt once they are
+// authEntryMaxAge old: a bound, in depth, on anything a future write path might forget to
+// bump. Everything takes effect on the very next request.
 //
 // What is remembered is bounded (authCacheSize entries, an arbitrary one evicted when
 // full), never a refusal, and keyed so that another credential stored later under the same
