@@ -118,8 +118,22 @@ func TestCreateUserRejectsBadInputAndStoresNothing(t *testing.T) {
 		if evs, err := f.svc.ListEvents(f.admin, iamd.EventFilter{InstanceID: "a", Action: iamd.ActionUserCreate}); err != nil || len(evs) != 0 {
 			t.Fatalf("no audit event for a change that did not happen: %d, %v", len(evs), err)
 		}
-		_, err = f.svc.CreateUser(f.admin, &iamd.User{InstanceID: "nowhere", LoginName: "x"}, iamd.CreateUserOptions{})
-		wantCode(t, err, iamd.ENOTFOUND)
+		// A plain create learns of a missing instance from the insert, the others from a
+		// read first: either way the answer is the same.
+		for _, o := range []struct {
+			user iamd.User
+			opts iamd.CreateUserOptions
+		}{
+			{iamd.User{InstanceID: "nowhere", LoginName: "x"}, iamd.CreateUserOptions{}},
+			{iamd.User{InstanceID: "nowhere", LoginName: "x"}, iamd.CreateUserOptions{Password: "correct horse battery"}},
+			{iamd.User{InstanceID: "nowhere", LoginName: "x", Roles: []string{"viewer"}}, iamd.CreateUserOptions{}},
+		} {
+			_, err = f.svc.CreateUser(f.admin, &o.user, o.opts)
+			wantCode(t, err, iamd.ENOTFOUND)
+			if !strings.Contains(err.Error(), `No instance with id "nowhere".`) {
+				t.Fatalf("want the instance named, got %v", err)
+			}
+		}
 	})
 }
 

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"slices"
 	"time"
@@ -22,9 +23,16 @@ func (s *Service) CreateUser(ctx context.Context, in *iamd.User, opts iamd.Creat
 	if err != nil {
 		return nil, err
 	}
-	inst, err := s.requireInstance(ctx, in.InstanceID)
-	if err != nil {
-		return nil, err
+	// The instance is read only when something needs it first: a password (its policy),
+	// or roles, privileges or groups (their checks would otherwise name them missing
+	// rather than the instance). A plain create, the common one, leaves it to the insert
+	// itself: the user row's foreign key refuses an instance that is not there, answered
+	// below as requireInstance answers.
+	var inst *iamd.Instance
+	if in.InstanceID == "" || opts.Password != "" || len(in.Roles) > 0 || len(in.Privileges) > 0 || len(opts.GroupIDs) > 0 {
+		if inst, err = s.requireInstance(ctx, in.InstanceID); err != nil {
+			return nil, err
+		}
 	}
 	now := s.clock()
 	u := newUser(in, in.InstanceID, p, now)
@@ -55,6 +63,10 @@ func (s *Service) CreateUser(ctx context.Context, in *iamd.User, opts iamd.Creat
 	}
 	w.Event = s.event(ctx, p, u.InstanceID, iamd.ActionUserCreate, "user", u.ID)
 	if err := s.store.CreateUser(ctx, w); err != nil {
+		var e *iamd.Error
+		if inst == nil && errors.As(err, &e) && e.Code == iamd.EINVALID && e.Field == iamd.FieldInstanceID {
+			return nil, notFound("instance", in.InstanceID)
+		}
 		return nil, err
 	}
 	if len(groups) == 0 {
