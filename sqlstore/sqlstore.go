@@ -67,6 +67,8 @@ type DB struct {
 	checkpointer          *checkpointer // nil unless CheckpointInBackground was called
 	// hook, when set, sees every statement the store sends (see SetStatementHook).
 	hook atomic.Pointer[func(query string)]
+	// anchors let unfiltered listings seek instead of skipping (see anchors.go).
+	anchors *anchorCache
 }
 
 // SetStatementHook makes the store call fn with the text of every statement it sends,
@@ -102,7 +104,7 @@ func (db *DB) Maintain(ctx context.Context) error {
 
 // New returns a store over the given pools, which must already be migrated.
 func New(write, read *sql.DB, d Dialect) *DB {
-	db := &DB{write: write, read: read, dialect: d}
+	db := &DB{write: write, read: read, dialect: d, anchors: newAnchorCache()}
 	if d.PrepareStatements {
 		db.writeStmts, db.readStmts = newStatements(write), newStatements(read)
 		if read == write {

@@ -483,13 +483,22 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		return page, nil
 	}
 	countQuery := `SELECT count(*) FROM users u WHERE ` + cond
-	if len(where) == 1 { // the whole instance: its kept count
-		countQuery = `SELECT coalesce(sum(users), 0) FROM user_counts u WHERE ` + cond
+	whole := len(where) == 1
+	if whole { // the whole instance: its kept count, and its count of changes for anchors
+		countQuery = `SELECT coalesce(sum(users), 0), coalesce(sum(changes), 0) FROM user_counts u WHERE ` + cond
 	}
+	// Anchors hold positions in the default order of the whole instance; a filter or
+	// another order has positions of its own.
+	anchorable := whole && len(sorts) == 1 && sorts[0].Key == iamd.SortByCreatedAt
 	// The total and the page come from one snapshot, so the page sits where the total
 	// says it does even while other requests write.
 	err := db.inSnapshot(ctx, func(tx *txn) error {
-		if err := db.queryRow(ctx, tx, countQuery, args...).Scan(&page.Total); err != nil {
+		var changes int64
+		dest := []any{&page.Total}
+		if whole {
+			dest = append(dest, &changes)
+		}
+		if err := db.queryRow(ctx, tx, countQuery, args...).Scan(dest...); err != nil {
 			return internal("count users", err)
 		}
 		if f.Offset >= page.Total {
@@ -501,6 +510,32 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		if rest := page.Total - f.Offset - n; rest < offset {
 			offset, backwards = rest, true
 		}
+		pageCond, pageArgs := cond, args
+		if anchorable {
+			set, build, spacing := db.anchors.lookup(f.InstanceID, changes, int64(offset))
+			if build {
+				var err error
+				// Built in this snapshot, so exact for the changes count it read.
+				set, err = db.buildAnchors(ctx, tx, f.InstanceID, changes, int64(page.Total), spacing)
+				db.anchors.done(f.InstanceID, set)
+				if err != nil {
+					return err
+				}
+			}
+			// The page's first user in ascending order; a descending page is the same
+			// users read ascending and reversed.
+			first := int64(f.Offset)
+			if sorts[0].Descending {
+				first = int64(page.Total - f.Offset - n)
+			}
+			if set != nil && first/set.spacing < int64(len(set.keys)) && first%set.spacing < int64(offset) {
+				k := set.keys[first/set.spacing]
+				// Seek to the anchor at or before the page and skip fewer than spacing.
+				pageCond = cond + " AND (u.created_at, u.id) >= (?, ?)"
+				pageArgs = append(slices.Clip(args), k.createdAt, k.id)
+				offset, backwards = int(first%set.spacing), sorts[0].Descending
+			}
+		}
 		var order []string
 		for _, s := range sorts {
 			order = append(order, "u."+sortColumns[s.Key]+direction(s.Descending != backwards))
@@ -510,8 +545,8 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		// The offset is walked in the sort index alone (the inner query reads only
 		// indexed columns); full rows are read for the page itself.
 		rows, err := db.query(ctx, tx, `SELECT `+prefixed("u.", userColumns)+` FROM users u WHERE u.id IN (
-			SELECT u.id FROM users u WHERE `+cond+` ORDER BY `+orderBy+` LIMIT ? OFFSET ?) ORDER BY `+orderBy,
-			append(args, n, offset)...)
+			SELECT u.id FROM users u WHERE `+pageCond+` ORDER BY `+orderBy+` LIMIT ? OFFSET ?) ORDER BY `+orderBy,
+			append(slices.Clip(pageArgs), n, offset)...)
 		if err != nil {
 			return internal("list users", err)
 		}
@@ -623,10 +658,13 @@ func (db *DB) fillRoles(ctx context.Context, q querier, users []iamd.User) error
 	return nil
 }
 
-// countUsers adjusts an instance's kept user count by delta.
+// countUsers adjusts an instance's kept user count by delta. Every write that inserts or
+// deletes users calls it, so it also counts the change: list anchors (anchors.go) are
+// exact only while that count is the one they were built at.
 func (db *DB) countUsers(ctx context.Context, q querier, instanceID string, delta int) error {
-	_, err := db.exec(ctx, q, `INSERT INTO user_counts (instance_id, users) VALUES (?, ?)
-		ON CONFLICT (instance_id) DO UPDATE SET users = user_counts.users + excluded.users`, instanceID, delta)
+	_, err := db.exec(ctx, q, `INSERT INTO user_counts (instance_id, users, changes) VALUES (?, ?, 1)
+		ON CONFLICT (instance_id) DO UPDATE SET users = user_counts.users + excluded.users, changes = user_counts.changes + 1`,
+		instanceID, delta)
 	if err != nil {
 		return internal("count users", err)
 	}

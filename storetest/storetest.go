@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		{"ListUsersPagesAndSorts", testListUsers},
 		{"ListUsersFilters", testListUsersFilters},
 		{"ListUsersWhere", testListUsersWhere},
+		{"ListUsersAnchors", testListAnchors},
 		{"Groups", testGroups},
 		{"NestedGroups", testNestedGroups},
 		{"UserTags", testUserTags},

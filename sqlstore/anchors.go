@@ -1,0 +1,165 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"time"
+)
+
+// An offset costs what it skips in the sort index: at a million users a page in the
+// middle of the default order (created_at, then id) walks half a million index entries.
+// Anchors remember the sort key of every spacing-th user of an instance in that order, so
+// that a page at offset k starts from the key of user floor(k/spacing)·spacing — one index
+// seek — and skips fewer than spacing entries from there.
+//
+// Anchors are exact only for the set of users they were read from. Every write that
+// inserts or deletes users bumps user_counts.changes in its own transaction (countUsers),
+// and a listing reads changes in the snapshot it reads its page from; anchors built in a
+// snapshot that read the same value were built from the same users, whichever process
+// wrote them (another replica on the same PostgreSQL, the CLI on the same SQLite file).
+// Created_at and id never change after a create, so updates leave anchors exact.
+
+const (
+	// defaultAnchorSpacing bounds what a page skips after its seek; 1,000 users cost one
+	// anchor, so a million users cost 1,000 keys.
+	defaultAnchorSpacing = 1000
+	// maxAnchorsPerInstance bounds memory per instance: beyond it the spacing grows.
+	maxAnchorsPerInstance = 4096
+	// defaultAnchorInterval is the least time between two builds for one instance, so an
+	// instance written to between every pair of listings does not rebuild each time: its
+	// listings page by plain offset meanwhile, as without anchors.
+	defaultAnchorInterval = 3 * time.Second
+	// maxAnchoredInstances bounds how many instances' anchors are kept.
+	maxAnchoredInstances = 256
+)
+
+// anchorKey is the position of one user in the default order.
+type anchorKey struct {
+	createdAt int64
+	id        string
+}
+
+// anchorSet holds the anchors of one instance, exact while its changes count is unchanged.
+type anchorSet struct {
+	changes int64
+	spacing int64
+	keys    []anchorKey // keys[i] is the user at position i·spacing
+}
+
+type anchorEntry struct {
+	set      *anchorSet // nil until a build succeeds
+	building bool
+	lastTry  time.Time // start of the latest build, for the interval between builds
+	used     time.Time // latest use, for eviction
+}
+
+// anchorCache holds anchors per instance. Safe for concurrent use.
+type anchorCache struct {
+	mu         sync.Mutex
+	spacing    int64
+	interval   time.Duration
+	byInstance map[string]*anchorEntry
+}
+
+func newAnchorCache() *anchorCache {
+	return &anchorCache{spacing: defaultAnchorSpacing, interval: defaultAnchorInterval, byInstance: map[string]*anchorEntry{}}
+}
+
+// SetListAnchors sets the spacing of list anchors and the least time between two builds
+// for one instance, and forgets every anchor: tests use a small spacing to page through
+// few users with anchors. A spacing below 2 turns anchors off.
+func (db *DB) SetListAnchors(spacing int, interval time.Duration) {
+	c := db.anchors
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.spacing, c.interval = int64(spacing), interval
+	clear(c.byInstance)
+}
+
+// lookup returns the instance's anchors if they were built at changes, for a page that
+// would skip skip entries by plain offset. Otherwise it reports whether the caller may
+// build them now — then it must call done — given that no build of the instance runs and
+// the last began at least the interval ago. A page that skips fewer entries than the
+// spacing gains nothing from anchors, so small instances never build any.
+func (c *anchorCache) lookup(instanceID string, changes, skip int64) (set *anchorSet, build bool, spacing int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.spacing < 2 || skip < c.spacing {
+		return nil, false, 0
+	}
+	now := time.Now()
+	e := c.byInstance[instanceID]
+	if e != nil {
+		e.used = now
+		if e.set != nil && e.set.changes == changes {
+			return e.set, false, 0
+		}
+		if e.building || now.Sub(e.lastTry) < c.interval {
+			return nil, false, 0
+		}
+	} else {
+		e = &anchorEntry{used: now}
+		c.byInstance[instanceID] = e
+		c.evict()
+	}
+	e.building, e.lastTry = true, now
+	return nil, true, c.spacing
+}
+
+// done ends a build that lookup allowed; set is nil when the build failed.
+func (c *anchorCache) done(instanceID string, set *anchorSet) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.byInstance[instanceID]
+	if e == nil { // evicted meanwhile, or SetListAnchors cleared the cache
+		return
+	}
+	e.building = false
+	if set != nil {
+		e.set = set
+	}
+}
+
+// evict drops the least recently used instances beyond maxAnchoredInstances. c.mu is held.
+func (c *anchorCache) evict() {
+	for len(c.byInstance) > maxAnchoredInstances {
+		var oldest string
+		var at time.Time
+		for id, e := range c.byInstance {
+			if oldest == "" || e.used.Before(at) {
+				oldest, at = id, e.used
+			}
+		}
+		// A build in flight finds its entry gone and drops its result (done).
+		delete(c.byInstance, oldest)
+	}
+}
+
+// buildAnchors reads the anchors of an instance in tx, the snapshot that read changes and
+// total: each anchor is one seek in users_by_created from the one before and a skip of
+// spacing-1 index entries, so a build walks the index once, reading only index entries.
+// (A single statement numbering every row with row_number() cost SQLite ten times as
+// much as the walk.)
+func (db *DB) buildAnchors(ctx context.Context, tx *txn, instanceID string, changes, total, spacing int64) (*anchorSet, error) {
+	// Beyond maxAnchorsPerInstance anchors, space them wider: memory stays bounded and a
+	// page still skips fewer than spacing entries.
+	if need := (total + maxAnchorsPerInstance - 1) / maxAnchorsPerInstance; need > spacing {
+		spacing = need
+	}
+	set := &anchorSet{changes: changes, spacing: spacing, keys: make([]anchorKey, 0, total/spacing+1)}
+	var k anchorKey
+	err := db.queryRow(ctx, tx, `SELECT u.created_at, u.id FROM users u WHERE u.instance_id = ?
+		ORDER BY u.created_at, u.id LIMIT 1`, instanceID).Scan(&k.createdAt, &k.id)
+	for err == nil {
+		set.keys = append(set.keys, k)
+		err = db.queryRow(ctx, tx, `SELECT u.created_at, u.id FROM users u WHERE u.instance_id = ?
+			AND (u.created_at, u.id) > (?, ?) ORDER BY u.created_at, u.id LIMIT 1 OFFSET ?`,
+			instanceID, k.createdAt, k.id, spacing-1).Scan(&k.createdAt, &k.id)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, internal("build list anchors", err)
+	}
+	return set, nil
+}
