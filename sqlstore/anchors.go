@@ -19,20 +19,24 @@ import (
 // and a listing reads changes in the snapshot it reads its page from; anchors built in a
 // snapshot that read the same value were built from the same users, whichever process
 // wrote them (another replica on the same PostgreSQL, the CLI on the same SQLite file).
-// Created_at and id never change after a create, so updates leave anchors exact.
+// Created_at and id never change after a create, so updates leave anchors exact. The
+// user count must match too: a binary older than migration 0013 (a replica mid-upgrade,
+// an old CLI) counts users but not changes, and most of its writes change the count.
 
 const (
 	// defaultAnchorSpacing bounds what a page skips after its seek; 1,000 users cost one
 	// anchor, so a million users cost 1,000 keys.
 	defaultAnchorSpacing = 1000
-	// maxAnchorsPerInstance bounds memory per instance: beyond it the spacing grows.
-	maxAnchorsPerInstance = 4096
+	// maxAnchorsPerInstance bounds memory per instance (a key is ~70 bytes): beyond it
+	// the spacing grows.
+	maxAnchorsPerInstance = 2048
 	// defaultAnchorInterval is the least time between two builds for one instance, so an
 	// instance written to between every pair of listings does not rebuild each time: its
 	// listings page by plain offset meanwhile, as without anchors.
 	defaultAnchorInterval = 3 * time.Second
-	// maxAnchoredInstances bounds how many instances' anchors are kept.
-	maxAnchoredInstances = 256
+	// maxAnchoredInstances bounds how many instances' anchors are kept: with the bound
+	// per instance, at most ~10 MB in all.
+	maxAnchoredInstances = 64
 )
 
 // anchorKey is the position of one user in the default order.
@@ -41,9 +45,11 @@ type anchorKey struct {
 	id        string
 }
 
-// anchorSet holds the anchors of one instance, exact while its changes count is unchanged.
+// anchorSet holds the anchors of one instance, exact while its changes and user counts
+// are unchanged.
 type anchorSet struct {
 	changes int64
+	total   int64
 	spacing int64
 	keys    []anchorKey // keys[i] is the user at position i·spacing
 }
@@ -78,12 +84,12 @@ func (db *DB) SetListAnchors(spacing int, interval time.Duration) {
 	clear(c.byInstance)
 }
 
-// lookup returns the instance's anchors if they were built at changes, for a page that
+// lookup returns the instance's anchors if they were built at changes and total, for a page that
 // would skip skip entries by plain offset. Otherwise it reports whether the caller may
 // build them now — then it must call done — given that no build of the instance runs and
 // the last began at least the interval ago. A page that skips fewer entries than the
 // spacing gains nothing from anchors, so small instances never build any.
-func (c *anchorCache) lookup(instanceID string, changes, skip int64) (set *anchorSet, build bool, spacing int64) {
+func (c *anchorCache) lookup(instanceID string, changes, total, skip int64) (set *anchorSet, build bool, spacing int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.spacing < 2 || skip < c.spacing {
@@ -93,7 +99,7 @@ func (c *anchorCache) lookup(instanceID string, changes, skip int64) (set *ancho
 	e := c.byInstance[instanceID]
 	if e != nil {
 		e.used = now
-		if e.set != nil && e.set.changes == changes {
+		if e.set != nil && e.set.changes == changes && e.set.total == total {
 			return e.set, false, 0
 		}
 		if e.building || now.Sub(e.lastTry) < c.interval {
@@ -148,7 +154,7 @@ func (db *DB) buildAnchors(ctx context.Context, tx *txn, instanceID string, chan
 	if need := (total + maxAnchorsPerInstance - 1) / maxAnchorsPerInstance; need > spacing {
 		spacing = need
 	}
-	set := &anchorSet{changes: changes, spacing: spacing, keys: make([]anchorKey, 0, total/spacing+1)}
+	set := &anchorSet{changes: changes, total: total, spacing: spacing, keys: make([]anchorKey, 0, total/spacing+1)}
 	var k anchorKey
 	err := db.queryRow(ctx, tx, `SELECT u.created_at, u.id FROM users u WHERE u.instance_id = ?
 		ORDER BY u.created_at, u.id LIMIT 1`, instanceID).Scan(&k.createdAt, &k.id)

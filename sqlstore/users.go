@@ -512,7 +512,7 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		}
 		pageCond, pageArgs := cond, args
 		if anchorable {
-			set, build, spacing := db.anchors.lookup(f.InstanceID, changes, int64(offset))
+			set, build, spacing := db.anchors.lookup(f.InstanceID, changes, int64(page.Total), int64(offset))
 			if build {
 				var err error
 				// Built in this snapshot, so exact for the changes count it read.
