@@ -32,8 +32,11 @@ const (
 	maxAnchorsPerInstance = 2048
 	// defaultAnchorInterval is the least time between two builds for one instance, so an
 	// instance written to between every pair of listings does not rebuild each time: its
-	// listings page by plain offset meanwhile, as without anchors.
+	// listings page by plain offset meanwhile, as without anchors. Each build whose anchors
+	// went stale unused doubles the wait, up to maxAnchorWait: under steady writes a build
+	// (half a second at a million users) would be paid again and again for nothing.
 	defaultAnchorInterval = 3 * time.Second
+	maxAnchorWait         = time.Minute
 	// maxAnchoredInstances bounds how many instances' anchors are kept: with the bound
 	// per instance, at most ~10 MB in all.
 	maxAnchoredInstances = 64
@@ -57,8 +60,10 @@ type anchorSet struct {
 type anchorEntry struct {
 	set      *anchorSet // nil until a build succeeds
 	building bool
-	lastTry  time.Time // start of the latest build, for the interval between builds
-	used     time.Time // latest use, for eviction
+	lastTry  time.Time     // start of the latest build, for the wait between builds
+	wait     time.Duration // least time from lastTry to the next build
+	hit      bool          // whether a listing used the latest anchors
+	used     time.Time     // latest use, for eviction
 }
 
 // anchorCache holds anchors per instance. Safe for concurrent use.
@@ -100,17 +105,23 @@ func (c *anchorCache) lookup(instanceID string, changes, total, skip int64) (set
 	if e != nil {
 		e.used = now
 		if e.set != nil && e.set.changes == changes && e.set.total == total {
+			e.hit = true
 			return e.set, false, 0
 		}
-		if e.building || now.Sub(e.lastTry) < c.interval {
+		if e.building || now.Sub(e.lastTry) < e.wait {
 			return nil, false, 0
 		}
+		if e.set != nil && !e.hit { // the latest build was wasted: wait longer
+			e.wait = min(max(2*e.wait, c.interval), maxAnchorWait)
+		} else {
+			e.wait = c.interval
+		}
 	} else {
-		e = &anchorEntry{used: now}
+		e = &anchorEntry{used: now, wait: c.interval}
 		c.byInstance[instanceID] = e
 		c.evict()
 	}
-	e.building, e.lastTry = true, now
+	e.building, e.lastTry, e.hit = true, now, false
 	return nil, true, c.spacing
 }
 
