@@ -140,17 +140,8 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (*iamd.Pr
 	}
 	key := "t" + string(sum[:])
 	c, err := s.store.CheckAPIToken(ctx, sum[:])
-	switch iamd.ErrorCode(err) {
-	case "":
-	case iamd.ENOTFOUND:
-		s.remembered.drop(key)
-		return nil, failed()
-	default:
+	if err := s.usable(key, err, func() bool { return !s.expired(c.ExpiresAt) }); err != nil {
 		return nil, err
-	}
-	if s.expired(c.ExpiresAt) {
-		s.remembered.drop(key)
-		return nil, failed()
 	}
 	p, err := s.principalFor(ctx, key, c, s.remembered.lookup(key, c), nil, apiAccess)
 	if err == nil && s.stale(c.LastUsedAt) {
@@ -163,19 +154,21 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (*iamd.Pr
 // if the session is live: one opened with a temporary or expired password may only
 // change it.
 func (s *Service) sessionCaller(ctx context.Context, key string, c *iamd.CredentialState, err error) (*iamd.Principal, error) {
-	switch iamd.ErrorCode(err) {
-	case "":
-	case iamd.ENOTFOUND:
-		s.remembered.drop(key)
-		return nil, failed()
-	default:
+	if err := s.usable(key, err, func() bool { return c.RevokedAt == nil && !s.expired(c.ExpiresAt) }); err != nil {
 		return nil, err
 	}
-	if c.RevokedAt != nil || s.expired(c.ExpiresAt) {
-		s.remembered.drop(key)
-		return nil, failed()
-	}
 	return s.principalFor(ctx, key, c, s.remembered.lookup(key, c), nil, consoleAccess)
+}
+
+// usable turns a credential check's outcome into a refusal, or nil: a credential the
+// check did not find (err is ENOTFOUND), or found but not live (when err is nil), is
+// forgotten and refused as any failed authentication is; other errors pass through.
+func (s *Service) usable(key string, err error, live func() bool) error {
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND || err == nil && !live() {
+		s.remembered.drop(key)
+		return failed()
+	}
+	return err
 }
 
 // expired reports whether an expiry has come.
