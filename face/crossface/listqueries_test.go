@@ -72,15 +72,21 @@ func TestListsCostTheSameWhateverThePageSize(t *testing.T) {
 			// Lists of every user, or of every credential, at once: ECE's users and the
 			// native face's own API tokens, as the instance and the caller grow.
 			whole := []list{{"/ece", "GET", "/api/v1/users", ""}, {"/iamd", "GET", "/v1/me/api-tokens", ""},
-				{"/iamd", "GET", "/v1/me/access-keys", ""}}
+				{"/iamd", "GET", "/v1/me/access-keys", ""}, {"/ece", "GET", "/api/v1/users/auth/keys/_all", ""}}
 			before := make([]int, len(whole))
 			for i, l := range whole {
 				before[i] = e.statements(db, reader, l.method, l.face, l.path, l.body)
 			}
 			e.populate()
-			for range 10 {
+			for i := range 10 {
 				e.core.Accounts.CreateAPIToken(e.admin, inst, reader.user.ID, iamd.CredentialOptions{})
 				e.core.Accounts.CreateAccessKey(e.admin, inst, reader.user.ID, iamd.CredentialOptions{})
+				// Keys of ten more owners, for the list of every user's keys.
+				owner, err := e.core.Directory.CreateUser(e.admin, &iamd.User{InstanceID: inst, LoginName: fmt.Sprintf("key-owner-%d-%d", populations, i)}, iamd.CreateUserOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.core.Accounts.CreateAPIToken(e.admin, inst, owner.ID, iamd.CredentialOptions{})
 			}
 			for i, l := range whole {
 				after := e.statements(db, reader, l.method, l.face, l.path, l.body)

@@ -397,19 +397,22 @@ func (f *Face) listAllKeys(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, keyError(err))
 		return
 	}
-	names := map[string]string{} // user id → user name
+	owners := make([]string, len(toks))
+	for i := range toks {
+		owners[i] = toks[i].UserID
+	}
+	names, err := f.dir.ActorLogins(r.Context(), inst, owners) // one read for every owner
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
 	out := struct {
 		Keys []keyResponse `json:"keys"`
 	}{Keys: []keyResponse{}}
 	for i := range toks {
 		name, ok := names[toks[i].UserID]
-		if !ok {
-			u, err := f.dir.GetUser(r.Context(), inst, toks[i].UserID)
-			if err != nil {
-				f.WriteError(w, r, err)
-				return
-			}
-			name, names[toks[i].UserID] = u.LoginName, u.LoginName
+		if !ok { // an owner deleted since the tokens were read: its keys went with it
+			continue
 		}
 		out.Keys = append(out.Keys, toKey(&toks[i], name))
 	}
