@@ -77,6 +77,8 @@ func classify(err error) (sqlstore.Violation, string) {
 		return sqlstore.UniqueViolation, e.ConstraintName
 	case "23503":
 		return sqlstore.ForeignKeyViolation, e.ConstraintName
+	case "40P01", "40001":
+		return sqlstore.Deadlock, ""
 	}
 	return sqlstore.NoViolation, ""
 }

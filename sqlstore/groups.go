@@ -46,6 +46,12 @@ func (db *DB) CreateGroup(ctx context.Context, w iamd.GroupWrite) error {
 		if err := db.lockMembers(ctx, tx, g.InstanceID, w.Add, iamd.GroupMembers{}); err != nil {
 			return err
 		}
+		if len(g.Roles) > 0 && len(w.Add.Groups) == 0 && len(w.Add.Users) == 0 {
+			// Its roles name roles that a concurrent deletion would otherwise leave behind.
+			if err := db.lockRights(ctx, tx, g.InstanceID, false); err != nil {
+				return err
+			}
+		}
 		_, err := db.exec(ctx, tx, `INSERT INTO groups (instance_id, id, name, name_key, unique_key, description, external_id,
 			created_at, created_by, created_by_name, updated_at, updated_by, updated_by_name, version)
 			VALUES (?, ?, ?, ?, `+uniqueKeyArg+`, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

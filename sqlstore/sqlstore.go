@@ -23,6 +23,9 @@ const (
 	NoViolation Violation = iota
 	UniqueViolation
 	ForeignKeyViolation
+	// Deadlock is a transaction the engine aborted to break a cycle of waits (or a
+	// serialization failure): run again, it succeeds.
+	Deadlock
 )
 
 // Dialect is what differs between engines.
@@ -196,6 +199,20 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *txn) error) error {
 
 // runTx runs fn in a write transaction of its own.
 func (db *DB) runTx(ctx context.Context, fn func(tx *txn) error) error {
+	// The lock orders keep writers from waiting on each other in a cycle; should two
+	// still meet one, the engine aborts one of them, which runs again from the start.
+	for attempt := 1; ; attempt++ {
+		err := db.runTxOnce(ctx, fn)
+		if err == nil || db.dialect.Classify == nil || attempt == 3 || ctx.Err() != nil {
+			return err
+		}
+		if v, _ := db.dialect.Classify(err); v != Deadlock {
+			return err
+		}
+	}
+}
+
+func (db *DB) runTxOnce(ctx context.Context, fn func(tx *txn) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return internal("begin", err)

@@ -338,6 +338,20 @@ func (db *DB) UpdateUser(ctx context.Context, w iamd.UserWrite) error {
 		if err := db.lockRights(ctx, tx, u.InstanceID, false); err != nil {
 			return err
 		}
+		// A change of members locks the group's row, then its users' (UpdateGroup); a
+		// user joining or leaving groups takes them in that order too, so that the two
+		// never wait on each other in a cycle.
+		if groups := append(slices.Clone(w.JoinGroups), w.LeaveGroups...); len(groups) > 0 {
+			slices.Sort(groups)
+			groupArgs := []any{u.InstanceID}
+			for _, id := range groups {
+				groupArgs = append(groupArgs, id)
+			}
+			if _, err := db.exec(ctx, tx, `UPDATE groups SET version = version WHERE instance_id = ? AND id IN (`+
+				placeholders(len(groups))+`)`, groupArgs...); err != nil {
+				return internal("lock groups", err)
+			}
+		}
 		res, err := db.exec(ctx, tx, `UPDATE users SET `+strings.Join(sets, ", ")+
 			` WHERE instance_id = ? AND id = ? AND version = ?`, args...)
 		if v, _ := db.dialect.Classify(err); v == UniqueViolation {
