@@ -24,14 +24,7 @@ func TestMembershipWritersNeverDeadlock(t *testing.T) {
 	}
 	defer store.Close()
 	const inst = "dl"
-	ev := iamd.Event{InstanceID: inst, ActorID: "a", Action: "t", Outcome: iamd.OutcomeSuccess, Time: time.Now()}
-	if err := store.CreateInstance(ctx, &iamd.Instance{ID: inst, Name: inst, Policy: iamd.DefaultAccountPolicy, CreatedAt: time.Now()}, ev); err != nil {
-		t.Fatal(err)
-	}
-	u := &iamd.User{ID: iamd.NewID(), InstanceID: inst, LoginName: "u", Status: iamd.UserActive, CreatedAt: time.Now(), UpdatedAt: time.Now(), Version: 1}
-	if err := store.CreateUser(ctx, iamd.UserWrite{User: u, Event: ev}); err != nil {
-		t.Fatal(err)
-	}
+	ev, u := instanceWithUser(t, store, inst)
 	g := &iamd.Group{ID: iamd.NewID(), InstanceID: inst, Name: "g", CreatedAt: time.Now(), UpdatedAt: time.Now(), Version: 1}
 	if err := store.CreateGroup(ctx, iamd.GroupWrite{Group: g, Event: ev}); err != nil {
 		t.Fatal(err)

@@ -34,15 +34,8 @@ func TestRightsChangesWaitForEachOther(t *testing.T) {
 	defer raw.Close()
 
 	const inst = "rights"
-	ev := iamd.Event{InstanceID: inst, ActorID: "actor", Action: "test", Outcome: iamd.OutcomeSuccess, Time: time.Now()}
-	if err := store.CreateInstance(ctx, &iamd.Instance{ID: inst, Name: inst, Policy: iamd.DefaultAccountPolicy, CreatedAt: time.Now()}, ev); err != nil {
-		t.Fatal(err)
-	}
+	ev, u := instanceWithUser(t, store, inst)
 	if err := store.CreateRole(ctx, &iamd.Role{InstanceID: inst, Name: "reader", Privileges: []string{iamd.PrivilegeUserRead}}, ev); err != nil {
-		t.Fatal(err)
-	}
-	u := &iamd.User{ID: iamd.NewID(), InstanceID: inst, LoginName: "u", Status: iamd.UserActive, CreatedAt: time.Now(), UpdatedAt: time.Now(), Version: 1}
-	if err := store.CreateUser(ctx, iamd.UserWrite{User: u, Event: ev}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -108,4 +101,20 @@ func TestRightsChangesWaitForEachOther(t *testing.T) {
 	}) {
 		t.Error("changes of who holds what waited for each other")
 	}
+}
+
+// instanceWithUser stores an instance and one user of it, and returns the event its
+// writes carry and the user.
+func instanceWithUser(t *testing.T, store iamd.Store, inst string) (iamd.Event, *iamd.User) {
+	t.Helper()
+	ctx := context.Background()
+	ev := iamd.Event{InstanceID: inst, ActorID: "actor", Action: "test", Outcome: iamd.OutcomeSuccess, Time: time.Now()}
+	if err := store.CreateInstance(ctx, &iamd.Instance{ID: inst, Name: inst, Policy: iamd.DefaultAccountPolicy, CreatedAt: time.Now()}, ev); err != nil {
+		t.Fatal(err)
+	}
+	u := &iamd.User{ID: iamd.NewID(), InstanceID: inst, LoginName: "u", Status: iamd.UserActive, CreatedAt: time.Now(), UpdatedAt: time.Now(), Version: 1}
+	if err := store.CreateUser(ctx, iamd.UserWrite{User: u, Event: ev}); err != nil {
+		t.Fatal(err)
+	}
+	return ev, u
 }
