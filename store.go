@@ -169,7 +169,6 @@ type Store interface {
 	// all or none: ENOTFOUND naming the first that is not the instance's.
 	RevokeAPITokens(ctx context.Context, instanceID string, ids []string, evs []Event) error
 	TouchAPIToken(ctx context.Context, id string, at time.Time) error
-	GetAPITokenByHash(ctx context.Context, hash []byte) (*APIToken, error)
 
 	AppendEvent(ctx context.Context, ev Event) error
 	ListEvents(ctx context.Context, f EventFilter) ([]Event, error)

@@ -203,17 +203,6 @@ func scanAPIToken(r rowScanner) (*iamd.APIToken, error) {
 	return &t, nil
 }
 
-// GetAPITokenByHash finds a token by the SHA-256 of its value.
-func (db *DB) GetAPITokenByHash(ctx context.Context, hash []byte) (*iamd.APIToken, error) {
-	t, err := scanAPIToken(db.queryRow(ctx, db.read, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE hash = ?`, hash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, iamd.Errorf(iamd.ENOTFOUND, "No such API token.")
-	} else if err != nil {
-		return nil, internal("get api token", err)
-	}
-	return t, nil
-}
-
 // GetAPIToken returns one token of the instance by id.
 func (db *DB) GetAPIToken(ctx context.Context, instanceID, id string) (*iamd.APIToken, error) {
 	t, err := scanAPIToken(db.queryRow(ctx, db.read, `SELECT `+apiTokenColumns+` FROM api_tokens WHERE instance_id = ? AND id = ?`,

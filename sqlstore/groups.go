@@ -39,18 +39,13 @@ func nameTaken(g *iamd.Group) error {
 		Message: fmt.Sprintf("A group named %q already exists in instance %q.", g.Name, g.InstanceID)}
 }
 
-// CreateGroup stores a group with its roles and first members.
+// CreateGroup stores a group and its first members; a new group carries no roles (its
+// roles are set apart, SetGroupRoles).
 func (db *DB) CreateGroup(ctx context.Context, w iamd.GroupWrite) error {
 	g := w.Group
 	return db.inTx(ctx, func(tx *txn) error {
 		if err := db.lockMembers(ctx, tx, g.InstanceID, w.Add, iamd.GroupMembers{}); err != nil {
 			return err
-		}
-		if len(g.Roles) > 0 && len(w.Add.Groups) == 0 && len(w.Add.Users) == 0 {
-			// Its roles name roles that a concurrent deletion would otherwise leave behind.
-			if err := db.lockRights(ctx, tx, g.InstanceID, false); err != nil {
-				return err
-			}
 		}
 		_, err := db.exec(ctx, tx, `INSERT INTO groups (instance_id, id, name, name_key, unique_key, description, external_id,
 			created_at, created_by, created_by_name, updated_at, updated_by, updated_by_name, version)
@@ -67,12 +62,6 @@ func (db *DB) CreateGroup(ctx context.Context, w iamd.GroupWrite) error {
 			return iamd.Invalid(iamd.FieldInstanceID, "no instance with id %q", g.InstanceID)
 		case err != nil:
 			return internal("insert group", err)
-		}
-		for _, role := range g.Roles {
-			if _, err := db.exec(ctx, tx, `INSERT INTO group_roles (instance_id, group_id, role) VALUES (?, ?, ?)
-				ON CONFLICT DO NOTHING`, g.InstanceID, g.ID, role); err != nil {
-				return internal("insert group role", err)
-			}
 		}
 		if err := db.changeMembers(ctx, tx, g, w.Add, iamd.GroupMembers{}); err != nil {
 			return err

@@ -693,14 +693,17 @@ func testCredentials(t *testing.T, s iamd.Store) {
 	if err := s.CreateAPIToken(ctx, tok, event("a", iamd.ActionAPITokenCreate, tok.ID)); err != nil {
 		t.Fatal(err)
 	}
-	gotTok, err := s.GetAPITokenByHash(ctx, tok.Hash)
+	gotTok, err := s.GetAPIToken(ctx, "a", tok.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(gotTok, tok) {
 		t.Fatalf("token round trip:\n got %+v\nwant %+v", gotTok, tok)
 	}
-	_, err = s.GetAPITokenByHash(ctx, []byte("nope"))
+	if byHash, err := s.CheckAPIToken(ctx, tok.Hash); err != nil || byHash.ID != tok.ID || byHash.UserID != u.ID {
+		t.Fatalf("the token by its hash: %+v, %v", byHash, err)
+	}
+	_, err = s.CheckAPIToken(ctx, []byte("nope"))
 	wantCode(t, err, iamd.ENOTFOUND, "")
 }
 
