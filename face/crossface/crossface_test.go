@@ -8,9 +8,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -323,9 +325,15 @@ func (e *env) unchanged(what string, u *iamd.User, password string) {
 		e.t.Fatalf("%s: the refusal changed the user (version %d → %d)", what, u.Version, got.Version)
 	}
 	if password != "" {
-		if _, err := e.core.Accounts.AuthenticatePassword(context.Background(), inst, u.LoginName, password); err != nil &&
-			!strings.Contains(err.Error(), "MFA") && iamd.ErrorCode(err) != iamd.EUNAUTHENTICATED {
-			e.t.Fatalf("%s: %v", what, err)
+		// The password still works: a user enrolled in MFA is asked for its code (which a
+		// wrong password never is), any other is let in.
+		if u.MFAEnabled {
+			if _, err := e.core.Accounts.SignIn(context.Background(), iamd.SignIn{InstanceID: inst, LoginName: u.LoginName,
+				Password: password}); !errors.Is(err, account.ErrCodeRequired) {
+				e.t.Fatalf("%s: the password no longer works: %v", what, err)
+			}
+		} else if _, err := e.core.Accounts.AuthenticatePassword(context.Background(), inst, u.LoginName, password); err != nil {
+			e.t.Fatalf("%s: the password no longer works: %v", what, err)
 		}
 	}
 }
@@ -370,6 +378,10 @@ func TestNoCallerClimbsThroughAnyFace(t *testing.T) {
 				}
 			}
 			// Nor grants itself what it lacks.
+			before, err := e.store.GetUserRights(context.Background(), inst, helper.user.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, try := range []func() reply{
 				func() reply {
 					return helper.send("PATCH", "/ece", "/api/v1/users/"+helper.user.LoginName, `{"security":{"roles":["ece_platform_admin"]}}`)
@@ -388,8 +400,15 @@ func TestNoCallerClimbsThroughAnyFace(t *testing.T) {
 					t.Errorf("helpdesk granting itself: %s", r)
 				}
 			}
-			if rights, _ := e.store.GetUserRights(context.Background(), inst, helper.user.ID); len(rights.Privileges) != 3 {
+			rights, err := e.store.GetUserRights(context.Background(), inst, helper.user.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rights.Privileges) != 3 {
 				t.Fatalf("the helpdesk user climbed to %v", rights.Privileges)
+			}
+			if !reflect.DeepEqual(rights, before) {
+				t.Fatalf("the helpdesk user's rights changed: %+v → %+v", before, rights)
 			}
 		})
 	}
@@ -459,6 +478,11 @@ func TestCommonPasswordsRefusedByEveryFace(t *testing.T) {
 					}
 				}
 				e.unchanged("common passwords", target.user, target.password)
+				for _, login := range []string{fmt.Sprintf("scp%d", i), fmt.Sprintf("ece%d", i), fmt.Sprintf("scim%d", i), fmt.Sprintf("vk%d", i)} {
+					if _, err := e.core.Directory.FindUserByLogin(e.admin, inst, login); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+						t.Errorf("refused create of %s with %q: stored anyway (%v)", login, pw, err)
+					}
+				}
 			}
 		})
 	}

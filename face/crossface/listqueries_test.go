@@ -35,7 +35,9 @@ func TestListsCostTheSameWhateverThePageSize(t *testing.T) {
 			e := start(t, store)
 			reader := e.newUser("lister", "iamd_admin")
 			for range 10 {
-				e.core.Accounts.CreateAPIToken(e.admin, inst, reader.user.ID, iamd.CredentialOptions{})
+				if _, _, err := e.core.Accounts.CreateAPIToken(e.admin, inst, reader.user.ID, iamd.CredentialOptions{}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			pop := e.populate()
 
@@ -79,14 +81,20 @@ func TestListsCostTheSameWhateverThePageSize(t *testing.T) {
 			}
 			e.populate()
 			for i := range 10 {
-				e.core.Accounts.CreateAPIToken(e.admin, inst, reader.user.ID, iamd.CredentialOptions{})
-				e.core.Accounts.CreateAccessKey(e.admin, inst, reader.user.ID, iamd.CredentialOptions{})
+				if _, _, err := e.core.Accounts.CreateAPIToken(e.admin, inst, reader.user.ID, iamd.CredentialOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				if _, _, err := e.core.Accounts.CreateAccessKey(e.admin, inst, reader.user.ID, iamd.CredentialOptions{}); err != nil {
+					t.Fatal(err)
+				}
 				// Keys of ten more owners, for the list of every user's keys.
 				owner, err := e.core.Directory.CreateUser(e.admin, &iamd.User{InstanceID: inst, LoginName: fmt.Sprintf("key-owner-%d-%d", populations, i)}, iamd.CreateUserOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
-				e.core.Accounts.CreateAPIToken(e.admin, inst, owner.ID, iamd.CredentialOptions{})
+				if _, _, err := e.core.Accounts.CreateAPIToken(e.admin, inst, owner.ID, iamd.CredentialOptions{}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			for i, l := range whole {
 				after := e.statements(db, reader, l.method, l.face, l.path, l.body)

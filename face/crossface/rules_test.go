@@ -68,9 +68,21 @@ func TestRulesHoldInEveryFace(t *testing.T) {
 			if r := admin.send("POST", "/scp", "/v1/groups", `{"instance_id":"`+inst+`","name":"Ops"}`); r.status != http.StatusCreated {
 				t.Fatalf("SCP group create: %s", r)
 			}
+			groupCount := func() int {
+				t.Helper()
+				page, err := e.store.ListGroups(context.Background(), iamd.GroupFilter{InstanceID: inst})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return page.Total
+			}
+			groups := groupCount()
 			bad("SCIM group of a taken name", admin.send("POST", "/scim/v2", "/Groups", `{"schemas":["`+scim.SchemaGroup+`"],"displayName":"OPS"}`),
 				409, "uniqueness")
 			bad("Ncloud group of a taken name", admin.send("POST", "/ncloud", "/api/v1/groups", `{"groupName":"ops"}`), 409, "")
+			if n := groupCount(); n != groups {
+				t.Errorf("refused creates of a taken name: %d groups, then %d", groups, n)
+			}
 			dev := admin.send("POST", "/scim/v2", "/Groups", `{"schemas":["`+scim.SchemaGroup+`"],"displayName":"Dev"}`)
 			if dev.status != http.StatusCreated {
 				t.Fatalf("SCIM group create: %s", dev)
@@ -78,6 +90,12 @@ func TestRulesHoldInEveryFace(t *testing.T) {
 			id := between(dev.raw, `"id":"`, `"`)
 			bad("SCIM rename onto a taken name", admin.send("PATCH", "/scim/v2", "/Groups/"+id,
 				scimPatch(`{"op":"replace","path":"displayName","value":"ops"}`)), 409, "uniqueness")
+			if g, err := e.store.GetGroup(context.Background(), inst, id); err != nil || g.Name != "Dev" {
+				t.Errorf("refused rename: the group is %+v (%v), want Dev", g, err)
+			}
+			if n := groupCount(); n != groups+1 {
+				t.Errorf("refused rename: %d groups, want %d", n, groups+1)
+			}
 		})
 	}
 }

@@ -388,11 +388,16 @@ func TestErrorsInECEVocabulary(t *testing.T) {
 			status, header, body := e.raw("POST", "/api/v1/users", "ApiKey "+adminToken, c.body)
 			e.wantError(status, header, body, 400, ece.CodeUserInvalid)
 			var reply struct{ Errors []struct{ Message string } }
-			json.Unmarshal(body, &reply)
+			if err := json.Unmarshal(body, &reply); err != nil || len(reply.Errors) == 0 {
+				t.Fatalf("%s: %v: %s", c.field, err, body)
+			}
 			msg := reply.Errors[0].Message
 			if fields := errorFields(t, body); !slices.Equal(fields, []string{c.field}) || !strings.HasPrefix(msg, c.field+" ") ||
 				regexp.MustCompile(`\b[a-z]+_[a-z_]+\b`).FindString(strings.ReplaceAll(msg, c.field, "")) != "" {
 				t.Errorf("%s: %s", c.field, body)
+			}
+			if _, err := e.store.GetUserByLogin(context.Background(), "platform", "vocab"); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+				t.Errorf("%s: the refused user was stored (%v)", c.field, err)
 			}
 		}
 	})

@@ -293,6 +293,15 @@ func TestErrorsInNcloudVocabulary(t *testing.T) {
 		if page := e.do("GET", "/api/v1/users", ""); page.obj["totalItems"] != 2.0 { // admin and jdoe
 			t.Fatalf("refused creates stored users: %s", page.raw)
 		}
+		if r := e.do("GET", user+"/tags", ""); r.status != 200 || r.obj["totalItems"] != 0.0 {
+			t.Errorf("refused tags were stored: %d %s", r.status, r.raw)
+		}
+		if r := e.do("GET", "/api/v1/groups", ""); r.status != 200 || r.obj["totalItems"] != 1.0 { // Dev
+			t.Errorf("refused group creates stored groups: %d %s", r.status, r.raw)
+		}
+		if r := e.do("GET", user+"/groups", ""); r.status != 200 || r.obj["totalItems"] != 0.0 {
+			t.Errorf("a refused join added the user to a group: %d %s", r.status, r.raw)
+		}
 		e.logs.CheckNoErrors(t)
 	})
 }

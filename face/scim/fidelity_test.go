@@ -53,7 +53,11 @@ func TestRFC7643_2_4_OnePrimary(t *testing.T) {
 			}
 
 			id, _ := e.create(`{` + userSchema + `,"userName":"one-` + attr + `","` + attr + `":[{"value":` + a + `,"type":"work","primary":true}]}`)
+			one := e.do("GET", "/Users/"+id, adminToken, "").raw
 			e.wantError(e.do("PUT", "/Users/"+id, adminToken, strings.Replace(two, "two-", "one-", 1)), 400, scim.TypeInvalidValue)
+			if after := e.do("GET", "/Users/"+id, adminToken, "").raw; after != one {
+				t.Fatalf("%s: a refused replace changed the user:\n%s\n%s", attr, one, after)
+			}
 
 			r := e.do("PATCH", "/Users/"+id, adminToken, patch(`{"op":"add","path":"`+attr+`","value":[{"value":`+b+`,"type":"home","primary":true}]}`))
 			if got := primaries(r.body, attr); r.status != 200 || len(got) != 1 || `"`+got[0]+`"` != b || len(values(r.body, attr)) != 2 {
@@ -264,6 +268,16 @@ var snakeCase = regexp.MustCompile(`\b[a-z]+_[a-z_]+\b`)
 func TestErrorsInSCIMVocabulary(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		id, _ := e.create(`{` + userSchema + `,"userName":"vocabulary"}`)
+		before := e.do("GET", "/Users/"+id, adminToken, "")
+		if before.status != 200 {
+			t.Fatalf("vocabulary: %d %s", before.status, before.raw)
+		}
+		unchanged := func(what string) {
+			t.Helper()
+			if after := e.do("GET", "/Users/"+id, adminToken, "").raw; after != before.raw {
+				t.Errorf("%s: a refused replace changed the user:\n%s\n%s", what, before.raw, after)
+			}
+		}
 		for _, c := range []struct{ body, names string }{
 			{`"emails":[{"value":"not an email"}]`, "emails"},
 			{`"phoneNumbers":[{"value":"call me"}]`, "phoneNumbers"},
@@ -279,6 +293,7 @@ func TestErrorsInSCIMVocabulary(t *testing.T) {
 			if !strings.Contains(detail, c.names) || snakeCase.MatchString(detail) {
 				t.Errorf("%s: detail %q does not name %s in SCIM's terms", c.body, detail, c.names)
 			}
+			unchanged(c.body)
 		}
 		e.create(`{` + userSchema + `,"userName":"taken-name"}`)
 		for _, c := range []struct {
@@ -295,6 +310,7 @@ func TestErrorsInSCIMVocabulary(t *testing.T) {
 				strings.Contains(detail, "login name") || snakeCase.MatchString(detail) {
 				t.Errorf("%s: detail %q is not in SCIM's terms", c.body, detail)
 			}
+			unchanged(c.body)
 		}
 	})
 }

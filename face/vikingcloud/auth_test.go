@@ -51,6 +51,7 @@ func TestEachTokenInEachPlace(t *testing.T) {
 		}
 		// The caller is the token's user: reader may read, not write.
 		e.wantError(e.do("PUT", "/user-service/v1/user", `{"userKey":{"username":"nope"}}`, "Authorization", "Bearer "+id, "x-jwt-assertion", access), 403, "USER_WRITE")
+		e.wantError(e.do("GET", "/user-service/v1/user/local/nope", ""), 404, "nope")
 
 		// Each refusal for its own reason: which credential was refused, or why together.
 		const (

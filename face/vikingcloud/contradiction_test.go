@@ -105,8 +105,16 @@ func TestUpdateNamesItsUserByUserKey(t *testing.T) {
 		// Authorized before validated: a reader is refused the write, whatever the body says.
 		e.do("PUT", "/user-service/v1/user", `{"userKey":{"username":"reader"},"password":"`+goodPass+`","privileges":[{"name":"USER_READ"}]}`)
 		access, _, _ := e.signIn("reader")
+		luBefore := e.do("GET", "/user-service/v1/user/local/lu", "")
+		if luBefore.status != 200 {
+			t.Fatalf("lu: %d %s", luBefore.status, luBefore.raw)
+		}
 		for body := range contradictions {
 			e.wantError(e.do("POST", "/user-service/v1/user", body, "Authorization", "Bearer "+access), 403, "USER_WRITE")
 		}
+		if after := e.do("GET", "/user-service/v1/user/local/lu", "").raw; after != luBefore.raw {
+			t.Fatalf("a refused write changed lu:\n%s\n%s", luBefore.raw, after)
+		}
+		e.wantError(e.do("GET", "/user-service/v1/user/local/ghost", ""), 404, "ghost")
 	})
 }

@@ -78,6 +78,7 @@ func TestTokensTogetherRunAsTheMostRestricted(t *testing.T) {
 			t.Fatalf("the sign-in alone writes: %d %s", r.status, r.raw)
 		}
 		e.wantError(create("by-key", "x-auth-token", key), 403, "USER_WRITE")
+		e.wantError(e.do("GET", "/user-service/v1/user/local/by-key", ""), 404, "by-key")
 		for name, pair := range map[string][]string{
 			"the sign-in's first":   {"Authorization", "Bearer " + access, "x-auth-token", key},
 			"the key first":         {"Authorization", "Bearer " + key, "x-jwt-assertion", id},
