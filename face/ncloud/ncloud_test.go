@@ -384,6 +384,14 @@ func TestUserSubresources(t *testing.T) {
 		if r := e.do("GET", "/api/v1/users/"+id+"/groups", ""); r.obj["totalItems"] != 0.0 {
 			t.Fatalf("a refused join joined: %s", r.raw)
 		}
+		// A user that is not there is the API's 404, not a failed item per group.
+		missing := "00000000-0000-0000-0000-0000000000aa"
+		for _, path := range []string{"/groups", "/groups/delete"} {
+			e.wantAPIError(e.do("POST", "/api/v1/users/"+missing+path, `{"groupIds":["`+groups[0]+`"]}`), 404, "userId")
+		}
+		if r := e.do("GET", "/api/v1/groups/"+groups[0]+"/users", ""); r.obj["totalItems"] != 0.0 {
+			t.Fatalf("a refused join joined: %s", r.raw)
+		}
 		r = e.do("POST", "/api/v1/users/"+id+"/groups", `{"groupIds":["`+groups[0]+`","`+groups[1]+`"]}`)
 		if r.status != 200 || len(r.list) != 2 || r.list[0].(map[string]any)["success"] != true || r.list[1].(map[string]any)["success"] != true {
 			t.Fatalf("add to groups: %d %s", r.status, r.raw)

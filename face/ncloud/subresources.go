@@ -2,6 +2,7 @@ package ncloud
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -123,7 +124,8 @@ func (f *Face) changeGroups(add bool) http.HandlerFunc {
 		_, err = f.changeUser(r, r.PathValue("userId"), func(*iamd.User) (*iamd.UserChange, error) { return &change, nil })
 		msg, whole := "", false
 		if err != nil {
-			if msg, whole = f.itemFailure(r, err); whole || iamd.ErrorCode(err) == iamd.ENOTFOUND && iamd.ErrorField(err) == "" {
+			var fe *faceError
+			if msg, whole = f.itemFailure(r, err); whole || errors.As(err, &fe) && fe.status == http.StatusNotFound { // no such user
 				f.WriteError(w, r, err)
 				return
 			}
