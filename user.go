@@ -360,8 +360,16 @@ type UserEdit func(current *User) (*UserChange, error)
 // UserService is the user directory as the faces see it. Every method reads the
 // caller from the context (NewContextWithPrincipal), checks its privilege on the
 // instance, and appends an audit event for every change.
+// UserBuild reads a new user from a request, once the caller may create users.
+type UserBuild func() (*User, CreateUserOptions, error)
+
 type UserService interface {
 	CreateUser(ctx context.Context, u *User, opts CreateUserOptions) (*User, error)
+	// CreateUserFrom authorizes the caller to create users in instanceID first, then
+	// calls build — a face's reading of its request — and creates the user it returns
+	// (in instanceID), as CreateUser does: a caller that may not create users is
+	// refused as such, whatever its body holds.
+	CreateUserFrom(ctx context.Context, instanceID string, build UserBuild) (*User, error)
 	GetUser(ctx context.Context, instanceID, id string) (*User, error)
 	FindUserByLogin(ctx context.Context, instanceID, loginName string) (*User, error)
 	ListUsers(ctx context.Context, f UserFilter) (*UserPage, error)

@@ -14,6 +14,19 @@ import (
 // writer. Each retry re-reads the user and calls the edit again, so no change is lost.
 const maxUpdateAttempts = 8
 
+// CreateUserFrom implements iamd.UserService: the privilege first, then the request.
+func (s *Service) CreateUserFrom(ctx context.Context, instanceID string, build iamd.UserBuild) (*iamd.User, error) {
+	if _, err := authorize(ctx, instanceID, iamd.PrivilegeUserWrite); err != nil {
+		return nil, err
+	}
+	in, opts, err := build()
+	if err != nil {
+		return nil, err
+	}
+	in.InstanceID = instanceID
+	return s.CreateUser(ctx, in, opts)
+}
+
 // CreateUser creates a user with its grants, group memberships, password and MFA, in
 // one transaction. The caller needs USER_WRITE, and GROUP_WRITE to put it in groups;
 // granting roles or privileges, or joining groups that carry roles, needs what granting

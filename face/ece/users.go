@@ -373,36 +373,35 @@ func withECERoles(current, ece []string) []string {
 }
 
 func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
-	b, err := readUserBody(r)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	name, err := b.obj.String("user_name")
-	if err != nil || !userNamePattern.MatchString(name.Value) {
-		f.WriteError(w, r, newError(http.StatusBadRequest, CodeUserNameInvalid,
-			"The provided user name is invalid. Check that it is not empty and it does not contain special characters.", "user_name"))
-		return
-	}
-	roles, _, err := b.roles()
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	// The rest of a create body reads as a merge patch onto an empty user.
-	profile, err := b.update()
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	password, err := b.security.String("password")
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	in := &iamd.User{InstanceID: caller(r).InstanceID, LoginName: name.Value, Status: iamd.UserActive, Roles: roles}
-	profile.Apply(in)
-	u, err := f.dir.CreateUser(r.Context(), in, iamd.CreateUserOptions{Password: password.Value})
+	inst := caller(r).InstanceID
+	u, err := f.dir.CreateUserFrom(r.Context(), inst, func() (*iamd.User, iamd.CreateUserOptions, error) {
+		var none iamd.CreateUserOptions
+		b, err := readUserBody(r)
+		if err != nil {
+			return nil, none, err
+		}
+		name, err := b.obj.String("user_name")
+		if err != nil || !userNamePattern.MatchString(name.Value) {
+			return nil, none, newError(http.StatusBadRequest, CodeUserNameInvalid,
+				"The provided user name is invalid. Check that it is not empty and it does not contain special characters.", "user_name")
+		}
+		roles, _, err := b.roles()
+		if err != nil {
+			return nil, none, err
+		}
+		// The rest of a create body reads as a merge patch onto an empty user.
+		profile, err := b.update()
+		if err != nil {
+			return nil, none, err
+		}
+		password, err := b.security.String("password")
+		if err != nil {
+			return nil, none, err
+		}
+		in := &iamd.User{InstanceID: inst, LoginName: name.Value, Status: iamd.UserActive, Roles: roles}
+		profile.Apply(in)
+		return in, iamd.CreateUserOptions{Password: password.Value}, nil
+	})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return

@@ -221,17 +221,14 @@ func decodeCreate(obj wire.Object, instanceID string) (*iamd.User, error) {
 }
 
 func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
-	obj, err := readObject(r, createFields)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	u, err := decodeCreate(obj, instanceOf(r))
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	created, err := f.dir.CreateUser(r.Context(), u, iamd.CreateUserOptions{})
+	created, err := f.dir.CreateUserFrom(r.Context(), instanceOf(r), func() (*iamd.User, iamd.CreateUserOptions, error) {
+		obj, err := readObject(r, createFields)
+		if err != nil {
+			return nil, iamd.CreateUserOptions{}, err
+		}
+		u, err := decodeCreate(obj, instanceOf(r))
+		return u, iamd.CreateUserOptions{}, err
+	})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -284,18 +281,20 @@ func (f *Face) bulkCreate(w http.ResponseWriter, r *http.Request) {
 // createItem creates the user of one item of a bulk create, at path in the body; what
 // it refuses names the field by its whole path ("params[1].loginId").
 func (f *Face) createItem(r *http.Request, path string, raw json.RawMessage) (u *iamd.User, loginID string, err error) {
-	item, err := decodeObject(path, raw, createFields)
-	if err != nil {
-		return nil, "", err
-	}
-	login, _ := item.String("loginId")
-	if u, err = decodeCreate(item, instanceOf(r)); err == nil {
-		u, err = f.dir.CreateUser(r.Context(), u, iamd.CreateUserOptions{})
-	}
+	u, err = f.dir.CreateUserFrom(r.Context(), instanceOf(r), func() (*iamd.User, iamd.CreateUserOptions, error) {
+		item, err := decodeObject(path, raw, createFields)
+		if err != nil {
+			return nil, iamd.CreateUserOptions{}, err
+		}
+		login, _ := item.String("loginId")
+		loginID = login.Value
+		u, err := decodeCreate(item, instanceOf(r))
+		return u, iamd.CreateUserOptions{}, err
+	})
 	if fe := inFaceTerms(err); fe != nil {
 		err = fe.at(path)
 	}
-	return u, login.Value, err
+	return u, loginID, err
 }
 
 func (f *Face) findUser(r *http.Request, wireUserID string) (*iamd.User, error) {

@@ -357,18 +357,19 @@ func (in *userIn) canonical(instanceID string) (*iamd.User, error) {
 }
 
 func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
-	in, extra, err := readUserDoc(r)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	u, err := in.canonical(iamd.PrincipalFromContext(r.Context()).InstanceID)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	u.Extra = extra
-	created, err := f.dir.CreateUser(r.Context(), u, iamd.CreateUserOptions{Password: in.Password})
+	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
+	created, err := f.dir.CreateUserFrom(r.Context(), inst, func() (*iamd.User, iamd.CreateUserOptions, error) {
+		in, extra, err := readUserDoc(r)
+		if err != nil {
+			return nil, iamd.CreateUserOptions{}, err
+		}
+		u, err := in.canonical(inst)
+		if err != nil {
+			return nil, iamd.CreateUserOptions{}, err
+		}
+		u.Extra = extra
+		return u, iamd.CreateUserOptions{Password: in.Password}, nil
+	})
 	if err != nil {
 		f.WriteError(w, r, err)
 		return

@@ -389,29 +389,28 @@ func (in *userIn) update() iamd.UserUpdate {
 // grants, password and MFA are one change of the core.
 func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 	var in userIn
-	if err := decode(r, &in); err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	if err := checkKey(in.UserKey); err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	k := in.createKey()
-	secret, err := in.check(k)
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
 	inst := iamd.PrincipalFromContext(r.Context()).InstanceID
-	u := &iamd.User{InstanceID: inst, LoginName: k.Username, SSO: k.Authenticator == authSSO, Status: iamd.UserActive}
-	upd := in.update()
-	upd.Apply(u)
-	opts := iamd.CreateUserOptions{Locked: in.Locked != nil && *in.Locked, MFA: in.mfa(secret, false)}
-	if in.Password != nil {
-		opts.Password = *in.Password
-	}
-	created, err := f.dir.CreateUser(r.Context(), u, opts)
+	created, err := f.dir.CreateUserFrom(r.Context(), inst, func() (*iamd.User, iamd.CreateUserOptions, error) {
+		if err := decode(r, &in); err != nil {
+			return nil, iamd.CreateUserOptions{}, err
+		}
+		if err := checkKey(in.UserKey); err != nil {
+			return nil, iamd.CreateUserOptions{}, err
+		}
+		k := in.createKey()
+		secret, err := in.check(k)
+		if err != nil {
+			return nil, iamd.CreateUserOptions{}, err
+		}
+		u := &iamd.User{InstanceID: inst, LoginName: k.Username, SSO: k.Authenticator == authSSO, Status: iamd.UserActive}
+		upd := in.update()
+		upd.Apply(u)
+		opts := iamd.CreateUserOptions{Locked: in.Locked != nil && *in.Locked, MFA: in.mfa(secret, false)}
+		if in.Password != nil {
+			opts.Password = *in.Password
+		}
+		return u, opts, nil
+	})
 	if err != nil {
 		f.writeErrorIn(w, r, err, in.fields())
 		return
