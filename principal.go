@@ -149,3 +149,40 @@ func SourceFromContext(ctx context.Context) string {
 	s, _ := ctx.Value(sourceKey).(string)
 	return s
 }
+
+// Together is the caller that p and q, credentials a request sent together, both
+// allow; nil p is q alone. They must name one user and, where both are sign-ins, one
+// session: else EUNAUTHENTICATED. What each allows is read from the same user, so one
+// is normally the other's equal or its password-change-only limit, and Together is then
+// that one. Should they differ otherwise (the user's rights changed between the two
+// reads), it is less than either: the privileges both hold, platform administration
+// only if both have it, password change only if either is so limited. The session is
+// the sign-in's, if one names one; it grants nothing.
+func Together(p, q *Principal) (*Principal, error) {
+	switch {
+	case p == nil:
+		return q, nil
+	case p.InstanceID != q.InstanceID || p.UserID != q.UserID || p.SessionID != "" && q.SessionID != "" && p.SessionID != q.SessionID:
+		return nil, Errorf(EUNAUTHENTICATED, "The credentials sent name different users or sign-ins: "+
+			"send one, or the access token and ID token of one sign-in.")
+	}
+	c := *p
+	switch {
+	case p.PlatformAdmin && q.PlatformAdmin:
+	case p.PlatformAdmin:
+		c.Privileges = slices.Clone(q.Privileges)
+	case q.PlatformAdmin:
+		c.Privileges = slices.Clone(p.Privileges)
+	default:
+		c.Privileges = slices.DeleteFunc(slices.Clone(p.Privileges), func(x string) bool { return !slices.Contains(q.Privileges, x) })
+	}
+	c.PlatformAdmin = p.PlatformAdmin && q.PlatformAdmin
+	c.Operator = p.Operator && q.Operator
+	if c.PasswordChangeOnly = p.PasswordChangeOnly || q.PasswordChangeOnly; c.PasswordChangeOnly {
+		c.PlatformAdmin, c.Privileges = false, nil
+	}
+	if c.SessionID == "" {
+		c.SessionID = q.SessionID
+	}
+	return &c, nil
+}

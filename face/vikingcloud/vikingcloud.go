@@ -12,7 +12,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -140,7 +139,7 @@ const assertionHeader = "x-jwt-assertion"
 // (a session from the token API), its ID token, or an API token, in any of
 // credentialHeaders, and HTTP Basic in Authorization. Credentials sent together must
 // name one user and, where they are a sign-in's tokens, one session; the caller is the
-// most restricted of them (see narrowest). A JWT in x-jwt-assertion that is not iamd's
+// most restricted of them (see iamd.Together). A JWT in x-jwt-assertion that is not iamd's
 // is a gateway's, not a credential: it is ignored.
 func (f *Face) authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -179,12 +178,10 @@ func (f *Face) authenticate(r *http.Request) (*iamd.Principal, error) {
 			return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "The credential in %s was refused: %s", h, iamd.ErrorMessage(err))
 		case err != nil:
 			return nil, err
-		case caller != nil && (p.InstanceID != caller.InstanceID || p.UserID != caller.UserID ||
-			p.SessionID != "" && caller.SessionID != "" && p.SessionID != caller.SessionID):
-			return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "The credentials sent name different users or sign-ins: "+
-				"send one, or the access token and ID token of one sign-in.")
 		}
-		caller = narrowest(caller, p)
+		if caller, err = iamd.Together(caller, p); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case caller == nil && gateway:
@@ -194,38 +191,6 @@ func (f *Face) authenticate(r *http.Request) (*iamd.Principal, error) {
 		return nil, iamd.Errorf(iamd.EUNAUTHENTICATED, "Full authentication is required: send Authorization: Bearer, x-jwt-assertion or x-auth-token.")
 	}
 	return caller, nil
-}
-
-// narrowest is the caller that a and b, credentials of one user, both allow: what each
-// allows, as a sign-in and as a key, is read from the same user, so one is normally the
-// other's equal or its password-change-only limit, and narrowest is then that one. Should
-// they differ otherwise (the user's rights changed between the two reads), it is less
-// than either: the privileges both hold, platform administration only if both have it,
-// password change only if either is so limited. The session is the sign-in's, if one
-// names one; it grants nothing.
-func narrowest(a, b *iamd.Principal) *iamd.Principal {
-	if a == nil {
-		return b
-	}
-	c := *a
-	switch {
-	case a.PlatformAdmin && b.PlatformAdmin:
-	case a.PlatformAdmin:
-		c.Privileges = slices.Clone(b.Privileges)
-	case b.PlatformAdmin:
-		c.Privileges = slices.Clone(a.Privileges)
-	default:
-		c.Privileges = slices.DeleteFunc(slices.Clone(a.Privileges), func(p string) bool { return !slices.Contains(b.Privileges, p) })
-	}
-	c.PlatformAdmin = a.PlatformAdmin && b.PlatformAdmin
-	c.Operator = a.Operator && b.Operator
-	if c.PasswordChangeOnly = a.PasswordChangeOnly || b.PasswordChangeOnly; c.PasswordChangeOnly {
-		c.PlatformAdmin, c.Privileges = false, nil
-	}
-	if c.SessionID == "" {
-		c.SessionID = b.SessionID
-	}
-	return &c
 }
 
 // isJWT reports whether token is a JWS in compact form: three parts, the first a JSON
