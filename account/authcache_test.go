@@ -2,8 +2,6 @@ package account_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"path/filepath"
 	"slices"
 	"sync/atomic"
@@ -38,12 +36,6 @@ func (s *countingStore) EffectivePrivileges(ctx context.Context, instanceID, use
 // reads is how many user rows and privilege sets the store has read so far.
 func (s *countingStore) reads() [2]int64 { return [2]int64{s.rows.Load(), s.privileges.Load()} }
 
-func signature(secret string, message []byte) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(message)
-	return m.Sum(nil)
-}
-
 // A credential authenticated again, its owner unchanged, is answered from memory; a
 // change of the owner, or time, makes it build the principal again.
 func TestAuthenticationIsRemembered(t *testing.T) {
@@ -71,7 +63,7 @@ func TestAuthenticationIsRemembered(t *testing.T) {
 			message := []byte("GET /users")
 			ways := map[string]func() (*iamd.Principal, error){
 				"access key": func() (*iamd.Principal, error) {
-					return f.svc.VerifyHMAC(ctx, key.ID, message, signature(secret, message))
+					return f.svc.VerifyHMAC(ctx, key.ID, message, mac(secret, string(message)))
 				},
 				"API token": func() (*iamd.Principal, error) { return f.svc.AuthenticateToken(ctx, token) },
 				"session":   func() (*iamd.Principal, error) { return f.svc.AuthenticateToken(ctx, grant.Token) },
@@ -204,7 +196,7 @@ func TestRevocationReachesEveryReplicaAtOnce(t *testing.T) {
 			}
 			message := []byte("POST /users")
 			signed := func(svc *account.Service, c *credentials) (*iamd.Principal, error) {
-				return svc.VerifyHMAC(ctx, c.keyID, message, signature(c.secret, message))
+				return svc.VerifyHMAC(ctx, c.keyID, message, mac(c.secret, string(message)))
 			}
 			bearer := func(svc *account.Service, c *credentials) (*iamd.Principal, error) {
 				return svc.AuthenticateToken(ctx, c.token)

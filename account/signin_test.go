@@ -333,10 +333,14 @@ func TestPasswordRulesAndHistory(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t, store)
 			u := f.user(t, "alice", "first password 0")
+			first := f.get(t, u.ID)
 			for rule, pw := range map[string]string{"common password": "iloveyou", "login name": "Alice-secret-99", "minimum length": "short"} {
 				err := f.setPassword(f.admin, "a", u.ID, pw, false)
 				if iamd.ErrorField(err) != iamd.FieldPassword || !strings.Contains(iamd.ErrorMessage(err), "(rule: "+rule+")") {
 					t.Fatalf("%q: %v; want rule %s", pw, err, rule)
+				}
+				if got := f.get(t, u.ID); got.PasswordHash != first.PasswordHash || got.Version != first.Version {
+					t.Fatalf("%q: the refused password was stored", pw)
 				}
 			}
 			for i := 1; i <= 5; i++ {
@@ -345,10 +349,14 @@ func TestPasswordRulesAndHistory(t *testing.T) {
 				}
 			}
 			// The last five (1 to 5) are refused; the one before them (0) is allowed again.
+			fifth := f.get(t, u.ID)
 			for i := 1; i <= 5; i++ {
 				err := f.setPassword(f.admin, "a", u.ID, "rotating password "+string(rune('0'+i)), false)
 				if !strings.Contains(iamd.ErrorMessage(err), "(rule: password history)") {
 					t.Fatalf("reuse of password %d: %v", i, err)
+				}
+				if got := f.get(t, u.ID); got.PasswordHash != fifth.PasswordHash || got.Version != fifth.Version {
+					t.Fatalf("reuse of password %d: the refused password was stored", i)
 				}
 			}
 			if got := f.get(t, u.ID); got.PasswordHistoryCount != 4 {

@@ -337,6 +337,9 @@ func TestGroups(t *testing.T) {
 			many[i] = iamd.NewID()
 		}
 		wantCode(t, addGroupMembers(f, f.admin, "a", g.ID, many), iamd.ETOOLARGE)
+		if after, err := f.svc.GetGroup(f.admin, "a", g.ID); err != nil || after.Version != before.Version {
+			t.Fatalf("a refused change made a new version: %+v, %v", after, err)
+		}
 		if err := removeGroupMembers(f, f.admin, "a", g.ID, []string{u.ID}); err != nil {
 			t.Fatal(err)
 		}

@@ -351,9 +351,25 @@ func TestRulesOfEveryFace(t *testing.T) {
 		if _, err := f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Ops"}, iamd.GroupMembers{}); err != nil {
 			t.Fatal(err)
 		}
+		groupCount := func() int {
+			t.Helper()
+			page, err := f.store.ListGroups(context.Background(), iamd.GroupFilter{InstanceID: "a"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return page.Total
+		}
+		groups := groupCount()
 		_, err = f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "OPS"}, iamd.GroupMembers{})
 		if iamd.ErrorCode(err) != iamd.ECONFLICT || iamd.ErrorField(err) != iamd.FieldName {
 			t.Fatalf("a second group named Ops: %v", err)
+		}
+		if n := groupCount(); n != groups {
+			t.Fatalf("a refused create of a taken name: %d groups, then %d", groups, n)
+		}
+		if page, err := f.store.ListGroups(context.Background(), iamd.GroupFilter{InstanceID: "a", Name: "Ops"}); err != nil ||
+			page.Total != 1 || page.Groups[0].Name != "Ops" {
+			t.Fatalf("groups named Ops after the refused create: %+v, %v", page, err)
 		}
 		dev, err := f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Dev"}, iamd.GroupMembers{})
 		if err != nil {
@@ -417,12 +433,22 @@ func TestRulesOfEveryFace(t *testing.T) {
 		if iamd.ErrorRule(err) != iamd.RuleBuiltin {
 			t.Fatalf("making a built-in user a group's only member: %v", err)
 		}
+		groups = groupCount()
 		_, err = f.svc.CreateGroup(f.admin, &iamd.Group{InstanceID: "a", Name: "Sneaky"}, iamd.GroupMembers{Users: []string{ro.ID}})
 		if iamd.ErrorRule(err) != iamd.RuleBuiltin {
 			t.Fatalf("creating a group with a built-in member: %v", err)
 		}
+		if page, err := f.store.ListGroups(context.Background(), iamd.GroupFilter{InstanceID: "a", Name: "Sneaky"}); err != nil || page.Total != 0 {
+			t.Fatalf("a refused create stored the group: %+v, %v", page, err)
+		}
+		if n := groupCount(); n != groups {
+			t.Fatalf("a refused create: %d groups, then %d", groups, n)
+		}
 		if err := f.svc.PutUserTags(f.admin, "a", ro.ID, []iamd.Tag{{Key: "k"}}); iamd.ErrorRule(err) != iamd.RuleBuiltin {
 			t.Fatalf("tagging a built-in user: %v", err)
+		}
+		if tags, err := f.store.ListUserTags(context.Background(), "a", ro.ID); err != nil || len(tags) != 0 {
+			t.Fatalf("a refused tagging stored tags: %+v, %v", tags, err)
 		}
 		if got, err := f.svc.GetUser(f.admin, "a", ro.ID); err != nil || len(got.Groups) != 0 {
 			t.Fatalf("the built-in user after the refusals: %+v, %v", got, err)

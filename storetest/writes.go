@@ -48,8 +48,8 @@ func testUserWrite(t *testing.T, s iamd.Store) {
 	if got.LoginName != "john" || got.Version != 1 || len(got.Groups) != 1 || got.Groups[0].ID != g1.ID || len(got.Roles) != 0 {
 		t.Fatalf("a refused write changed the user: %+v", got)
 	}
-	if h, _ := s.PasswordHistory(ctx, "a", u.ID, 5); len(h) != 0 || eventCount(t, s, "a") != before {
-		t.Fatalf("a refused write left history %v or an event", h)
+	if h, err := s.PasswordHistory(ctx, "a", u.ID, 5); err != nil || len(h) != 0 || eventCount(t, s, "a") != before {
+		t.Fatalf("a refused write left history %v (%v) or an event", h, err)
 	}
 	if tt, _ := s.GetTOTP(ctx, "a", u.ID); string(tt.SecretEncrypted) != "sealed-1" {
 		t.Fatal("a refused write replaced the MFA enrolment")
@@ -89,6 +89,9 @@ func testUserWrite(t *testing.T, s iamd.Store) {
 	taken.LoginName, taken.Version = "Johnny", 2
 	wantCode(t, s.UpdateUser(ctx, iamd.UserWrite{User: &taken, ExpectedVersion: 1, Event: event("a", iamd.ActionUserUpdate, other.ID)}),
 		iamd.ECONFLICT, iamd.FieldLoginName)
+	if got, err := s.GetUser(ctx, "a", other.ID); err != nil || got.LoginName != "jane" || got.Version != 1 {
+		t.Fatalf("a refused rename changed the user: %+v, %v", got, err)
+	}
 
 	// MFA dropped.
 	off := *got
@@ -132,6 +135,9 @@ func testGroupNamesUnique(t *testing.T, s iamd.Store) {
 	onto.Name, onto.Version = "ops", 2
 	wantCode(t, s.UpdateGroup(ctx, iamd.GroupWrite{Group: &onto, ExpectedVersion: 1, Event: event("a", iamd.ActionGroupUpdate, other.ID)}),
 		iamd.ECONFLICT, iamd.FieldName)
+	if got, err := s.GetGroup(ctx, "a", other.ID); err != nil || got.Name != "Dev" || got.Version != 1 {
+		t.Fatalf("a refused rename changed the group: %+v, %v", got, err)
+	}
 	// Renaming to another case of its own name is no clash.
 	self := *g
 	self.Name, self.Version = "OPS", 2
