@@ -286,6 +286,8 @@ func TestErrorsInSCIMVocabulary(t *testing.T) {
 			{`"displayName":"` + strings.Repeat("x", 300) + `"`, "displayName"},
 			{`"name":{"givenName":"` + strings.Repeat("x", 300) + `"}`, "givenName"},
 			{`"externalId":"` + strings.Repeat("x", 300) + `"`, "externalId"},
+			{`"displayName":42`, "displayName must be a string"},
+			{`"emails":[{"value":7}]`, "emails[].value must be a string"},
 		} {
 			r := e.do("PUT", "/Users/"+id, adminToken, `{`+userSchema+`,"userName":"vocabulary",`+c.body+`}`)
 			e.wantError(r, 400, scim.TypeInvalidValue)

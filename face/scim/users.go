@@ -290,7 +290,8 @@ func userFromDoc(doc map[string]any) (in *userIn, extra string, err error) {
 	if err := json.Unmarshal(raw, in); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return nil, "", newError(http.StatusBadRequest, TypeInvalidValue, "The attribute "+typeErr.Field+" has the wrong type.")
+			field, want := wire.TypeError(typeErr, in)
+			return nil, "", newError(http.StatusBadRequest, TypeInvalidValue, "The attribute "+field+" must be "+want+".")
 		}
 		return nil, "", newError(http.StatusBadRequest, TypeInvalidValue, err.Error())
 	}
