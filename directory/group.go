@@ -137,25 +137,14 @@ func (s *Service) usersByID(ctx context.Context, instanceID string, ids []string
 	return found, nil
 }
 
-// currentMembers reads a group's direct members.
+// currentMembers reads a group's direct members, users and groups, in one read.
 func (s *Service) currentMembers(ctx context.Context, g *iamd.Group) (iamd.GroupMembers, error) {
 	var m iamd.GroupMembers
-	f := iamd.UserFilter{InstanceID: g.InstanceID, GroupID: g.ID, Limit: iamd.MaxPageSize}
-	for {
-		page, err := s.store.ListUsers(ctx, f)
-		if err != nil {
-			return m, err
-		}
-		for _, u := range page.Users {
-			m.Users = append(m.Users, u.ID)
-		}
-		f.Offset += len(page.Users)
-		if len(page.Users) == 0 || f.Offset >= page.Total {
-			break
-		}
+	lists, err := s.store.GroupMembersOf(ctx, g.InstanceID, []string{g.ID})
+	for _, u := range lists[g.ID].Users {
+		m.Users = append(m.Users, u.ID)
 	}
-	groups, err := s.store.ListMemberGroups(ctx, g.InstanceID, g.ID)
-	for _, r := range groups {
+	for _, r := range lists[g.ID].Groups {
 		m.Groups = append(m.Groups, r.ID)
 	}
 	return m, err
