@@ -32,30 +32,14 @@ type groupOut struct {
 
 func groupETag(g *iamd.Group) string { return versionTag(g.Version) }
 
-// members lists every member of a group: its users, a page at a time, then the groups
-// nested in it.
+// members lists every member of a group, in one read of the core: its users, then the
+// groups nested in it.
 func (f *Face) members(r *http.Request, g *iamd.Group) ([]memberOut, error) {
-	out := []memberOut{}
-	groups, err := f.dir.ListMemberGroups(r.Context(), g.InstanceID, g.ID)
+	lists, err := f.dir.GroupMembersOf(r.Context(), g.InstanceID, []string{g.ID})
 	if err != nil {
 		return nil, err
 	}
-	filter := iamd.UserFilter{InstanceID: g.InstanceID, GroupID: g.ID, Sort: []iamd.UserSort{{Key: iamd.SortByLoginName}}, Limit: iamd.MaxPageSize}
-	var users []iamd.MemberUser
-	for {
-		page, err := f.dir.ListUsers(r.Context(), filter)
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range page.Users {
-			users = append(users, iamd.MemberUser{ID: u.ID, LoginName: u.LoginName, DisplayName: u.DisplayName})
-		}
-		filter.Offset += len(page.Users)
-		if len(page.Users) == 0 || filter.Offset >= page.Total {
-			break
-		}
-	}
-	return append(out, membersOut(r, iamd.GroupMemberList{Users: users, Groups: groups})...), nil
+	return membersOut(r, lists[g.ID]), nil
 }
 
 // membersOut is a group's members as SCIM shows them: its users, then its nested groups.
