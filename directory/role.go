@@ -184,13 +184,18 @@ func (s *Service) EffectiveGrants(ctx context.Context, instanceID, userID string
 	if _, err := authorize(ctx, instanceID, iamd.PrivilegeUserRead); err != nil {
 		return nil, nil, err
 	}
-	if roles, err = s.store.EffectiveRoles(ctx, instanceID, userID); err != nil {
+	all, err := s.store.EffectiveGrantsOf(ctx, instanceID, []string{userID}) // both in one read
+	if err != nil {
 		return nil, nil, err
 	}
-	if privileges, err = s.store.EffectivePrivileges(ctx, instanceID, userID); err != nil {
-		return nil, nil, err
+	g := all[userID]
+	if g.Roles == nil {
+		g.Roles = []string{}
 	}
-	return roles, privileges, nil
+	if g.Privileges == nil {
+		g.Privileges = []string{}
+	}
+	return g.Roles, g.Privileges, nil
 }
 
 // EffectiveGrantsOf is EffectiveGrants for a page of users (USER_READ), read at once.
