@@ -290,6 +290,14 @@ func TestGroupMembershipIsAGrant(t *testing.T) {
 		}
 		groupWriter := as("a", iamd.PrivilegeGroupWrite, iamd.PrivilegeGroupRead, iamd.PrivilegeUserWrite, iamd.PrivilegeRoleWrite)
 		wantCode(t, addGroupMembers(f, groupWriter, "a", admins.ID, []string{me.ID}), iamd.EFORBIDDEN)
+		// Refused as a caller before the members it names are looked at: too many of them, or
+		// one that is not there, earns the caller's refusal, not the list's.
+		tooMany := make([]string, iamd.MaxPageSize+1)
+		for i := range tooMany {
+			tooMany[i] = iamd.NewID()
+		}
+		wantCode(t, addGroupMembers(f, groupWriter, "a", admins.ID, tooMany), iamd.EFORBIDDEN)
+		wantCode(t, addGroupMembers(f, groupWriter, "a", admins.ID, []string{"no-such-user"}), iamd.EFORBIDDEN)
 		wantCode(t, addMemberGroups(f, groupWriter, "a", admins.ID, []string{plain.ID}), iamd.EFORBIDDEN)
 		wantCode(t, change(f, groupWriter, me, iamd.UserChange{JoinGroups: []string{admins.ID}}), iamd.EFORBIDDEN)
 		_, err = f.svc.CreateUser(groupWriter, &iamd.User{InstanceID: "a", LoginName: "sneaky"}, iamd.CreateUserOptions{GroupIDs: []string{admins.ID}})

@@ -199,6 +199,13 @@ func (s *Service) ChangeGroup(ctx context.Context, instanceID, id string, versio
 		if change == nil {
 			return cur, nil
 		}
+		// Who may change the members is decided before the members named are looked at.
+		membersChange := change.Members != nil || !change.Add.Empty() || !change.Remove.Empty()
+		if membersChange {
+			if err := s.authorizeGroupGrants(ctx, p, instanceID, cur.ID); err != nil {
+				return nil, err
+			}
+		}
 		w := iamd.GroupWrite{ExpectedVersion: cur.Version}
 		if w.Add, err = checkMembers(change.Add); err != nil {
 			return nil, err
@@ -212,11 +219,7 @@ func (s *Service) ChangeGroup(ctx context.Context, instanceID, id string, versio
 				return nil, err
 			}
 		}
-		membersChange := change.Members != nil || !w.Add.Empty() || !w.Remove.Empty()
 		if membersChange {
-			if err := s.authorizeGroupGrants(ctx, p, instanceID, cur.ID); err != nil {
-				return nil, err
-			}
 			if change.Members != nil {
 				// The members are made exactly these: what to add and remove is read from
 				// the group at this version, which the write is held to.
