@@ -79,7 +79,7 @@ func (db *DB) retirePassword(ctx context.Context, tx *txn, userID, old string, a
 
 // PasswordHistory returns up to n retired hashes, newest first.
 func (db *DB) PasswordHistory(ctx context.Context, instanceID, userID string, n int) ([]string, error) {
-	return db.strings(ctx, `SELECT h.hash FROM password_history h JOIN users u ON u.id = h.user_id
+	return db.strings(ctx, db.read, `SELECT h.hash FROM password_history h JOIN users u ON u.id = h.user_id
 		WHERE u.instance_id = ? AND h.user_id = ? ORDER BY h.id DESC LIMIT ?`, instanceID, userID, n)
 }
 

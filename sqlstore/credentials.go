@@ -22,7 +22,7 @@ const userGroupsCTE = `WITH RECURSIVE user_groups (id, direct) AS (
 // of the roles of every group it is in, directly or through nesting; sorted, without
 // repeats.
 func (db *DB) EffectivePrivileges(ctx context.Context, instanceID, userID string) ([]string, error) {
-	return db.strings(ctx, userGroupsCTE+`
+	return db.strings(ctx, db.read, userGroupsCTE+`
 		SELECT privilege FROM user_privileges WHERE user_id = ?
 		UNION
 		SELECT rp.privilege FROM user_roles ur
@@ -37,7 +37,7 @@ func (db *DB) EffectivePrivileges(ctx context.Context, instanceID, userID string
 
 // EffectiveRoles returns the user's direct roles and its groups' roles.
 func (db *DB) EffectiveRoles(ctx context.Context, instanceID, userID string) ([]string, error) {
-	return db.strings(ctx, userGroupsCTE+`
+	return db.strings(ctx, db.read, userGroupsCTE+`
 		SELECT role FROM user_roles WHERE user_id = ?
 		UNION
 		SELECT gr.role FROM user_groups ug JOIN group_roles gr ON gr.instance_id = ? AND gr.group_id = ug.id

@@ -246,7 +246,7 @@ func (db *DB) GetGroup(ctx context.Context, instanceID, id string) (*iamd.Group,
 	} else if err != nil {
 		return nil, internal("get group", err)
 	}
-	if g.Roles, err = db.strings(ctx, `SELECT role FROM group_roles WHERE instance_id = ? AND group_id = ? ORDER BY role`, instanceID, id); err != nil {
+	if g.Roles, err = db.strings(ctx, db.read, `SELECT role FROM group_roles WHERE instance_id = ? AND group_id = ? ORDER BY role`, instanceID, id); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -330,7 +330,7 @@ func (db *DB) DeleteGroup(ctx context.Context, instanceID, id string, expectedVe
 
 // GroupGrants returns the privileges of the roles of a group and of every group above it.
 func (db *DB) GroupGrants(ctx context.Context, instanceID, groupID string) ([]string, error) {
-	return db.strings(ctx, `WITH RECURSIVE above (id) AS (
+	return db.strings(ctx, db.read, `WITH RECURSIVE above (id) AS (
 			SELECT CAST(? AS TEXT)
 			UNION
 			SELECT s.group_id FROM group_subgroups s JOIN above a ON s.instance_id = ? AND s.member_id = a.id)

@@ -75,22 +75,9 @@ func (db *DB) PutRoles(ctx context.Context, instanceID string, roles []iamd.Role
 		}
 		for _, r := range roles {
 			r.InstanceID = instanceID
-			rows, err := db.query(ctx, tx, `SELECT privilege FROM role_privileges WHERE instance_id = ? AND role = ?`, instanceID, r.Name)
+			had, err := db.strings(ctx, tx, `SELECT privilege FROM role_privileges WHERE instance_id = ? AND role = ?`, instanceID, r.Name)
 			if err != nil {
-				return internal("read role", err)
-			}
-			var had []string
-			for rows.Next() {
-				var p string
-				if err := rows.Scan(&p); err != nil {
-					rows.Close()
-					return internal("read role", err)
-				}
-				had = append(had, p)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return internal("read role", err)
+				return err
 			}
 			next := slices.Compact(slices.Sorted(slices.Values(r.Privileges)))
 			slices.Sort(had)
@@ -192,7 +179,8 @@ func (db *DB) requireRoles(ctx context.Context, tx *txn, instanceID string, role
 	if len(roles) == 0 {
 		return nil
 	}
-	have, err := db.strings(ctx, `SELECT name FROM roles WHERE instance_id = ?`, instanceID)
+	// In the transaction: a role deleted earlier in it (or in its commit batch) is gone.
+	have, err := db.strings(ctx, tx, `SELECT name FROM roles WHERE instance_id = ?`, instanceID)
 	if err != nil {
 		return err
 	}

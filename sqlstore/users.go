@@ -286,8 +286,8 @@ func (db *DB) fillUser(ctx context.Context, u *iamd.User) error {
 }
 
 // strings runs a one-column query; the result is never nil.
-func (db *DB) strings(ctx context.Context, query string, args ...any) ([]string, error) {
-	rows, err := db.query(ctx, db.read, query, args...)
+func (db *DB) strings(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := db.query(ctx, q, query, args...)
 	if err != nil {
 		return nil, internal("query", err)
 	}
