@@ -426,3 +426,27 @@ func TestCurrentUserEmptyRolesAreAChange(t *testing.T) {
 		}
 	})
 }
+
+// A field of a nested object is named by its whole path, as ECE's fields are.
+func TestNestedFieldsNamedByTheirPath(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		for body, field := range map[string]string{
+			`{"user_name":"nested","security":{"password":7}}`:                                   "security.password",
+			`{"user_name":"nested","security":{"elevated_permissions":{"enabled":"yes"}}}`:       "security.elevated_permissions.enabled",
+			`{"user_name":"nested","security":{"elevated_permissions":{"enabled":true,"x":1}}}`: "security.elevated_permissions.x",
+		} {
+			status, header, raw := e.raw("POST", "/api/v1/users", "ApiKey "+adminToken, body)
+			e.wantError(status, header, raw, 400, ece.CodeUserInvalid)
+			var reply struct{ Errors []struct{ Message string } }
+			if err := json.Unmarshal(raw, &reply); err != nil || len(reply.Errors) != 1 {
+				t.Fatalf("%s: %s", body, raw)
+			}
+			if fields := errorFields(t, raw); !slices.Equal(fields, []string{field}) || !strings.Contains(reply.Errors[0].Message, field) {
+				t.Errorf("%s: %s, want %s named", body, raw, field)
+			}
+		}
+		if _, err := e.store.GetUserByLogin(context.Background(), "platform", "nested"); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+			t.Fatalf("a refused create stored the user: %v", err)
+		}
+	})
+}

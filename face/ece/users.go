@@ -2,7 +2,6 @@ package ece
 
 import (
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -273,11 +272,7 @@ func decodeUserBody(raw []byte) (*userBody, error) {
 	b := &userBody{obj: obj, security: wire.Object{}}
 	if raw, ok := obj["security"]; ok && string(raw) != "null" {
 		if b.security, err = wire.DecodeObject(raw, securityFields); err != nil {
-			var je *wire.BodyError
-			if errors.As(err, &je) && je.Field != "" {
-				je.Field = "security." + je.Field
-			}
-			return nil, err
+			return nil, wire.Within("security", err)
 		}
 	}
 	if _, ok := b.security["permissions"]; ok {
@@ -310,11 +305,7 @@ func (b *userBody) elevation(now time.Time) (*iamd.Elevation, error) {
 	}
 	obj, err := wire.DecodeObject(raw, []string{"enabled", "expires_at"})
 	if err != nil {
-		var je *wire.BodyError
-		if errors.As(err, &je) && je.Field != "" {
-			je.Field = "security.elevated_permissions." + je.Field
-		}
-		return nil, err
+		return nil, wire.Within("security.elevated_permissions", err)
 	}
 	if _, ok := obj["enabled"]; !ok {
 		return nil, newError(http.StatusBadRequest, CodeUserInvalid, "security.elevated_permissions.enabled is required.",
@@ -322,14 +313,14 @@ func (b *userBody) elevation(now time.Time) (*iamd.Elevation, error) {
 	}
 	enabled, err := obj.Bool("enabled", false)
 	if err != nil {
-		return nil, err
+		return nil, wire.Within("security.elevated_permissions", err)
 	}
 	if !enabled {
 		return &iamd.Elevation{}, nil
 	}
 	until := now.Add(defaultElevation)
 	if at, err := obj.String("expires_at"); err != nil {
-		return nil, err
+		return nil, wire.Within("security.elevated_permissions", err)
 	} else if at.Value != "" {
 		if until, err = time.Parse(time.RFC3339, at.Value); err != nil {
 			return nil, newError(http.StatusBadRequest, CodeUserInvalid, "security.elevated_permissions.expires_at must be an RFC 3339 date-time.",
@@ -396,7 +387,7 @@ func (f *Face) createUser(w http.ResponseWriter, r *http.Request) {
 		}
 		password, err := b.security.String("password")
 		if err != nil {
-			return nil, none, err
+			return nil, none, wire.Within("security", err)
 		}
 		in := &iamd.User{InstanceID: inst, LoginName: name.Value, Status: iamd.UserActive, Roles: roles}
 		profile.Apply(in)
@@ -428,7 +419,7 @@ func (b *userBody) update() (upd iamd.UserUpdate, err error) {
 	if _, ok := b.security["enabled"]; ok {
 		enabled, err := b.security.Bool("enabled", true) // null: the default, enabled
 		if err != nil {
-			return upd, err
+			return upd, wire.Within("security", err)
 		}
 		status := iamd.UserActive
 		if !enabled {
@@ -458,7 +449,7 @@ func (b *userBody) changes() (*changes, error) {
 	}
 	password, err := b.security.String("password")
 	if err != nil {
-		return nil, err
+		return nil, wire.Within("security", err)
 	}
 	return &changes{upd: upd, roles: roles, rolesGiven: rolesGiven, password: password.Value}, nil
 }

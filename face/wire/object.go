@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -149,4 +150,22 @@ func (o Object) Strings(field string) ([]string, error) {
 		return nil, invalid(field, "%s must be an array of strings.", field)
 	}
 	return list, nil
+}
+
+// Within names a refusal of an object nested at path in a body by the field's whole
+// path ("security.password"): a *BodyError's field, and its message where the message
+// names the field first or quotes it. Other errors pass as they are.
+func Within(path string, err error) error {
+	var be *BodyError
+	if !errors.As(err, &be) || be.Field == "" || path == "" {
+		return err
+	}
+	whole := path + "." + be.Field
+	msg := be.Message
+	if rest, ok := strings.CutPrefix(msg, be.Field+" "); ok {
+		msg = whole + " " + rest
+	} else {
+		msg = strings.Replace(msg, strconv.Quote(be.Field), strconv.Quote(whole), 1) // Unknown field "x"
+	}
+	return &BodyError{Malformed: be.Malformed, Field: whole, Message: msg}
 }

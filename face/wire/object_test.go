@@ -61,3 +61,19 @@ func FuzzDecode(f *testing.F) {
 		obj.Strings("list")
 	})
 }
+
+func TestWithinNamesTheWholePath(t *testing.T) {
+	obj, err := wire.DecodeObject([]byte(`{"password":7}`), []string{"password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = obj.String("password")
+	var be *wire.BodyError
+	if !errors.As(wire.Within("security", err), &be) || be.Field != "security.password" || be.Message != "security.password must be a string or null." {
+		t.Fatalf("%#v", be)
+	}
+	other := errors.New("not a body error")
+	if wire.Within("security", other) != other || wire.Within("", err) != err {
+		t.Fatal("Within changed what is not its to change")
+	}
+}
