@@ -431,8 +431,8 @@ func TestCurrentUserEmptyRolesAreAChange(t *testing.T) {
 func TestNestedFieldsNamedByTheirPath(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		for body, field := range map[string]string{
-			`{"user_name":"nested","security":{"password":7}}`:                                   "security.password",
-			`{"user_name":"nested","security":{"elevated_permissions":{"enabled":"yes"}}}`:       "security.elevated_permissions.enabled",
+			`{"user_name":"nested","security":{"password":7}}`:                                  "security.password",
+			`{"user_name":"nested","security":{"elevated_permissions":{"enabled":"yes"}}}`:      "security.elevated_permissions.enabled",
 			`{"user_name":"nested","security":{"elevated_permissions":{"enabled":true,"x":1}}}`: "security.elevated_permissions.x",
 		} {
 			status, header, raw := e.raw("POST", "/api/v1/users", "ApiKey "+adminToken, body)
