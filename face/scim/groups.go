@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"iamd/face/wire"
+
 	"iamd"
 )
 
@@ -413,7 +415,7 @@ type groupIn struct {
 }
 
 func readGroup(r *http.Request) (*groupIn, error) {
-	raw, err := readBody(r)
+	raw, err := wire.ReadBody(r)
 	if err != nil {
 		return nil, err
 	}
@@ -459,7 +461,7 @@ func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Face) replaceGroup(w http.ResponseWriter, r *http.Request) {
-	raw, err := readBody(r)
+	raw, err := wire.ReadBody(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -484,7 +486,7 @@ func (f *Face) replaceGroup(w http.ResponseWriter, r *http.Request) {
 // removed (all, a list, or members[value eq "…"]) or replaced — all of it one change of
 // the core. Entra expects 200 or 204.
 func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
-	raw, err := readBody(r)
+	raw, err := wire.ReadBody(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return

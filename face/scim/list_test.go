@@ -41,7 +41,7 @@ func TestListedUserIsItsDocument(t *testing.T) {
 				doc = project(doc, req.attributes, req.exclud)
 			}
 			want, _ := json.Marshal(doc)
-			got, err := json.Marshal(listedUser(ctx, &u, &req))
+			got, err := json.Marshal(userResource(ctx, &u, req.attributes, req.exclud))
 			if err != nil || !bytes.Equal(got, want) {
 				t.Errorf("%s %+v: listed as\n%s (%v), its document is\n%s", u.LoginName, req, got, err, want)
 			}
@@ -63,7 +63,7 @@ func BenchmarkUserListPage(b *testing.B) {
 	for b.Loop() {
 		resources := make([]any, 0, len(users))
 		for i := range users {
-			resources = append(resources, listedUser(ctx, &users[i], req))
+			resources = append(resources, userResource(ctx, &users[i], req.attributes, req.exclud))
 		}
 		writeList(httptest.NewRecorder(), 1000, 1, resources)
 	}

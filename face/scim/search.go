@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"iamd/face/wire"
+
 	"iamd"
 )
 
@@ -75,7 +77,7 @@ func queryRequest(r *http.Request) (*listRequest, error) {
 
 // searchRequest reads a POST …/.search body (RFC 7644 §3.4.3).
 func searchRequest(r *http.Request) (*listRequest, error) {
-	raw, err := readBody(r)
+	raw, err := wire.ReadBody(r)
 	if err != nil {
 		return nil, err
 	}
@@ -203,15 +205,10 @@ func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (i
 	if count > 0 {
 		resources = make([]any, 0, len(page.Users))
 		for i := range page.Users {
-			resources = append(resources, listedUser(r.Context(), &page.Users[i], req))
+			resources = append(resources, userResource(r.Context(), &page.Users[i], req.attributes, req.exclud))
 		}
 	}
 	return page.Total, resources, nil
-}
-
-// listedUser is u as a page of a list shows it (see userResource).
-func listedUser(ctx context.Context, u *iamd.User, req *listRequest) any {
-	return userResource(ctx, u, req.attributes, req.exclud)
 }
 
 // userResource is u as an answer shows it, with attributes and excludedAttributes

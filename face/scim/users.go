@@ -309,7 +309,7 @@ func userFromDoc(doc map[string]any) (in *userIn, extra string, err error) {
 
 // readUserDoc reads a request's User body.
 func readUserDoc(r *http.Request) (*userIn, string, error) {
-	raw, err := readBody(r)
+	raw, err := wire.ReadBody(r)
 	if err != nil {
 		return nil, "", err
 	}
@@ -470,8 +470,6 @@ func errPrecondition() error {
 	return newError(http.StatusPreconditionFailed, "", "The resource has changed since the version in If-Match.")
 }
 
-func readBody(r *http.Request) ([]byte, error) { return wire.ReadBody(r) }
-
 // writeUser answers a user with its ETag.
 func writeUser(w http.ResponseWriter, r *http.Request, status int, u *iamd.User) {
 	w.Header().Set("ETag", etag(u))
@@ -498,7 +496,7 @@ func writeResource(w http.ResponseWriter, r *http.Request, status int, resource 
 // first, so concurrent PATCHes of different attributes all take effect. Entra expects
 // 200 or 204; the user is answered (200).
 func (f *Face) patchUser(w http.ResponseWriter, r *http.Request) {
-	raw, err := readBody(r)
+	raw, err := wire.ReadBody(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -532,7 +530,7 @@ func (f *Face) patchUser(w http.ResponseWriter, r *http.Request) {
 // are cleared, except the password and roles, which it keeps unless it names them.
 // A userName other than the user's renames it; readOnly attributes are ignored.
 func (f *Face) replaceUser(w http.ResponseWriter, r *http.Request) {
-	raw, err := readBody(r)
+	raw, err := wire.ReadBody(r)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
