@@ -125,6 +125,16 @@ func Open(ctx context.Context, path string) (*sqlstore.DB, error) {
 	ckpt.SetMaxOpenConns(1)
 	db := sqlstore.New(write, read, dialect)
 	db.CheckpointInBackground(ckpt, "PRAGMA wal_checkpoint(PASSIVE)")
+	// Reads are answered from memory while nothing at all was committed to the file (see
+	// sqlstore's readCache), asked on a connection of its own.
+	watch, err := sql.Open("sqlite", "file:"+path+"?"+r.Encode())
+	if err == nil {
+		err = db.RememberReads(ctx, watch, "PRAGMA data_version")
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

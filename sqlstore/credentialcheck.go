@@ -14,8 +14,27 @@ var _ iamd.CredentialChecker = (*DB)(nil)
 // joined on its primary key, so a check stays one index look-up and one row.
 const ownerColumns = `u.version, u.status, u.expired, u.console_denied, u.api_denied`
 
+// remembered answers a credential check from the read cache, or runs check and
+// remembers what it read.
+func (db *DB) remembered(ctx context.Context, kind string, key []byte, check func() (*iamd.CredentialState, error)) (*iamd.CredentialState, error) {
+	view := db.cache.begin(ctx)
+	name := credentialKey(kind, key)
+	if c := db.cache.credential(view, name); c != nil {
+		return c, nil
+	}
+	c, err := check()
+	if err == nil {
+		db.cache.putCredential(view, name, c)
+	}
+	return c, err
+}
+
 // CheckAccessKey reads a key with its owner's version and state, in one statement.
 func (db *DB) CheckAccessKey(ctx context.Context, id string) (*iamd.CredentialState, error) {
+	return db.remembered(ctx, "k", []byte(id), func() (*iamd.CredentialState, error) { return db.checkAccessKey(ctx, id) })
+}
+
+func (db *DB) checkAccessKey(ctx context.Context, id string) (*iamd.CredentialState, error) {
 	var c iamd.CredentialState
 	var created int64
 	var expires, used sql.NullInt64
@@ -35,6 +54,10 @@ func (db *DB) CheckAccessKey(ctx context.Context, id string) (*iamd.CredentialSt
 // CheckAPIToken reads a token, by the SHA-256 of its value, with its owner's version
 // and state, in one statement.
 func (db *DB) CheckAPIToken(ctx context.Context, hash []byte) (*iamd.CredentialState, error) {
+	return db.remembered(ctx, "t", hash, func() (*iamd.CredentialState, error) { return db.checkAPIToken(ctx, hash) })
+}
+
+func (db *DB) checkAPIToken(ctx context.Context, hash []byte) (*iamd.CredentialState, error) {
 	c := iamd.CredentialState{Enabled: true}
 	var created int64
 	var expires, used sql.NullInt64
@@ -53,12 +76,12 @@ func (db *DB) CheckAPIToken(ctx context.Context, hash []byte) (*iamd.CredentialS
 // CheckSession reads a session, by the SHA-256 of its token, with its owner's version
 // and state, in one statement.
 func (db *DB) CheckSession(ctx context.Context, hash []byte) (*iamd.CredentialState, error) {
-	return db.checkSession(ctx, `s.hash = ?`, hash)
+	return db.remembered(ctx, "s", hash, func() (*iamd.CredentialState, error) { return db.checkSession(ctx, `s.hash = ?`, hash) })
 }
 
 // CheckSessionID reads a session by id with its owner's version and state.
 func (db *DB) CheckSessionID(ctx context.Context, id string) (*iamd.CredentialState, error) {
-	return db.checkSession(ctx, `s.id = ?`, id)
+	return db.remembered(ctx, "i", []byte(id), func() (*iamd.CredentialState, error) { return db.checkSession(ctx, `s.id = ?`, id) })
 }
 
 func (db *DB) checkSession(ctx context.Context, cond string, arg any) (*iamd.CredentialState, error) {

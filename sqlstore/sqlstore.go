@@ -72,6 +72,9 @@ type DB struct {
 	hook atomic.Pointer[func(query string)]
 	// anchors let unfiltered listings seek instead of skipping (see anchors.go).
 	anchors *anchorCache
+	// cache answers reads from memory while nothing was committed (see readcache.go);
+	// nil unless RememberReads was called.
+	cache *readCache
 }
 
 // SetStatementHook makes the store call fn with the text of every statement it sends,
@@ -135,7 +138,7 @@ func (db *DB) Close() error {
 	if db.checkpointer != nil {
 		err = db.checkpointer.close()
 	}
-	err = errors.Join(err, db.write.Close())
+	err = errors.Join(err, db.cache.close(), db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}

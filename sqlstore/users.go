@@ -211,7 +211,11 @@ func (db *DB) firstMissing(ctx context.Context, q querier, table, instanceID str
 
 // GetUser returns a user with its groups, roles and privileges.
 func (db *DB) GetUser(ctx context.Context, instanceID, id string) (*iamd.User, error) {
-	return db.getUser(ctx, `instance_id = ? AND id = ?`, instanceID, id, id)
+	view := db.cache.begin(ctx)
+	if u := db.cache.user(view, instanceID, id); u != nil {
+		return u, nil
+	}
+	return db.getUser(ctx, view, `instance_id = ? AND id = ?`, instanceID, id, id)
 }
 
 // GetUserRow returns the user's row alone.
@@ -227,10 +231,16 @@ func (db *DB) GetUserRow(ctx context.Context, instanceID, id string) (*iamd.User
 
 // GetUserByLogin finds a user by login name, ignoring case.
 func (db *DB) GetUserByLogin(ctx context.Context, instanceID, loginName string) (*iamd.User, error) {
-	return db.getUser(ctx, `instance_id = ? AND login_key = ?`, instanceID, iamd.LoginKey(loginName), loginName)
+	view := db.cache.begin(ctx)
+	key := iamd.LoginKey(loginName)
+	if u := db.cache.userByLogin(view, instanceID, key); u != nil {
+		return u, nil
+	}
+	return db.getUser(ctx, view, `instance_id = ? AND login_key = ?`, instanceID, key, loginName)
 }
 
-func (db *DB) getUser(ctx context.Context, where, instanceID, key, shown string) (*iamd.User, error) {
+// getUser reads one user, as GetUser answers it, and remembers it for view.
+func (db *DB) getUser(ctx context.Context, view readView, where, instanceID, key, shown string) (*iamd.User, error) {
 	u, err := scanUser(db.queryRow(ctx, db.read, `SELECT `+userColumns+` FROM users WHERE `+where, instanceID, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, userNotFound(shown)
@@ -240,6 +250,7 @@ func (db *DB) getUser(ctx context.Context, where, instanceID, key, shown string)
 	if err := db.fillUser(ctx, u); err != nil {
 		return nil, err
 	}
+	db.cache.putUser(view, u)
 	return u, nil
 }
 
@@ -247,25 +258,46 @@ func (db *DB) getUser(ctx context.Context, where, instanceID, key, shown string)
 // direct privileges.
 func (db *DB) fillUser(ctx context.Context, u *iamd.User) error {
 	one := []iamd.User{*u}
-	if err := db.fillGroups(ctx, db.read, u.InstanceID, one); err != nil {
+	if err := db.fillUsers(ctx, db.read, u.InstanceID, one); err != nil {
 		return err
 	}
-	u.Groups, u.InheritedGroups = one[0].Groups, one[0].InheritedGroups
-	// Roles, privileges and the history's length in one statement: a user read is made on
-	// most requests, and each statement costs more than the rows it returns.
-	rows, err := db.query(ctx, db.read, `SELECT 'r', role FROM user_roles WHERE user_id = ?
-		UNION ALL SELECT 'p', privilege FROM user_privileges WHERE user_id = ?
-		UNION ALL SELECT 'h', CAST(count(*) AS TEXT) FROM password_history WHERE user_id = ?`, u.ID, u.ID, u.ID)
+	*u = one[0]
+	return nil
+}
+
+// fillUsers loads what GetUser answers beyond the row for users of one instance: groups
+// in one query, and roles, privileges and the history's length in another, whatever the
+// number of users.
+func (db *DB) fillUsers(ctx context.Context, q querier, instanceID string, users []iamd.User) error {
+	if len(users) == 0 {
+		return nil
+	}
+	if err := db.fillGroups(ctx, q, instanceID, users); err != nil {
+		return err
+	}
+	at := make(map[string]int, len(users))
+	ids := make([]any, len(users))
+	for i := range users {
+		users[i].Roles, users[i].Privileges, users[i].PasswordHistoryCount = []string{}, []string{}, 0
+		at[users[i].ID], ids[i] = i, users[i].ID
+	}
+	in := placeholders(len(users))
+	// One statement for the three: a user read is made on most requests, and each
+	// statement costs more than the rows it returns.
+	rows, err := db.query(ctx, q, `SELECT user_id, 'r', role FROM user_roles WHERE user_id IN (`+in+`)
+		UNION ALL SELECT user_id, 'p', privilege FROM user_privileges WHERE user_id IN (`+in+`)
+		UNION ALL SELECT user_id, 'h', CAST(count(*) AS TEXT) FROM password_history WHERE user_id IN (`+in+`) GROUP BY user_id`,
+		slices.Concat(ids, ids, ids)...)
 	if err != nil {
 		return internal("user grants", err)
 	}
 	defer rows.Close()
-	u.Roles, u.Privileges = []string{}, []string{}
 	for rows.Next() {
-		var kind, value string
-		if err := rows.Scan(&kind, &value); err != nil {
+		var id, kind, value string
+		if err := rows.Scan(&id, &kind, &value); err != nil {
 			return internal("user grants", err)
 		}
+		u := &users[at[id]]
 		switch kind {
 		case "r":
 			u.Roles = append(u.Roles, value)
@@ -280,8 +312,10 @@ func (db *DB) fillUser(ctx context.Context, u *iamd.User) error {
 	if err := rows.Err(); err != nil {
 		return internal("user grants", err)
 	}
-	slices.Sort(u.Roles)
-	slices.Sort(u.Privileges)
+	for i := range users {
+		slices.Sort(users[i].Roles)
+		slices.Sort(users[i].Privileges)
+	}
 	return nil
 }
 
@@ -477,6 +511,21 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 	}
 
 	page := &iamd.UserPage{Users: []iamd.User{}}
+	if f.LoginName != "" && len(where) == 2 && db.cache != nil {
+		// The login name alone: the user GetUserByLogin reads, remembered by its key.
+		u, err := db.GetUserByLogin(ctx, f.InstanceID, f.LoginName)
+		switch {
+		case iamd.ErrorCode(err) == iamd.ENOTFOUND:
+			return page, nil
+		case err != nil:
+			return nil, err
+		}
+		page.Total = 1
+		if f.Offset == 0 {
+			page.Users = append(page.Users, listedUser(u, f))
+		}
+		return page, nil
+	}
 	if f.LoginName != "" {
 		// Login names are unique in an instance: the one row, if any, is both the total
 		// and the page, read in one statement — the look-up clients make most often.
@@ -504,6 +553,7 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 	// Anchors hold positions in the default order of the whole instance; a filter or
 	// another order has positions of its own.
 	anchorable := whole && len(sorts) == 1 && sorts[0].Key == iamd.SortByCreatedAt
+	view := db.cache.begin(ctx)
 	// The total and the page come from one snapshot, so the page sits where the total
 	// says it does even while other requests write.
 	err := db.inSnapshot(ctx, func(tx *txn) error {
@@ -556,11 +606,26 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		}
 		order = append(order, "u.id"+direction(sorts[len(sorts)-1].Descending != backwards))
 		orderBy := strings.Join(order, ", ")
+		pageArgs = append(slices.Clip(pageArgs), n, offset)
+		// Asked again now that the snapshot is taken (by the count): the same version
+		// both times means the snapshot holds what the memory does.
+		if db.cache.still(ctx, view) {
+			ids, err := db.strings(ctx, tx, `SELECT u.id FROM users u WHERE `+pageCond+` ORDER BY `+orderBy+` LIMIT ? OFFSET ?`, pageArgs...)
+			if err != nil {
+				return err
+			}
+			if page.Users, err = db.usersFromMemory(ctx, tx, view, f, ids); err != nil {
+				return err
+			}
+			if backwards {
+				slices.Reverse(page.Users)
+			}
+			return nil
+		}
 		// The offset is walked in the sort index alone (the inner query reads only
 		// indexed columns); full rows are read for the page itself.
 		rows, err := db.query(ctx, tx, `SELECT `+prefixed("u.", userColumns)+` FROM users u WHERE u.id IN (
-			SELECT u.id FROM users u WHERE `+pageCond+` ORDER BY `+orderBy+` LIMIT ? OFFSET ?) ORDER BY `+orderBy,
-			append(slices.Clip(pageArgs), n, offset)...)
+			SELECT u.id FROM users u WHERE `+pageCond+` ORDER BY `+orderBy+` LIMIT ? OFFSET ?) ORDER BY `+orderBy, pageArgs...)
 		if err != nil {
 			return internal("list users", err)
 		}
@@ -585,6 +650,55 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		return nil, err
 	}
 	return page, nil
+}
+
+// usersFromMemory returns the users of ids, in order, as a listing with filter f reads
+// them: from the read cache, and those it does not hold from tx, in a constant number of
+// statements, remembering them for view.
+func (db *DB) usersFromMemory(ctx context.Context, tx *txn, view readView, f iamd.UserFilter, ids []string) ([]iamd.User, error) {
+	users := make([]iamd.User, len(ids))
+	at := map[string]int{}
+	var missing []any
+	for i, id := range ids {
+		if u := db.cache.user(view, f.InstanceID, id); u != nil {
+			users[i] = listedUser(u, f)
+		} else {
+			at[id] = i
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return users, nil
+	}
+	rows, err := db.query(ctx, tx, `SELECT `+userColumns+` FROM users WHERE instance_id = ? AND id IN (`+placeholders(len(missing))+`)`,
+		append([]any{f.InstanceID}, missing...)...)
+	if err != nil {
+		return nil, internal("list users", err)
+	}
+	defer rows.Close()
+	read := make([]iamd.User, 0, len(missing))
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, internal("scan user", err)
+		}
+		read = append(read, *u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("list users", err)
+	}
+	rows.Close()
+	if len(read) != len(missing) { // the snapshot listed them: they cannot be gone
+		return nil, internal("list users", fmt.Errorf("%d of %d listed users read", len(read), len(missing)))
+	}
+	if err := db.fillUsers(ctx, tx, f.InstanceID, read); err != nil {
+		return nil, err
+	}
+	for i := range read {
+		db.cache.putUser(view, &read[i])
+		users[at[read[i].ID]] = listedUser(&read[i], f)
+	}
+	return users, nil
 }
 
 // fillListed fills in what the filter asks of listed users beyond their own fields.

@@ -1,0 +1,183 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"iamd"
+	"iamd/sqlite"
+)
+
+// The store answers reads of users and credentials from memory while nothing was
+// committed to the file. A commit made outside the store — another process on the same
+// file, as iamd's own admin commands are — must be seen by the very next read, and a read
+// that nothing changed must cost no statement but the ask.
+func TestRememberedReadsSeeEveryCommit(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "iamd.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	ev := iamd.Event{InstanceID: "i"}
+	if err := s.CreateInstance(ctx, &iamd.Instance{ID: "i", Name: "i"}, ev); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	u := &iamd.User{ID: iamd.NewID(), InstanceID: "i", LoginName: "ada", DisplayName: "Ada", Status: iamd.UserActive,
+		CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := s.CreateUser(ctx, iamd.UserWrite{User: u, Event: ev}); err != nil {
+		t.Fatal(err)
+	}
+	key := &iamd.AccessKey{ID: "AK" + iamd.NewID()[:18], InstanceID: "i", UserID: u.ID, SecretEncrypted: []byte("sealed"),
+		Enabled: true, CreatedAt: now}
+	if err := s.CreateAccessKey(ctx, key, ev); err != nil {
+		t.Fatal(err)
+	}
+
+	statements := func(read func() error) int {
+		t.Helper()
+		var n atomic.Int64
+		s.SetStatementHook(func(string) { n.Add(1) })
+		defer s.SetStatementHook(nil)
+		if err := read(); err != nil {
+			t.Fatal(err)
+		}
+		return int(n.Load())
+	}
+	reads := map[string]func() error{
+		"GetUser":        func() error { _, err := s.GetUser(ctx, "i", u.ID); return err },
+		"GetUserByLogin": func() error { _, err := s.GetUserByLogin(ctx, "i", "ADA"); return err },
+		"CheckAccessKey": func() error { _, err := s.CheckAccessKey(ctx, key.ID); return err },
+		"ListUsers": func() error {
+			_, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "i", WithGroups: true, WithRoles: true})
+			return err
+		},
+		"ListUsers by login": func() error {
+			_, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "i", LoginName: "ada"})
+			return err
+		},
+	}
+	for name, read := range reads {
+		statements(read)
+		if n := statements(read); n > 2 {
+			t.Errorf("%s again, nothing changed: %d statements, want its answer from memory", name, n)
+		}
+	}
+
+	for i, change := range []string{
+		`UPDATE users SET display_name = 'Changed %d' WHERE id = ?`,
+		`UPDATE users SET display_name = 'Changed %d', version = version + 1 WHERE id = ?`,
+	} {
+		if _, err := other.ExecContext(ctx, fmt.Sprintf(change, i), u.ID); err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("Changed %d", i)
+		got, err := s.GetUser(ctx, "i", u.ID)
+		if err != nil || got.DisplayName != want {
+			t.Fatalf("GetUser after another connection's commit: %v, %v; want %q", got, err, want)
+		}
+		byLogin, err := s.GetUserByLogin(ctx, "i", "ada")
+		if err != nil || byLogin.DisplayName != want {
+			t.Fatalf("GetUserByLogin after another connection's commit: %v, %v; want %q", byLogin, err, want)
+		}
+		page, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "i"})
+		if err != nil || len(page.Users) != 1 || page.Users[0].DisplayName != want {
+			t.Fatalf("ListUsers after another connection's commit: %+v, %v; want %q", page, err, want)
+		}
+	}
+	if _, err := other.ExecContext(ctx, `UPDATE access_keys SET enabled = 0 WHERE id = ?`, key.ID); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.CheckAccessKey(ctx, key.ID); err != nil || c.Enabled {
+		t.Fatalf("CheckAccessKey after another connection disabled the key: %+v, %v", c, err)
+	}
+	if _, err := other.ExecContext(ctx, `DELETE FROM access_keys WHERE id = ?`, key.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CheckAccessKey(ctx, key.ID); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+		t.Fatalf("CheckAccessKey after another connection deleted the key: %v", err)
+	}
+
+	// What a caller does with a user it got never reaches the next caller.
+	got, err := s.GetUser(ctx, "i", u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.DisplayName, got.Roles = "scribbled", append(got.Roles, "scribbled")
+	if again, err := s.GetUser(ctx, "i", u.ID); err != nil || again.DisplayName == "scribbled" || len(again.Roles) != 0 {
+		t.Fatalf("a caller's change of its copy reached the next read: %+v, %v", again, err)
+	}
+}
+
+// Writers through the store and readers racing them: a read that begins after a write
+// returned sees it (run with -race).
+func TestRememberedReadsFollowConcurrentWriters(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "iamd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ev := iamd.Event{InstanceID: "i"}
+	if err := s.CreateInstance(ctx, &iamd.Instance{ID: "i", Name: "i"}, ev); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	const writers = 4
+	users := make([]*iamd.User, writers)
+	for w := range users {
+		users[w] = &iamd.User{ID: iamd.NewID(), InstanceID: "i", LoginName: fmt.Sprintf("u%d", w), Status: iamd.UserActive,
+			CreatedAt: now, UpdatedAt: now, Version: 1}
+		if err := s.CreateUser(ctx, iamd.UserWrite{User: users[w], Event: ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u := *users[w]
+			for v := int64(2); v <= 40; v++ {
+				u.Version, u.DisplayName = v, fmt.Sprint(v)
+				if err := s.UpdateUser(ctx, iamd.UserWrite{User: &u, ExpectedVersion: v - 1, Event: ev}); err != nil {
+					t.Error(err)
+					return
+				}
+				for _, read := range []func() (*iamd.User, error){
+					func() (*iamd.User, error) { return s.GetUser(ctx, "i", u.ID) },
+					func() (*iamd.User, error) { return s.GetUserByLogin(ctx, "i", u.LoginName) },
+				} {
+					if got, err := read(); err != nil || got.Version != v || got.DisplayName != u.DisplayName {
+						t.Errorf("read after writing version %d: %+v, %v", v, got, err)
+						return
+					}
+				}
+				page, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "i"})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, l := range page.Users {
+					if l.ID == u.ID && l.Version != v {
+						t.Errorf("listed after writing version %d: version %d", v, l.Version)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

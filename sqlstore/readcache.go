@@ -1,0 +1,304 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"sync"
+	"time"
+
+	"iamd"
+)
+
+// Reads answered from memory, on engines that can tell cheaply that nothing changed.
+//
+// SQLite answers PRAGMA data_version without reading a table: asked twice on one
+// connection, it gives two different numbers if any other connection — of this process or
+// of any other process on the same file — committed in between. The store asks it on a
+// connection of its own that does nothing else, and remembers the users and credentials it
+// reads together with the number it was given before it read them. A later read is
+// answered from memory only when the number it is given, asked after it began, is the one
+// the memory was filled at: then nothing at all was committed between the ask that
+// preceded the remembered read and this one, so the remembered answer is exactly what the
+// database would answer now. A read that gets any other number empties the memory first.
+// So a change is seen by the very next request that begins after it committed — which is
+// before the change is acknowledged to its own caller — whichever process made it, with
+// no write path having to say what it changed.
+//
+// The price is coarse: any commit forgets everything, so under a steady stream of writes
+// the memory rarely answers, and a read pays one more statement (the ask, a few
+// microseconds) than without it. Reads of a directory far outnumber its writes.
+//
+// PostgreSQL has no such number for one round trip's price; its replicas read the database.
+
+// readCacheSize bounds each of the remembered users and credentials; an arbitrary entry
+// is forgotten to make room.
+const readCacheSize = 16384
+
+// readCache is the memory; nil on engines without it, and every method of a nil
+// readCache answers that it knows nothing.
+type readCache struct {
+	ask   sync.Mutex // one ask at a time, on conn
+	pool  *sql.DB    // for PRAGMA data_version alone
+	query string
+	conn  *sql.Conn // taken from pool and kept: asking costs no pool look-up; nil after a failure
+	stmt  *sql.Stmt // query, prepared on conn
+
+	mu     sync.RWMutex
+	at     int64                            // the data version every entry holds for
+	users  map[string]*iamd.User            // instance, NUL, id → the user as GetUser reads it
+	logins map[string]string                // instance, NUL, login key → id
+	creds  map[string]*iamd.CredentialState // see credentialKey
+	size   int
+}
+
+// readView is what one read was told: the data version, if the ask succeeded.
+type readView struct {
+	version int64
+	ok      bool
+}
+
+func newReadCache(ctx context.Context, pool *sql.DB, query string) (*readCache, error) {
+	pool.SetMaxOpenConns(1)
+	pool.SetConnMaxLifetime(0)
+	pool.SetConnMaxIdleTime(0)
+	c := &readCache{pool: pool, query: query, size: readCacheSize}
+	c.forget(-1)
+	if err := c.connect(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// connect takes the connection asks are made on; c.ask held or not yet shared.
+func (c *readCache) connect(ctx context.Context) error {
+	conn, err := c.pool.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	stmt, err := conn.PrepareContext(ctx, c.query)
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	c.conn, c.stmt = conn, stmt
+	return nil
+}
+
+// version asks the data version.
+func (c *readCache) version(ctx context.Context) (int64, error) {
+	c.ask.Lock()
+	defer c.ask.Unlock()
+	if c.conn == nil {
+		if err := c.connect(ctx); err != nil {
+			return 0, err
+		}
+	}
+	var v int64
+	err := c.stmt.QueryRowContext(ctx).Scan(&v)
+	if err != nil && ctx.Err() == nil { // the connection may be broken: take another next time
+		c.stmt.Close()
+		c.conn.Close()
+		c.conn, c.stmt = nil, nil
+	}
+	return v, err
+}
+
+// forget drops every entry and makes version the one entries are kept for; c.mu held or
+// not yet shared.
+func (c *readCache) forget(version int64) {
+	c.at = version
+	c.users = make(map[string]*iamd.User)
+	c.logins = make(map[string]string)
+	c.creds = make(map[string]*iamd.CredentialState)
+}
+
+// begin asks the data version for a read that begins now, forgetting everything if it
+// is not the one the memory holds for.
+func (c *readCache) begin(ctx context.Context) readView {
+	if c == nil {
+		return readView{}
+	}
+	v, err := c.version(ctx)
+	if err != nil {
+		return readView{}
+	}
+	c.mu.RLock()
+	same := c.at == v
+	c.mu.RUnlock()
+	if !same {
+		c.mu.Lock()
+		if c.at != v {
+			c.forget(v)
+		}
+		c.mu.Unlock()
+	}
+	return readView{version: v, ok: true}
+}
+
+// still reports whether nothing was committed since view was asked.
+func (c *readCache) still(ctx context.Context, view readView) bool {
+	if !view.ok {
+		return false
+	}
+	now := c.begin(ctx)
+	return now.ok && now.version == view.version
+}
+
+func userKey(instanceID, id string) string { return instanceID + "\x00" + id }
+
+// user returns a copy of the remembered user, or nil.
+func (c *readCache) user(view readView, instanceID, id string) *iamd.User {
+	if !view.ok {
+		return nil
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.at != view.version {
+		return nil
+	}
+	if u := c.users[userKey(instanceID, id)]; u != nil {
+		return cloneUser(u)
+	}
+	return nil
+}
+
+// userByLogin returns a copy of the remembered user with that login key, or nil.
+func (c *readCache) userByLogin(view readView, instanceID, loginKey string) *iamd.User {
+	if !view.ok {
+		return nil
+	}
+	c.mu.RLock()
+	id, ok := c.logins[userKey(instanceID, loginKey)]
+	c.mu.RUnlock()
+	if !ok {
+		return nil
+	}
+	return c.user(view, instanceID, id)
+}
+
+// putUser remembers a copy of u, read after view was asked, as GetUser reads it.
+func (c *readCache) putUser(view readView, u *iamd.User) {
+	if !view.ok {
+		return
+	}
+	u = cloneUser(u)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at != view.version {
+		return
+	}
+	makeRoom(c.users, c.size)
+	makeRoom(c.logins, c.size)
+	c.users[userKey(u.InstanceID, u.ID)] = u
+	c.logins[userKey(u.InstanceID, iamd.LoginKey(u.LoginName))] = u.ID
+}
+
+// credentialKey names a credential check: its kind and its id or hash.
+func credentialKey(kind string, key []byte) string { return kind + string(key) }
+
+// credential returns a copy of the remembered check, or nil.
+func (c *readCache) credential(view readView, key string) *iamd.CredentialState {
+	if !view.ok {
+		return nil
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.at != view.version {
+		return nil
+	}
+	if s := c.creds[key]; s != nil {
+		return cloneCredential(s)
+	}
+	return nil
+}
+
+func (c *readCache) putCredential(view readView, key string, s *iamd.CredentialState) {
+	if !view.ok {
+		return
+	}
+	s = cloneCredential(s)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at != view.version {
+		return
+	}
+	makeRoom(c.creds, c.size)
+	c.creds[key] = s
+}
+
+func (c *readCache) close() error {
+	if c == nil {
+		return nil
+	}
+	c.ask.Lock()
+	if c.conn != nil {
+		c.stmt.Close()
+		c.conn.Close()
+	}
+	c.ask.Unlock()
+	return c.pool.Close()
+}
+
+// makeRoom forgets an arbitrary entry of m if it holds size.
+func makeRoom[V any](m map[string]V, size int) {
+	if len(m) < size {
+		return
+	}
+	for k := range m {
+		delete(m, k)
+		return
+	}
+}
+
+func cloneTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	return &c
+}
+
+// cloneUser copies u and everything it points to: callers change the users they get.
+func cloneUser(u *iamd.User) *iamd.User {
+	c := *u
+	c.PasswordChangedAt, c.LockedUntil, c.ElevatedUntil = cloneTime(u.PasswordChangedAt), cloneTime(u.LockedUntil), cloneTime(u.ElevatedUntil)
+	c.FirstLoginAt, c.LastLoginAt, c.LastFailedLoginAt = cloneTime(u.FirstLoginAt), cloneTime(u.LastLoginAt), cloneTime(u.LastFailedLoginAt)
+	c.Roles, c.Privileges = slices.Clone(u.Roles), slices.Clone(u.Privileges)
+	c.Groups, c.InheritedGroups = slices.Clone(u.Groups), slices.Clone(u.InheritedGroups)
+	return &c
+}
+
+// listedUser is u, as GetUser reads it, as a listing with filter f reads it: its row,
+// and its roles and groups only when f asks for them.
+func listedUser(u *iamd.User, f iamd.UserFilter) iamd.User {
+	l := *u
+	l.Privileges, l.PasswordHistoryCount = nil, 0
+	if !f.WithRoles {
+		l.Roles = nil
+	}
+	if !f.WithGroups {
+		l.Groups, l.InheritedGroups = nil, nil
+	}
+	return l
+}
+
+func cloneCredential(s *iamd.CredentialState) *iamd.CredentialState {
+	c := *s
+	c.SecretEncrypted = slices.Clone(s.SecretEncrypted)
+	c.ExpiresAt, c.LastUsedAt, c.RevokedAt = cloneTime(s.ExpiresAt), cloneTime(s.LastUsedAt), cloneTime(s.RevokedAt)
+	return &c
+}
+
+// RememberReads makes the store answer reads of users and credentials from memory while
+// query, asked on pool, answers the same number (SQLite's PRAGMA data_version; see
+// readCache). The store owns pool and closes it with itself. Call it once, before the
+// store is used.
+func (db *DB) RememberReads(ctx context.Context, pool *sql.DB, query string) error {
+	c, err := newReadCache(ctx, pool, query)
+	if err != nil {
+		return internal("remember reads", err)
+	}
+	db.cache = c
+	return nil
+}
