@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"iamd"
@@ -35,6 +36,9 @@ import (
 // is forgotten to make room.
 const readCacheSize = 16384
 
+// coldSkips is how many reads skip the memory after two asks in a row found a commit.
+const coldSkips = 7
+
 // readCache is the memory; nil on engines without it, and every method of a nil
 // readCache answers that it knows nothing.
 type readCache struct {
@@ -43,6 +47,11 @@ type readCache struct {
 	query string
 	conn  *sql.Conn // taken from pool and kept: asking costs no pool look-up; nil after a failure
 	stmt  *sql.Stmt // query, prepared on conn
+
+	// coldSkips counts down the reads that skip the memory, and the ask, after two
+	// asks in a row found a commit (changedLastAsk, under mu).
+	coldSkips      atomic.Int32
+	changedLastAsk bool
 
 	mu     sync.RWMutex
 	at     int64                            // the data version every entry holds for
@@ -119,6 +128,9 @@ func (c *readCache) begin(ctx context.Context) readView {
 	if c == nil {
 		return readView{}
 	}
+	if c.coldSkips.Load() > 0 && c.coldSkips.Add(-1) >= 0 {
+		return readView{}
+	}
 	v, err := c.version(ctx)
 	if err != nil {
 		return readView{}
@@ -129,8 +141,19 @@ func (c *readCache) begin(ctx context.Context) readView {
 	if !same {
 		c.mu.Lock()
 		if c.at != v {
+			// Two asks in a row that each found a commit: under a stream of writes,
+			// the next ask would likely find another, so reads go straight to the
+			// database for a while.
+			if c.changedLastAsk {
+				c.coldSkips.Store(coldSkips)
+			}
 			c.forget(v)
 		}
+		c.changedLastAsk = true
+		c.mu.Unlock()
+	} else if c.changedLastAsk {
+		c.mu.Lock()
+		c.changedLastAsk = false
 		c.mu.Unlock()
 	}
 	return readView{version: v, ok: true}
@@ -161,6 +184,24 @@ func (c *readCache) user(view readView, instanceID, id string) *iamd.User {
 		return cloneUser(u)
 	}
 	return nil
+}
+
+// listed returns the remembered user as a listing with filter f reads it, copied.
+func (c *readCache) listed(view readView, instanceID, id string, f iamd.UserFilter) (iamd.User, bool) {
+	if !view.ok {
+		return iamd.User{}, false
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	u := c.users[userKey(instanceID, id)]
+	if c.at != view.version || u == nil {
+		return iamd.User{}, false
+	}
+	l := listedUser(u, f)
+	l.PasswordChangedAt, l.LockedUntil, l.ElevatedUntil = cloneTime(u.PasswordChangedAt), cloneTime(u.LockedUntil), cloneTime(u.ElevatedUntil)
+	l.FirstLoginAt, l.LastLoginAt, l.LastFailedLoginAt = cloneTime(u.FirstLoginAt), cloneTime(u.LastLoginAt), cloneTime(u.LastFailedLoginAt)
+	l.Roles, l.Groups, l.InheritedGroups = slices.Clone(l.Roles), slices.Clone(l.Groups), slices.Clone(l.InheritedGroups)
+	return l, true
 }
 
 // userByLogin returns a copy of the remembered user with that login key, or nil.
