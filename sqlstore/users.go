@@ -670,8 +670,9 @@ func (db *DB) usersFromMemory(ctx context.Context, tx *txn, view readView, f iam
 	if len(missing) == 0 {
 		return users, nil
 	}
-	rows, err := db.query(ctx, tx, `SELECT `+userColumns+` FROM users WHERE instance_id = ? AND id IN (`+placeholders(len(missing))+`)`,
-		append([]any{f.InstanceID}, missing...)...)
+	// By id alone, which the listing took from this instance: with the instance in the
+	// condition too, SQLite walked the instance's users through another index.
+	rows, err := db.query(ctx, tx, `SELECT `+userColumns+` FROM users WHERE id IN (`+placeholders(len(missing))+`)`, missing...)
 	if err != nil {
 		return nil, internal("list users", err)
 	}
