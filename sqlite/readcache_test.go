@@ -57,23 +57,28 @@ func TestRememberedReadsSeeEveryCommit(t *testing.T) {
 		}
 		return int(n.Load())
 	}
-	reads := map[string]func() error{
-		"GetUser":        func() error { _, err := s.GetUser(ctx, "i", u.ID); return err },
-		"GetUserByLogin": func() error { _, err := s.GetUserByLogin(ctx, "i", "ADA"); return err },
-		"CheckAccessKey": func() error { _, err := s.CheckAccessKey(ctx, key.ID); return err },
-		"ListUsers": func() error {
+	// Lists take users that single reads remembered, and remember none themselves: the
+	// user is read alone first.
+	reads := []struct {
+		name string
+		read func() error
+	}{
+		{"GetUser", func() error { _, err := s.GetUser(ctx, "i", u.ID); return err }},
+		{"GetUserByLogin", func() error { _, err := s.GetUserByLogin(ctx, "i", "ADA"); return err }},
+		{"CheckAccessKey", func() error { _, err := s.CheckAccessKey(ctx, key.ID); return err }},
+		{"ListUsers", func() error {
 			_, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "i", WithGroups: true, WithRoles: true})
 			return err
-		},
-		"ListUsers by login": func() error {
+		}},
+		{"ListUsers by login", func() error {
 			_, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "i", LoginName: "ada"})
 			return err
-		},
+		}},
 	}
-	for name, read := range reads {
-		statements(read)
-		if n := statements(read); n > 2 {
-			t.Errorf("%s again, nothing changed: %d statements, want its answer from memory", name, n)
+	for _, r := range reads {
+		statements(r.read)
+		if n := statements(r.read); n > 2 {
+			t.Errorf("%s again, nothing changed: %d statements, want its answer from memory", r.name, n)
 		}
 	}
 

@@ -654,7 +654,7 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 
 // usersFromMemory returns the users of ids, in order, as a listing with filter f reads
 // them: from the read cache, and those it does not hold from tx, in a constant number of
-// statements, remembering them for view.
+// statements.
 func (db *DB) usersFromMemory(ctx context.Context, tx *txn, view readView, f iamd.UserFilter, ids []string) ([]iamd.User, error) {
 	users := make([]iamd.User, len(ids))
 	at := map[string]int{}
@@ -695,8 +695,9 @@ func (db *DB) usersFromMemory(ctx context.Context, tx *txn, view readView, f iam
 	if err := db.fillUsers(ctx, tx, f.InstanceID, read); err != nil {
 		return nil, err
 	}
+	// Not remembered: pages across a large directory would only churn the memory that
+	// reads of single users fill (and cost their copies and garbage); lists use it.
 	for i := range read {
-		db.cache.putUser(view, &read[i])
 		users[at[read[i].ID]] = listedUser(&read[i], f)
 	}
 	return users, nil
