@@ -3,11 +3,9 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"iamd"
 	"iamd/sqlite"
@@ -77,24 +75,7 @@ func TestEqualityCriteriaSeekAnIndex(t *testing.T) {
 // ids made SQLite do that, at 0.6 s a page with 1,000,000 users).
 func TestListedUsersAreReadByID(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "iamd.db")
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ev := iamd.Event{InstanceID: "i"}
-	if err := s.CreateInstance(ctx, &iamd.Instance{ID: "i", Name: "i"}, ev); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC()
-	for i := range 3 {
-		u := &iamd.User{ID: iamd.NewID(), InstanceID: "i", LoginName: fmt.Sprint("u", i), Status: iamd.UserActive,
-			CreatedAt: now, UpdatedAt: now, Version: 1}
-		if err := s.CreateUser(ctx, iamd.UserWrite{User: u, Event: ev}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s, path, _ := openWithUsers(t, "u0", "u1", "u2")
 	raw, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"iamd"
 	"iamd/sqlite"
+	"iamd/sqlstore"
 )
 
 // The store answers reads of users and credentials from memory while nothing was
@@ -20,27 +21,15 @@ import (
 // that nothing changed must cost no statement but the ask.
 func TestRememberedReadsSeeEveryCommit(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "iamd.db")
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path, users := openWithUsers(t, "ada")
+	u := users[0]
 	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
 	ev := iamd.Event{InstanceID: "i"}
-	if err := s.CreateInstance(ctx, &iamd.Instance{ID: "i", Name: "i"}, ev); err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	u := &iamd.User{ID: iamd.NewID(), InstanceID: "i", LoginName: "ada", DisplayName: "Ada", Status: iamd.UserActive,
-		CreatedAt: now, UpdatedAt: now, Version: 1}
-	if err := s.CreateUser(ctx, iamd.UserWrite{User: u, Event: ev}); err != nil {
-		t.Fatal(err)
-	}
 	key := &iamd.AccessKey{ID: "AK" + iamd.NewID()[:18], InstanceID: "i", UserID: u.ID, SecretEncrypted: []byte("sealed"),
 		Enabled: true, CreatedAt: now}
 	if err := s.CreateAccessKey(ctx, key, ev); err != nil {
@@ -131,25 +120,9 @@ func TestRememberedReadsSeeEveryCommit(t *testing.T) {
 // returned sees it (run with -race).
 func TestRememberedReadsFollowConcurrentWriters(t *testing.T) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "iamd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ev := iamd.Event{InstanceID: "i"}
-	if err := s.CreateInstance(ctx, &iamd.Instance{ID: "i", Name: "i"}, ev); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC()
 	const writers = 4
-	users := make([]*iamd.User, writers)
-	for w := range users {
-		users[w] = &iamd.User{ID: iamd.NewID(), InstanceID: "i", LoginName: fmt.Sprintf("u%d", w), Status: iamd.UserActive,
-			CreatedAt: now, UpdatedAt: now, Version: 1}
-		if err := s.CreateUser(ctx, iamd.UserWrite{User: users[w], Event: ev}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s, _, users := openWithUsers(t, "u0", "u1", "u2", "u3")
+	ev := iamd.Event{InstanceID: "i"}
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Add(1)
@@ -185,4 +158,31 @@ func TestRememberedReadsFollowConcurrentWriters(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// openWithUsers opens a store on a new file, with instance "i" and a user of each login
+// name in it, created through the store.
+func openWithUsers(t *testing.T, logins ...string) (s *sqlstore.DB, path string, users []*iamd.User) {
+	t.Helper()
+	ctx := context.Background()
+	path = filepath.Join(t.TempDir(), "iamd.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ev := iamd.Event{InstanceID: "i"}
+	if err := s.CreateInstance(ctx, &iamd.Instance{ID: "i", Name: "i"}, ev); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	for _, login := range logins {
+		u := &iamd.User{ID: iamd.NewID(), InstanceID: "i", LoginName: login, Status: iamd.UserActive,
+			CreatedAt: now, UpdatedAt: now, Version: 1}
+		if err := s.CreateUser(ctx, iamd.UserWrite{User: u, Event: ev}); err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, u)
+	}
+	return s, path, users
 }

@@ -136,7 +136,7 @@ func (c *readCache) begin(ctx context.Context) readView {
 		return readView{}
 	}
 	c.mu.RLock()
-	same := c.at == v
+	same, changedLast := c.at == v, c.changedLastAsk
 	c.mu.RUnlock()
 	if !same {
 		c.mu.Lock()
@@ -151,7 +151,7 @@ func (c *readCache) begin(ctx context.Context) readView {
 		}
 		c.changedLastAsk = true
 		c.mu.Unlock()
-	} else if c.changedLastAsk {
+	} else if changedLast {
 		c.mu.Lock()
 		c.changedLastAsk = false
 		c.mu.Unlock()
@@ -170,8 +170,8 @@ func (c *readCache) still(ctx context.Context, view readView) bool {
 
 func userKey(instanceID, id string) string { return instanceID + "\x00" + id }
 
-// user returns a copy of the remembered user, or nil.
-func (c *readCache) user(view readView, instanceID, id string) *iamd.User {
+// recall returns a copy of the entry for key of the map pick chooses, if it holds for view.
+func recall[V any](c *readCache, view readView, pick func(*readCache) map[string]*V, key string, clone func(*V) *V) *V {
 	if !view.ok {
 		return nil
 	}
@@ -180,28 +180,41 @@ func (c *readCache) user(view readView, instanceID, id string) *iamd.User {
 	if c.at != view.version {
 		return nil
 	}
-	if u := c.users[userKey(instanceID, id)]; u != nil {
-		return cloneUser(u)
+	if v := pick(c)[key]; v != nil {
+		return clone(v)
 	}
 	return nil
 }
 
-// listed returns the remembered user as a listing with filter f reads it, copied.
-func (c *readCache) listed(view readView, instanceID, id string, f iamd.UserFilter) (iamd.User, bool) {
+// remember runs put, under the lock, if view is still the version the memory holds for.
+func (c *readCache) remember(view readView, put func()) {
 	if !view.ok {
-		return iamd.User{}, false
+		return
 	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	u := c.users[userKey(instanceID, id)]
-	if c.at != view.version || u == nil {
-		return iamd.User{}, false
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at == view.version {
+		put()
 	}
-	l := listedUser(u, f)
-	l.PasswordChangedAt, l.LockedUntil, l.ElevatedUntil = cloneTime(u.PasswordChangedAt), cloneTime(u.LockedUntil), cloneTime(u.ElevatedUntil)
-	l.FirstLoginAt, l.LastLoginAt, l.LastFailedLoginAt = cloneTime(u.FirstLoginAt), cloneTime(u.LastLoginAt), cloneTime(u.LastFailedLoginAt)
-	l.Roles, l.Groups, l.InheritedGroups = slices.Clone(l.Roles), slices.Clone(l.Groups), slices.Clone(l.InheritedGroups)
-	return l, true
+}
+
+func pickUsers(c *readCache) map[string]*iamd.User                  { return c.users }
+func pickCredentials(c *readCache) map[string]*iamd.CredentialState { return c.creds }
+
+// user returns a copy of the remembered user, or nil.
+func (c *readCache) user(view readView, instanceID, id string) *iamd.User {
+	return recall(c, view, pickUsers, userKey(instanceID, id), cloneUser)
+}
+
+// listed returns the remembered user as a listing with filter f reads it, copied, or nil.
+func (c *readCache) listed(view readView, instanceID, id string, f iamd.UserFilter) *iamd.User {
+	return recall(c, view, pickUsers, userKey(instanceID, id), func(u *iamd.User) *iamd.User {
+		l := listedUser(u, f)
+		l.PasswordChangedAt, l.LockedUntil, l.ElevatedUntil = cloneTime(u.PasswordChangedAt), cloneTime(u.LockedUntil), cloneTime(u.ElevatedUntil)
+		l.FirstLoginAt, l.LastLoginAt, l.LastFailedLoginAt = cloneTime(u.FirstLoginAt), cloneTime(u.LastLoginAt), cloneTime(u.LastFailedLoginAt)
+		l.Roles, l.Groups, l.InheritedGroups = slices.Clone(l.Roles), slices.Clone(l.Groups), slices.Clone(l.InheritedGroups)
+		return &l
+	})
 }
 
 // userByLogin returns a copy of the remembered user with that login key, or nil.
@@ -220,19 +233,13 @@ func (c *readCache) userByLogin(view readView, instanceID, loginKey string) *iam
 
 // putUser remembers a copy of u, read after view was asked, as GetUser reads it.
 func (c *readCache) putUser(view readView, u *iamd.User) {
-	if !view.ok {
-		return
-	}
 	u = cloneUser(u)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.at != view.version {
-		return
-	}
-	makeRoom(c.users, c.size)
-	makeRoom(c.logins, c.size)
-	c.users[userKey(u.InstanceID, u.ID)] = u
-	c.logins[userKey(u.InstanceID, iamd.LoginKey(u.LoginName))] = u.ID
+	c.remember(view, func() {
+		makeRoom(c.users, c.size)
+		makeRoom(c.logins, c.size)
+		c.users[userKey(u.InstanceID, u.ID)] = u
+		c.logins[userKey(u.InstanceID, iamd.LoginKey(u.LoginName))] = u.ID
+	})
 }
 
 // credentialKey names a credential check: its kind and its id or hash.
@@ -240,32 +247,15 @@ func credentialKey(kind string, key []byte) string { return kind + string(key) }
 
 // credential returns a copy of the remembered check, or nil.
 func (c *readCache) credential(view readView, key string) *iamd.CredentialState {
-	if !view.ok {
-		return nil
-	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.at != view.version {
-		return nil
-	}
-	if s := c.creds[key]; s != nil {
-		return cloneCredential(s)
-	}
-	return nil
+	return recall(c, view, pickCredentials, key, cloneCredential)
 }
 
 func (c *readCache) putCredential(view readView, key string, s *iamd.CredentialState) {
-	if !view.ok {
-		return
-	}
 	s = cloneCredential(s)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.at != view.version {
-		return
-	}
-	makeRoom(c.creds, c.size)
-	c.creds[key] = s
+	c.remember(view, func() {
+		makeRoom(c.creds, c.size)
+		c.creds[key] = s
+	})
 }
 
 func (c *readCache) close() error {

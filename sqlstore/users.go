@@ -660,8 +660,8 @@ func (db *DB) usersFromMemory(ctx context.Context, tx *txn, view readView, f iam
 	at := map[string]int{}
 	var missing []any
 	for i, id := range ids {
-		if u, ok := db.cache.listed(view, f.InstanceID, id, f); ok {
-			users[i] = u
+		if u := db.cache.listed(view, f.InstanceID, id, f); u != nil {
+			users[i] = *u
 		} else {
 			at[id] = i
 			missing = append(missing, id)
