@@ -5,6 +5,13 @@ import (
 	"time"
 )
 
+// ReadScoper is a store whose reads made for one request can share work: the SQLite
+// store's one ask of whether anything was committed (sqlstore.DB.ScopeReads). A server
+// derives each request's context with it.
+type ReadScoper interface {
+	ScopeReads(ctx context.Context) context.Context
+}
+
 // Store persists the directory. Implementations (sqlite, postgres) hold no rules beyond
 // integrity: the core validates and authorizes before it calls them. Every method that
 // changes state takes the audit Event for that change and appends it in the same

@@ -77,6 +77,9 @@ func (s *Server) wrap(mux *http.ServeMux, faceOf func(path string) Face) http.Ha
 			host = r.RemoteAddr
 		}
 		ctx := context.WithValue(iamd.NewContextWithSource(r.Context(), host), infoKey{}, info)
+		if s.cfg.RequestContext != nil {
+			ctx = s.cfg.RequestContext(ctx)
+		}
 		r = r.WithContext(ctx)
 
 		if r.ContentLength > limit {

@@ -42,6 +42,9 @@ type Config struct {
 	// DebugAddr, when set, serves Go's runtime profiles (net/http/pprof) on a listener
 	// of their own, so that they are never reachable through a face's port.
 	DebugAddr string
+	// RequestContext, when set, derives each request's context before any face sees it
+	// (the store's read scope: iamd.ReadScoper).
+	RequestContext func(context.Context) context.Context
 }
 
 // Server is the set of listeners.

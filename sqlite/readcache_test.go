@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,39 +35,60 @@ func TestRememberedReadsSeeEveryCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	statements := func(read func() error) int {
+	// statements counts what one read sends: asks of the data version, and the rest.
+	statements := func(ctx context.Context, read func(context.Context) error) (asks, others int) {
 		t.Helper()
-		var n atomic.Int64
-		s.SetStatementHook(func(string) { n.Add(1) })
+		var mu sync.Mutex
+		s.SetStatementHook(func(q string) {
+			mu.Lock()
+			defer mu.Unlock()
+			if q == "PRAGMA data_version" {
+				asks++
+			} else {
+				others++
+			}
+		})
 		defer s.SetStatementHook(nil)
-		if err := read(); err != nil {
+		if err := read(ctx); err != nil {
 			t.Fatal(err)
 		}
-		return int(n.Load())
+		return asks, others
 	}
 	// Lists take users that single reads remembered, and remember none themselves: the
 	// user is read alone first.
 	reads := []struct {
-		name string
-		read func() error
+		name        string
+		asks, sends int // asks, and other statements, when the memory answers
+		read        func(context.Context) error
 	}{
-		{"GetUser", func() error { _, err := s.GetUser(ctx, "i", u.ID); return err }},
-		{"GetUserByLogin", func() error { _, err := s.GetUserByLogin(ctx, "i", "ADA"); return err }},
-		{"CheckAccessKey", func() error { _, err := s.CheckAccessKey(ctx, key.ID); return err }},
-		{"ListUsers", func() error {
+		{"GetUser", 1, 0, func(ctx context.Context) error { _, err := s.GetUser(ctx, "i", u.ID); return err }},
+		{"GetUserByLogin", 1, 0, func(ctx context.Context) error { _, err := s.GetUserByLogin(ctx, "i", "ADA"); return err }},
+		{"CheckAccessKey", 1, 0, func(ctx context.Context) error { _, err := s.CheckAccessKey(ctx, key.ID); return err }},
+		// The count and the page's ids come from the snapshot, asked about before and after.
+		{"ListUsers", 2, 2, func(ctx context.Context) error {
 			_, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "i", WithGroups: true, WithRoles: true})
 			return err
 		}},
-		{"ListUsers by login", func() error {
+		{"ListUsers by login", 1, 0, func(ctx context.Context) error {
 			_, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "i", LoginName: "ada"})
 			return err
 		}},
 	}
 	for _, r := range reads {
-		statements(r.read)
-		if n := statements(r.read); n > 2 {
-			t.Errorf("%s again, nothing changed: %d statements, want its answer from memory", r.name, n)
+		statements(ctx, r.read)
+		if asks, sends := statements(ctx, r.read); asks != r.asks || sends != r.sends {
+			t.Errorf("%s again, nothing changed: %d asks and %d other statements, want %d and %d", r.name, asks, sends, r.asks, r.sends)
 		}
+	}
+	// In one request's scope, the reads share the first one's ask.
+	scoped := s.ScopeReads(ctx)
+	asks := 0
+	for _, r := range reads {
+		n, _ := statements(scoped, r.read)
+		asks += n
+	}
+	if asks != 2 { // the first read's, and the listing's second one
+		t.Errorf("the reads of one scope asked %d times, want 2", asks)
 	}
 
 	for i, change := range []string{
@@ -117,9 +137,9 @@ func TestRememberedReadsSeeEveryCommit(t *testing.T) {
 }
 
 // Writers through the store and readers racing them: a read that begins after a write
-// returned sees it (run with -race).
+// returned sees it (run with -race), in the scope of the request that wrote too.
 func TestRememberedReadsFollowConcurrentWriters(t *testing.T) {
-	ctx := context.Background()
+	background := context.Background()
 	const writers = 4
 	s, _, users := openWithUsers(t, "u0", "u1", "u2", "u3")
 	ev := iamd.Event{InstanceID: "i"}
@@ -130,6 +150,16 @@ func TestRememberedReadsFollowConcurrentWriters(t *testing.T) {
 			defer wg.Done()
 			u := *users[w]
 			for v := int64(2); v <= 40; v++ {
+				// One request: it reads, writes, and reads again. Every other iteration
+				// goes without a scope.
+				ctx := background
+				if v%2 == 0 {
+					ctx = s.ScopeReads(background)
+				}
+				if _, err := s.GetUser(ctx, "i", u.ID); err != nil {
+					t.Error(err)
+					return
+				}
 				u.Version, u.DisplayName = v, fmt.Sprint(v)
 				if err := s.UpdateUser(ctx, iamd.UserWrite{User: &u, ExpectedVersion: v - 1, Event: ev}); err != nil {
 					t.Error(err)

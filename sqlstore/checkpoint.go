@@ -74,8 +74,10 @@ func (db *DB) CheckpointInBackground(pool *sql.DB, stmt string) {
 	db.checkpointer = newCheckpointer(pool, stmt)
 }
 
-// committed tells the background checkpointer, if any, that a write committed.
+// committed tells the read memory's scopes and the background checkpointer, if any,
+// that a write committed.
 func (db *DB) committed() {
+	db.commits.Add(1)
 	if db.checkpointer != nil {
 		db.checkpointer.committed()
 	}

@@ -17,7 +17,7 @@ const ownerColumns = `u.version, u.status, u.expired, u.console_denied, u.api_de
 // remembered answers a credential check from the read cache, or runs check and
 // remembers what it read.
 func (db *DB) remembered(ctx context.Context, kind string, key []byte, check func() (*iamd.CredentialState, error)) (*iamd.CredentialState, error) {
-	view := db.cache.begin(ctx)
+	view := db.begin(ctx)
 	name := credentialKey(kind, key)
 	if c := db.cache.credential(view, name); c != nil {
 		return c, nil

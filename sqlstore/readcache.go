@@ -47,6 +47,8 @@ type readCache struct {
 	query string
 	conn  *sql.Conn // taken from pool and kept: asking costs no pool look-up; nil after a failure
 	stmt  *sql.Stmt // query, prepared on conn
+	// observe reports each ask to the store's statement hook.
+	observe func(query string)
 
 	// coldSkips counts down the reads that skip the memory, and the ask, after two
 	// asks in a row found a commit (changedLastAsk, under mu).
@@ -71,7 +73,7 @@ func newReadCache(ctx context.Context, pool *sql.DB, query string) (*readCache, 
 	pool.SetMaxOpenConns(1)
 	pool.SetConnMaxLifetime(0)
 	pool.SetConnMaxIdleTime(0)
-	c := &readCache{pool: pool, query: query, size: readCacheSize}
+	c := &readCache{pool: pool, query: query, size: readCacheSize, observe: func(string) {}}
 	c.forget(-1)
 	if err := c.connect(ctx); err != nil {
 		return nil, err
@@ -103,6 +105,7 @@ func (c *readCache) version(ctx context.Context) (int64, error) {
 			return 0, err
 		}
 	}
+	c.observe(c.query)
 	var v int64
 	err := c.stmt.QueryRowContext(ctx).Scan(&v)
 	if err != nil && ctx.Err() == nil { // the connection may be broken: take another next time
@@ -120,6 +123,49 @@ func (c *readCache) forget(version int64) {
 	c.users = make(map[string]*iamd.User)
 	c.logins = make(map[string]string)
 	c.creds = make(map[string]*iamd.CredentialState)
+}
+
+// readScope lets the reads of one request share one ask (see ScopeReads).
+type readScope struct {
+	mu      sync.Mutex
+	view    readView
+	commits uint64 // the process's commits counted before view was asked
+}
+
+type readScopeKey struct{}
+
+// ScopeReads returns a context under which the store's reads share one ask of the data
+// version, made by the first of them (a server derives each request's context with it).
+// Every commit of the store's own process voids that ask, so a request that writes and
+// then reads sees its write; a commit of another process after the ask may be missed
+// by the reads that follow it in the same request, which began before that commit was
+// made and are answered as of the ask. Outside a scope, every read asks.
+func (db *DB) ScopeReads(ctx context.Context) context.Context {
+	if db.cache == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, readScopeKey{}, &readScope{})
+}
+
+// begin asks the data version for a read that begins now, or takes the answer of its
+// scope's ask if nothing has been committed by this process since.
+func (db *DB) begin(ctx context.Context) readView {
+	c := db.cache
+	if c == nil {
+		return readView{}
+	}
+	scope, _ := ctx.Value(readScopeKey{}).(*readScope)
+	if scope == nil {
+		return c.begin(ctx)
+	}
+	scope.mu.Lock()
+	defer scope.mu.Unlock()
+	commits := db.commits.Load()
+	if scope.view.ok && scope.commits == commits && c.holdsFor(scope.view) {
+		return scope.view
+	}
+	scope.view, scope.commits = c.begin(ctx), commits
+	return scope.view
 }
 
 // begin asks the data version for a read that begins now, forgetting everything if it
@@ -157,6 +203,14 @@ func (c *readCache) begin(ctx context.Context) readView {
 		c.mu.Unlock()
 	}
 	return readView{version: v, ok: true}
+}
+
+// holdsFor reports whether the memory still holds for view's version: another read may
+// have found a newer one since.
+func (c *readCache) holdsFor(view readView) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.at == view.version
 }
 
 // still reports whether nothing was committed since view was asked.
@@ -330,6 +384,7 @@ func (db *DB) RememberReads(ctx context.Context, pool *sql.DB, query string) err
 	if err != nil {
 		return internal("remember reads", err)
 	}
+	c.observe = db.observe
 	db.cache = c
 	return nil
 }

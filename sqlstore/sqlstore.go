@@ -75,6 +75,8 @@ type DB struct {
 	// cache answers reads from memory while nothing was committed (see readcache.go);
 	// nil unless RememberReads was called.
 	cache *readCache
+	// commits counts the writes this process committed (see readScope).
+	commits atomic.Uint64
 }
 
 // SetStatementHook makes the store call fn with the text of every statement it sends,
@@ -261,6 +263,9 @@ func detach(ctx context.Context, q querier) context.Context {
 func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
 	ctx, query = detach(ctx, q), db.bind(query)
 	db.observe(query)
+	if q == querier(db.write) { // a statement of its own: it commits when it returns
+		defer db.committed()
+	}
 	if stmt := db.prepared(ctx, q, query); stmt != nil {
 		return stmt.ExecContext(ctx, args...)
 	}

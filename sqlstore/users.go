@@ -211,7 +211,7 @@ func (db *DB) firstMissing(ctx context.Context, q querier, table, instanceID str
 
 // GetUser returns a user with its groups, roles and privileges.
 func (db *DB) GetUser(ctx context.Context, instanceID, id string) (*iamd.User, error) {
-	view := db.cache.begin(ctx)
+	view := db.begin(ctx)
 	if u := db.cache.user(view, instanceID, id); u != nil {
 		return u, nil
 	}
@@ -231,7 +231,7 @@ func (db *DB) GetUserRow(ctx context.Context, instanceID, id string) (*iamd.User
 
 // GetUserByLogin finds a user by login name, ignoring case.
 func (db *DB) GetUserByLogin(ctx context.Context, instanceID, loginName string) (*iamd.User, error) {
-	view := db.cache.begin(ctx)
+	view := db.begin(ctx)
 	key := iamd.LoginKey(loginName)
 	if u := db.cache.userByLogin(view, instanceID, key); u != nil {
 		return u, nil
@@ -553,7 +553,7 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 	// Anchors hold positions in the default order of the whole instance; a filter or
 	// another order has positions of its own.
 	anchorable := whole && len(sorts) == 1 && sorts[0].Key == iamd.SortByCreatedAt
-	view := db.cache.begin(ctx)
+	view := db.begin(ctx)
 	// The total and the page come from one snapshot, so the page sits where the total
 	// says it does even while other requests write.
 	err := db.inSnapshot(ctx, func(tx *txn) error {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"iamd"
+
 	"iamd/account"
 	"iamd/directory"
 	"iamd/face/ece"
@@ -164,6 +166,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var requestContext func(context.Context) context.Context
+	if scoper, ok := store.(iamd.ReadScoper); ok {
+		requestContext = scoper.ScopeReads
+	}
 	srv, err := server.New(server.Config{
 		Addr: *addr,
 		Mounts: []server.Mount{{Prefix: "/scp", Face: scpFace}, {Prefix: "/iamd", Face: nativeFace},
@@ -175,6 +181,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		BodyLimit:       *bodyLimit,
 		ShutdownTimeout: *shutdownTimeout,
 		DebugAddr:       *debugAddr,
+		RequestContext:  requestContext,
 	})
 	if err != nil {
 		return err
