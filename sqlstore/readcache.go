@@ -57,7 +57,7 @@ type readCache struct {
 
 	mu     sync.RWMutex
 	at     int64                            // the data version every entry holds for
-	users  map[string]*iamd.User            // instance, NUL, id → the user as GetUser reads it
+	users  map[string]string                // instance, NUL, id → the user as GetUser reads it, packed
 	logins map[string]string                // instance, NUL, login key → id
 	creds  map[string]*iamd.CredentialState // see credentialKey
 	size   int
@@ -120,7 +120,7 @@ func (c *readCache) version(ctx context.Context) (int64, error) {
 // not yet shared.
 func (c *readCache) forget(version int64) {
 	c.at = version
-	c.users = make(map[string]*iamd.User)
+	c.users = make(map[string]string)
 	c.logins = make(map[string]string)
 	c.creds = make(map[string]*iamd.CredentialState)
 }
@@ -224,20 +224,20 @@ func (c *readCache) still(ctx context.Context, view readView) bool {
 
 func userKey(instanceID, id string) string { return instanceID + "\x00" + id }
 
-// recall returns a copy of the entry for key of the map pick chooses, if it holds for view.
-func recall[V any](c *readCache, view readView, pick func(*readCache) map[string]*V, key string, clone func(*V) *V) *V {
+// recall returns what open makes of the entry for key of the map pick chooses, if there
+// is one and it holds for view.
+func recall[V, R any](c *readCache, view readView, pick func(*readCache) map[string]V, key string, open func(V) *R) *R {
 	if !view.ok {
 		return nil
 	}
 	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.at != view.version {
+	v, ok := pick(c)[key]
+	ok = ok && c.at == view.version
+	c.mu.RUnlock()
+	if !ok {
 		return nil
 	}
-	if v := pick(c)[key]; v != nil {
-		return clone(v)
-	}
-	return nil
+	return open(v)
 }
 
 // remember runs put, under the lock, if view is still the version the memory holds for.
@@ -252,22 +252,20 @@ func (c *readCache) remember(view readView, put func()) {
 	}
 }
 
-func pickUsers(c *readCache) map[string]*iamd.User                  { return c.users }
+func pickUsers(c *readCache) map[string]string                      { return c.users }
 func pickCredentials(c *readCache) map[string]*iamd.CredentialState { return c.creds }
 
 // user returns a copy of the remembered user, or nil.
 func (c *readCache) user(view readView, instanceID, id string) *iamd.User {
-	return recall(c, view, pickUsers, userKey(instanceID, id), cloneUser)
+	return recall(c, view, pickUsers, userKey(instanceID, id), unpackUser)
 }
 
 // listed returns the remembered user as a listing with filter f reads it, copied, or nil.
 func (c *readCache) listed(view readView, instanceID, id string, f iamd.UserFilter) *iamd.User {
-	return recall(c, view, pickUsers, userKey(instanceID, id), func(u *iamd.User) *iamd.User {
-		l := listedUser(u, f)
-		l.PasswordChangedAt, l.LockedUntil, l.ElevatedUntil = cloneTime(u.PasswordChangedAt), cloneTime(u.LockedUntil), cloneTime(u.ElevatedUntil)
-		l.FirstLoginAt, l.LastLoginAt, l.LastFailedLoginAt = cloneTime(u.FirstLoginAt), cloneTime(u.LastLoginAt), cloneTime(u.LastFailedLoginAt)
-		l.Roles, l.Groups, l.InheritedGroups = slices.Clone(l.Roles), slices.Clone(l.Groups), slices.Clone(l.InheritedGroups)
-		return &l
+	return recall(c, view, pickUsers, userKey(instanceID, id), func(packed string) *iamd.User {
+		u := unpackUser(packed)
+		*u = listedUser(u, f)
+		return u
 	})
 }
 
@@ -285,13 +283,16 @@ func (c *readCache) userByLogin(view readView, instanceID, loginKey string) *iam
 	return c.user(view, instanceID, id)
 }
 
-// putUser remembers a copy of u, read after view was asked, as GetUser reads it.
+// putUser remembers u, read after view was asked, as GetUser reads it.
 func (c *readCache) putUser(view readView, u *iamd.User) {
-	u = cloneUser(u)
+	if !view.ok {
+		return
+	}
+	packed := packUser(u)
 	c.remember(view, func() {
 		makeRoom(c.users, c.size)
 		makeRoom(c.logins, c.size)
-		c.users[userKey(u.InstanceID, u.ID)] = u
+		c.users[userKey(u.InstanceID, u.ID)] = packed
 		c.logins[userKey(u.InstanceID, iamd.LoginKey(u.LoginName))] = u.ID
 	})
 }
@@ -341,16 +342,6 @@ func cloneTime(t *time.Time) *time.Time {
 		return nil
 	}
 	c := *t
-	return &c
-}
-
-// cloneUser copies u and everything it points to: callers change the users they get.
-func cloneUser(u *iamd.User) *iamd.User {
-	c := *u
-	c.PasswordChangedAt, c.LockedUntil, c.ElevatedUntil = cloneTime(u.PasswordChangedAt), cloneTime(u.LockedUntil), cloneTime(u.ElevatedUntil)
-	c.FirstLoginAt, c.LastLoginAt, c.LastFailedLoginAt = cloneTime(u.FirstLoginAt), cloneTime(u.LastLoginAt), cloneTime(u.LastFailedLoginAt)
-	c.Roles, c.Privileges = slices.Clone(u.Roles), slices.Clone(u.Privileges)
-	c.Groups, c.InheritedGroups = slices.Clone(u.Groups), slices.Clone(u.InheritedGroups)
 	return &c
 }
 
