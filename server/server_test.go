@@ -38,6 +38,9 @@ func (f echoFace) Register(mux *http.ServeMux, prefix string) {
 		}
 		fmt.Fprintf(w, `{"id":%q,"len":%d,"source":%q}`, r.PathValue("id"), len(body), iamd.SourceFromContext(r.Context()))
 	})
+	mux.HandleFunc("GET "+prefix+"/scope", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, r.Context().Value(scopeKey{}))
+	})
 	mux.HandleFunc("GET "+prefix+"/panic", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
 	mux.HandleFunc("GET "+prefix+"/wait-for-cancel", func(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done()
@@ -104,6 +107,9 @@ func start(t *testing.T) *running {
 		BodyLimit:       1024,
 		ShutdownTimeout: 10 * time.Second,
 		DebugAddr:       "127.0.0.1:0",
+		RequestContext: func(ctx context.Context) context.Context {
+			return context.WithValue(ctx, scopeKey{}, "scoped")
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -330,4 +336,17 @@ func TestVanishedClientIsNotAnError(t *testing.T) {
 		}
 	}
 	t.Fatalf("the request was not logged:\n%s", r.logs.String())
+}
+
+type scopeKey struct{}
+
+// Config.RequestContext derives the context of every request a face serves, on the main
+// listener and on a face's own (iamd serve sets the store's read scope there).
+func TestRequestContextReachesTheFaces(t *testing.T) {
+	r := start(t)
+	for _, url := range []string{"http://" + r.addrs["main"] + "/echo/scope", "http://" + r.addrs["echo"] + "/scope"} {
+		if code, body := get(t, url); code != 200 || body != "scoped" {
+			t.Errorf("GET %s: %d %q, want the derived context", url, code, body)
+		}
+	}
 }
