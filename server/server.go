@@ -47,6 +47,15 @@ type Config struct {
 	RequestContext func(context.Context) context.Context
 }
 
+// ReadScope returns the RequestContext that gives each request store's read scope, when
+// store has one (iamd.ReadScoper), and nil otherwise.
+func ReadScope(store any) func(context.Context) context.Context {
+	if s, ok := store.(iamd.ReadScoper); ok {
+		return s.ScopeReads
+	}
+	return nil
+}
+
 // Server is the set of listeners.
 type Server struct {
 	cfg       Config

@@ -60,7 +60,6 @@ type readCache struct {
 	users  map[string]string                // instance, NUL, id → the user as GetUser reads it, packed
 	logins map[string]string                // instance, NUL, login key → id
 	creds  map[string]*iamd.CredentialState // see credentialKey
-	size   int
 }
 
 // readView is what one read was told: the data version, if the ask succeeded.
@@ -73,7 +72,7 @@ func newReadCache(ctx context.Context, pool *sql.DB, query string) (*readCache, 
 	pool.SetMaxOpenConns(1)
 	pool.SetConnMaxLifetime(0)
 	pool.SetConnMaxIdleTime(0)
-	c := &readCache{pool: pool, query: query, size: readCacheSize, observe: func(string) {}}
+	c := &readCache{pool: pool, query: query, observe: func(string) {}}
 	c.forget(-1)
 	if err := c.connect(ctx); err != nil {
 		return nil, err
@@ -290,8 +289,8 @@ func (c *readCache) putUser(view readView, u *iamd.User) {
 	}
 	packed := packUser(u)
 	c.remember(view, func() {
-		makeRoom(c.users, c.size)
-		makeRoom(c.logins, c.size)
+		makeRoom(c.users)
+		makeRoom(c.logins)
 		c.users[userKey(u.InstanceID, u.ID)] = packed
 		c.logins[userKey(u.InstanceID, iamd.LoginKey(u.LoginName))] = u.ID
 	})
@@ -308,7 +307,7 @@ func (c *readCache) credential(view readView, key string) *iamd.CredentialState 
 func (c *readCache) putCredential(view readView, key string, s *iamd.CredentialState) {
 	s = cloneCredential(s)
 	c.remember(view, func() {
-		makeRoom(c.creds, c.size)
+		makeRoom(c.creds)
 		c.creds[key] = s
 	})
 }
@@ -326,9 +325,9 @@ func (c *readCache) close() error {
 	return c.pool.Close()
 }
 
-// makeRoom forgets an arbitrary entry of m if it holds size.
-func makeRoom[V any](m map[string]V, size int) {
-	if len(m) < size {
+// makeRoom forgets an arbitrary entry of m if it holds readCacheSize.
+func makeRoom[V any](m map[string]V) {
+	if len(m) < readCacheSize {
 		return
 	}
 	for k := range m {

@@ -231,7 +231,11 @@ func (db *DB) GetUserRow(ctx context.Context, instanceID, id string) (*iamd.User
 
 // GetUserByLogin finds a user by login name, ignoring case.
 func (db *DB) GetUserByLogin(ctx context.Context, instanceID, loginName string) (*iamd.User, error) {
-	view := db.begin(ctx)
+	return db.userByLogin(ctx, db.begin(ctx), instanceID, loginName)
+}
+
+// userByLogin is GetUserByLogin for a read that asked view.
+func (db *DB) userByLogin(ctx context.Context, view readView, instanceID, loginName string) (*iamd.User, error) {
 	key := iamd.LoginKey(loginName)
 	if u := db.cache.userByLogin(view, instanceID, key); u != nil {
 		return u, nil
@@ -511,20 +515,24 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 	}
 
 	page := &iamd.UserPage{Users: []iamd.User{}}
-	if f.LoginName != "" && len(where) == 2 && db.cache != nil {
-		// The login name alone: the user GetUserByLogin reads, remembered by its key.
-		u, err := db.GetUserByLogin(ctx, f.InstanceID, f.LoginName)
-		switch {
-		case iamd.ErrorCode(err) == iamd.ENOTFOUND:
+	if f.LoginName != "" && len(where) == 2 {
+		if view := db.begin(ctx); view.ok {
+			// The login name alone, with the memory to answer or to fill: the user
+			// GetUserByLogin reads, remembered by its key. Without the memory (PostgreSQL, or
+			// reads skipping it under writes), the one statement below reads less.
+			u, err := db.userByLogin(ctx, view, f.InstanceID, f.LoginName)
+			switch {
+			case iamd.ErrorCode(err) == iamd.ENOTFOUND:
+				return page, nil
+			case err != nil:
+				return nil, err
+			}
+			page.Total = 1
+			if f.Offset == 0 {
+				page.Users = append(page.Users, listedUser(u, f))
+			}
 			return page, nil
-		case err != nil:
-			return nil, err
 		}
-		page.Total = 1
-		if f.Offset == 0 {
-			page.Users = append(page.Users, listedUser(u, f))
-		}
-		return page, nil
 	}
 	if f.LoginName != "" {
 		// Login names are unique in an instance: the one row, if any, is both the total
@@ -654,7 +662,7 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 
 // usersFromMemory returns the users of ids, in order, as a listing with filter f reads
 // them: from the read cache, and those it does not hold from tx, in a constant number of
-// statements.
+// statements whatever their number.
 func (db *DB) usersFromMemory(ctx context.Context, tx *txn, view readView, f iamd.UserFilter, ids []string) ([]iamd.User, error) {
 	users := make([]iamd.User, len(ids))
 	at := map[string]int{}
@@ -692,13 +700,13 @@ func (db *DB) usersFromMemory(ctx context.Context, tx *txn, view readView, f iam
 	if len(read) != len(missing) { // the snapshot listed them: they cannot be gone
 		return nil, internal("list users", fmt.Errorf("%d of %d listed users read", len(read), len(missing)))
 	}
-	if err := db.fillUsers(ctx, tx, f.InstanceID, read); err != nil {
+	// Not remembered, so read only as the listing shows them: pages across a large
+	// directory would only churn the memory that reads of single users fill.
+	if err := db.fillListed(ctx, tx, f, read); err != nil {
 		return nil, err
 	}
-	// Not remembered: pages across a large directory would only churn the memory that
-	// reads of single users fill (and cost their copies and garbage); lists use it.
-	for i := range read {
-		users[at[read[i].ID]] = listedUser(&read[i], f)
+	for _, u := range read {
+		users[at[u.ID]] = u
 	}
 	return users, nil
 }

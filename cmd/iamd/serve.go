@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"iamd"
-
 	"iamd/account"
 	"iamd/directory"
 	"iamd/face/ece"
@@ -166,10 +164,6 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var requestContext func(context.Context) context.Context
-	if scoper, ok := store.(iamd.ReadScoper); ok {
-		requestContext = scoper.ScopeReads
-	}
 	srv, err := server.New(server.Config{
 		Addr: *addr,
 		Mounts: []server.Mount{{Prefix: "/scp", Face: scpFace}, {Prefix: "/iamd", Face: nativeFace},
@@ -181,7 +175,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		BodyLimit:       *bodyLimit,
 		ShutdownTimeout: *shutdownTimeout,
 		DebugAddr:       *debugAddr,
-		RequestContext:  requestContext,
+		RequestContext:  server.ReadScope(store),
 	})
 	if err != nil {
 		return err

@@ -90,7 +90,7 @@ func start(t *testing.T, store iamd.Store) *env {
 	mounts := []server.Mount{
 		{Prefix: "/scp", Face: scpFace}, {Prefix: "/iamd", Face: nativeFace}, {Prefix: "/ece", Face: eceFace},
 		{Prefix: "/scim/v2", Face: scimFace}, {Prefix: "/ncloud", Face: ncloudFace}, {Prefix: "/vikingcloud", Face: vikingFace}}
-	base := servertest.Serve(t, server.Config{RequestContext: servertest.ScopeReads(store), Logger: logger, Ready: store.Ping, Mounts: mounts})["main"]
+	base := servertest.Serve(t, server.Config{RequestContext: server.ReadScope(store), Logger: logger, Ready: store.Ping, Mounts: mounts})["main"]
 	admin, err := core.Accounts.AuthenticateToken(context.Background(), adminToken)
 	if err != nil {
 		t.Fatal(err)

@@ -52,7 +52,7 @@ func TestEveryFaceServesAtTheRootOfItsOwnListener(t *testing.T) {
 	for _, m := range e.mounts {
 		addrs[m.Face.Name()] = "127.0.0.1:0"
 	}
-	urls := servertest.Serve(t, server.Config{RequestContext: servertest.ScopeReads(e.store), Logger: e.core.Logger, Mounts: e.mounts, FaceAddrs: addrs})
+	urls := servertest.Serve(t, server.Config{RequestContext: server.ReadScope(e.store), Logger: e.core.Logger, Mounts: e.mounts, FaceAddrs: addrs})
 	for _, c := range []struct {
 		face, method, path string
 		status             int

@@ -78,7 +78,7 @@ func startWith(t testing.TB, store iamd.Store, wrap func(ece.Directory) ece.Dire
 			t.Fatal(err)
 		}
 	}
-	urls := servertest.Serve(t, server.Config{RequestContext: servertest.ScopeReads(store), Mounts: []server.Mount{{Prefix: "/ece", Face: face}},
+	urls := servertest.Serve(t, server.Config{RequestContext: server.ReadScope(store), Mounts: []server.Mount{{Prefix: "/ece", Face: face}},
 		FaceAddrs: map[string]string{"ece": "127.0.0.1:0"}, Logger: logger, Ready: store.Ping})
 	e := &env{t: t, url: urls["ece"], main: urls["main"], store: store, dir: core.Directory, logs: logs, secrets: []string{adminPassword, adminToken},
 		check: openapitest.New(t, ece.OpenAPIDocument(), urls["ece"]+"/api/v1", "BasicFailedReply")}

@@ -53,7 +53,7 @@ func start(t *testing.T, store iamd.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := servertest.Serve(t, server.Config{RequestContext: servertest.ScopeReads(store), Mounts: []server.Mount{{Prefix: "/iamd", Face: face}},
+	base := servertest.Serve(t, server.Config{RequestContext: server.ReadScope(store), Mounts: []server.Mount{{Prefix: "/iamd", Face: face}},
 		Logger: logger, Ready: store.Ping})["main"]
 	e := &env{t: t, base: base, logs: logs, store: store, acct: acct, core: core,
 		check:   openapitest.New(t, native.OpenAPIDocument(), base+"/iamd", "Error"),

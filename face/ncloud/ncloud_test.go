@@ -66,7 +66,7 @@ func start(t testing.TB, store iamd.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := servertest.Serve(t, server.Config{RequestContext: servertest.ScopeReads(store), Mounts: []server.Mount{{Prefix: "/ncloud", Face: face}}, Logger: logger, Ready: store.Ping})["main"]
+	root := servertest.Serve(t, server.Config{RequestContext: server.ReadScope(store), Mounts: []server.Mount{{Prefix: "/ncloud", Face: face}}, Logger: logger, Ready: store.Ping})["main"]
 	e.base = root + "/ncloud"
 	e.check = openapitest.New(t, ncloud.OpenAPIDocument(), e.base+ncloud.BasePath, "GatewayError")
 	t.Cleanup(func() { logs.CheckNoSecrets(t, secretKey, "admin password") })

@@ -56,7 +56,7 @@ func startAt(t testing.TB, store iamd.Store, now func() time.Time, configure ...
 	if err != nil {
 		t.Fatal(err)
 	}
-	urls := servertest.Serve(t, server.Config{RequestContext: servertest.ScopeReads(store), Mounts: []server.Mount{{Prefix: "/scim/v2", Face: face}}, Logger: logger, Ready: store.Ping})
+	urls := servertest.Serve(t, server.Config{RequestContext: server.ReadScope(store), Mounts: []server.Mount{{Prefix: "/scim/v2", Face: face}}, Logger: logger, Ready: store.Ping})
 	e := &env{t: t, base: urls["main"] + "/scim/v2", store: store, secrets: []string{adminToken},
 		check: openapitest.New(t, scim.OpenAPIDocument(), urls["main"]+"/scim/v2", "Error")}
 	t.Cleanup(func() { logs.CheckNoSecrets(t, e.secrets...) })

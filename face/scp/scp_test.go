@@ -90,7 +90,7 @@ func start(t *testing.T, store iamd.Store, policy string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.base = servertest.Serve(t, server.Config{RequestContext: servertest.ScopeReads(store), Mounts: []server.Mount{{Prefix: "/scp", Face: face}},
+	e.base = servertest.Serve(t, server.Config{RequestContext: server.ReadScope(store), Mounts: []server.Mount{{Prefix: "/scp", Face: face}},
 		Logger: logger, Ready: store.Ping})["main"]
 	e.check = openapitest.New(t, scp.OpenAPIDocument(), e.base+"/scp", "ErrorResponse")
 	admin, err := acct.VerifyHMAC(ctx, accessKey, []byte("x"), mac(secretKey, "x"))

@@ -84,7 +84,7 @@ func startWith(t testing.TB, store iamd.Store, wrap func(*account.Service) vikin
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := servertest.Serve(t, server.Config{RequestContext: servertest.ScopeReads(store), Mounts: []server.Mount{{Prefix: "/vikingcloud", Face: face}}, Logger: logger, Ready: store.Ping})["main"]
+	root := servertest.Serve(t, server.Config{RequestContext: server.ReadScope(store), Mounts: []server.Mount{{Prefix: "/vikingcloud", Face: face}}, Logger: logger, Ready: store.Ping})["main"]
 	e := &env{t: t, base: root + "/vikingcloud", store: store, acct: acct, spent: spent}
 	e.check = openapitest.New(t, vikingcloud.OpenAPIDocument(), e.base, "Error")
 	t.Cleanup(func() { logs.CheckNoSecrets(t, adminToken, goodPass, mfaSecret) })

@@ -6,7 +6,6 @@ import (
 	"context"
 	"testing"
 
-	"iamd"
 	"iamd/server"
 )
 
@@ -33,13 +32,4 @@ func Serve(t testing.TB, cfg server.Config) map[string]string {
 		urls[name] = "http://" + addr
 	}
 	return urls
-}
-
-// ScopeReads returns what iamd serve sets as server.Config.RequestContext for store: its
-// read scope when it has one (iamd.ReadScoper), else nil.
-func ScopeReads(store any) func(context.Context) context.Context {
-	if s, ok := store.(iamd.ReadScoper); ok {
-		return s.ScopeReads
-	}
-	return nil
 }
