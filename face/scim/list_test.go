@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,10 +63,91 @@ func BenchmarkUserListPage(b *testing.B) {
 	req := &listRequest{}
 	b.ReportAllocs()
 	for b.Loop() {
-		resources := make([]any, 0, len(users))
-		for i := range users {
-			resources = append(resources, userResource(ctx, &users[i], req.attributes, req.exclud))
-		}
-		writeList(httptest.NewRecorder(), 1000, 1, resources)
+		writeList(discard{http.Header{}}, 1000, 1, userResources(ctx, users, req.attributes, req.exclud))
 	}
+}
+
+// discard is a ResponseWriter that keeps no body, as a connection's does not: a
+// recorder's growing buffer would be most of what the benchmark measures.
+type discard struct{ header http.Header }
+
+func (d discard) Header() http.Header         { return d.header }
+func (d discard) Write(p []byte) (int, error) { return len(p), nil }
+func (d discard) WriteHeader(int)             {}
+
+// listResponse is a ListResponse (RFC 7644 §3.4.2) as encoding/json writes it, which
+// writeList must match.
+type listResponse struct {
+	Schemas      []string `json:"schemas"`
+	TotalResults int      `json:"totalResults"`
+	StartIndex   int      `json:"startIndex"`
+	ItemsPerPage int      `json:"itemsPerPage"`
+	Resources    []any    `json:"Resources"`
+}
+
+func TestWriteListIsEncodingJSON(t *testing.T) {
+	ctx := withBase(context.Background(), httptest.NewRequest("GET", "/", nil), "/scim/v2")
+	users := listUsers()
+	for _, n := range []int{0, 1, len(users)} {
+		var resources, plain []any
+		for i := range users[:n] {
+			resources = append(resources, userResource(ctx, &users[i], nil, nil))
+			plain = append(plain, userDoc(ctx, &users[i]))
+		}
+		resources = append(resources, map[string]any{"id": "g1", "displayName": "<Group>"})
+		plain = append(plain, map[string]any{"id": "g1", "displayName": "<Group>"})
+		rec := httptest.NewRecorder()
+		writeList(rec, 1000, 7, resources)
+		want, _ := json.Marshal(listResponse{Schemas: []string{schemaListResponse}, TotalResults: 1000, StartIndex: 7,
+			ItemsPerPage: len(plain), Resources: plain})
+		if got := rec.Body.Bytes(); !bytes.Equal(got, append(want, '\n')) {
+			t.Errorf("%d users: wrote\n%s\nencoding/json writes\n%s", n, got, want)
+		}
+		if rec.Code != 200 || rec.Header().Get("Content-Type") != contentType {
+			t.Errorf("%d users: %d %v", n, rec.Code, rec.Header())
+		}
+	}
+}
+
+// appendUser writes what json.Marshal(toSCIM(…)) writes, whatever the record holds.
+func FuzzAppendUser(f *testing.F) {
+	for _, u := range listUsers() {
+		var group, inherited string
+		if len(u.Groups) > 0 {
+			group = u.Groups[0].Name
+		}
+		if len(u.InheritedGroups) > 0 {
+			inherited = u.InheritedGroups[0].Name
+		}
+		f.Add(u.ID, u.LoginName, u.DisplayName, u.GivenName, u.FamilyName, u.Email, u.PhoneCountryCode, u.PhoneNumber,
+			u.Locale, u.ExternalID, u.Department+"|"+u.EmployeeNumber, u.Manager, group, inherited, int64(u.Version), u.Status == iamd.UserActive)
+	}
+	f.Add("i", "\xff<&>", "\u2028", "", "f", "", "", "\t", "", "", "|", "", "", "", int64(-1), false)
+	ctx := withBase(context.Background(), httptest.NewRequest("GET", "/", nil), "https://h/scim/v2")
+	f.Fuzz(func(t *testing.T, id, login, display, given, family, email, code, phone, locale, external, enterprise, manager,
+		group, inherited string, version int64, active bool) {
+		dept, number, _ := strings.Cut(enterprise, "|")
+		at := time.Unix(version%(1<<40), version%1e9).In(time.FixedZone("x", 3600))
+		u := iamd.User{ID: id, LoginName: login, DisplayName: display, GivenName: given, FamilyName: family, Email: email,
+			PhoneCountryCode: code, PhoneNumber: phone, Locale: locale, TimeZone: locale, ExternalID: external,
+			Department: dept, EmployeeNumber: number, BusinessUnit: number, Organization: dept, Manager: manager,
+			Status: iamd.UserSuspended, CreatedAt: at, UpdatedAt: at.Add(time.Hour), Version: version}
+		if active {
+			u.Status = iamd.UserActive
+		}
+		if group != "" {
+			u.Groups = []iamd.GroupRef{{ID: group, Name: group}, {ID: "g2", Name: "two"}}
+			u.Roles = []string{group, "viewer"}
+		}
+		if inherited != "" {
+			u.InheritedGroups = []iamd.GroupRef{{ID: inherited, Name: "<" + inherited}}
+		}
+		want, err := json.Marshal(toSCIM(ctx, &u))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendUser(nil, baseURL(ctx), &u); !bytes.Equal(got, want) {
+			t.Fatalf("appended\n%s\nencoding/json writes\n%s", got, want)
+		}
+	})
 }

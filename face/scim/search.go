@@ -126,14 +126,6 @@ func (f *Face) searchUsers(w http.ResponseWriter, r *http.Request) {
 	f.list(w, r, req)
 }
 
-type listResponse struct { // RFC 7644 §3.4.2
-	Schemas      []string `json:"schemas"`
-	TotalResults int      `json:"totalResults"`
-	StartIndex   int      `json:"startIndex"`
-	ItemsPerPage int      `json:"itemsPerPage"`
-	Resources    []any    `json:"Resources"`
-}
-
 func (f *Face) list(w http.ResponseWriter, r *http.Request, req *listRequest) {
 	start, count := req.window()
 	total, resources, err := f.userPage(r, req, start-1, count)
@@ -151,13 +143,6 @@ func (req *listRequest) window() (start, count int) {
 }
 
 // writeList answers a page of resources, each a resource type's struct or a document.
-func writeList(w http.ResponseWriter, total, start int, resources []any) {
-	if resources == nil {
-		resources = []any{}
-	}
-	writeJSON(w, http.StatusOK, listResponse{Schemas: []string{schemaListResponse}, TotalResults: total, StartIndex: start,
-		ItemsPerPage: len(resources), Resources: resources})
-}
 
 // userPage runs a Users query: the number of matches, and count of them from offset.
 func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (int, []any, error) {
@@ -203,10 +188,7 @@ func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (i
 	}
 	var resources []any
 	if count > 0 {
-		resources = make([]any, 0, len(page.Users))
-		for i := range page.Users {
-			resources = append(resources, userResource(r.Context(), &page.Users[i], req.attributes, req.exclud))
-		}
+		resources = userResources(r.Context(), page.Users, req.attributes, req.exclud)
 	}
 	return page.Total, resources, nil
 }
@@ -217,10 +199,29 @@ func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (i
 // without attributes or excludedAttributes, is written straight from toSCIM's struct,
 // whose fields are in the order encoding/json gives a map's keys, so the bytes are
 // those userDoc's document would make.
+// userResources is a page's users as its resources. Those written straight from their
+// records share one buffer: a page is one allocation, not one per user.
+func userResources(ctx context.Context, users []iamd.User, attributes, excluded []string) []any {
+	resources := make([]any, 0, len(users))
+	base := baseURL(ctx)
+	buf := make([]byte, 0, 768*len(users))
+	for i := range users {
+		u := &users[i]
+		if u.Extra != "" || len(attributes) > 0 || len(excluded) > 0 {
+			resources = append(resources, userResource(ctx, u, attributes, excluded))
+			continue
+		}
+		start := len(buf)
+		buf = appendUser(buf, base, u)
+		resources = append(resources, encoded(buf[start:len(buf):len(buf)]))
+	}
+	return resources
+}
+
 func userResource(ctx context.Context, u *iamd.User, attributes, excluded []string) any {
 	if len(attributes) == 0 && len(excluded) == 0 {
 		if u.Extra == "" {
-			return toSCIM(ctx, u)
+			return encoded(appendUser(nil, baseURL(ctx), u))
 		}
 		return userDoc(ctx, u)
 	}

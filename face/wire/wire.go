@@ -36,17 +36,34 @@ func (j JSON) Write(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		status, body = http.StatusInternalServerError, j.InternalError
 	}
+	j.WriteEncoded(w, status, body)
+}
+
+// WriteEncoded answers JSON text already encoded, given as the parts it joins, with
+// status, as Write answers. The parts are written as they are: a large answer built from
+// parts is not copied into one buffer first.
+func (j JSON) WriteEncoded(w http.ResponseWriter, status int, parts ...[]byte) {
 	contentType := j.ContentType
 	if contentType == "" {
 		contentType = "application/json"
 	}
+	length := 1 // the newline that ends every answer
+	for _, p := range parts {
+		length += len(p)
+	}
 	h := w.Header()
 	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(length))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
+	for _, p := range parts {
+		w.Write(p)
+	}
+	w.Write(newline)
 }
+
+var newline = []byte{'\n'}
 
 // ReadBody reads a request's whole body, which the server has bounded: a body over the
 // limit is an iamd ETOOLARGE error, one that cannot be read a malformed *BodyError. Every
