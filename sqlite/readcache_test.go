@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -54,8 +55,7 @@ func TestRememberedReadsSeeEveryCommit(t *testing.T) {
 		}
 		return asks, others
 	}
-	// Lists take users that single reads remembered, and remember none themselves: the
-	// user is read alone first.
+	// Each read runs once before it is counted: the first fills the memory.
 	reads := []struct {
 		name        string
 		asks, sends int // asks, and other statements, when the memory answers
@@ -215,4 +215,85 @@ func openWithUsers(t *testing.T, logins ...string) (s *sqlstore.DB, path string,
 		users = append(users, u)
 	}
 	return s, path, users
+}
+
+// A listing remembers the users it reads while the memory has room, each exactly as
+// GetUser reads it from the database: groups, roles, privileges and all.
+func TestListingsFillTheMemory(t *testing.T) {
+	ctx := context.Background()
+	s, path, users := openWithUsers(t, "ada", "bob", "cy")
+	ev := iamd.Event{InstanceID: "i"}
+	if err := s.PutRoles(ctx, "i", []iamd.Role{{Name: "reader", Privileges: []string{iamd.PrivilegeUserRead}}}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	parent := &iamd.Group{ID: iamd.NewID(), InstanceID: "i", Name: "parent", Roles: []string{"reader"}, CreatedAt: now, UpdatedAt: now, Version: 1}
+	child := &iamd.Group{ID: iamd.NewID(), InstanceID: "i", Name: "child", CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := s.CreateGroup(ctx, iamd.GroupWrite{Group: parent, Event: ev}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateGroup(ctx, iamd.GroupWrite{Group: child, Event: ev, Add: iamd.GroupMembers{Users: []string{users[0].ID}}}); err != nil {
+		t.Fatal(err)
+	}
+	parent.Version = 2
+	if err := s.UpdateGroup(ctx, iamd.GroupWrite{Group: parent, ExpectedVersion: 1, Event: ev,
+		Add: iamd.GroupMembers{Groups: []string{child.ID}}}); err != nil {
+		t.Fatal(err)
+	}
+	b := *users[1]
+	b.Roles, b.Privileges, b.Version, b.UpdatedAt = []string{"reader"}, []string{iamd.PrivilegeGroupRead}, 2, now
+	if err := s.UpdateUser(ctx, iamd.UserWrite{User: &b, ExpectedVersion: 1, Event: ev}); err != nil {
+		t.Fatal(err)
+	}
+
+	statements := 0
+	s.SetStatementHook(func(q string) {
+		if q != "PRAGMA data_version" {
+			statements++
+		}
+	})
+	if _, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "i", WithGroups: true, WithRoles: true}); err != nil {
+		t.Fatal(err)
+	}
+	remembered := map[string]*iamd.User{}
+	statements = 0
+	for _, u := range users {
+		got, err := s.GetUser(ctx, "i", u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		remembered[u.ID] = got
+	}
+	if statements != 0 {
+		t.Errorf("reading the users a listing read took %d statements, want none", statements)
+	}
+	s.SetStatementHook(nil)
+
+	// Another connection's commit empties the memory: GetUser then reads the database.
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.ExecContext(ctx, `UPDATE instances SET name = 'renamed' WHERE id = 'i'`); err != nil {
+		t.Fatal(err)
+	}
+	statements = 0
+	s.SetStatementHook(func(q string) { statements++ })
+	defer s.SetStatementHook(nil)
+	for _, u := range users {
+		read, err := s.GetUser(ctx, "i", u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(read, remembered[u.ID]) {
+			t.Errorf("%s: remembered from a listing as\n%+v\nthe database reads\n%+v", u.LoginName, remembered[u.ID], read)
+		}
+	}
+	if statements < 2*len(users) {
+		t.Errorf("after another connection's commit, reading %d users took %d statements: not read from the database", len(users), statements)
+	}
+	if got := remembered[users[0].ID]; len(got.Groups) != 1 || len(got.InheritedGroups) != 1 || len(remembered[users[1].ID].Privileges) != 1 {
+		t.Errorf("the users lack what the test gave them: %+v, %+v", got, remembered[users[1].ID])
+	}
 }

@@ -24,12 +24,13 @@ import (
 // an old CLI) counts users but not changes, and most of its writes change the count.
 
 const (
-	// defaultAnchorSpacing bounds what a page skips after its seek; 1,000 users cost one
-	// anchor, so a million users cost 1,000 keys.
-	defaultAnchorSpacing = 1000
+	// defaultAnchorSpacing bounds what a page skips after its seek; 100 users cost one
+	// anchor, so a million users cost 10,000 keys (700 KB). A page of 100 then walks at
+	// most twice its length, where a spacing of 1,000 made the walk most of a page's cost.
+	defaultAnchorSpacing = 100
 	// maxAnchorsPerInstance bounds memory per instance (a key is ~70 bytes): beyond it
 	// the spacing grows.
-	maxAnchorsPerInstance = 2048
+	maxAnchorsPerInstance = 10000
 	// defaultAnchorInterval is the least time between two builds for one instance, so an
 	// instance written to between every pair of listings does not rebuild each time: its
 	// listings page by plain offset meanwhile, as without anchors. Each build whose anchors
@@ -38,8 +39,8 @@ const (
 	defaultAnchorInterval = 3 * time.Second
 	maxAnchorWait         = time.Minute
 	// maxAnchoredInstances bounds how many instances' anchors are kept: with the bound
-	// per instance, at most ~10 MB in all.
-	maxAnchoredInstances = 64
+	// per instance, at most ~11 MB in all.
+	maxAnchoredInstances = 16
 )
 
 // anchorKey is the position of one user in the default order.

@@ -121,6 +121,13 @@ func (p *unpacker) str() string {
 // unpackUser returns a new user from what packUser packed.
 func unpackUser(packed string) *iamd.User {
 	u := new(iamd.User)
+	unpackUserInto(u, packed)
+	return u
+}
+
+// unpackUserInto sets every field of u from packed.
+func unpackUserInto(u *iamd.User, packed string) {
+	*u = iamd.User{}
 	p := &unpacker{s: packed}
 	flags := p.uvarint()
 	for i, f := range userFlags(u) {
@@ -155,5 +162,4 @@ func unpackUser(packed string) *iamd.User {
 			}
 		}
 	}
-	return u
 }

@@ -259,13 +259,36 @@ func (c *readCache) user(view readView, instanceID, id string) *iamd.User {
 	return recall(c, view, pickUsers, userKey(instanceID, id), unpackUser)
 }
 
-// listed returns the remembered user as a listing with filter f reads it, copied, or nil.
-func (c *readCache) listed(view readView, instanceID, id string, f iamd.UserFilter) *iamd.User {
-	return recall(c, view, pickUsers, userKey(instanceID, id), func(packed string) *iamd.User {
-		u := unpackUser(packed)
-		*u = listedUser(u, f)
-		return u
-	})
+// listedPage sets users[i] to the remembered user of ids[i], as a listing with filter f
+// reads it, for each one the memory holds, and returns the indexes of those it lacks.
+func (c *readCache) listedPage(view readView, instanceID string, ids []string, f iamd.UserFilter, users []iamd.User) (missing []int) {
+	if !view.ok {
+		missing = make([]int, len(ids))
+		for i := range missing {
+			missing[i] = i
+		}
+		return missing
+	}
+	packed := make([]string, len(ids))
+	var key []byte
+	c.mu.RLock()
+	held := c.at == view.version
+	for i, id := range ids {
+		key = append(append(append(key[:0], instanceID...), 0), id...) // userKey, not allocated
+		if held {
+			packed[i] = c.users[string(key)]
+		}
+	}
+	c.mu.RUnlock()
+	for i, p := range packed {
+		if p == "" {
+			missing = append(missing, i)
+			continue
+		}
+		unpackUserInto(&users[i], p)
+		trimListed(&users[i], f)
+	}
+	return missing
 }
 
 // userByLogin returns a copy of the remembered user with that login key, or nil.
@@ -283,17 +306,35 @@ func (c *readCache) userByLogin(view readView, instanceID, loginKey string) *iam
 }
 
 // putUser remembers u, read after view was asked, as GetUser reads it.
-func (c *readCache) putUser(view readView, u *iamd.User) {
+func (c *readCache) putUser(view readView, u *iamd.User) { c.putUsers(view, []iamd.User{*u}) }
+
+// putUsers remembers users, read after view was asked, as GetUser reads them.
+func (c *readCache) putUsers(view readView, users []iamd.User) {
 	if !view.ok {
 		return
 	}
-	packed := packUser(u)
+	packed := make([]string, len(users))
+	for i := range users {
+		packed[i] = packUser(&users[i])
+	}
 	c.remember(view, func() {
-		makeRoom(c.users)
-		makeRoom(c.logins)
-		c.users[userKey(u.InstanceID, u.ID)] = packed
-		c.logins[userKey(u.InstanceID, iamd.LoginKey(u.LoginName))] = u.ID
+		for i, u := range users {
+			makeRoom(c.users)
+			makeRoom(c.logins)
+			c.users[userKey(u.InstanceID, u.ID)] = packed[i]
+			c.logins[userKey(u.InstanceID, iamd.LoginKey(u.LoginName))] = u.ID
+		}
 	})
+}
+
+// hasRoom reports whether the memory can remember n more users without forgetting any.
+func (c *readCache) hasRoom(n int) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.users)+n <= readCacheSize
 }
 
 // credentialKey names a credential check: its kind and its id or hash.
@@ -345,17 +386,22 @@ func cloneTime(t *time.Time) *time.Time {
 }
 
 // listedUser is u, as GetUser reads it, as a listing with filter f reads it: its row,
-// and its roles and groups only when f asks for them.
+// with its roles and groups only if f asks for them.
 func listedUser(u *iamd.User, f iamd.UserFilter) iamd.User {
 	l := *u
-	l.Privileges, l.PasswordHistoryCount = nil, 0
+	trimListed(&l, f)
+	return l
+}
+
+// trimListed drops from u, as GetUser reads it, what a listing with filter f does not read.
+func trimListed(u *iamd.User, f iamd.UserFilter) {
+	u.Privileges, u.PasswordHistoryCount = nil, 0
 	if !f.WithRoles {
-		l.Roles = nil
+		u.Roles = nil
 	}
 	if !f.WithGroups {
-		l.Groups, l.InheritedGroups = nil, nil
+		u.Groups, u.InheritedGroups = nil, nil
 	}
-	return l
 }
 
 func cloneCredential(s *iamd.CredentialState) *iamd.CredentialState {

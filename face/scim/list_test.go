@@ -128,6 +128,9 @@ func FuzzAppendUser(f *testing.F) {
 		group, inherited string, version int64, active bool) {
 		dept, number, _ := strings.Cut(enterprise, "|")
 		at := time.Unix(version%(1<<40), version%1e9).In(time.FixedZone("x", 3600))
+		if version%3 == 0 { // far dates too, which RFC 3339's layout writes otherwise
+			at = time.Unix(version, 0)
+		}
 		u := iamd.User{ID: id, LoginName: login, DisplayName: display, GivenName: given, FamilyName: family, Email: email,
 			PhoneCountryCode: code, PhoneNumber: phone, Locale: locale, TimeZone: locale, ExternalID: external,
 			Department: dept, EmployeeNumber: number, BusinessUnit: number, Organization: dept, Manager: manager,

@@ -27,7 +27,7 @@ func appendStringBody(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+			if plainJSON[b] {
 				i++
 				continue
 			}
@@ -69,3 +69,11 @@ func appendStringBody(dst []byte, s string) []byte {
 	}
 	return append(dst, s[start:]...)
 }
+
+// plainJSON holds the ASCII bytes a JSON string carries as they are.
+var plainJSON = func() (plain [utf8.RuneSelf]bool) {
+	for b := range plain {
+		plain[b] = b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return plain
+}()

@@ -39,27 +39,20 @@ func (j JSON) Write(w http.ResponseWriter, status int, v any) {
 	j.WriteEncoded(w, status, body)
 }
 
-// WriteEncoded answers JSON text already encoded, given as the parts it joins, with
-// status, as Write answers. The parts are written as they are: a large answer built from
-// parts is not copied into one buffer first.
-func (j JSON) WriteEncoded(w http.ResponseWriter, status int, parts ...[]byte) {
+// WriteEncoded answers body, JSON text already encoded, with status, as Write answers.
+func (j JSON) WriteEncoded(w http.ResponseWriter, status int, body []byte) {
 	contentType := j.ContentType
 	if contentType == "" {
 		contentType = "application/json"
 	}
-	length := 1 // the newline that ends every answer
-	for _, p := range parts {
-		length += len(p)
-	}
 	h := w.Header()
 	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(length))
+	h.Set("Content-Length", strconv.Itoa(len(body)+1))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	for _, p := range parts {
-		w.Write(p)
-	}
+	// Written whole: a large body passes the connection's buffer in one write.
+	w.Write(body)
 	w.Write(newline)
 }
 
