@@ -64,6 +64,7 @@ func TestRememberedReadsSeeEveryCommit(t *testing.T) {
 		{"GetUser", 1, 0, func(ctx context.Context) error { _, err := s.GetUser(ctx, "i", u.ID); return err }},
 		{"GetUserByLogin", 1, 0, func(ctx context.Context) error { _, err := s.GetUserByLogin(ctx, "i", "ADA"); return err }},
 		{"CheckAccessKey", 1, 0, func(ctx context.Context) error { _, err := s.CheckAccessKey(ctx, key.ID); return err }},
+		{"GetInstance", 1, 0, func(ctx context.Context) error { _, err := s.GetInstance(ctx, "i"); return err }},
 		// The count and the page's ids come from the snapshot, asked about before and after.
 		{"ListUsers", 2, 2, func(ctx context.Context) error {
 			_, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "i", WithGroups: true, WithRoles: true})
@@ -111,6 +112,12 @@ func TestRememberedReadsSeeEveryCommit(t *testing.T) {
 		if err != nil || len(page.Users) != 1 || page.Users[0].DisplayName != want {
 			t.Fatalf("ListUsers after another connection's commit: %+v, %v; want %q", page, err, want)
 		}
+	}
+	if _, err := other.ExecContext(ctx, `UPDATE instances SET name = 'renamed' WHERE id = 'i'`); err != nil {
+		t.Fatal(err)
+	}
+	if inst, err := s.GetInstance(ctx, "i"); err != nil || inst.Name != "renamed" {
+		t.Fatalf("GetInstance after another connection renamed it: %+v, %v", inst, err)
 	}
 	if _, err := other.ExecContext(ctx, `UPDATE access_keys SET enabled = 0 WHERE id = ?`, key.ID); err != nil {
 		t.Fatal(err)

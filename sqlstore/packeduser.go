@@ -125,16 +125,19 @@ func unpackUser(packed string) *iamd.User {
 	return u
 }
 
-// unpackUserInto sets every field of u from packed.
+// unpackUserInto sets the fields of u, which must be the zero User, from packed. What
+// packed holds empty is left as it is: a page of users is mostly empty fields, and each
+// store into the heap costs.
 func unpackUserInto(u *iamd.User, packed string) {
-	*u = iamd.User{}
 	p := &unpacker{s: packed}
 	flags := p.uvarint()
 	for i, f := range userFlags(u) {
 		*f = flags&(1<<i) != 0
 	}
 	for _, s := range userStrings(u) {
-		*s = p.str()
+		if v := p.str(); v != "" {
+			*s = v
+		}
 	}
 	for _, t := range userMoments(u) {
 		present := p.s[p.i] == 1

@@ -75,3 +75,24 @@ func BenchmarkUnpackUser(b *testing.B) {
 		unpackUser(packed)
 	}
 }
+
+// The memory hands out copies of instances by value: a field that shares memory (a
+// slice, a map, a pointer) would let one caller's change reach the next.
+func TestInstanceCopiesShareNothing(t *testing.T) {
+	typ := reflect.TypeFor[iamd.Instance]()
+	var check func(reflect.Type, string)
+	check = func(t2 reflect.Type, path string) {
+		switch t2.Kind() {
+		case reflect.Struct:
+			if t2 == reflect.TypeFor[time.Time]() {
+				return
+			}
+			for i := range t2.NumField() {
+				check(t2.Field(i).Type, path+"."+t2.Field(i).Name)
+			}
+		case reflect.Slice, reflect.Map, reflect.Pointer, reflect.Interface, reflect.Chan, reflect.Func:
+			t.Errorf("%s is a %s: copy it deeply in readCache.instance", path, t2.Kind())
+		}
+	}
+	check(typ, "Instance")
+}

@@ -60,6 +60,8 @@ type readCache struct {
 	users  map[string]string                // instance, NUL, id → the user as GetUser reads it, packed
 	logins map[string]string                // instance, NUL, login key → id
 	creds  map[string]*iamd.CredentialState // see credentialKey
+	// instances by id: read by most requests (a listing, a create) for their policy.
+	instances map[string]iamd.Instance
 }
 
 // readView is what one read was told: the data version, if the ask succeeded.
@@ -122,6 +124,7 @@ func (c *readCache) forget(version int64) {
 	c.users = make(map[string]string)
 	c.logins = make(map[string]string)
 	c.creds = make(map[string]*iamd.CredentialState)
+	c.instances = make(map[string]iamd.Instance)
 }
 
 // readScope lets the reads of one request share one ask (see ScopeReads).
@@ -251,6 +254,7 @@ func (c *readCache) remember(view readView, put func()) {
 	}
 }
 
+func pickInstances(c *readCache) map[string]iamd.Instance           { return c.instances }
 func pickUsers(c *readCache) map[string]string                      { return c.users }
 func pickCredentials(c *readCache) map[string]*iamd.CredentialState { return c.creds }
 
@@ -307,6 +311,19 @@ func (c *readCache) userByLogin(view readView, instanceID, loginKey string) *iam
 
 // putUser remembers u, read after view was asked, as GetUser reads it.
 func (c *readCache) putUser(view readView, u *iamd.User) { c.putUsers(view, []iamd.User{*u}) }
+
+// instance returns a copy of the remembered instance, or nil.
+func (c *readCache) instance(view readView, id string) *iamd.Instance {
+	return recall(c, view, pickInstances, id, func(inst iamd.Instance) *iamd.Instance { return &inst })
+}
+
+// putInstance remembers inst, read after view was asked.
+func (c *readCache) putInstance(view readView, inst *iamd.Instance) {
+	c.remember(view, func() {
+		makeRoom(c.instances)
+		c.instances[inst.ID] = *inst
+	})
+}
 
 // putUsers remembers users, read after view was asked, as GetUser reads them.
 func (c *readCache) putUsers(view readView, users []iamd.User) {

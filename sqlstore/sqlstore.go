@@ -435,12 +435,17 @@ func (db *DB) SetAccountPolicy(ctx context.Context, instanceID string, p iamd.Ac
 
 // GetInstance returns one instance.
 func (db *DB) GetInstance(ctx context.Context, id string) (*iamd.Instance, error) {
+	view := db.begin(ctx)
+	if inst := db.cache.instance(view, id); inst != nil {
+		return inst, nil
+	}
 	inst, err := scanInstance(db.queryRow(ctx, db.read, `SELECT `+instanceColumns+` FROM instances WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, iamd.Errorf(iamd.ENOTFOUND, "No instance with id %q.", id)
 	} else if err != nil {
 		return nil, internal("get instance", err)
 	}
+	db.cache.putInstance(view, inst)
 	return inst, nil
 }
 

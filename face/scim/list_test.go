@@ -63,7 +63,7 @@ func BenchmarkUserListPage(b *testing.B) {
 	req := &listRequest{}
 	b.ReportAllocs()
 	for b.Loop() {
-		writeList(discard{http.Header{}}, 1000, 1, userResources(ctx, users, req.attributes, req.exclud))
+		writeList(discard{http.Header{}}, 1000, 1, userResources(ctx, users, req.attributes, req.exclud, new([]byte)))
 	}
 }
 
@@ -91,7 +91,7 @@ func TestWriteListIsEncodingJSON(t *testing.T) {
 	for _, n := range []int{0, 1, len(users)} {
 		var resources, plain []any
 		for i := range users[:n] {
-			resources = append(resources, userResource(ctx, &users[i], nil, nil))
+			resources = append(resources, userResources(ctx, users[i:i+1], nil, nil, new([]byte))...)
 			plain = append(plain, userDoc(ctx, &users[i]))
 		}
 		resources = append(resources, map[string]any{"id": "g1", "displayName": "<Group>"})

@@ -128,7 +128,9 @@ func (f *Face) searchUsers(w http.ResponseWriter, r *http.Request) {
 
 func (f *Face) list(w http.ResponseWriter, r *http.Request, req *listRequest) {
 	start, count := req.window()
-	total, resources, err := f.userPage(r, req, start-1, count)
+	buf := listBuffers.Get().(*[]byte)
+	defer listBuffers.Put(buf)
+	total, resources, err := f.userPage(r, req, start-1, count, buf)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -145,7 +147,9 @@ func (req *listRequest) window() (start, count int) {
 // writeList answers a page of resources, each a resource type's struct or a document.
 
 // userPage runs a Users query: the number of matches, and count of them from offset.
-func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (int, []any, error) {
+// Users written straight from their records are appended to buf, which must outlive the
+// resources.
+func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int, buf *[]byte) (int, []any, error) {
 	sort := iamd.UserSort{Key: iamd.SortByCreatedAt}
 	if req.sortBy != "" {
 		path := strings.ToLower(strings.TrimSpace(req.sortBy))
@@ -188,7 +192,7 @@ func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (i
 	}
 	var resources []any
 	if count > 0 {
-		resources = userResources(r.Context(), page.Users, req.attributes, req.exclud)
+		resources = userResources(r.Context(), page.Users, req.attributes, req.exclud, buf)
 	}
 	return page.Total, resources, nil
 }
@@ -200,21 +204,22 @@ func (f *Face) userPage(r *http.Request, req *listRequest, offset, count int) (i
 // whose fields are in the order encoding/json gives a map's keys, so the bytes are
 // those userDoc's document would make.
 // userResources is a page's users as its resources. Those written straight from their
-// records share one buffer: a page is one allocation, not one per user.
-func userResources(ctx context.Context, users []iamd.User, attributes, excluded []string) []any {
+// records are appended to buf, a page's worth of buffer used again from page to page.
+func userResources(ctx context.Context, users []iamd.User, attributes, excluded []string, buf *[]byte) []any {
 	resources := make([]any, 0, len(users))
 	base := baseURL(ctx)
-	buf := make([]byte, 0, 768*len(users))
+	b := (*buf)[:0]
 	for i := range users {
 		u := &users[i]
 		if u.Extra != "" || len(attributes) > 0 || len(excluded) > 0 {
 			resources = append(resources, userResource(ctx, u, attributes, excluded))
 			continue
 		}
-		start := len(buf)
-		buf = appendUser(buf, base, u)
-		resources = append(resources, encoded(buf[start:len(buf):len(buf)]))
+		start := len(b)
+		b = appendUser(b, base, u)
+		resources = append(resources, encoded(b[start:len(b):len(b)]))
 	}
+	*buf = b
 	return resources
 }
 
@@ -253,7 +258,9 @@ func (f *Face) listRoot(w http.ResponseWriter, r *http.Request) {
 
 func (f *Face) rootList(w http.ResponseWriter, r *http.Request, req *listRequest) {
 	start, count := req.window()
-	users, userRes, userErr := f.userPage(r, req, start-1, count)
+	buf := listBuffers.Get().(*[]byte)
+	defer listBuffers.Put(buf)
+	users, userRes, userErr := f.userPage(r, req, start-1, count, buf)
 	var filterErr *FilterError
 	if userErr != nil && !errors.As(userErr, &filterErr) {
 		f.WriteError(w, r, userErr)

@@ -228,6 +228,7 @@ func writeList(w http.ResponseWriter, total, start int, resources []any) {
 	jsonAnswer.WriteEncoded(w, http.StatusOK, b)
 }
 
-// listBuffers hold list answers while they are written: a page of users is some 100 KB,
-// and allocating it for each page made most of the collector's work.
+// listBuffers hold list answers while they are written, and the users of a page while
+// they are encoded: a page of users is some 100 KB, and allocating it for each page made
+// most of the collector's work.
 var listBuffers = sync.Pool{New: func() any { return new([]byte) }}
