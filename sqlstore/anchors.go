@@ -24,13 +24,15 @@ import (
 // an old CLI) counts users but not changes, and most of its writes change the count.
 
 const (
-	// defaultAnchorSpacing bounds what a page skips after its seek; 100 users cost one
-	// anchor, so a million users cost 10,000 keys (700 KB). A page of 100 then walks at
-	// most twice its length, where a spacing of 1,000 made the walk most of a page's cost.
+	// defaultAnchorSpacing bounds what a page skips after its seek while an instance
+	// has at most maxAnchorsPerInstance·100 users: a page of 100 then walks at most
+	// twice its length, where a spacing of 1,000 made the walk most of a page's cost.
 	defaultAnchorSpacing = 100
-	// maxAnchorsPerInstance bounds memory per instance (a key is ~70 bytes): beyond it
-	// the spacing grows.
-	maxAnchorsPerInstance = 10000
+	// maxAnchorsPerInstance bounds memory per instance (a key is ~70 bytes) and what a
+	// build costs: each anchor is one statement, and a build runs inside the listing that
+	// starts it (10,000 anchors took 1.5–2.5 s at a million users). Beyond it the
+	// spacing grows: about 1,000 at a million users.
+	maxAnchorsPerInstance = 1024
 	// defaultAnchorInterval is the least time between two builds for one instance, so an
 	// instance written to between every pair of listings does not rebuild each time: its
 	// listings page by plain offset meanwhile, as without anchors. Each build whose anchors
@@ -39,8 +41,8 @@ const (
 	defaultAnchorInterval = 3 * time.Second
 	maxAnchorWait         = time.Minute
 	// maxAnchoredInstances bounds how many instances' anchors are kept: with the bound
-	// per instance, at most ~11 MB in all.
-	maxAnchoredInstances = 16
+	// per instance, at most ~5 MB in all.
+	maxAnchoredInstances = 64
 )
 
 // anchorKey is the position of one user in the default order.
