@@ -274,6 +274,10 @@ func TestListingsFillTheMemory(t *testing.T) {
 	if statements != 0 {
 		t.Errorf("reading the users a listing read took %d statements, want none", statements)
 	}
+	// Remembered by id, a user is still answered in its own instance alone.
+	if got, err := s.GetUser(ctx, "another", users[0].ID); iamd.ErrorCode(err) != iamd.ENOTFOUND {
+		t.Errorf("GetUser of instance i's user in another instance: %+v, %v", got, err)
+	}
 	s.SetStatementHook(nil)
 
 	// Another connection's commit empties the memory: GetUser then reads the database.

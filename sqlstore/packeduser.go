@@ -16,20 +16,20 @@ import (
 // iamd.User and checks that it comes back, so a field added to User and not here fails.
 
 // The bools, in this order, are one bit each.
-func userFlags(u *iamd.User) []*bool {
-	return []*bool{&u.EmailVerified, &u.PhoneVerified, &u.ConsoleDenied, &u.APIDenied, &u.Builtin, &u.SSO,
+func userFlags(u *iamd.User) [11]*bool {
+	return [...]*bool{&u.EmailVerified, &u.PhoneVerified, &u.ConsoleDenied, &u.APIDenied, &u.Builtin, &u.SSO,
 		&u.PlatformAdmin, &u.TemporaryPassword, &u.Expired, &u.CredentialsExpired, &u.MFAEnabled}
 }
 
-func userStrings(u *iamd.User) []*string {
-	return []*string{&u.ID, &u.InstanceID, &u.LoginName, &u.Realm, &u.DisplayName, &u.GivenName, &u.FamilyName,
+func userStrings(u *iamd.User) [27]*string {
+	return [...]*string{&u.ID, &u.InstanceID, &u.LoginName, &u.Realm, &u.DisplayName, &u.GivenName, &u.FamilyName,
 		&u.Email, &u.PhoneCountryCode, &u.PhoneNumber, &u.PhoneExtension, &u.EmployeeNumber, &u.Department,
 		&u.BusinessUnit, &u.Manager, &u.Organization, &u.Description, &u.TimeZone, &u.Locale, &u.ExternalID,
 		&u.Extra, (*string)(&u.Status), &u.PasswordHash, &u.CreatedBy, &u.CreatedByName, &u.UpdatedBy, &u.UpdatedByName}
 }
 
-func userMoments(u *iamd.User) []**time.Time {
-	return []**time.Time{&u.PasswordChangedAt, &u.LockedUntil, &u.ElevatedUntil, &u.FirstLoginAt, &u.LastLoginAt,
+func userMoments(u *iamd.User) [6]**time.Time {
+	return [...]**time.Time{&u.PasswordChangedAt, &u.LockedUntil, &u.ElevatedUntil, &u.FirstLoginAt, &u.LastLoginAt,
 		&u.LastFailedLoginAt}
 }
 

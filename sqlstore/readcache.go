@@ -57,7 +57,7 @@ type readCache struct {
 
 	mu     sync.RWMutex
 	at     int64                            // the data version every entry holds for
-	users  map[string]string                // instance, NUL, id → the user as GetUser reads it, packed
+	users  map[string]string                // id → the user as GetUser reads it, packed
 	logins map[string]string                // instance, NUL, login key → id
 	creds  map[string]*iamd.CredentialState // see credentialKey
 	// instances by id: read by most requests (a listing, a create) for their policy.
@@ -258,9 +258,14 @@ func pickInstances(c *readCache) map[string]iamd.Instance           { return c.i
 func pickUsers(c *readCache) map[string]string                      { return c.users }
 func pickCredentials(c *readCache) map[string]*iamd.CredentialState { return c.creds }
 
-// user returns a copy of the remembered user, or nil.
+// user returns a copy of the remembered user, or nil. Users are remembered by id alone,
+// unique across instances (the users table's key), and answered only in their own.
 func (c *readCache) user(view readView, instanceID, id string) *iamd.User {
-	return recall(c, view, pickUsers, userKey(instanceID, id), unpackUser)
+	u := recall(c, view, pickUsers, id, unpackUser)
+	if u == nil || u.InstanceID != instanceID {
+		return nil
+	}
+	return u
 }
 
 // listedPage sets users[i] to the remembered user of ids[i], as a listing with filter f
@@ -274,23 +279,22 @@ func (c *readCache) listedPage(view readView, instanceID string, ids []string, f
 		return missing
 	}
 	packed := make([]string, len(ids))
-	var key []byte
 	c.mu.RLock()
-	held := c.at == view.version
-	for i, id := range ids {
-		key = append(append(append(key[:0], instanceID...), 0), id...) // userKey, not allocated
-		if held {
-			packed[i] = c.users[string(key)]
+	if c.at == view.version {
+		for i, id := range ids {
+			packed[i] = c.users[id]
 		}
 	}
 	c.mu.RUnlock()
 	for i, p := range packed {
-		if p == "" {
-			missing = append(missing, i)
-			continue
+		if p != "" {
+			if unpackUserInto(&users[i], p); users[i].InstanceID == instanceID {
+				trimListed(&users[i], f)
+				continue
+			}
+			users[i] = iamd.User{}
 		}
-		unpackUserInto(&users[i], p)
-		trimListed(&users[i], f)
+		missing = append(missing, i)
 	}
 	return missing
 }
@@ -338,7 +342,7 @@ func (c *readCache) putUsers(view readView, users []iamd.User) {
 		for i, u := range users {
 			makeRoom(c.users)
 			makeRoom(c.logins)
-			c.users[userKey(u.InstanceID, u.ID)] = packed[i]
+			c.users[u.ID] = packed[i]
 			c.logins[userKey(u.InstanceID, iamd.LoginKey(u.LoginName))] = u.ID
 		}
 	})
