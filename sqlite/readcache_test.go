@@ -308,3 +308,68 @@ func TestListingsFillTheMemory(t *testing.T) {
 		t.Errorf("the users lack what the test gave them: %+v, %+v", got, remembered[users[1].ID])
 	}
 }
+
+// A listing that finds none of its page remembered reads the missing users, their
+// groups and their roles for the whole page at once: a page of 10 costs the statements
+// a page of 100 does. (Remembered pages are counted through every face in crossface.)
+func TestColdListingsCostTheSame(t *testing.T) {
+	ctx := context.Background()
+	logins := make([]string, 120)
+	for i := range logins {
+		logins[i] = fmt.Sprintf("user%03d", i)
+	}
+	s, path, users := openWithUsers(t, logins...)
+	ev := iamd.Event{InstanceID: "i"}
+	if err := s.PutRoles(ctx, "i", []iamd.Role{{Name: "reader", Privileges: []string{iamd.PrivilegeUserRead}}}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	members := iamd.GroupMembers{}
+	for _, u := range users {
+		members.Users = append(members.Users, u.ID)
+	}
+	group := &iamd.Group{ID: iamd.NewID(), InstanceID: "i", Name: "everyone", Roles: []string{"reader"}, CreatedAt: now, UpdatedAt: now, Version: 1}
+	if err := s.CreateGroup(ctx, iamd.GroupWrite{Group: group, Event: ev, Add: members}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+
+	cold := func(limit int) int {
+		t.Helper()
+		// Another connection's commit empties the memory.
+		if _, err := other.ExecContext(ctx, `UPDATE instances SET name = ? WHERE id = 'i'`, fmt.Sprint("renamed", limit)); err != nil {
+			t.Fatal(err)
+		}
+		statements := 0
+		s.SetStatementHook(func(q string) {
+			if q != "PRAGMA data_version" {
+				statements++
+			}
+		})
+		defer s.SetStatementHook(nil)
+		page, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "i", Limit: limit, WithGroups: true, WithRoles: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Users) != limit || len(page.Users[limit-1].Groups) != 1 {
+			t.Fatalf("a page of %d: %d users, the last %+v", limit, len(page.Users), page.Users[len(page.Users)-1])
+		}
+		listed := statements
+		// The listing went through the memory: what it read is remembered.
+		if _, err := s.GetUser(ctx, "i", page.Users[limit-1].ID); err != nil {
+			t.Fatal(err)
+		}
+		if statements != listed {
+			t.Errorf("a page of %d was not remembered: reading its last user took %d statements", limit, statements-listed)
+		}
+		return listed
+	}
+	small, large := cold(10), cold(100)
+	if small != large {
+		t.Errorf("with nothing remembered, a page of 10 took %d statements, a page of 100 %d; want the same", small, large)
+	}
+}
