@@ -28,11 +28,11 @@ const (
 	// has at most maxAnchorsPerInstance·100 users: a page of 100 then walks at most
 	// twice its length, where a spacing of 1,000 made the walk most of a page's cost.
 	defaultAnchorSpacing = 100
-	// maxAnchorsPerInstance bounds memory per instance (a key is ~70 bytes) and what a
-	// build costs: each anchor is one statement, and a build runs inside the listing that
-	// starts it (10,000 anchors took 1.5–2.5 s at a million users). Beyond it the
-	// spacing grows: about 1,000 at a million users.
-	maxAnchorsPerInstance = 1024
+	// maxAnchorsPerInstance bounds memory per instance (a key is ~70 bytes, so at most
+	// ~1.1 MB) and what a build costs: each anchor is one statement (16,384 anchors take
+	// seconds at a million users, off any request). Beyond it the spacing grows: about
+	// 100 up to 1.6 million users.
+	maxAnchorsPerInstance = 16384
 	// defaultAnchorInterval is the least time between two builds for one instance, so an
 	// instance written to between every pair of listings does not rebuild each time: its
 	// listings page by plain offset meanwhile, as without anchors. Each build whose anchors
@@ -40,8 +40,9 @@ const (
 	// (half a second at a million users) would be paid again and again for nothing.
 	defaultAnchorInterval = 3 * time.Second
 	maxAnchorWait         = time.Minute
-	// maxAnchoredInstances bounds how many instances' anchors are kept: with the bound
-	// per instance, at most ~5 MB in all.
+	// maxAnchoredInstances bounds how many instances' anchors are kept: an instance
+	// needs more than 1,638,400 users for the bound per instance, so in practice a few
+	// MB in all.
 	maxAnchoredInstances = 64
 )
 
@@ -155,6 +156,80 @@ func (c *anchorCache) evict() {
 		// A build in flight finds its entry gone and drops its result (done).
 		delete(c.byInstance, oldest)
 	}
+}
+
+// buildAnchorsLater builds an instance's anchors off the listing that found them
+// missing or stale, which pages by plain offset meanwhile as every listing does while
+// a build runs: a build walks the whole index, seconds at a million users, inside a
+// request it was up to 2.5 s of one listing's latency. It reads in a snapshot of its own
+// and records the counts that snapshot read, so its anchors serve exactly the listings
+// that read the same counts. lookup allowed the build; done is called whatever happens.
+func (db *DB) buildAnchorsLater(instanceID string, spacing int64) {
+	ctx, ok := db.background.start()
+	if !ok { // closing
+		db.anchors.done(instanceID, nil)
+		return
+	}
+	go func() {
+		defer db.background.done()
+		var set *anchorSet
+		err := db.inSnapshot(ctx, func(tx *txn) error {
+			var total, changes int64
+			if err := db.queryRow(ctx, tx, `SELECT coalesce(sum(users), 0), coalesce(sum(changes), 0)
+				FROM user_counts u WHERE u.instance_id = ?`, instanceID).Scan(&total, &changes); err != nil {
+				return internal("count users", err)
+			}
+			var err error
+			set, err = db.buildAnchors(ctx, tx, instanceID, changes, total, spacing)
+			return err
+		})
+		if err != nil { // the next lookup after the wait tries again
+			set = nil
+		}
+		db.anchors.done(instanceID, set)
+	}()
+}
+
+// AwaitListAnchors waits for the anchor builds under way: tests page with the anchors a
+// listing asked for.
+func (db *DB) AwaitListAnchors() { db.background.wait() }
+
+// backgroundWork is work a store runs beside its requests, ended by stop.
+type backgroundWork struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	mu      sync.Mutex
+	stopped bool
+	running sync.WaitGroup
+}
+
+// start counts in one more piece of work and returns its context, unless stop was called.
+func (b *backgroundWork) start() (context.Context, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopped {
+		return nil, false
+	}
+	b.running.Add(1)
+	return b.ctx, true
+}
+
+func (b *backgroundWork) done() { b.running.Done() }
+
+// wait waits for the work started so far.
+func (b *backgroundWork) wait() {
+	b.mu.Lock() // no start between the check of the count and the wait
+	defer b.mu.Unlock()
+	b.running.Wait()
+}
+
+// stop cancels the work and waits for it to end; nothing starts after it.
+func (b *backgroundWork) stop() {
+	b.mu.Lock()
+	b.stopped = true
+	b.mu.Unlock()
+	b.cancel()
+	b.running.Wait()
 }
 
 // buildAnchors reads the anchors of an instance in tx, the snapshot that read changes and

@@ -77,6 +77,9 @@ type DB struct {
 	cache *readCache
 	// commits counts the writes this process committed (see readScope).
 	commits atomic.Uint64
+	// background runs the work requests start and do not wait for (anchor builds):
+	// Close cancels it and waits for it to end before closing the pools.
+	background backgroundWork
 }
 
 // SetStatementHook makes the store call fn with the text of every statement it sends,
@@ -113,6 +116,7 @@ func (db *DB) Maintain(ctx context.Context) error {
 // New returns a store over the given pools, which must already be migrated.
 func New(write, read *sql.DB, d Dialect) *DB {
 	db := &DB{write: write, read: read, dialect: d, anchors: newAnchorCache()}
+	db.background.ctx, db.background.cancel = context.WithCancel(context.Background())
 	if d.PrepareStatements {
 		db.writeStmts, db.readStmts = newStatements(write), newStatements(read)
 		if read == write {
@@ -133,6 +137,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.background.stop()
 	if db.committer != nil {
 		db.committer.close()
 	}

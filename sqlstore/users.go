@@ -586,13 +586,7 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		if anchorable {
 			set, build, spacing := db.anchors.lookup(f.InstanceID, changes, int64(page.Total), int64(offset))
 			if build {
-				var err error
-				// Built in this snapshot, so exact for the changes count it read.
-				set, err = db.buildAnchors(ctx, tx, f.InstanceID, changes, int64(page.Total), spacing)
-				db.anchors.done(f.InstanceID, set)
-				if err != nil {
-					return err
-				}
+				db.buildAnchorsLater(f.InstanceID, spacing)
 			}
 			// The page's first user in ascending order; a descending page is the same
 			// users read ascending and reversed.

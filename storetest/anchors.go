@@ -16,6 +16,8 @@ import (
 // remembered positions (anchors) instead of skipping the offset.
 type anchored interface {
 	SetListAnchors(spacing int, interval time.Duration)
+	// AwaitListAnchors waits for the builds listings started (they run beside them).
+	AwaitListAnchors()
 	SetStatementHook(fn func(query string))
 }
 
@@ -54,6 +56,12 @@ func testListAnchors(t *testing.T, s iamd.Store) {
 	// skip, so no anchor), and returns how many page reads sought from an anchor.
 	check := func(when string) int64 {
 		t.Helper()
+		// A page past the spacing starts a build where one is due; the pages below are
+		// read once it has ended.
+		if _, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: inst, Offset: 8, Limit: 1}); err != nil {
+			t.Fatal(err)
+		}
+		st.AwaitListAnchors()
 		seeks.Store(0)
 		for _, desc := range []bool{false, true} {
 			sort := []iamd.UserSort{{Key: iamd.SortByCreatedAt, Descending: desc}}
@@ -165,7 +173,11 @@ func ListingsSeeWritersUnawareOfAnchors(t *testing.T, s iamd.Store, raw *sql.DB,
 		}
 		return out
 	}
-	page(20) // builds the anchors
+	page(20) // starts the anchors' build
+	s.(anchored).AwaitListAnchors()
+	if got, want := page(20), []string{"u020", "u021", "u022", "u023", "u024"}; !slices.Equal(got, want) {
+		t.Fatalf("the page at 20 before the writes: %v, want %v", got, want)
+	}
 
 	for _, stmt := range []struct {
 		query string
