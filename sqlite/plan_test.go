@@ -113,3 +113,39 @@ func TestListedUsersAreReadByID(t *testing.T) {
 		rows.Close()
 	}
 }
+
+// The trigger that tells a create at the end of the default order from one before other
+// users (migration 0016) seeks the one later user, if any, in users_by_created: every
+// create runs it.
+func TestCreatesFindLaterUsersBySeeking(t *testing.T) {
+	_, path, _ := openWithUsers(t, "u0")
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.Query(`EXPLAIN QUERY PLAN SELECT 1 FROM users u WHERE u.instance_id = ? AND (u.created_at, u.id) > (?, ?)`, "i", 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if len(plan) != 1 || !strings.Contains(plan[0], "users_by_created (instance_id=? AND (created_at,id)>(?,?))") {
+		t.Errorf("the trigger's look-up is planned as %q, want a seek in users_by_created", plan)
+	}
+	var sql string
+	if err := raw.QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'users_reorders_insert'`).Scan(&sql); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sql, "u.instance_id = NEW.instance_id AND (u.created_at, u.id) > (NEW.created_at, NEW.id)") {
+		t.Errorf("the trigger is not the statement planned above:\n%s", sql)
+	}
+}

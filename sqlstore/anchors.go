@@ -14,14 +14,16 @@ import (
 // that a page at offset k starts from the key of user floor(k/spacing)·spacing — one index
 // seek — and skips fewer than spacing entries from there.
 //
-// Anchors are exact only for the set of users they were read from. Every write that
-// inserts or deletes users bumps user_counts.changes in its own transaction (countUsers),
-// and a listing reads changes in the snapshot it reads its page from; anchors built in a
-// snapshot that read the same value were built from the same users, whichever process
-// wrote them (another replica on the same PostgreSQL, the CLI on the same SQLite file).
-// Created_at and id never change after a create, so updates leave anchors exact. The
-// user count must match too: a binary older than migration 0013 (a replica mid-upgrade,
-// an old CLI) counts users but not changes, and most of its writes change the count.
+// Anchors are exact while no user they were read from moved. Creates do not move any:
+// a new user's created_at is now, after every user there is, so it follows the last
+// anchor and every anchored position holds. An insert before an existing user and every
+// delete do, and bump user_counts.reorders — by trigger (migration 0016), whoever makes
+// them: this binary, another replica on the same PostgreSQL, the CLI or an older binary
+// on the same SQLite file. A listing reads reorders in the snapshot it reads its page
+// from; anchors built in a snapshot that read the same value hold every position they
+// name. Created_at and id never change after a create, so updates leave anchors exact.
+// The users created since the anchors were built follow them: their pages are read by
+// plain offset from the end, and a new build is started once they are many.
 
 const (
 	// defaultAnchorSpacing bounds what a page skips after its seek while an instance
@@ -44,6 +46,10 @@ const (
 	// needs more than 1,638,400 users for the bound per instance, so in practice a few
 	// MB in all.
 	maxAnchoredInstances = 64
+	// unanchoredRebuild is how many users created after a build start another one, with
+	// an eighth of the instance: their pages are read by plain offset from the end, and
+	// walk up to that many entries.
+	unanchoredRebuild = 4096
 )
 
 // anchorKey is the position of one user in the default order.
@@ -52,13 +58,13 @@ type anchorKey struct {
 	id        string
 }
 
-// anchorSet holds the anchors of one instance, exact while its changes and user counts
-// are unchanged.
+// anchorSet holds the anchors of one instance, exact while its reorders count is
+// unchanged.
 type anchorSet struct {
-	changes int64
-	total   int64
-	spacing int64
-	keys    []anchorKey // keys[i] is the user at position i·spacing
+	reorders int64
+	total    int64 // the users then, all before any created since
+	spacing  int64
+	keys     []anchorKey // keys[i] is the user at position i·spacing
 }
 
 type anchorEntry struct {
@@ -93,12 +99,14 @@ func (db *DB) SetListAnchors(spacing int, interval time.Duration) {
 	clear(c.byInstance)
 }
 
-// lookup returns the instance's anchors if they were built at changes and total, for a page that
-// would skip skip entries by plain offset. Otherwise it reports whether the caller may
-// build them now — then it must call done — given that no build of the instance runs and
-// the last began at least the interval ago. A page that skips fewer entries than the
-// spacing gains nothing from anchors, so small instances never build any.
-func (c *anchorCache) lookup(instanceID string, changes, total, skip int64) (set *anchorSet, build bool, spacing int64) {
+// lookup returns the instance's anchors if they were built at reorders, for a page that
+// would skip skip entries by plain offset in an instance of total users. It reports
+// whether the caller may build them now — then it must call done — given that no build
+// of the instance runs and the last began at least the interval ago: when there are
+// none that hold, or when those that hold leave many users created since unanchored
+// (they are returned all the same, for the pages they cover). A page that skips fewer
+// entries than the spacing gains nothing from anchors, so small instances never build any.
+func (c *anchorCache) lookup(instanceID string, reorders, total, skip int64) (set *anchorSet, build bool, spacing int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.spacing < 2 || skip < c.spacing {
@@ -108,9 +116,15 @@ func (c *anchorCache) lookup(instanceID string, changes, total, skip int64) (set
 	e := c.byInstance[instanceID]
 	if e != nil {
 		e.used = now
-		if e.set != nil && e.set.changes == changes && e.set.total == total {
+		if e.set != nil && e.set.reorders == reorders && total >= e.set.total {
 			e.hit = true
-			return e.set, false, 0
+			unanchored := total - e.set.total
+			if unanchored < max(unanchoredRebuild, e.set.total/8) || e.building || now.Sub(e.lastTry) < e.wait {
+				return e.set, false, 0
+			}
+			e.wait = c.interval
+			e.building, e.lastTry = true, now // hit stays: the set in use was not wasted
+			return e.set, true, c.spacing
 		}
 		if e.building || now.Sub(e.lastTry) < e.wait {
 			return nil, false, 0
@@ -139,7 +153,7 @@ func (c *anchorCache) done(instanceID string, set *anchorSet) {
 	}
 	e.building = false
 	if set != nil {
-		e.set = set
+		e.set, e.hit = set, false
 	}
 }
 
@@ -174,13 +188,13 @@ func (db *DB) buildAnchorsLater(instanceID string, spacing int64) {
 		defer db.background.done()
 		var set *anchorSet
 		err := db.inSnapshot(ctx, func(tx *txn) error {
-			var total, changes int64
-			if err := db.queryRow(ctx, tx, `SELECT coalesce(sum(users), 0), coalesce(sum(changes), 0)
-				FROM user_counts u WHERE u.instance_id = ?`, instanceID).Scan(&total, &changes); err != nil {
+			var total, reorders int64
+			if err := db.queryRow(ctx, tx, `SELECT coalesce(sum(users), 0), coalesce(sum(reorders), 0)
+				FROM user_counts u WHERE u.instance_id = ?`, instanceID).Scan(&total, &reorders); err != nil {
 				return internal("count users", err)
 			}
 			var err error
-			set, err = db.buildAnchors(ctx, tx, instanceID, changes, total, spacing)
+			set, err = db.buildAnchors(ctx, tx, instanceID, reorders, total, spacing)
 			return err
 		})
 		if err != nil { // the next lookup after the wait tries again
@@ -232,18 +246,18 @@ func (b *backgroundWork) stop() {
 	b.running.Wait()
 }
 
-// buildAnchors reads the anchors of an instance in tx, the snapshot that read changes and
+// buildAnchors reads the anchors of an instance in tx, the snapshot that read reorders and
 // total: each anchor is one seek in users_by_created from the one before and a skip of
 // spacing-1 index entries, so a build walks the index once, reading only index entries.
 // (A single statement numbering every row with row_number() cost SQLite ten times as
 // much as the walk.)
-func (db *DB) buildAnchors(ctx context.Context, tx *txn, instanceID string, changes, total, spacing int64) (*anchorSet, error) {
+func (db *DB) buildAnchors(ctx context.Context, tx *txn, instanceID string, reorders, total, spacing int64) (*anchorSet, error) {
 	// Beyond maxAnchorsPerInstance anchors, space them wider: memory stays bounded and a
 	// page still skips fewer than spacing entries.
 	if need := (total + maxAnchorsPerInstance - 1) / maxAnchorsPerInstance; need > spacing {
 		spacing = need
 	}
-	set := &anchorSet{changes: changes, total: total, spacing: spacing, keys: make([]anchorKey, 0, total/spacing+1)}
+	set := &anchorSet{reorders: reorders, total: total, spacing: spacing, keys: make([]anchorKey, 0, total/spacing+1)}
 	var k anchorKey
 	err := db.queryRow(ctx, tx, `SELECT u.created_at, u.id FROM users u WHERE u.instance_id = ?
 		ORDER BY u.created_at, u.id LIMIT 1`, instanceID).Scan(&k.createdAt, &k.id)

@@ -555,8 +555,8 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 	}
 	countQuery := `SELECT count(*) FROM users u WHERE ` + cond
 	whole := len(where) == 1
-	if whole { // the whole instance: its kept count, and its count of changes for anchors
-		countQuery = `SELECT coalesce(sum(users), 0), coalesce(sum(changes), 0) FROM user_counts u WHERE ` + cond
+	if whole { // the whole instance: its kept count, and its count of reorders for anchors
+		countQuery = `SELECT coalesce(sum(users), 0), coalesce(sum(reorders), 0) FROM user_counts u WHERE ` + cond
 	}
 	// Anchors hold positions in the default order of the whole instance; a filter or
 	// another order has positions of its own.
@@ -565,10 +565,10 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 	// The total and the page come from one snapshot, so the page sits where the total
 	// says it does even while other requests write.
 	err := db.inSnapshot(ctx, func(tx *txn) error {
-		var changes int64
+		var reorders int64
 		dest := []any{&page.Total}
 		if whole {
-			dest = append(dest, &changes)
+			dest = append(dest, &reorders)
 		}
 		if err := db.queryRow(ctx, tx, countQuery, args...).Scan(dest...); err != nil {
 			return internal("count users", err)
@@ -584,7 +584,7 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		}
 		pageCond, pageArgs := cond, args
 		if anchorable {
-			set, build, spacing := db.anchors.lookup(f.InstanceID, changes, int64(page.Total), int64(offset))
+			set, build, spacing := db.anchors.lookup(f.InstanceID, reorders, int64(page.Total), int64(offset))
 			if build {
 				db.buildAnchorsLater(f.InstanceID, spacing)
 			}

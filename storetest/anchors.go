@@ -23,8 +23,10 @@ type anchored interface {
 
 // testListAnchors pages through a whole instance in the default order, both directions,
 // at every offset, and wants what one unskipped read of the instance says each page holds:
-// with fresh anchors (which must then be used), with anchors gone stale through creates,
-// deletes and an import (which must not be used), and with anchors rebuilt after them.
+// with fresh anchors (which must then be used), with anchors kept through creates after
+// every user (which must still be used), with anchors gone stale through creates before
+// existing users, deletes and an import (which must not be used), and with anchors
+// rebuilt after them.
 func testListAnchors(t *testing.T, s iamd.Store) {
 	st, ok := s.(anchored)
 	if !ok {
@@ -108,18 +110,44 @@ func testListAnchors(t *testing.T, s iamd.Store) {
 	if n := check("anchors built"); n == 0 {
 		t.Fatal("anchors built: no page sought from an anchor")
 	}
+	// Users created after every other move none: the anchors built before still serve,
+	// and the new users' pages, which no anchor covers, are read by offset.
+	for i := range 5 {
+		add(200 + 3*i)
+	}
+	if n := check("after creates at the end"); n == 0 {
+		t.Fatal("after creates at the end: no page sought from the anchors, which still hold")
+	}
+	// Each kind of write that moves users, alone after fresh anchors, makes them stale.
+	// Forgotten, the anchors are built by the next check, and then kept (an hour's wait
+	// between builds) across the write that follows.
+	fresh := func(when string) {
+		t.Helper()
+		st.SetListAnchors(7, time.Hour)
+		if n := check(when); n == 0 {
+			t.Fatalf("%s: no page sought from an anchor", when)
+		}
+	}
+	stale := func(when string) {
+		t.Helper()
+		if n := check(when); n != 0 {
+			t.Fatalf("%s: %d pages sought from stale anchors", when, n)
+		}
+	}
 	for i := range 10 {
 		add(i*12 + 1) // between existing users, moving every later position
 	}
+	stale("after creates before existing users")
+	fresh("anchors rebuilt after creates")
 	for i := 5; i < 50; i += 5 {
 		id := ids[i]
 		if err := s.DeleteUser(ctx, inst, id, 0, event(inst, iamd.ActionUserDelete, id)); err != nil {
 			t.Fatal(err)
 		}
+		add(300 + 3*i) // at the end, so that the count alone does not tell
 	}
-	if n := check("after creates and deletes"); n != 0 {
-		t.Fatalf("after creates and deletes: %d pages sought from stale anchors", n)
-	}
+	stale("after deletes")
+	fresh("anchors rebuilt after deletes")
 	var imported []iamd.User
 	for i := range 8 {
 		u := newUser(inst, fmt.Sprintf("imported%d", i))
@@ -129,9 +157,7 @@ func testListAnchors(t *testing.T, s iamd.Store) {
 	if err := s.ImportUsers(ctx, imported, event(inst, iamd.ActionUserImport, "")); err != nil {
 		t.Fatal(err)
 	}
-	if n := check("after an import"); n != 0 {
-		t.Fatalf("after an import: %d pages sought from stale anchors", n)
-	}
+	stale("after an import")
 
 	st.SetListAnchors(7, 0)
 	if n := check("rebuilt anchors"); n == 0 {
