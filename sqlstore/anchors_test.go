@@ -10,18 +10,18 @@ import (
 func TestAnchorsAskForABuildOnceManyUsersFollowThem(t *testing.T) {
 	c := newAnchorCache()
 	c.interval = 0
-	const reorders, total = 3, 100_000
+	const reorders, total = 3, 1_000_000
 	if set, build, _ := c.lookup("i", reorders, total, 500); set != nil || !build {
 		t.Fatalf("no anchors yet: %v, build %v; want a build", set, build)
 	}
 	built := &anchorSet{reorders: reorders, total: total, spacing: 100}
 	c.done("i", built)
 
-	few := int64(total + total/8 - 1)
+	few := int64(total + total/64 - 1)
 	if set, build, _ := c.lookup("i", reorders, few, 500); set != built || build {
 		t.Errorf("%d users created since: %v, build %v; want the anchors, no build", few-total, set, build)
 	}
-	many := int64(total + total/8)
+	many := int64(total + total/64)
 	set, build, _ := c.lookup("i", reorders, many, 500)
 	if set != built || !build {
 		t.Fatalf("%d users created since: %v, build %v; want the anchors and a build", many-total, set, build)
