@@ -18,7 +18,7 @@ import (
 // a new user's created_at is now, after every user there is, so it follows the last
 // anchor and every anchored position holds. An insert before an existing user and every
 // delete do, and bump user_counts.reorders — by trigger (migration 0016), whoever makes
-// them: this binary, another replica on the same PostgreSQL, the CLI or an older binary
+// them (on PostgreSQL every insert counts: see its migration 0016): this binary, another replica on the same PostgreSQL, the CLI or an older binary
 // on the same SQLite file. A listing reads reorders in the snapshot it reads its page
 // from; anchors built in a snapshot that read the same value hold every position they
 // name. Created_at and id never change after a create, so updates leave anchors exact.
@@ -204,6 +204,10 @@ func (db *DB) buildAnchorsLater(instanceID string, spacing int64) {
 		db.anchors.done(instanceID, set)
 	}()
 }
+
+// ListAnchorsHoldAcrossCreates reports whether a create leaves the anchors built before
+// it in use (see Dialect.CreatesKeepAnchors).
+func (db *DB) ListAnchorsHoldAcrossCreates() bool { return db.dialect.CreatesKeepAnchors }
 
 // AwaitListAnchors waits for the anchor builds under way: tests page with the anchors a
 // listing asked for.

@@ -31,6 +31,10 @@ const (
 // Dialect is what differs between engines.
 type Dialect struct {
 	Name string
+	// CreatesKeepAnchors says the schema counts only the inserts that land before an
+	// existing user as reorders, so that list anchors hold across creates (SQLite's
+	// migration 0016); otherwise every insert and delete counts.
+	CreatesKeepAnchors bool
 	// NumberedParams rewrites '?' placeholders as $1, $2, … (PostgreSQL).
 	NumberedParams bool
 	// Classify tells which constraint, if any, err reports as broken, and its name or

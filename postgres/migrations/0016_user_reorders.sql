@@ -1,27 +1,16 @@
--- The number of statements that inserted or deleted users so as to move other users'
--- positions in an instance's default order (created_at, then id). A create comes after
--- every user there is (its created_at is now, its id later still), so it moves none, and
--- anchors built before it stay exact: a listing uses them while it reads the value they
--- were built at, and the users created since simply follow the last of them. An insert
--- before any existing user (an import of old users, a clock behind another replica's,
--- another binary) and every delete count, whoever makes them.
---
--- Why concurrent creates cannot slip past: the function first updates the instance's
--- row of user_counts, which every insert and delete of a user does (this trigger, for
--- any writer), and so holds that row until it commits; only then does it look for a
--- later user, in a snapshot of its own (READ COMMITTED, a statement of a volatile
--- function). A user committed before the look is seen by it; a user committed after it
--- waited for this transaction's commit. A snapshot that reads the counter before this
--- commit therefore holds no user this insert moves.
+-- The number of inserts and deletes of users that may have moved other users' positions
+-- in an instance's default order: a listing's anchors are exact while it reads the value
+-- they were built at. SQLite counts only the inserts that land before an existing user,
+-- so that creates (which come last) keep anchors in use. Here every insert and delete
+-- counts, as `changes` does: telling a create at the end apart needs a look for a later
+-- user in the trigger, after it holds the instance's row of user_counts so that no
+-- concurrent create slips past the look, and that version cost creates most of their
+-- rate in iamd bench (719 → 257 req/s at 10,000 users).
 ALTER TABLE user_counts ADD COLUMN reorders BIGINT NOT NULL DEFAULT 0;
 CREATE OR REPLACE FUNCTION iamd_users_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	UPDATE user_counts c SET changes = c.changes + 1 FROM (SELECT DISTINCT instance_id FROM changed) d
-		WHERE c.instance_id = d.instance_id;
-	UPDATE user_counts c SET reorders = c.reorders + 1 FROM (SELECT DISTINCT n.instance_id FROM changed n
-		WHERE TG_OP = 'DELETE' OR EXISTS (SELECT 1 FROM users u WHERE u.instance_id = n.instance_id
-			AND (u.created_at, u.id) > (n.created_at, n.id))) d
-		WHERE c.instance_id = d.instance_id;
+	UPDATE user_counts c SET changes = c.changes + 1, reorders = c.reorders + 1
+		FROM (SELECT DISTINCT instance_id FROM changed) d WHERE c.instance_id = d.instance_id;
 	RETURN NULL;
 END
 $$;
