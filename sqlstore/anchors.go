@@ -39,7 +39,8 @@ const (
 	// instance written to between every pair of listings does not rebuild each time: its
 	// listings page by plain offset meanwhile, as without anchors. Each build whose anchors
 	// went stale unused doubles the wait, up to maxAnchorWait: under steady writes a build
-	// (half a second at a million users) would be paid again and again for nothing.
+	// (a quarter to half a second at a million users) would be paid again and again for
+	// nothing. An interval without such writes ends the wait: the stream has stopped.
 	defaultAnchorInterval = 3 * time.Second
 	maxAnchorWait         = time.Minute
 	// maxAnchoredInstances bounds how many instances' anchors are kept: an instance
@@ -75,6 +76,11 @@ type anchorEntry struct {
 	wait     time.Duration // least time from lastTry to the next build
 	hit      bool          // whether a listing used the latest anchors
 	used     time.Time     // latest use, for eviction
+	// seen is the reorders count the latest lookup read, unchanged since quietSince:
+	// once writes that move users stop for an interval, a build is no longer waited
+	// for as if they went on.
+	seen       int64
+	quietSince time.Time
 }
 
 // anchorCache holds anchors per instance. Safe for concurrent use.
@@ -117,6 +123,9 @@ func (c *anchorCache) lookup(instanceID string, reorders, total, skip int64) (se
 	e := c.byInstance[instanceID]
 	if e != nil {
 		e.used = now
+		if reorders != e.seen {
+			e.seen, e.quietSince = reorders, now
+		}
 		if e.set != nil && e.set.reorders == reorders && total >= e.set.total {
 			e.hit = true
 			unanchored := total - e.set.total
@@ -127,16 +136,19 @@ func (c *anchorCache) lookup(instanceID string, reorders, total, skip int64) (se
 			e.building, e.lastTry = true, now // hit stays: the set in use was not wasted
 			return e.set, true, c.spacing
 		}
-		if e.building || now.Sub(e.lastTry) < e.wait {
+		quiet := now.Sub(e.quietSince) >= c.interval
+		if e.building || now.Sub(e.lastTry) < e.wait && !quiet {
 			return nil, false, 0
 		}
-		if e.set != nil && !e.hit { // the latest build was wasted: wait longer
+		if quiet {
+			e.wait = c.interval
+		} else if e.set != nil && !e.hit { // the latest build was wasted: wait longer
 			e.wait = min(max(2*e.wait, c.interval), maxAnchorWait)
 		} else {
 			e.wait = c.interval
 		}
 	} else {
-		e = &anchorEntry{used: now, wait: c.interval}
+		e = &anchorEntry{used: now, wait: c.interval, seen: reorders, quietSince: now}
 		c.byInstance[instanceID] = e
 		c.evict()
 	}

@@ -40,3 +40,42 @@ func TestAnchorsAskForABuildOnceManyUsersFollowThem(t *testing.T) {
 		}
 	}
 }
+
+// Builds wasted by a stream of writes make the next wait longer; once the writes stop
+// for an interval, a build is allowed again without waiting out the rest.
+func TestAnchorsWaitOnlyWhileWritesGoOn(t *testing.T) {
+	c := newAnchorCache()
+	c.interval = 100 * time.Millisecond
+	reorders := int64(1)
+	// Each build is stale before anything uses it: the wait doubles each time.
+	for range 4 {
+		_, build, _ := c.lookup("i", reorders, 100_000, 500)
+		if !build {
+			t.Fatalf("reorders %d: no build after the wait", reorders)
+		}
+		c.done("i", &anchorSet{reorders: reorders, total: 100_000, spacing: 100})
+		reorders++
+		c.mu.Lock()
+		c.byInstance["i"].lastTry = time.Now().Add(-c.byInstance["i"].wait) // the wait is over
+		c.mu.Unlock()
+	}
+	c.mu.Lock()
+	wait := c.byInstance["i"].wait
+	c.mu.Unlock()
+	if wait < 8*c.interval {
+		t.Fatalf("after 4 wasted builds the wait is %v, want at least %v", wait, 8*c.interval)
+	}
+	_, build, _ := c.lookup("i", reorders, 100_000, 500)
+	if !build {
+		t.Fatal("the wait was over, yet no build")
+	}
+	c.done("i", &anchorSet{reorders: reorders, total: 100_000, spacing: 100})
+	reorders++ // one more write: the build is stale, the wait doubles
+	if _, build, _ := c.lookup("i", reorders, 100_000, 500); build {
+		t.Fatal("a build right after a wasted one, while writes go on")
+	}
+	time.Sleep(c.interval + 20*time.Millisecond) // no write since: quiet
+	if _, build, _ := c.lookup("i", reorders, 100_000, 500); !build {
+		t.Error("writes stopped for an interval, yet the build still waits")
+	}
+}
