@@ -44,21 +44,7 @@ func TestEqualityCriteriaSeekAnIndex(t *testing.T) {
 			t.Fatalf("%s: no statement seen", field)
 		}
 		for _, q := range queries {
-			args := make([]any, strings.Count(q, "?"))
-			rows, err := raw.Query("EXPLAIN QUERY PLAN "+q, args...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			rows.Close()
+			plan := queryPlan(t, raw, q, make([]any, strings.Count(q, "?"))...)
 			for _, step := range plan {
 				// A scan, or a search by instance alone (every user of the instance, read
 				// through some index), reads every user.
@@ -96,21 +82,11 @@ func TestListedUsersAreReadByID(t *testing.T) {
 		t.Fatal("the listing read no users by id: the read cache answered a first listing")
 	}
 	for _, q := range byID {
-		rows, err := raw.Query("EXPLAIN QUERY PLAN "+q, make([]any, strings.Count(q, "?"))...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
+		for _, detail := range queryPlan(t, raw, q, make([]any, strings.Count(q, "?"))...) {
 			if !strings.HasSuffix(detail, "(id=?)") {
 				t.Errorf("%q: %s, want a search by id", q, detail)
 			}
 		}
-		rows.Close()
 	}
 }
 
@@ -124,7 +100,23 @@ func TestCreatesFindLaterUsersBySeeking(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	rows, err := raw.Query(`EXPLAIN QUERY PLAN SELECT 1 FROM users u WHERE u.instance_id = ? AND (u.created_at, u.id) > (?, ?)`, "i", 0, "")
+	plan := queryPlan(t, raw, `SELECT 1 FROM users u WHERE u.instance_id = ? AND (u.created_at, u.id) > (?, ?)`, "i", 0, "")
+	if len(plan) != 1 || !strings.Contains(plan[0], "users_by_created (instance_id=? AND (created_at,id)>(?,?))") {
+		t.Errorf("the trigger's look-up is planned as %q, want a seek in users_by_created", plan)
+	}
+	var sql string
+	if err := raw.QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'users_reorders_insert'`).Scan(&sql); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sql, "u.instance_id = NEW.instance_id AND (u.created_at, u.id) > (NEW.created_at, NEW.id)") {
+		t.Errorf("the trigger is not the statement planned above:\n%s", sql)
+	}
+}
+
+// queryPlan returns the steps SQLite plans for q, one detail each.
+func queryPlan(t *testing.T, raw *sql.DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := raw.Query("EXPLAIN QUERY PLAN "+q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,14 +130,8 @@ func TestCreatesFindLaterUsersBySeeking(t *testing.T) {
 		}
 		plan = append(plan, detail)
 	}
-	if len(plan) != 1 || !strings.Contains(plan[0], "users_by_created (instance_id=? AND (created_at,id)>(?,?))") {
-		t.Errorf("the trigger's look-up is planned as %q, want a seek in users_by_created", plan)
-	}
-	var sql string
-	if err := raw.QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'users_reorders_insert'`).Scan(&sql); err != nil {
+	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(sql, "u.instance_id = NEW.instance_id AND (u.created_at, u.id) > (NEW.created_at, NEW.id)") {
-		t.Errorf("the trigger is not the statement planned above:\n%s", sql)
-	}
+	return plan
 }
