@@ -22,9 +22,10 @@ import (
 // on the same SQLite file. (On PostgreSQL every insert counts: see its migration 0016.)
 // A listing reads reorders in the snapshot it reads its page from; anchors built in a
 // snapshot that read the same value hold every position they name. The counter never
-// restarts: instances are never deleted, so their user_counts rows stay. Created_at and id never change after a create, so updates leave anchors exact.
-// The users created since the anchors were built follow them: their pages are read by
-// plain offset from the end, and a new build is started once they are many.
+// restarts: instances are never deleted, so their user_counts rows stay. Created_at and
+// id never change after a create, so updates leave anchors exact. The users created
+// since the anchors were built follow them: their pages are read by plain offset from
+// the end, and a new build is started once they are many.
 
 const (
 	// defaultAnchorSpacing bounds what a page skips after its seek while an instance
@@ -55,6 +56,10 @@ const (
 	// million is about 15,600 creates, 8 s of them at 2,000 a second).
 	unanchoredRebuild = 4096
 )
+
+// instanceCounts reads an instance's kept user count and its count of reorders, which
+// anchors are exact for.
+const instanceCounts = `SELECT coalesce(sum(users), 0), coalesce(sum(reorders), 0) FROM user_counts u WHERE u.instance_id = ?`
 
 // anchorKey is the position of one user in the default order.
 type anchorKey struct {
@@ -190,9 +195,9 @@ func (c *anchorCache) evict() {
 // buildAnchorsLater builds an instance's anchors off the listing that found them
 // missing or stale, which pages by plain offset meanwhile as every listing does while
 // a build runs: a build walks the whole index, and inside a request it was up to 2.5 s
-// of one listing's latency at a million users under load. It reads in a snapshot of its own
-// and records the counts that snapshot read, so its anchors serve exactly the listings
-// that read the same counts. lookup allowed the build; done is called whatever happens.
+// of one listing's latency at a million users under load. It reads in a snapshot of its
+// own and records the counts that snapshot read (instanceCounts, as listings read them),
+// so its anchors serve exactly the listings that read the same counts. lookup allowed the build; done is called whatever happens.
 func (db *DB) buildAnchorsLater(instanceID string, spacing int64) {
 	ctx, ok := db.background.start()
 	if !ok { // closing
@@ -204,8 +209,7 @@ func (db *DB) buildAnchorsLater(instanceID string, spacing int64) {
 		var set *anchorSet
 		err := db.inSnapshot(ctx, func(tx *txn) error {
 			var total, reorders int64
-			if err := db.queryRow(ctx, tx, `SELECT coalesce(sum(users), 0), coalesce(sum(reorders), 0)
-				FROM user_counts u WHERE u.instance_id = ?`, instanceID).Scan(&total, &reorders); err != nil {
+			if err := db.queryRow(ctx, tx, instanceCounts, instanceID).Scan(&total, &reorders); err != nil {
 				return internal("count users", err)
 			}
 			var err error

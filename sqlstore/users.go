@@ -555,8 +555,8 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 	}
 	countQuery := `SELECT count(*) FROM users u WHERE ` + cond
 	whole := len(where) == 1
-	if whole { // the whole instance: its kept count, and its count of reorders for anchors
-		countQuery = `SELECT coalesce(sum(users), 0), coalesce(sum(reorders), 0) FROM user_counts u WHERE ` + cond
+	if whole { // the whole instance (cond is its id alone): its kept count, and reorders for anchors
+		countQuery = instanceCounts
 	}
 	// Anchors hold positions in the default order of the whole instance; a filter or
 	// another order has positions of its own.
