@@ -17,8 +17,15 @@ type Event struct {
 	Outcome    string // OutcomeSuccess or OutcomeFailure
 	Reason     string // why a failure failed; for the audit log only, never sent to the caller
 	Source     string // the client's network address
-	Time       time.Time
+	Face       string // the face the request came through: "scp", "native", "cli", …
+	// Changes names the fields a change set, in the vocabulary of iamd's own API
+	// ("display_name", "password"): never their values.
+	Changes []string
+	Time    time.Time
 }
+
+// FaceSystem is the face of events iamd makes on its own account (bootstrap).
+const FaceSystem = "system"
 
 const (
 	OutcomeSuccess = "success"
@@ -62,15 +69,28 @@ const (
 	ActionRolesAssign     = "user.roles.set"
 )
 
-// EventFilter selects audit events, newest first.
+// EventFilter selects audit events, newest first. Zero fields do not filter.
 type EventFilter struct {
 	InstanceID string
 	TargetID   string
+	ActorID    string
 	Action     string
-	Limit      int
+	Since      time.Time // events at or after
+	Until      time.Time // events before
+	// Before continues a listing: only events with a smaller ID, the last one a page
+	// returned.
+	Before int64
+	Limit  int
 }
 
 // EventService reads the audit log.
 type EventService interface {
 	ListEvents(ctx context.Context, f EventFilter) ([]Event, error)
+}
+
+// EventPruner removes audit events older than a retention period.
+type EventPruner interface {
+	// DeleteEventsBefore removes every instance's events older than t and reports how
+	// many it removed.
+	DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error)
 }

@@ -139,15 +139,38 @@ func PrincipalFromContext(ctx context.Context) *Principal {
 	return p
 }
 
-// NewContextWithSource returns ctx carrying the client's network address for audit.
+// Origin is where a request came from, as the audit trail records it: the face it
+// came through ("scp", "native", "cli", …) and the client's network address.
+type Origin struct {
+	Face    string
+	Address string
+}
+
+// NewContextWithOrigin returns ctx carrying the request's origin for audit.
+func NewContextWithOrigin(ctx context.Context, o Origin) context.Context {
+	return context.WithValue(ctx, sourceKey, &o)
+}
+
+// NewContextWithSource returns ctx carrying the client's network address for audit,
+// keeping the face an outer context named.
 func NewContextWithSource(ctx context.Context, addr string) context.Context {
-	return context.WithValue(ctx, sourceKey, addr)
+	return NewContextWithOrigin(ctx, Origin{Face: FaceFromContext(ctx), Address: addr})
 }
 
 // SourceFromContext returns the client's network address, or "".
 func SourceFromContext(ctx context.Context) string {
-	s, _ := ctx.Value(sourceKey).(string)
-	return s
+	if o, _ := ctx.Value(sourceKey).(*Origin); o != nil {
+		return o.Address
+	}
+	return ""
+}
+
+// FaceFromContext returns the face the request came through, or "".
+func FaceFromContext(ctx context.Context) string {
+	if o, _ := ctx.Value(sourceKey).(*Origin); o != nil {
+		return o.Face
+	}
+	return ""
 }
 
 // Together is the caller that p and q, credentials a request sent together, both

@@ -2,8 +2,11 @@ package iamd
 
 import (
 	"context"
+	"reflect"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // UserStatus is the administrative state of a user. Faces show it as Ncloud's status,
@@ -290,6 +293,10 @@ type UserFilter struct {
 	WithGroups bool
 	// Where, when set, is a further condition (SCIM's filters); see ValidateWhere.
 	Where Where
+	// NoTotal skips counting the matches, for listings paged by a cursor (a condition
+	// on the sort key) that show no total: the count of a broad search costs a walk of
+	// everything it matches. UserPage.Total is then 0.
+	NoTotal bool
 }
 
 const (
@@ -412,4 +419,60 @@ type SelfService interface {
 	Me(ctx context.Context) (*User, error)
 	// ChangeOwnUser changes the caller's own names, email and password, and nothing else.
 	ChangeOwnUser(ctx context.Context, edit UserEdit) (*User, error)
+}
+
+// unaudited are the User fields a change's audit record does not name: identity, the
+// stamps every change moves, and what follows from another field.
+var unaudited = map[string]bool{"ID": true, "InstanceID": true, "CreatedAt": true, "CreatedBy": true,
+	"CreatedByName": true, "UpdatedAt": true, "UpdatedBy": true, "UpdatedByName": true, "Version": true,
+	"InheritedGroups": true, "PasswordHistoryCount": true, "PasswordChangedAt": true}
+
+// auditNames are the canonical names of User's fields, in iamd's own API vocabulary
+// (snake case of the Go name, the hash named for what it is to a person).
+var auditNames = func() []string {
+	t := reflect.TypeFor[User]()
+	names := make([]string, t.NumField())
+	for i := range names {
+		names[i] = snakeCase(t.Field(i).Name)
+	}
+	names[fieldIndex("PasswordHash")] = FieldPassword
+	names[fieldIndex("Groups")] = FieldGroupIDs
+	return names
+}()
+
+func fieldIndex(name string) int {
+	f, _ := reflect.TypeFor[User]().FieldByName(name)
+	return f.Index[0]
+}
+
+// snakeCase turns a Go name into snake case, keeping initialisms whole: MFAEnabled is
+// mfa_enabled, ExternalID external_id.
+func snakeCase(name string) string {
+	var b strings.Builder
+	runes := []rune(name)
+	for i, r := range runes {
+		upper := unicode.IsUpper(r)
+		if upper && i > 0 && (!unicode.IsUpper(runes[i-1]) || i+1 < len(runes) && unicode.IsLower(runes[i+1])) {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// ChangedFields names the fields in which next differs from cur, in the order User
+// declares them: what an audit event records of a change, never the values.
+func ChangedFields(cur, next *User) []string {
+	a, b := reflect.ValueOf(cur).Elem(), reflect.ValueOf(next).Elem()
+	t := a.Type()
+	var out []string
+	for i := range t.NumField() {
+		if unaudited[t.Field(i).Name] {
+			continue
+		}
+		if !reflect.DeepEqual(a.Field(i).Interface(), b.Field(i).Interface()) {
+			out = append(out, auditNames[i])
+		}
+	}
+	return out
 }

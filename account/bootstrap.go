@@ -54,7 +54,7 @@ func (s *Service) Bootstrap(ctx context.Context, cfg BootstrapConfig) (*Bootstra
 		return nil, fmt.Errorf("IAMD_ADMIN_API_TOKEN must be at least %d characters", minSecretLen)
 	}
 	res := &BootstrapResult{InstanceID: cfg.DefaultInstance, Generated: map[string]string{}}
-	system := iamd.Event{ActorName: "iamd", Outcome: iamd.OutcomeSuccess, Source: "bootstrap"}
+	system := iamd.Event{ActorName: "iamd", Outcome: iamd.OutcomeSuccess, Source: "bootstrap", Face: iamd.FaceSystem}
 
 	if _, err := s.store.GetInstance(ctx, cfg.DefaultInstance); iamd.ErrorCode(err) == iamd.ENOTFOUND {
 		inst := &iamd.Instance{ID: cfg.DefaultInstance, Name: cfg.DefaultInstance, Policy: iamd.DefaultAccountPolicy, CreatedAt: s.clock()}

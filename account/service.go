@@ -490,7 +490,8 @@ func truncate(t *time.Time) *time.Time {
 }
 
 func actor(ctx context.Context, p *iamd.Principal) iamd.Event {
-	return iamd.Event{ActorID: p.UserID, ActorName: p.Name, Outcome: iamd.OutcomeSuccess, Source: iamd.SourceFromContext(ctx)}
+	return iamd.Event{ActorID: p.UserID, ActorName: p.Name, Outcome: iamd.OutcomeSuccess,
+		Source: iamd.SourceFromContext(ctx), Face: iamd.FaceFromContext(ctx)}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }

@@ -400,7 +400,7 @@ func (s *Service) event(ctx context.Context, p *iamd.Principal, instanceID, acti
 // systemEvent is the audit record of something the core does on its own account.
 func (s *Service) systemEvent(ctx context.Context, instanceID, action, targetType, targetID string, at time.Time) iamd.Event {
 	return iamd.Event{InstanceID: instanceID, Action: action, TargetType: targetType, TargetID: targetID,
-		Outcome: iamd.OutcomeSuccess, Source: iamd.SourceFromContext(ctx), Time: at}
+		Outcome: iamd.OutcomeSuccess, Source: iamd.SourceFromContext(ctx), Face: iamd.FaceFromContext(ctx), Time: at}
 }
 
 // ListSessions returns a user's live sessions (USER_READ): the tokens it signed in for,

@@ -90,6 +90,7 @@ func (s *Service) event(ctx context.Context, p *iamd.Principal, instanceID, acti
 		TargetID:   targetID,
 		Outcome:    iamd.OutcomeSuccess,
 		Source:     iamd.SourceFromContext(ctx),
+		Face:       iamd.FaceFromContext(ctx),
 		Time:       s.clock(),
 	}
 }

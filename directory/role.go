@@ -40,7 +40,7 @@ func (s *Service) EnsureBuiltinUser(ctx context.Context, instanceID, login, disp
 		return err
 	}
 	ev := iamd.Event{InstanceID: instanceID, ActorName: "iamd", Action: iamd.ActionUserCreate, TargetType: "user",
-		TargetID: u.ID, Outcome: iamd.OutcomeSuccess, Source: "bootstrap", Time: now}
+		TargetID: u.ID, Outcome: iamd.OutcomeSuccess, Source: "bootstrap", Face: iamd.FaceSystem, Time: now}
 	if err := s.store.CreateUser(ctx, iamd.UserWrite{User: &u, Event: ev}); err != nil && iamd.ErrorCode(err) != iamd.ECONFLICT {
 		return err
 	}

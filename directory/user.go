@@ -383,6 +383,10 @@ func (s *Service) prepareChange(ctx context.Context, p *iamd.Principal, cur *iam
 	w.User = copyWithout(next, cur)
 	w.Event = s.event(ctx, p, cur.InstanceID, userAction(change), "user", cur.ID)
 	w.Event.Time = now
+	w.Event.Changes = iamd.ChangedFields(cur, &next)
+	if len(join)+len(leave) > 0 {
+		w.Event.Changes = append(w.Event.Changes, iamd.FieldGroupIDs)
+	}
 	return w, &next, nil
 }
 

@@ -76,7 +76,11 @@ func (s *Server) wrap(mux *http.ServeMux, faceOf func(path string) Face) http.Ha
 		if err != nil {
 			host = r.RemoteAddr
 		}
-		ctx := context.WithValue(iamd.NewContextWithSource(r.Context(), host), infoKey{}, info)
+		origin := iamd.Origin{Address: host}
+		if face != nil {
+			origin.Face = face.Name()
+		}
+		ctx := context.WithValue(iamd.NewContextWithOrigin(r.Context(), origin), infoKey{}, info)
 		if s.cfg.RequestContext != nil {
 			ctx = s.cfg.RequestContext(ctx)
 		}

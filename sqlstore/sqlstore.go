@@ -333,10 +333,10 @@ func timePtr(v sql.NullInt64) *time.Time {
 
 func (db *DB) insertEvent(ctx context.Context, q querier, ev iamd.Event) error {
 	_, err := db.exec(ctx, q, `INSERT INTO events
-		(instance_id, actor_id, actor_name, action, target_type, target_id, outcome, reason, source, time)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(instance_id, actor_id, actor_name, action, target_type, target_id, outcome, reason, source, face, changes, time)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ev.InstanceID, ev.ActorID, ev.ActorName, ev.Action, ev.TargetType, ev.TargetID,
-		ev.Outcome, ev.Reason, ev.Source, micros(ev.Time))
+		ev.Outcome, ev.Reason, ev.Source, ev.Face, strings.Join(ev.Changes, ","), micros(ev.Time))
 	if err != nil {
 		return internal("insert event", err)
 	}
@@ -348,17 +348,31 @@ func (db *DB) AppendEvent(ctx context.Context, ev iamd.Event) error {
 	return db.insertEvent(ctx, db.write, ev)
 }
 
-// ListEvents returns an instance's events, newest first.
+// ListEvents returns an instance's events, newest first. Each filter but time has an
+// index (instance_id, column, id) that yields its events newest first; since and until
+// bound the walk of one of them.
 func (db *DB) ListEvents(ctx context.Context, f iamd.EventFilter) ([]iamd.Event, error) {
 	where := []string{"instance_id = ?"}
 	args := []any{f.InstanceID}
-	if f.TargetID != "" {
-		where = append(where, "target_id = ?")
-		args = append(args, f.TargetID)
+	for _, c := range []struct {
+		column, value string
+	}{{"target_id", f.TargetID}, {"actor_id", f.ActorID}, {"action", f.Action}} {
+		if c.value != "" {
+			where = append(where, c.column+" = ?")
+			args = append(args, c.value)
+		}
 	}
-	if f.Action != "" {
-		where = append(where, "action = ?")
-		args = append(args, f.Action)
+	if !f.Since.IsZero() {
+		where = append(where, "time >= ?")
+		args = append(args, micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "time < ?")
+		args = append(args, micros(f.Until))
+	}
+	if f.Before > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.Before)
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > iamd.MaxPageSize {
@@ -366,7 +380,7 @@ func (db *DB) ListEvents(ctx context.Context, f iamd.EventFilter) ([]iamd.Event,
 	}
 	args = append(args, limit)
 	rows, err := db.query(ctx, db.read, `SELECT id, instance_id, actor_id, actor_name, action, target_type,
-		target_id, outcome, reason, source, time FROM events WHERE `+strings.Join(where, " AND ")+
+		target_id, outcome, reason, source, face, changes, time FROM events WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, internal("list events", err)
@@ -376,17 +390,46 @@ func (db *DB) ListEvents(ctx context.Context, f iamd.EventFilter) ([]iamd.Event,
 	for rows.Next() {
 		var ev iamd.Event
 		var t int64
+		var changes string
 		if err := rows.Scan(&ev.ID, &ev.InstanceID, &ev.ActorID, &ev.ActorName, &ev.Action, &ev.TargetType,
-			&ev.TargetID, &ev.Outcome, &ev.Reason, &ev.Source, &t); err != nil {
+			&ev.TargetID, &ev.Outcome, &ev.Reason, &ev.Source, &ev.Face, &changes, &t); err != nil {
 			return nil, internal("scan event", err)
 		}
 		ev.Time = fromMicros(t)
+		if changes != "" {
+			ev.Changes = strings.Split(changes, ",")
+		}
 		out = append(out, ev)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, internal("list events", err)
 	}
 	return out, nil
+}
+
+// pruneBatch bounds one retention delete, so that the single writer is never held long.
+const pruneBatch = 5000
+
+// DeleteEventsBefore removes every instance's events older than t, a batch at a time.
+// It keeps the newest event whatever its age, so that no id a cursor holds is ever given
+// again (SQLite's next rowid is the largest plus one).
+func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := db.exec(ctx, db.write, `DELETE FROM events WHERE id IN (SELECT id FROM events
+			WHERE time < ? AND id < (SELECT max(id) FROM events) ORDER BY time LIMIT ?)`, micros(t), pruneBatch)
+		if err != nil {
+			return total, internal("delete old events", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, internal("delete old events", err)
+		}
+		total += n
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
 }
 
 // instanceColumns lists the columns scanInstance reads, in its order.

@@ -560,27 +560,30 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 	}
 	// Anchors hold positions in the default order of the whole instance; a filter or
 	// another order has positions of its own.
-	anchorable := whole && len(sorts) == 1 && sorts[0].Key == iamd.SortByCreatedAt
+	anchorable := whole && len(sorts) == 1 && sorts[0].Key == iamd.SortByCreatedAt && !f.NoTotal
 	view := db.begin(ctx)
 	// The total and the page come from one snapshot, so the page sits where the total
 	// says it does even while other requests write.
 	err := db.inSnapshot(ctx, func(tx *txn) error {
 		var reorders int64
-		dest := []any{&page.Total}
-		if whole {
-			dest = append(dest, &reorders)
-		}
-		if err := db.queryRow(ctx, tx, countQuery, args...).Scan(dest...); err != nil {
-			return internal("count users", err)
-		}
-		if f.Offset >= page.Total {
-			return nil
-		}
-		// An offset costs what it skips in the sort index, so a page in the back half is
-		// read backwards from the end: the last page costs what the first does.
-		offset, n, backwards := f.Offset, min(limit, page.Total-f.Offset), false
-		if rest := page.Total - f.Offset - n; rest < offset {
-			offset, backwards = rest, true
+		offset, n, backwards := f.Offset, limit, false
+		if !f.NoTotal {
+			dest := []any{&page.Total}
+			if whole {
+				dest = append(dest, &reorders)
+			}
+			if err := db.queryRow(ctx, tx, countQuery, args...).Scan(dest...); err != nil {
+				return internal("count users", err)
+			}
+			if f.Offset >= page.Total {
+				return nil
+			}
+			// An offset costs what it skips in the sort index, so a page in the back half
+			// is read backwards from the end: the last page costs what the first does.
+			n = min(limit, page.Total-f.Offset)
+			if rest := page.Total - f.Offset - n; rest < offset {
+				offset, backwards = rest, true
+			}
 		}
 		pageCond, pageArgs := cond, args
 		if anchorable {

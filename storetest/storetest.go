@@ -742,6 +742,7 @@ func testEvents(t *testing.T, s iamd.Store) {
 	u := mustUser(t, s, newUser("a", "john"))
 	fail := event("a", iamd.ActionSignIn, u.ID)
 	fail.Outcome, fail.Reason, fail.Time = iamd.OutcomeFailure, "bad password", t0.Add(time.Second)
+	fail.Face, fail.Changes = "native", []string{"password", "totp_code"}
 	if err := s.AppendEvent(ctx, fail); err != nil {
 		t.Fatal(err)
 	}
@@ -758,7 +759,7 @@ func testEvents(t *testing.T, s iamd.Store) {
 	}
 	got := evs[0]
 	fail.ID = got.ID
-	if got != fail {
+	if !reflect.DeepEqual(got, fail) {
 		t.Fatalf("event round trip:\n got %+v\nwant %+v", got, fail)
 	}
 	evs, err = s.ListEvents(ctx, iamd.EventFilter{InstanceID: "a", TargetID: u.ID, Action: iamd.ActionUserCreate})
@@ -767,6 +768,98 @@ func testEvents(t *testing.T, s iamd.Store) {
 	}
 	if len(evs) != 1 || evs[0].Action != iamd.ActionUserCreate || evs[0].Source != "192.0.2.1" {
 		t.Fatalf("filtered events: %+v", evs)
+	}
+	testEventTrail(t, s)
+}
+
+// testEventTrail reads the log the way the native API pages it: by actor, type and time,
+// a page at a time with the last id as the cursor; and prunes it.
+func testEventTrail(t *testing.T, s iamd.Store) {
+	mustInstance(t, s, "trail")
+	var want []int64 // newest first, for each actor "x" event
+	for i := range 30 {
+		ev := event("trail", iamd.ActionUserUpdate, "u1")
+		ev.Time = t0.Add(time.Duration(i) * time.Minute)
+		if i%3 == 0 {
+			ev.ActorID, ev.Action = "x", iamd.ActionGroupCreate
+		}
+		if err := s.AppendEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := func(f iamd.EventFilter) []iamd.Event {
+		t.Helper()
+		f.InstanceID = "trail"
+		evs, err := s.ListEvents(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+	for _, e := range list(iamd.EventFilter{}) {
+		if e.ActorID == "x" {
+			want = append(want, e.ID)
+		}
+	}
+	if len(want) != 10 {
+		t.Fatalf("%d events by x, want 10", len(want))
+	}
+	var got []int64
+	for before := int64(0); ; {
+		page := list(iamd.EventFilter{ActorID: "x", Action: iamd.ActionGroupCreate, Before: before, Limit: 4})
+		for _, e := range page {
+			got = append(got, e.ID)
+		}
+		if len(page) < 4 {
+			break
+		}
+		before = page[len(page)-1].ID
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("paged by actor and type: %v, want %v", got, want)
+	}
+	// Minutes 10 to 19: since is inclusive, until exclusive.
+	window := list(iamd.EventFilter{Since: t0.Add(10 * time.Minute), Until: t0.Add(20 * time.Minute)})
+	if len(window) != 10 || !window[0].Time.Equal(t0.Add(19*time.Minute)) || !window[9].Time.Equal(t0.Add(10*time.Minute)) {
+		t.Fatalf("since/until window: %d events, %+v", len(window), window)
+	}
+	if n := len(list(iamd.EventFilter{Action: iamd.ActionUserUpdate})); n != 20 {
+		t.Fatalf("%d update events, want 20", n)
+	}
+
+	pruner, ok := s.(iamd.EventPruner)
+	if !ok {
+		t.Fatal("the store cannot prune events")
+	}
+	all := list(iamd.EventFilter{TargetID: "u1"})
+	newest := all[0]
+	// Everything is older than a far future: all but the table's newest row go.
+	if _, err := pruner.DeleteEventsBefore(ctx, t0.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(list(iamd.EventFilter{TargetID: "u1"})); n != 30 {
+		t.Fatalf("pruning before the first event left %d of 30", n)
+	}
+	if _, err := pruner.DeleteEventsBefore(ctx, t0.Add(15*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if left := list(iamd.EventFilter{TargetID: "u1"}); len(left) != 15 || !left[14].Time.Equal(t0.Add(15*time.Minute)) {
+		t.Fatalf("pruning before minute 15 left %d events", len(left))
+	}
+	if _, err := pruner.DeleteEventsBefore(ctx, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	left := list(iamd.EventFilter{TargetID: "u1"})
+	if len(left) > 1 || (len(left) == 1 && left[0].ID != newest.ID) {
+		t.Fatalf("pruning everything left %+v, want at most the newest event", left)
+	}
+	// A new event never takes an id a cursor could already hold.
+	ev := event("trail", iamd.ActionUserUpdate, "u1")
+	if err := s.AppendEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if again := list(iamd.EventFilter{Limit: 1}); len(again) != 1 || again[0].ID <= newest.ID {
+		t.Fatalf("after pruning, a new event got id %+v, not above %d", again, newest.ID)
 	}
 }
 
