@@ -21,7 +21,7 @@ import (
 var cliPrincipal = &iamd.Principal{Name: "iamd-cli", PlatformAdmin: true, Operator: true}
 
 func adminContext(ctx context.Context) context.Context {
-	return iamd.NewContextWithSource(iamd.NewContextWithPrincipal(ctx, cliPrincipal), "cli")
+	return iamd.NewContextWithOrigin(iamd.NewContextWithPrincipal(ctx, cliPrincipal), iamd.Origin{Face: "cli", Address: "cli"})
 }
 
 func instanceCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {

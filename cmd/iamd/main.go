@@ -42,6 +42,7 @@ Usage:
   iamd role create --instance ID --privileges P1,P2 [--description TEXT] NAME
   iamd role list|delete --instance ID [NAME]
   iamd role grant --instance ID LOGIN [ROLE…]                 replaces the user's roles
+  iamd events export --instance ID [--since T] [--until T]    the audit trail as NDJSON, newest first
   iamd bench [--preload N] [--clients N] [--duration D] [--workloads a,b] [--url URL]
                                            load iamd as its clients do (signed SCP, SCIM with an API token,
                                            sign-in); reports beside a same-run baseline
@@ -131,6 +132,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return keyCommand(ctx, rest, stdout, stderr)
 	case "role":
 		return roleCommand(ctx, rest, stdout, stderr)
+	case "events":
+		return eventsCommand(ctx, rest, stdout, stderr)
 	case "bench":
 		return benchCommand(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -360,6 +361,41 @@ func TestServeSignAndAdminCommands(t *testing.T) {
 		t.Fatalf("an unknown privilege: %v", err)
 	}
 
+	// The audit trail as NDJSON: what the commands above did, by the CLI, newest first.
+	buf.Reset()
+	if err := run(context.Background(), []string{"events", "export", "--instance", "ssoins-12345", "--since", "1h"}, &buf, &bytes.Buffer{}); err != nil {
+		t.Fatalf("events export: %v", err)
+	}
+	var types []string
+	for line := range strings.Lines(buf.String()) {
+		var ev struct {
+			Type, Face string
+			Actor      struct{ Name string }
+			Changes    []string
+		}
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("export line %q: %v", line, err)
+		}
+		if ev.Actor.Name == "iamd-cli" && ev.Face != "cli" {
+			t.Errorf("the CLI's %s names face %q", ev.Type, ev.Face)
+		}
+		types = append(types, ev.Type)
+	}
+	// Newest first: the role grant (a change of the user's roles) is the last command.
+	if len(types) < 5 || types[0] != iamd.ActionUserUpdate || !slices.Contains(types, iamd.ActionPasswordSet) {
+		t.Fatalf("exported %v", types)
+	}
+	if strings.Contains(buf.String(), generated["IAMD_ADMIN_PASSWORD"]) {
+		t.Fatal("the export carries a password")
+	}
+	buf.Reset()
+	if err := run(context.Background(), []string{"events", "export", "--instance", "ssoins-12345", "--since", "2999-01-01T00:00:00Z"}, &buf, &bytes.Buffer{}); err != nil || buf.Len() != 0 {
+		t.Fatalf("an export from the future: %v %q", err, buf.String())
+	}
+	if err := run(context.Background(), []string{"events", "export", "--since", "last week"}, &buf, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "--since") {
+		t.Fatalf("a bad --since: %v", err)
+	}
+
 	// A second start generates nothing and keeps the data.
 	_, stderr, stop = serveFor(t)
 	stop()
@@ -375,6 +411,10 @@ func TestEnvironmentTwinsAndBadFlags(t *testing.T) {
 		t.Fatalf("IAMD_LOG_FORMAT=xml: %v", err)
 	}
 	t.Setenv("IAMD_LOG_FORMAT", "")
+	err = run(context.Background(), []string{"serve", "--data-dir", t.TempDir(), "--event-retention", "5m"}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "--event-retention") {
+		t.Fatalf("a retention of five minutes: %v", err)
+	}
 	err = run(context.Background(), []string{"serve", "--data-dir", t.TempDir(), "--database-url", "mysql://x"}, &bytes.Buffer{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "postgres://") {
 		t.Fatalf("mysql URL: %v", err)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"iamd"
 	"iamd/account"
 	"iamd/directory"
 	"iamd/face/ece"
@@ -70,6 +71,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		memoryLimit     = fs.String("memory-limit", "auto", "soft limit on the Go heap in MiB, as GOMEMLIMIT sets it: auto (48 MiB plus twice the password hasher's working memory; GOMEMLIMIT wins if set), none, or a number")
 		debugAddr       = fs.String("debug-addr", "", "serve Go's runtime profiles (/debug/pprof/) on this address; keep it on loopback")
 		sessionTTL      = fs.Duration("session-ttl", account.DefaultSessionTTL, "how long a session token from a sign-in lasts before it must be refreshed")
+		eventRetention  = fs.Duration("event-retention", 0, "delete audit events older than this, checked hourly (0: keep everything; at least 1h)")
 	)
 	st.register(fs)
 	fs.Var(faces, "face-addr", "NAME=HOST:PORT: also serve face NAME at the root of its own listener (repeatable)")
@@ -96,6 +98,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if limit > 0 {
 		debug.SetMemoryLimit(limit)
+	}
+	if *eventRetention != 0 && *eventRetention < time.Hour {
+		return fmt.Errorf("--event-retention must be 0 (keep everything) or at least 1h, got %s", *eventRetention)
 	}
 	if *sessionTTL < time.Minute {
 		return fmt.Errorf("--session-ttl must be at least a minute, got %s", *sessionTTL)
@@ -139,7 +144,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	nativeFace, err := native.New(accounts, logger.With("face", "iamd"))
+	nativeFace, err := native.New(native.Config{Accounts: accounts, Directory: dir, Logger: logger.With("face", "native")})
 	if err != nil {
 		return err
 	}
@@ -179,6 +184,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	})
 	if err != nil {
 		return err
+	}
+	if *eventRetention > 0 {
+		pruner, ok := store.(iamd.EventPruner)
+		if !ok {
+			return fmt.Errorf("--event-retention: this store cannot delete events")
+		}
+		go pruneEvents(ctx, pruner, *eventRetention, time.Hour, logger)
 	}
 	if err := srv.Listen(); err != nil {
 		return err
@@ -251,4 +263,25 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json, got %q", format)
+}
+
+// pruneEvents deletes the events older than retention now and every interval until ctx
+// ends. Replicas on one PostgreSQL each do it; the deletes are idempotent.
+func pruneEvents(ctx context.Context, pruner iamd.EventPruner, retention, interval time.Duration, logger *slog.Logger) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		n, err := pruner.DeleteEventsBefore(ctx, time.Now().Add(-retention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Error("event retention", "err", err)
+		case n > 0:
+			logger.Info("event retention: deleted old events", "deleted", n, "retention", retention.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

@@ -64,7 +64,7 @@ func start(t *testing.T, store iamd.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nativeFace, err := native.New(core.Accounts, logger)
+	nativeFace, err := native.New(native.Config{Accounts: core.Accounts, Directory: core.Directory, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,22 +20,30 @@ import (
 // Face serves the native API.
 type Face struct {
 	acct *account.Service
+	dir  Directory
 	log  *slog.Logger
 }
 
-// New returns the face over the accounts core.
-func New(acct *account.Service, logger *slog.Logger) (*Face, error) {
-	if acct == nil {
-		return nil, errors.New("native: the accounts service is required")
+// Config configures the face.
+type Config struct {
+	Accounts  *account.Service
+	Directory Directory
+	Logger    *slog.Logger
+}
+
+// New returns the face over the accounts core and the directory.
+func New(cfg Config) (*Face, error) {
+	if cfg.Accounts == nil || cfg.Directory == nil {
+		return nil, errors.New("native: the accounts service and the directory are required")
 	}
-	if logger == nil {
-		logger = slog.Default()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
-	return &Face{acct: acct, log: logger}, nil
+	return &Face{acct: cfg.Accounts, dir: cfg.Directory, log: cfg.Logger}, nil
 }
 
 // Name is the face's name in --face-addr and metrics.
-func (f *Face) Name() string { return "iamd" }
+func (f *Face) Name() string { return "native" }
 
 //go:embed openapi.json
 var openAPIDocument []byte
@@ -67,6 +75,7 @@ func (f *Face) Register(mux *http.ServeMux, prefix string) {
 	me("GET /v1/me/api-tokens", f.listAPITokens)
 	me("POST /v1/me/api-tokens", f.createAPIToken)
 	me("DELETE /v1/me/api-tokens/{token_id}", f.revokeAPIToken)
+	f.registerAdmin(me)
 	mux.HandleFunc(prefix+"/", func(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, iamd.Errorf(iamd.ENOTFOUND, "No such resource: %s %s.", r.Method, r.URL.Path))
 	})

@@ -49,7 +49,7 @@ func start(t *testing.T, store iamd.Store) *env {
 	core := facetest.Start(t, store, account.BootstrapConfig{DefaultInstance: "team-a",
 		AdminPassword: adminPassword, AdminAPIToken: adminToken})
 	logs, logger, acct := core.Logs, core.Logger, core.Accounts
-	face, err := native.New(acct, logger)
+	face, err := native.New(native.Config{Accounts: acct, Directory: core.Directory, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
