@@ -135,3 +135,53 @@ func queryPlan(t *testing.T, raw *sql.DB, q string, args ...any) []string {
 	}
 	return plan
 }
+
+// The console's search-as-you-type (the native API's q=: a prefix of the login name, the
+// email or the display name, paged by login name with a cursor) seeks an index for each
+// of the three, however large the instance: no statement reads every user.
+func TestPrefixSearchesSeekIndexes(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "iamd.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CreateInstance(ctx, &iamd.Instance{ID: "i", Name: "i"}, iamd.Event{InstanceID: "i"}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	prefix := func(field string) iamd.Where { return iamd.Match{Field: field, Op: iamd.MatchSw, Value: "jo"} }
+	searches := map[string]iamd.Where{
+		"login name": prefix(iamd.FieldLoginName),
+		"email":      prefix(iamd.FieldEmail),
+		"name":       prefix(iamd.FieldDisplayName),
+		"any, after a cursor": iamd.AllOf{iamd.AnyOf{prefix(iamd.FieldLoginName), prefix(iamd.FieldEmail), prefix(iamd.FieldDisplayName)},
+			iamd.Match{Field: iamd.FieldLoginName, Op: iamd.MatchGt, Value: "joan"}},
+	}
+	for name, where := range searches {
+		var queries []string
+		s.SetStatementHook(func(q string) { queries = append(queries, q) })
+		_, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "i", Where: where, NoTotal: true, Limit: 21,
+			Sort: []iamd.UserSort{{Key: iamd.SortByLoginName}}})
+		s.SetStatementHook(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(queries) == 0 {
+			t.Fatalf("%s: no statement seen", name)
+		}
+		for _, q := range queries {
+			plan := queryPlan(t, raw, q, make([]any, strings.Count(q, "?"))...)
+			for _, step := range plan {
+				if strings.HasPrefix(step, "SCAN u") || strings.HasSuffix(step, "(instance_id=?)") {
+					t.Errorf("%s: %q reads every user: %s", name, q, strings.Join(plan, "; "))
+				}
+			}
+		}
+	}
+}

@@ -23,7 +23,8 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-var dialect = sqlstore.Dialect{Name: "sqlite", Classify: classify, PrepareStatements: true, GroupCommit: true, CreatesKeepAnchors: true}
+var dialect = sqlstore.Dialect{Name: "sqlite", Classify: classify, PrepareStatements: true, GroupCommit: true, CreatesKeepAnchors: true,
+	PrefixRanges: true}
 
 func init() {
 	// Our DSNs are built here, but keep _pragma to one statement all the same.

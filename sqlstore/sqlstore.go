@@ -35,6 +35,10 @@ type Dialect struct {
 	// existing user as reorders, so that list anchors hold across creates (SQLite's
 	// migration 0016); otherwise every insert and delete counts.
 	CreatesKeepAnchors bool
+	// PrefixRanges compiles a starts-with filter to a range of the column besides the
+	// LIKE (see matchSQL): for engines whose LIKE cannot seek an expression index and
+	// whose text compares in byte order.
+	PrefixRanges bool
 	// NumberedParams rewrites '?' placeholders as $1, $2, … (PostgreSQL).
 	NumberedParams bool
 	// Classify tells which constraint, if any, err reports as broken, and its name or

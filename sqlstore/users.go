@@ -496,7 +496,7 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		if err := iamd.ValidateWhere(f.Where); err != nil {
 			return nil, err
 		}
-		where = append(where, whereSQL(f.Where, &args))
+		where = append(where, whereSQL(f.Where, &args, db.dialect.PrefixRanges))
 	}
 	cond := strings.Join(where, " AND ")
 

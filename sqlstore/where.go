@@ -22,10 +22,10 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // whereSQL compiles a validated Where into SQL over the users table aliased u, adding
 // its parameters to args. Strings compared ignoring case are folded on both sides by the
 // engine's lower(), except login names, whose folded key is stored (and indexed).
-func whereSQL(w iamd.Where, args *[]any) string {
+func whereSQL(w iamd.Where, args *[]any, ranges bool) string {
 	switch w := w.(type) {
 	case iamd.Match:
-		return matchSQL(w, args)
+		return matchSQL(w, args, ranges)
 	case iamd.Present:
 		col := "u." + w.Field
 		switch iamd.FilterFields[w.Field] {
@@ -50,11 +50,11 @@ func whereSQL(w iamd.Where, args *[]any) string {
 		}
 		sqls := make([]string, len(parts))
 		for i, p := range parts {
-			sqls[i] = whereSQL(p, args)
+			sqls[i] = whereSQL(p, args, ranges)
 		}
 		return "(" + strings.Join(sqls, join) + ")"
 	case iamd.Not:
-		return "(NOT " + whereSQL(w.Where, args) + ")"
+		return "(NOT " + whereSQL(w.Where, args, ranges) + ")"
 	case iamd.HasRole:
 		in := inList(w.Roles, args)
 		sql := "(EXISTS (SELECT 1 FROM user_roles ur WHERE ur.user_id = u.id AND ur.role IN (" + in + "))"
@@ -72,7 +72,11 @@ func whereSQL(w iamd.Where, args *[]any) string {
 	panic("sqlstore: an unvalidated Where") // ValidateWhere refuses every other type
 }
 
-func matchSQL(m iamd.Match, args *[]any) string {
+// matchSQL compiles one comparison. With ranges (engines whose LIKE cannot seek an
+// index of an expression, and whose text compares in byte order: SQLite), a prefix
+// comparison also bounds the column to [prefix, prefix+U+10FFFF), which the index of the
+// folded column seeks; the LIKE keeps the match exact.
+func matchSQL(m iamd.Match, args *[]any, ranges bool) string {
 	col := "u." + m.Field
 	switch iamd.FilterFields[m.Field] {
 	case iamd.KindTime:
@@ -109,7 +113,12 @@ func matchSQL(m iamd.Match, args *[]any) string {
 			pattern += "%"
 		}
 		*args = append(*args, pattern)
-		return "(" + left + " LIKE " + right + ` ESCAPE '\')`
+		like := "(" + left + " LIKE " + right + ` ESCAPE '\')`
+		if ranges && m.Op == iamd.MatchSw && value != "" {
+			*args = append(*args, value, value+"\U0010FFFF")
+			like = "(" + like + " AND " + left + " >= " + right + " AND " + left + " < " + right + ")"
+		}
+		return like
 	}
 	*args = append(*args, value)
 	if m.Op == iamd.MatchEq && value != "" && sparseIndexed[m.Field] {
