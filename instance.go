@@ -89,3 +89,15 @@ type InstanceService interface {
 	GetInstance(ctx context.Context, id string) (*Instance, error)
 	ListInstances(ctx context.Context) ([]Instance, error)
 }
+
+// Administration is the directory as administrators' tools see it (the native API and
+// the console): users, groups, roles, instances and their policy, and the audit trail.
+type Administration interface {
+	UserService
+	GroupService
+	RoleService
+	InstanceService
+	EventService
+	ActorLogins
+	SetAccountPolicy(ctx context.Context, instanceID string, p AccountPolicy) error
+}

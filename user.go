@@ -476,3 +476,46 @@ func ChangedFields(cur, next *User) []string {
 	}
 	return out
 }
+
+// UserSearch is a search as people make one, in the native API and the console: every
+// field optional, each a prefix (which the indexes of login names, emails and display
+// names serve at any size of directory), paged by login name after a cursor.
+type UserSearch struct {
+	Any         string // a prefix of the login name, the email or the display name
+	LoginName   string
+	Email       string
+	DisplayName string
+	Status      UserStatus
+	GroupID     string
+	Role        string // held directly or through a group
+	After       string // the login name of the last user of the page before
+	Limit       int
+}
+
+// Filter is the listing of s in instanceID: one more user than s.Limit, so that the
+// caller knows whether another page follows, and no total.
+func (s UserSearch) Filter(instanceID string) UserFilter {
+	f := UserFilter{InstanceID: instanceID, Limit: s.Limit + 1, NoTotal: true, GroupID: s.GroupID, Status: s.Status,
+		Sort: []UserSort{{Key: SortByLoginName}}}
+	var where AllOf
+	for _, m := range []struct{ field, prefix string }{{FieldLoginName, s.LoginName}, {FieldEmail, s.Email},
+		{FieldDisplayName, s.DisplayName}} {
+		if m.prefix != "" {
+			where = append(where, Match{Field: m.field, Op: MatchSw, Value: m.prefix})
+		}
+	}
+	if v := strings.TrimSpace(s.Any); v != "" {
+		where = append(where, AnyOf{Match{Field: FieldLoginName, Op: MatchSw, Value: v},
+			Match{Field: FieldEmail, Op: MatchSw, Value: v}, Match{Field: FieldDisplayName, Op: MatchSw, Value: v}})
+	}
+	if s.Role != "" {
+		where = append(where, HasRole{Roles: []string{s.Role}, ThroughGroups: true})
+	}
+	if s.After != "" {
+		where = append(where, Match{Field: FieldLoginName, Op: MatchGt, Value: s.After})
+	}
+	if len(where) > 0 {
+		f.Where = where
+	}
+	return f
+}

@@ -5,27 +5,14 @@ package native
 // field names. Every call is one core call; the core authorizes it.
 
 import (
-	"context"
 	"encoding/base64"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"iamd"
 	"iamd/face/wire"
 )
-
-// Directory is what the administration API asks of the core's directory.
-type Directory interface {
-	iamd.UserService
-	iamd.GroupService
-	iamd.RoleService
-	iamd.InstanceService
-	iamd.EventService
-	iamd.ActorLogins
-	SetAccountPolicy(ctx context.Context, instanceID string, p iamd.AccountPolicy) error
-}
 
 const (
 	defaultLimit = 50
@@ -295,30 +282,9 @@ func (f *Face) listUsers(w http.ResponseWriter, r *http.Request) {
 		f.WriteError(w, r, err)
 		return
 	}
-	filter := iamd.UserFilter{InstanceID: r.PathValue("instance_id"), Limit: limit + 1, NoTotal: true,
-		Sort: []iamd.UserSort{{Key: iamd.SortByLoginName}}, GroupID: q.Get("group"), Status: iamd.UserStatus(q.Get("status"))}
-	var where iamd.AllOf
-	// Each search is a prefix, which the indexes of login names, emails and display names
-	// serve at any size of directory; q= is any of the three.
-	for param, field := range map[string]string{"login_name": iamd.FieldLoginName, "email": iamd.FieldEmail, "name": iamd.FieldDisplayName} {
-		if v := q.Get(param); v != "" {
-			where = append(where, iamd.Match{Field: field, Op: iamd.MatchSw, Value: v})
-		}
-	}
-	if v := strings.TrimSpace(q.Get("q")); v != "" {
-		where = append(where, iamd.AnyOf{iamd.Match{Field: iamd.FieldLoginName, Op: iamd.MatchSw, Value: v},
-			iamd.Match{Field: iamd.FieldEmail, Op: iamd.MatchSw, Value: v},
-			iamd.Match{Field: iamd.FieldDisplayName, Op: iamd.MatchSw, Value: v}})
-	}
-	if v := q.Get("role"); v != "" {
-		where = append(where, iamd.HasRole{Roles: []string{v}, ThroughGroups: true})
-	}
-	if after != "" {
-		where = append(where, iamd.Match{Field: iamd.FieldLoginName, Op: iamd.MatchGt, Value: after})
-	}
-	if len(where) > 0 {
-		filter.Where = where
-	}
+	filter := iamd.UserSearch{Any: q.Get("q"), LoginName: q.Get("login_name"), Email: q.Get("email"),
+		DisplayName: q.Get("name"), Status: iamd.UserStatus(q.Get("status")), GroupID: q.Get("group"), Role: q.Get("role"),
+		After: after, Limit: limit}.Filter(r.PathValue("instance_id"))
 	page, err := f.dir.ListUsers(r.Context(), filter)
 	if err != nil {
 		f.WriteError(w, r, err)

@@ -20,14 +20,14 @@ import (
 // Face serves the native API.
 type Face struct {
 	acct *account.Service
-	dir  Directory
+	dir  iamd.Administration
 	log  *slog.Logger
 }
 
 // Config configures the face.
 type Config struct {
 	Accounts  *account.Service
-	Directory Directory
+	Directory iamd.Administration
 	Logger    *slog.Logger
 }
 
