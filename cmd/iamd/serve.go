@@ -17,6 +17,7 @@ import (
 	"iamd"
 	"iamd/account"
 	"iamd/directory"
+	"iamd/face/console"
 	"iamd/face/ece"
 	"iamd/face/native"
 	"iamd/face/ncloud"
@@ -148,6 +149,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	consoleFace, err := console.New(console.Config{Accounts: accounts, Directory: dir, Instance: boot.InstanceID,
+		Logger: logger.With("face", "console")})
+	if err != nil {
+		return err
+	}
 	eceFace, err := ece.New(ece.Config{Directory: dir, Accounts: accounts, Instance: boot.InstanceID, Logger: logger.With("face", "ece")})
 	if err != nil {
 		return err
@@ -173,7 +179,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Addr: *addr,
 		Mounts: []server.Mount{{Prefix: "/scp", Face: scpFace}, {Prefix: "/iamd", Face: nativeFace},
 			{Prefix: "/ece", Face: eceFace}, {Prefix: "/scim/v2", Face: scimFace}, {Prefix: "/ncloud", Face: ncloudFace},
-			{Prefix: "/vikingcloud", Face: vikingFace}},
+			{Prefix: "/vikingcloud", Face: vikingFace}, {Prefix: "/console", Face: consoleFace}},
 		FaceAddrs:       faces,
 		Ready:           store.Ping,
 		Logger:          logger,
