@@ -39,6 +39,8 @@ func (f *Face) registerAdmin(route func(pattern string, h http.HandlerFunc)) {
 	route("GET /v1/instances/{instance_id}/users/{user_id}/sessions", f.listSessions)
 	route("DELETE /v1/instances/{instance_id}/users/{user_id}/sessions", f.expireSessions)
 	route("GET /v1/instances/{instance_id}/users/{user_id}/access-keys", f.listUserAccessKeys)
+	route("POST /v1/instances/{instance_id}/users/{user_id}/access-keys", f.createUserAccessKey)
+	route("DELETE /v1/instances/{instance_id}/access-keys/{access_key}", f.revokeInstanceAccessKey)
 	route("DELETE /v1/instances/{instance_id}/users/{user_id}/access-keys/{access_key}", f.revokeUserAccessKey)
 	route("GET /v1/instances/{instance_id}/users/{user_id}/api-tokens", f.listUserAPITokens)
 	route("DELETE /v1/instances/{instance_id}/users/{user_id}/api-tokens/{token_id}", f.revokeUserAPIToken)
@@ -46,8 +48,13 @@ func (f *Face) registerAdmin(route func(pattern string, h http.HandlerFunc)) {
 	route("GET /v1/instances/{instance_id}/groups", f.listGroups)
 	route("POST /v1/instances/{instance_id}/groups", f.createGroup)
 	route("GET /v1/instances/{instance_id}/groups/{group_id}", f.getGroup)
+	route("PATCH /v1/instances/{instance_id}/groups/{group_id}", f.patchGroup)
 	route("DELETE /v1/instances/{instance_id}/groups/{group_id}", f.deleteGroup)
+	route("PUT /v1/instances/{instance_id}/groups/{group_id}/roles", f.setGroupRoles)
 	route("GET /v1/instances/{instance_id}/roles", f.listRoles)
+	route("POST /v1/instances/{instance_id}/roles", f.createRole)
+	route("PUT /v1/instances/{instance_id}/roles/{role}", f.saveRole)
+	route("DELETE /v1/instances/{instance_id}/roles/{role}", f.deleteRole)
 }
 
 // cursor is an opaque position in a listing: the encoded sort key of the last item.
@@ -532,6 +539,33 @@ func (f *Face) listUserAccessKeys(w http.ResponseWriter, r *http.Request) {
 		out = append(out, toAccessKey(&keys[i]))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"access_keys": out})
+}
+
+// createUserAccessKey issues an access key pair to the user of the path; its secret is
+// in this answer only.
+func (f *Face) createUserAccessKey(w http.ResponseWriter, r *http.Request) {
+	opts, err := credentialOptions(r)
+	var k *iamd.AccessKey
+	var secret string
+	if err == nil {
+		k, secret, err = f.acct.CreateAccessKey(r.Context(), r.PathValue("instance_id"), r.PathValue("user_id"), opts)
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	item := toAccessKey(k)
+	item.SecretKey = secret
+	writeJSON(w, http.StatusCreated, item)
+}
+
+// revokeInstanceAccessKey revokes a key of the instance, whoever holds it.
+func (f *Face) revokeInstanceAccessKey(w http.ResponseWriter, r *http.Request) {
+	if err := f.acct.RevokeAccessKey(r.Context(), r.PathValue("instance_id"), r.PathValue("access_key")); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // revokeUserAccessKey revokes a key of the user in the path: a key of another user is

@@ -254,10 +254,47 @@ func TestInstancesGroupsAndRoles(t *testing.T) {
 		if len(groups) != 1 {
 			t.Fatalf("groups %+v", groups)
 		}
-		e.want(e.do("DELETE", "/iamd/v1/instances/team-b/groups/"+g["id"].(string)+"?version=1", adminToken, nil), 204)
-		roles := e.want(e.do("GET", "/iamd/v1/instances/team-b/roles", adminToken, nil), 200).object(t)["roles"].([]any)
+		groupPath := "/iamd/v1/instances/team-b/groups/" + g["id"].(string)
+		other := e.want(e.do("POST", "/iamd/v1/instances/team-b/users", adminToken, map[string]any{"login_name": "other"}), 201).object(t)
+		e.want(e.do("PATCH", groupPath, adminToken, map[string]any{"version": 9, "name": "x"}), 409)
+		changed := e.want(e.do("PATCH", groupPath, adminToken, map[string]any{"version": 1, "description": "Read only",
+			"add_user_ids": []string{other["id"].(string)}, "remove_user_ids": []string{u["id"].(string)}}), 200).object(t)
+		if changed["description"] != "Read only" || changed["member_count"].(float64) != 1 || changed["version"].(float64) != 2 {
+			t.Fatalf("changed group %+v", changed)
+		}
+
+		// Roles: a custom one, replaced, granted through the group, deleted.
+		rolesPath := "/iamd/v1/instances/team-b/roles"
+		e.want(e.do("POST", rolesPath, adminToken, map[string]any{"name": "reader", "privileges": []string{"USER_READ"}}), 201)
+		e.want(e.do("POST", rolesPath, adminToken, map[string]any{"name": "bad", "privileges": []string{"FLY"}}), 400)
+		role := e.want(e.do("PUT", rolesPath+"/reader", adminToken, map[string]any{"description": "Reads users",
+			"privileges": []string{"USER_READ", "GROUP_READ"}}), 200).object(t)
+		if len(role["privileges"].([]any)) != 2 {
+			t.Fatalf("replaced role %+v", role)
+		}
+		granted := e.want(e.do("PUT", groupPath+"/roles", adminToken, map[string]any{"roles": []string{"reader"}}), 200).object(t)
+		if fmt.Sprint(granted["roles"]) != "[reader]" {
+			t.Fatalf("group roles %+v", granted)
+		}
+		grants := e.want(e.do("GET", "/iamd/v1/instances/team-b/users/"+other["id"].(string)+"/privileges", adminToken, nil), 200).object(t)
+		if fmt.Sprint(grants["privileges"]) != "[GROUP_READ USER_READ]" {
+			t.Fatalf("a member's grants %+v", grants)
+		}
+		e.want(e.do("DELETE", rolesPath+"/reader", adminToken, nil), 204)
+		e.want(e.do("DELETE", groupPath+"?version=3", adminToken, nil), 204)
+		roles := e.want(e.do("GET", rolesPath, adminToken, nil), 200).object(t)["roles"].([]any)
 		if len(roles) == 0 {
 			t.Fatal("no roles")
 		}
+
+		// An access key issued to a user by the administrator, shown once, revoked by id.
+		keyPath := "/iamd/v1/instances/team-b/users/" + other["id"].(string) + "/access-keys"
+		key := e.want(e.do("POST", keyPath, adminToken, map[string]any{"description": "ci"}), 201).object(t)
+		secret := key["secret_key"].(string)
+		e.secrets = append(e.secrets, secret)
+		if list := e.do("GET", keyPath, adminToken, nil); strings.Contains(string(list.body), secret) || !strings.Contains(string(list.body), key["access_key"].(string)) {
+			t.Fatalf("key list %s", list.body)
+		}
+		e.want(e.do("DELETE", "/iamd/v1/instances/team-b/access-keys/"+key["access_key"].(string), adminToken, nil), 204)
 	})
 }

@@ -407,12 +407,143 @@ func (f *Face) listRoles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := make([]roleBody, 0, len(roles))
-	for _, role := range roles {
-		privs := role.Privileges
-		if privs == nil {
-			privs = []string{}
-		}
-		out = append(out, roleBody{Name: role.Name, Description: role.Description, Builtin: role.Builtin, Privileges: privs})
+	for i := range roles {
+		out = append(out, toRoleBody(&roles[i]))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"roles": out})
+}
+
+// patchGroup changes a group from the version it was read at: its name, description,
+// external id, and members added or removed.
+func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
+	g, err := f.dir.ChangeGroup(r.Context(), r.PathValue("instance_id"), r.PathValue("group_id"), 0,
+		func(cur *iamd.Group) (*iamd.GroupChange, error) {
+			obj, err := wire.ReadObject(r, []string{iamd.FieldVersion, iamd.FieldName, iamd.FieldDescription, iamd.FieldExternalID,
+				"add_user_ids", "remove_user_ids", "add_group_ids", "remove_group_ids"})
+			if err != nil {
+				return nil, err
+			}
+			version, err := versionField(obj)
+			if err != nil {
+				return nil, err
+			}
+			if version != cur.Version {
+				return nil, &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldVersion,
+					Message: "The group has changed since version " + strconv.FormatInt(version, 10) + "."}
+			}
+			var c iamd.GroupChange
+			for field, dst := range map[string]**string{iamd.FieldName: &c.Name, iamd.FieldDescription: &c.Description,
+				iamd.FieldExternalID: &c.ExternalID} {
+				s, err := obj.String(field)
+				if err != nil {
+					return nil, err
+				}
+				if s.Set {
+					v := s.Value
+					*dst = &v
+				}
+			}
+			for field, dst := range map[string]*[]string{"add_user_ids": &c.Add.Users, "remove_user_ids": &c.Remove.Users,
+				"add_group_ids": &c.Add.Groups, "remove_group_ids": &c.Remove.Groups} {
+				if *dst, err = obj.Strings(field); err != nil {
+					return nil, err
+				}
+			}
+			return &c, nil
+		})
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toGroupBody(g))
+}
+
+// setGroupRoles replaces the roles a group grants its members.
+func (f *Face) setGroupRoles(w http.ResponseWriter, r *http.Request) {
+	obj, err := wire.ReadObject(r, []string{iamd.FieldRoles})
+	var roles []string
+	if err == nil {
+		roles, err = obj.Strings(iamd.FieldRoles)
+	}
+	inst, id := r.PathValue("instance_id"), r.PathValue("group_id")
+	if err == nil {
+		err = f.dir.SetGroupRoles(r.Context(), inst, id, roles)
+	}
+	var g *iamd.Group
+	if err == nil {
+		g, err = f.dir.GetGroup(r.Context(), inst, id)
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toGroupBody(g))
+}
+
+// readRole reads a role's description and privileges.
+func readRole(r *http.Request, name string) (*iamd.Role, error) {
+	fields := []string{iamd.FieldDescription, iamd.FieldPrivileges}
+	if name == "" {
+		fields = append(fields, iamd.FieldName)
+	}
+	obj, err := wire.ReadObject(r, fields)
+	if err != nil {
+		return nil, err
+	}
+	role := &iamd.Role{InstanceID: r.PathValue("instance_id"), Name: name}
+	if name == "" {
+		if role.Name, err = obj.Required(iamd.FieldName); err != nil {
+			return nil, err
+		}
+	}
+	d, err := obj.String(iamd.FieldDescription)
+	if err != nil {
+		return nil, err
+	}
+	role.Description = d.Value
+	if role.Privileges, err = obj.Strings(iamd.FieldPrivileges); err != nil {
+		return nil, err
+	}
+	return role, nil
+}
+
+func toRoleBody(role *iamd.Role) roleBody {
+	privs := role.Privileges
+	if privs == nil {
+		privs = []string{}
+	}
+	return roleBody{Name: role.Name, Description: role.Description, Builtin: role.Builtin, Privileges: privs}
+}
+
+func (f *Face) createRole(w http.ResponseWriter, r *http.Request) {
+	role, err := readRole(r, "")
+	if err == nil {
+		role, err = f.dir.CreateRole(r.Context(), role)
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toRoleBody(role))
+}
+
+// saveRole creates the role of the path or replaces its description and privileges.
+func (f *Face) saveRole(w http.ResponseWriter, r *http.Request) {
+	role, err := readRole(r, r.PathValue("role"))
+	if err == nil {
+		role, err = f.dir.SaveRole(r.Context(), role)
+	}
+	if err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toRoleBody(role))
+}
+
+func (f *Face) deleteRole(w http.ResponseWriter, r *http.Request) {
+	if err := f.dir.DeleteRole(r.Context(), r.PathValue("instance_id"), r.PathValue("role")); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
