@@ -12,8 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"iamd/directory"
-
 	"iamd"
 	"iamd/account"
 )
@@ -37,16 +35,11 @@ func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	defer c.store.Close()
-	svc, err := c.accounts()
-	if err != nil {
-		return err
-	}
+	defer c.backend.Close()
 	fs, instance := c.fs, c.instance
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: iamd user %s --instance ID LOGIN", args[0])
 	}
-	ctx = adminContext(ctx)
 	var change iamd.UserChange
 	var done string
 	switch args[0] {
@@ -80,10 +73,7 @@ func userCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	default:
 		return fmt.Errorf("unknown user command %q (set-password, unlock, enable)", args[0])
 	}
-	dir := directory.New(c.store, directory.WithCredentials(svc))
-	u, err := dir.ChangeUser(ctx, instance, iamd.UserRef{LoginName: fs.Arg(0)}, func(*iamd.User) (*iamd.UserChange, error) {
-		return &change, nil
-	})
+	u, err := c.backend.ChangeUser(ctx, instance, fs.Arg(0), change)
 	if err != nil {
 		return describe(err)
 	}
@@ -104,26 +94,17 @@ func keyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	defer c.store.Close()
-	svc, err := c.accounts()
-	if err != nil {
-		return err
-	}
-	fs, store, instance := c.fs, c.store, c.instance
+	defer c.backend.Close()
+	fs, svc, instance := c.fs, c.backend, c.instance
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: iamd key %s --instance ID %s", args[0], map[bool]string{true: "ACCESS_KEY", false: "LOGIN"}[args[0] == "revoke"])
 	}
-	ctx = adminContext(ctx)
 	if args[0] == "revoke" {
 		if err := svc.RevokeAccessKey(ctx, instance, fs.Arg(0)); err != nil {
 			return describe(err)
 		}
 		fmt.Fprintf(stdout, "revoked %s\n", fs.Arg(0))
 		return nil
-	}
-	u, err := store.GetUserByLogin(ctx, instance, fs.Arg(0))
-	if err != nil {
-		return describe(err)
 	}
 	switch args[0] {
 	case "create":
@@ -132,14 +113,14 @@ func keyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			at := time.Now().Add(*expiresIn)
 			opts.ExpiresAt = &at
 		}
-		k, secret, err := svc.CreateAccessKey(ctx, instance, u.ID, opts)
+		k, secret, err := svc.CreateAccessKey(ctx, instance, fs.Arg(0), opts)
 		if err != nil {
 			return describe(err)
 		}
 		fmt.Fprintf(stdout, "access key: %s\nsecret key: %s\n(the secret is shown this once)\n", k.ID, secret)
 		return nil
 	case "list":
-		keys, err := svc.ListAccessKeys(ctx, instance, u.ID)
+		keys, err := svc.ListAccessKeys(ctx, instance, fs.Arg(0))
 		if err != nil {
 			return describe(err)
 		}

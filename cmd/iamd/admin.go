@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"iamd"
-	"iamd/account"
-	"iamd/directory"
 )
 
 // cliPrincipal is who the admin commands act as: the operator at the database, a
@@ -26,30 +24,27 @@ func adminContext(ctx context.Context) context.Context {
 
 func instanceCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: iamd instance create|list")
+		return fmt.Errorf("usage: iamd instance create|list|set-policy")
 	}
-	fs := flag.NewFlagSet("instance "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var st storeFlags
-	st.register(fs)
-	name := fs.String("name", "", "display name (create; default: the id)")
-	duplicateGroupNames := fs.Bool("duplicate-group-names", false, "create: let groups of the instance share a name (by default a name is unique, ignoring case)")
-	d := iamd.DefaultAccountPolicy
-	minLen := fs.Int("password-min-length", d.PasswordMinLength, "set-policy: shortest password, in characters")
-	history := fs.Int("password-history", d.PasswordHistory, "set-policy: how many of the last passwords may not be reused")
-	maxAge := fs.Duration("password-max-age", d.PasswordMaxAge, "set-policy: passwords older than this must be changed at sign-in (0: never)")
-	threshold := fs.Int("lockout-threshold", d.LockoutThreshold, "set-policy: consecutive failed sign-ins that lock the account")
-	lockFor := fs.Duration("lockout-duration", d.LockoutDuration, "set-policy: how long a lock lasts unless lifted by 'iamd user unlock'")
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	store, err := st.open(ctx)
+	var name *string
+	var duplicateGroupNames *bool
+	var minLen, history, threshold *int
+	var maxAge, lockFor *time.Duration
+	c, err := openAdminCommand(ctx, "instance "+args[0], args[1:], stderr, func(fs *flag.FlagSet) {
+		name = fs.String("name", "", "display name (create; default: the id)")
+		duplicateGroupNames = fs.Bool("duplicate-group-names", false, "create: let groups of the instance share a name (by default a name is unique, ignoring case)")
+		d := iamd.DefaultAccountPolicy
+		minLen = fs.Int("password-min-length", d.PasswordMinLength, "set-policy: shortest password, in characters")
+		history = fs.Int("password-history", d.PasswordHistory, "set-policy: how many of the last passwords may not be reused")
+		maxAge = fs.Duration("password-max-age", d.PasswordMaxAge, "set-policy: passwords older than this must be changed at sign-in (0: never)")
+		threshold = fs.Int("lockout-threshold", d.LockoutThreshold, "set-policy: consecutive failed sign-ins that lock the account")
+		lockFor = fs.Duration("lockout-duration", d.LockoutDuration, "set-policy: how long a lock lasts unless lifted by 'iamd user unlock'")
+	})
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	svc := directory.New(store)
-	ctx = adminContext(ctx)
+	defer c.backend.Close()
+	fs, svc := c.fs, c.backend
 	switch args[0] {
 	case "create":
 		if fs.NArg() != 1 {
@@ -102,15 +97,14 @@ func groupCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	defer c.store.Close()
-	fs, instance, svc := c.fs, &c.instance, directory.New(c.store)
-	ctx = adminContext(ctx)
+	defer c.backend.Close()
+	fs, instance, svc := c.fs, &c.instance, c.backend
 	switch args[0] {
 	case "create":
 		if fs.NArg() != 1 {
 			return fmt.Errorf("usage: iamd group create --instance ID [--id UUID] [--description TEXT] NAME")
 		}
-		g, err := svc.CreateGroup(ctx, &iamd.Group{ID: *id, InstanceID: *instance, Name: fs.Arg(0), Description: *description}, iamd.GroupMembers{})
+		g, err := svc.CreateGroup(ctx, &iamd.Group{ID: *id, InstanceID: *instance, Name: fs.Arg(0), Description: *description})
 		if err != nil {
 			return describe(err)
 		}
@@ -119,37 +113,33 @@ func groupCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	case "list":
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tNAME\tMEMBERS\tDESCRIPTION")
-		for offset := 0; ; {
-			page, err := svc.ListGroups(ctx, iamd.GroupFilter{InstanceID: *instance, Offset: offset, Limit: iamd.MaxPageSize})
-			if err != nil {
-				return describe(err)
-			}
-			for _, g := range page.Groups {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", g.ID, g.Name, g.MemberCount, g.Description)
-			}
-			offset += len(page.Groups)
-			if len(page.Groups) == 0 || offset >= page.Total {
-				break
-			}
+		if err := svc.ListGroups(ctx, *instance, func(g iamd.Group) {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", g.ID, g.Name, g.MemberCount, g.Description)
+		}); err != nil {
+			return describe(err)
 		}
 		return tw.Flush()
 	}
 	return fmt.Errorf("unknown group command %q (create, list)", args[0])
 }
 
-// adminCommand is what every admin command acting inside one instance starts with: its
-// flags parsed (the store's, --instance and the command's own) and the store open.
+// adminCommand is what every admin command starts with: its flags parsed (the store's
+// or --url's, --instance and the command's own) and its backend open.
 type adminCommand struct {
 	fs       *flag.FlagSet
-	st       storeFlags
-	store    iamd.Store
+	backend  backend
 	instance string
 }
 
+// openAdminCommand parses the command's flags and opens its backend: the database, or
+// with --url a running server's native API.
 func openAdminCommand(ctx context.Context, name string, args []string, stderr io.Writer, extra func(fs *flag.FlagSet)) (*adminCommand, error) {
 	c := &adminCommand{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
 	c.fs.SetOutput(stderr)
-	c.st.register(c.fs)
+	var st storeFlags
+	st.register(c.fs)
+	serverURL := c.fs.String("url", "", "act through the native API of the server at this address (http://host:port) instead of on the database")
+	token := c.fs.String("token", "", "with --url: the bearer token to act with (an API token or a session token)")
 	c.fs.StringVar(&c.instance, "instance", "default", "the instance")
 	if extra != nil {
 		extra(c.fs)
@@ -157,22 +147,20 @@ func openAdminCommand(ctx context.Context, name string, args []string, stderr io
 	if err := parseFlags(c.fs, args); err != nil {
 		return nil, err
 	}
-	store, err := c.st.open(ctx)
+	if *serverURL != "" {
+		b, err := newRemoteBackend(*serverURL, *token)
+		if err != nil {
+			return nil, err
+		}
+		c.backend = b
+		return c, nil
+	}
+	b, err := newLocalBackend(ctx, st, os.Getenv("IAMD_MASTER_KEY"))
 	if err != nil {
 		return nil, err
 	}
-	c.store = store
+	c.backend = b
 	return c, nil
-}
-
-// accounts returns the credential service, with the master key of the data directory
-// or IAMD_MASTER_KEY.
-func (c *adminCommand) accounts() (*account.Service, error) {
-	key, err := account.LoadMasterKey(c.st.dataDir, os.Getenv("IAMD_MASTER_KEY"))
-	if err != nil {
-		return nil, err
-	}
-	return account.New(c.store, key), nil
 }
 
 // describe turns a domain error into a one-line message for a person at a terminal.
@@ -198,12 +186,8 @@ func roleCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	defer c.store.Close()
-	fs, instance, svc := c.fs, &c.instance, directory.New(c.store)
-	ctx = adminContext(ctx)
-	if err := svc.EnsureBuiltinRoles(ctx); err != nil {
-		return err
-	}
+	defer c.backend.Close()
+	fs, instance, svc := c.fs, &c.instance, c.backend
 	switch args[0] {
 	case "create":
 		if fs.NArg() != 1 {
@@ -246,9 +230,7 @@ func roleCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return fmt.Errorf("usage: iamd role grant --instance ID LOGIN [ROLE…] (replaces the user's roles)")
 		}
 		roles := fs.Args()[1:]
-		u, err := svc.ChangeUser(ctx, *instance, iamd.UserRef{LoginName: fs.Arg(0)}, func(*iamd.User) (*iamd.UserChange, error) {
-			return &iamd.UserChange{UserUpdate: iamd.UserUpdate{Roles: &roles}}, nil
-		})
+		u, err := svc.ChangeUser(ctx, *instance, fs.Arg(0), iamd.UserChange{UserUpdate: iamd.UserUpdate{Roles: &roles}})
 		if err != nil {
 			return describe(err)
 		}

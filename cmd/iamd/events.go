@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"iamd"
-	"iamd/directory"
-	"iamd/face/native"
 )
 
 // eventsCommand exports an instance's audit trail as NDJSON, one event a line in the
@@ -28,37 +26,23 @@ func eventsCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	defer c.store.Close()
-	f := iamd.EventFilter{InstanceID: c.instance, Limit: iamd.MaxPageSize}
+	defer c.backend.Close()
+	f := iamd.EventFilter{InstanceID: c.instance}
 	if f.Since, err = timeFlag("--since", *since); err != nil {
 		return err
 	}
 	if f.Until, err = timeFlag("--until", *until); err != nil {
 		return err
 	}
-	svc := directory.New(c.store)
-	ctx = adminContext(ctx)
 	out := bufio.NewWriter(stdout)
-	enc := json.NewEncoder(out)
-	for {
-		events, err := svc.ListEvents(ctx, f)
-		if err != nil {
-			return describe(err)
-		}
-		logins, err := svc.ActorLogins(ctx, c.instance, native.EventIDs(events))
-		if err != nil {
-			return describe(err)
-		}
-		for i := range events {
-			if err := enc.Encode(native.EventRecord(&events[i], logins)); err != nil {
-				return err
-			}
-		}
-		if len(events) < f.Limit {
-			return out.Flush()
-		}
-		f.Before = events[len(events)-1].ID
+	err = c.backend.ExportEvents(ctx, f, func(record json.RawMessage) error {
+		out.Write(record)
+		return out.WriteByte('\n')
+	})
+	if err != nil {
+		return describe(err)
 	}
+	return out.Flush()
 }
 
 // timeFlag reads an RFC 3339 time, or a duration before now; "" is no bound.

@@ -47,6 +47,10 @@ Usage:
                                            load iamd as its clients do (signed SCP, SCIM with an API token,
                                            sign-in); reports beside a same-run baseline
 
+The instance, group, user, key, role and events commands act on the database (--data-dir or
+--database-url) as the operator, or with --url http://HOST:PORT --token TOKEN on a running server
+through its native API, as the token's holder.
+
 Run "iamd COMMAND -h" for a command's flags. Every flag has an IAMD_* environment twin
 (--database-url ↔ IAMD_DATABASE_URL); the command line wins.
 `
