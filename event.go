@@ -34,6 +34,7 @@ const (
 
 const (
 	ActionInstanceCreate  = "instance.create"
+	ActionInstanceDelete  = "instance.delete"
 	ActionUserCreate      = "user.create"
 	ActionUserUpdate      = "user.update"
 	ActionUserDelete      = "user.delete"

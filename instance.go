@@ -88,6 +88,9 @@ type InstanceService interface {
 	CreateInstance(ctx context.Context, inst *Instance) (*Instance, error)
 	GetInstance(ctx context.Context, id string) (*Instance, error)
 	ListInstances(ctx context.Context) ([]Instance, error)
+	// DeleteInstance removes an instance and all of it but its audit trail; a platform
+	// administrator's act.
+	DeleteInstance(ctx context.Context, id string) error
 }
 
 // Administration is the directory as administrators' tools see it (the native API and

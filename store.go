@@ -26,6 +26,11 @@ type Store interface {
 	CredentialChecker
 
 	CreateInstance(ctx context.Context, inst *Instance, ev Event) error
+	// DeleteInstance removes an instance with its users, groups, roles and credentials in
+	// one transaction; its events stay in the audit trail. ENOTFOUND when there is no
+	// such instance; ECONFLICT when one of its users administers the platform, which
+	// would leave the platform without its administrator.
+	DeleteInstance(ctx context.Context, id string, ev Event) error
 	GetInstance(ctx context.Context, id string) (*Instance, error)
 	ListInstances(ctx context.Context) ([]Instance, error)
 	SetAccountPolicy(ctx context.Context, instanceID string, p AccountPolicy, ev Event) error

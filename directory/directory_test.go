@@ -597,3 +597,29 @@ func addMemberGroups(f fixture, ctx context.Context, instanceID, groupID string,
 func removeMemberGroups(f fixture, ctx context.Context, instanceID, groupID string, groups []string) error {
 	return changeGroup(f, ctx, instanceID, groupID, iamd.GroupChange{Remove: iamd.GroupMembers{Groups: groups}})
 }
+
+// Only a platform administrator deletes an instance, and never its own; an instance
+// administrator learns only that it may not, and nothing of other instances.
+func TestDeleteInstanceIsThePlatformAdministrators(t *testing.T) {
+	eachStore(t, func(t *testing.T, f fixture) {
+		wantCode(t, f.svc.DeleteInstance(as("a", iamd.PrivilegeUserWrite, iamd.PrivilegeUserDelete), "a"), iamd.EFORBIDDEN)
+		wantCode(t, f.svc.DeleteInstance(as("a", iamd.PrivilegeUserWrite), "b"), iamd.ENOTFOUND)
+		wantCode(t, f.svc.DeleteInstance(context.Background(), "b"), iamd.EUNAUTHENTICATED)
+		own := iamd.NewContextWithPrincipal(context.Background(), &iamd.Principal{UserID: "x", InstanceID: "a", PlatformAdmin: true})
+		wantCode(t, f.svc.DeleteInstance(own, "a"), iamd.EINVALID)
+		for _, id := range []string{"a", "b"} {
+			if _, err := f.svc.GetInstance(f.admin, id); err != nil {
+				t.Fatalf("a refused delete removed %s: %v", id, err)
+			}
+		}
+		if err := f.svc.DeleteInstance(f.admin, "b"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.GetInstance(f.admin, "b")
+		wantCode(t, err, iamd.ENOTFOUND)
+		evs, err := f.svc.ListEvents(f.admin, iamd.EventFilter{InstanceID: "b", Action: iamd.ActionInstanceDelete})
+		if err != nil || len(evs) != 1 || evs[0].ActorName != "Root" || evs[0].Source != "192.0.2.10" {
+			t.Fatalf("the delete's event: %v %+v", err, evs)
+		}
+	})
+}

@@ -35,6 +35,25 @@ func (s *Service) CreateInstance(ctx context.Context, in *iamd.Instance) (*iamd.
 	return &inst, nil
 }
 
+// DeleteInstance removes an instance with its users, groups, roles and credentials; like
+// creating one, it is a platform administrator's act. The caller's own instance is not
+// the caller's to delete.
+func (s *Service) DeleteInstance(ctx context.Context, id string) error {
+	p := iamd.PrincipalFromContext(ctx)
+	switch {
+	case p == nil:
+		return iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
+	case !p.PlatformAdmin:
+		if p.Sees(id) {
+			return iamd.Errorf(iamd.EFORBIDDEN, "Only platform administrators may delete instances.")
+		}
+		return iamd.Errorf(iamd.ENOTFOUND, "No instance with id %q.", id)
+	case p.InstanceID == id:
+		return iamd.Refused("", iamd.FieldInstanceID, "An administrator cannot delete the instance it belongs to.")
+	}
+	return s.store.DeleteInstance(ctx, id, s.event(ctx, p, id, iamd.ActionInstanceDelete, "instance", id))
+}
+
 // GetInstance returns an instance the caller can see.
 func (s *Service) GetInstance(ctx context.Context, id string) (*iamd.Instance, error) {
 	p := iamd.PrincipalFromContext(ctx)

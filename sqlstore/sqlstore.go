@@ -473,6 +473,38 @@ func (db *DB) CreateInstance(ctx context.Context, inst *iamd.Instance, ev iamd.E
 	})
 }
 
+// DeleteInstance removes an instance and everything of it but its events. Users, groups
+// and roles go by their own rows (credentials, memberships and grants cascade from
+// them). The instance's row of user_counts stays, emptied, so that its reorders counter
+// never restarts: a server still holding list anchors for the id sees them stale, even
+// once an instance of the same id is created again.
+func (db *DB) DeleteInstance(ctx context.Context, id string, ev iamd.Event) error {
+	return db.inTx(ctx, func(tx *txn) error {
+		var admins int
+		if err := db.queryRow(ctx, tx, `SELECT count(*) FROM users WHERE instance_id = ? AND platform_admin`, id).Scan(&admins); err != nil {
+			return internal("delete instance", err)
+		}
+		if admins > 0 {
+			return &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldInstanceID,
+				Message: fmt.Sprintf("The instance %q holds the platform's administrator and cannot be deleted.", id)}
+		}
+		for _, stmt := range []string{`DELETE FROM users WHERE instance_id = ?`, `DELETE FROM groups WHERE instance_id = ?`,
+			`DELETE FROM roles WHERE instance_id = ?`, `UPDATE user_counts SET users = 0, reorders = reorders + 1 WHERE instance_id = ?`} {
+			if _, err := db.exec(ctx, tx, stmt, id); err != nil {
+				return internal("delete instance", err)
+			}
+		}
+		res, err := db.exec(ctx, tx, `DELETE FROM instances WHERE id = ?`, id)
+		if err != nil {
+			return internal("delete instance", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return iamd.Errorf(iamd.ENOTFOUND, "No instance with id %q.", id)
+		}
+		return db.insertEvent(ctx, tx, ev)
+	})
+}
+
 // SetAccountPolicy replaces an instance's account policy.
 func (db *DB) SetAccountPolicy(ctx context.Context, instanceID string, p iamd.AccountPolicy, ev iamd.Event) error {
 	return db.inTx(ctx, func(tx *txn) error {

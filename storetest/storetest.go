@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 		{"GroupWrite", testGroupWrite},
 		{"GroupGrants", testGroupGrants},
 		{"BatchReads", testBatchReads},
+		{"DeleteInstance", testDeleteInstance},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -902,3 +903,63 @@ func setUserRoles(s iamd.Store, ctx context.Context, instanceID, userID string, 
 	next.Roles, next.Version = roles, u.Version+1
 	return s.UpdateUser(ctx, iamd.UserWrite{User: &next, ExpectedVersion: u.Version, Event: ev})
 }
+
+// testDeleteInstance removes an instance and all of it but its trail, leaves the other
+// instances be, and refuses to remove the platform administrator's.
+func testDeleteInstance(t *testing.T, s iamd.Store) {
+	mustInstance(t, s, "gone")
+	mustInstance(t, s, "kept")
+	g := mustGroup(t, s, "gone", iamd.NewID(), "Ops")
+	u := mustUser(t, s, newUser("gone", "alice"), g.ID)
+	other := mustUser(t, s, newUser("kept", "alice"))
+	if err := s.CreateAccessKey(ctx, &iamd.AccessKey{ID: "AKGONE", InstanceID: "gone", UserID: u.ID, Enabled: true,
+		SecretEncrypted: []byte("sealed"), CreatedAt: t0}, event("gone", iamd.ActionAccessKeyCreate, "AKGONE")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateRole(ctx, &iamd.Role{InstanceID: "gone", Name: "reader", Privileges: []string{iamd.PrivilegeUserRead}},
+		event("gone", iamd.ActionRoleCreate, "reader")); err != nil {
+		t.Fatal(err)
+	}
+	admin := newUser("kept", "root")
+	admin.PlatformAdmin = true
+	mustUser(t, s, admin)
+
+	wantCode(t, s.DeleteInstance(ctx, "kept", event("kept", iamd.ActionInstanceDelete, "kept")), iamd.ECONFLICT, iamd.FieldInstanceID)
+	if _, err := s.GetUser(ctx, "kept", other.ID); err != nil {
+		t.Fatalf("a refused delete removed a user: %v", err)
+	}
+	wantCode(t, s.DeleteInstance(ctx, "nowhere", event("nowhere", iamd.ActionInstanceDelete, "nowhere")), iamd.ENOTFOUND, "")
+
+	if err := s.DeleteInstance(ctx, "gone", event("gone", iamd.ActionInstanceDelete, "gone")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.GetInstance(ctx, "gone")
+	wantCode(t, err, iamd.ENOTFOUND, "")
+	_, err = s.GetUser(ctx, "gone", u.ID)
+	wantCode(t, err, iamd.ENOTFOUND, "")
+	if _, err := s.CheckAccessKey(ctx, "AKGONE"); err == nil {
+		t.Fatal("the deleted instance's access key still checks")
+	}
+	if _, err := s.GetUser(ctx, "kept", other.ID); err != nil {
+		t.Fatalf("another instance's user went too: %v", err)
+	}
+	evs, err := s.ListEvents(ctx, iamd.EventFilter{InstanceID: "gone"})
+	if err != nil || len(evs) == 0 || evs[0].Action != iamd.ActionInstanceDelete {
+		t.Fatalf("the trail of the deleted instance: %v %+v", err, evs)
+	}
+
+	// The id can be used again, for an empty instance.
+	mustInstance(t, s, "gone")
+	page, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "gone"})
+	if err != nil || page.Total != 0 || len(page.Users) != 0 {
+		t.Fatalf("the re-created instance lists %v %+v", err, page)
+	}
+	mustUser(t, s, newUser("gone", "alice"))
+	if page, err := s.ListUsers(ctx, iamd.UserFilter{InstanceID: "gone"}); err != nil || page.Total != 1 {
+		t.Fatalf("after a create in the re-created instance: %v %+v", err, page)
+	}
+	if roles, err := s.ListRoles(ctx, "gone"); err != nil || len(roles) != 0 {
+		t.Fatalf("the re-created instance has the old roles: %v %+v", err, roles)
+	}
+}
+

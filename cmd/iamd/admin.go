@@ -24,7 +24,7 @@ func adminContext(ctx context.Context) context.Context {
 
 func instanceCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: iamd instance create|list|set-policy")
+		return fmt.Errorf("usage: iamd instance create|list|set-policy|delete")
 	}
 	var name *string
 	var duplicateGroupNames *bool
@@ -81,8 +81,17 @@ func instanceCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		fmt.Fprintf(stdout, "policy of %s set\n", fs.Arg(0))
 		return nil
+	case "delete":
+		if fs.NArg() != 1 {
+			return fmt.Errorf("usage: iamd instance delete ID")
+		}
+		if err := svc.DeleteInstance(ctx, fs.Arg(0)); err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(stdout, "deleted instance %s with its users, groups, roles and credentials\n", fs.Arg(0))
+		return nil
 	}
-	return fmt.Errorf("unknown instance command %q (create, list, set-policy)", args[0])
+	return fmt.Errorf("unknown instance command %q (create, list, set-policy, delete)", args[0])
 }
 
 func groupCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {

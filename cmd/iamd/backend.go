@@ -17,6 +17,7 @@ type backend interface {
 	CreateInstance(ctx context.Context, inst *iamd.Instance) (*iamd.Instance, error)
 	ListInstances(ctx context.Context) ([]iamd.Instance, error)
 	SetAccountPolicy(ctx context.Context, instanceID string, p iamd.AccountPolicy) error
+	DeleteInstance(ctx context.Context, id string) error
 	CreateGroup(ctx context.Context, g *iamd.Group) (*iamd.Group, error)
 	// ListGroups calls each for every group of the instance.
 	ListGroups(ctx context.Context, instanceID string, each func(iamd.Group)) error
@@ -89,6 +90,10 @@ func (b *localBackend) ListInstances(ctx context.Context) ([]iamd.Instance, erro
 
 func (b *localBackend) SetAccountPolicy(ctx context.Context, id string, p iamd.AccountPolicy) error {
 	return b.dir.SetAccountPolicy(adminContext(ctx), id, p)
+}
+
+func (b *localBackend) DeleteInstance(ctx context.Context, id string) error {
+	return b.dir.DeleteInstance(adminContext(ctx), id)
 }
 
 func (b *localBackend) CreateGroup(ctx context.Context, g *iamd.Group) (*iamd.Group, error) {

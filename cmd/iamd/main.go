@@ -27,6 +27,7 @@ Usage:
   iamd serve [flags]                       run the server
   iamd instance create [--name NAME] ID    create an instance
   iamd instance list                       list instances and their account policies
+  iamd instance delete ID                  delete an instance with its users, groups, roles and credentials
   iamd instance set-policy [--password-min-length N] [--password-history N] [--password-max-age D]
                            [--lockout-threshold N] [--lockout-duration D] ID
   iamd group create --instance ID [--id UUID] [--description TEXT] NAME

@@ -149,6 +149,10 @@ func (b *remoteBackend) SetAccountPolicy(ctx context.Context, id string, p iamd.
 		"lockout_duration_seconds": int64(p.LockoutDuration / time.Second)}, nil)
 }
 
+func (b *remoteBackend) DeleteInstance(ctx context.Context, id string) error {
+	return b.call(ctx, "DELETE", instancePath(id), nil, nil)
+}
+
 type wireGroup struct {
 	ID          string `json:"id"`
 	Name        string `json:"name"`

@@ -86,6 +86,10 @@ func TestCommandsManageARemoteServer(t *testing.T) {
 				t.Fatalf("a revoked key is still listed:\n%s", out)
 			}
 			must("deleted role reader", "role", "delete", "reader")
+			must("deleted instance team-r", "instance", "delete", "team-r")
+			if out := must("default", "instance", "list"); strings.Contains(out, "team-r") {
+				t.Fatalf("a deleted instance is listed:\n%s", out)
+			}
 
 			// The trail, exported through the API: every change above, by the admin, through
 			// the native face.
@@ -101,7 +105,7 @@ func TestCommandsManageARemoteServer(t *testing.T) {
 					t.Errorf("event %s came through %q", ev.Type, ev.Face)
 				}
 			}
-			if len(types) < 6 || types[0] != "role.delete" {
+			if len(types) < 6 || types[0] != "role.delete" || !strings.Contains(out, `"instance.create"`) {
 				t.Fatalf("exported %v", types)
 			}
 
@@ -119,7 +123,7 @@ func TestCommandsManageARemoteServer(t *testing.T) {
 			if _, err := cli("instance", "list", "--token", ""); err == nil || !strings.Contains(err.Error(), "--token") {
 				t.Fatalf("--url without a token: %v", err)
 			}
-			if out := must("team-r", "instance", "list"); strings.Contains(out, "team-x") {
+			if out := must("default", "instance", "list"); strings.Contains(out, "team-x") {
 				t.Fatal("the refused create made an instance")
 			}
 			if _, err := os.Stat(local); !os.IsNotExist(err) {

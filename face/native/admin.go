@@ -23,6 +23,7 @@ func (f *Face) registerAdmin(route func(pattern string, h http.HandlerFunc)) {
 	route("GET /v1/instances", f.listInstances)
 	route("POST /v1/instances", f.createInstance)
 	route("GET /v1/instances/{instance_id}", f.getInstance)
+	route("DELETE /v1/instances/{instance_id}", f.deleteInstance)
 	route("GET /v1/instances/{instance_id}/policy", f.getPolicy)
 	route("PUT /v1/instances/{instance_id}/policy", f.putPolicy)
 	route("GET /v1/instances/{instance_id}/events", f.listEvents)

@@ -296,5 +296,12 @@ func TestInstancesGroupsAndRoles(t *testing.T) {
 			t.Fatalf("key list %s", list.body)
 		}
 		e.want(e.do("DELETE", "/iamd/v1/instances/team-b/access-keys/"+key["access_key"].(string), adminToken, nil), 204)
+
+		// Deleting an instance takes all of it; the administrator's own is not its to delete.
+		e.want(e.do("DELETE", "/iamd/v1/instances/team-a", adminToken, nil), 400)
+		e.want(e.do("DELETE", "/iamd/v1/instances/team-b", adminToken, nil), 204)
+		e.want(e.do("GET", "/iamd/v1/instances/team-b", adminToken, nil), 404)
+		e.want(e.do("GET", "/iamd/v1/instances/team-b/users/"+other["id"].(string), adminToken, nil), 404)
+		e.want(e.do("DELETE", "/iamd/v1/instances/team-b", adminToken, nil), 404)
 	})
 }

@@ -81,6 +81,14 @@ func (f *Face) getInstance(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toInstanceBody(inst))
 }
 
+func (f *Face) deleteInstance(w http.ResponseWriter, r *http.Request) {
+	if err := f.dir.DeleteInstance(r.Context(), r.PathValue("instance_id")); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (f *Face) getPolicy(w http.ResponseWriter, r *http.Request) {
 	inst, err := f.dir.GetInstance(r.Context(), r.PathValue("instance_id"))
 	if err != nil {
