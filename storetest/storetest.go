@@ -962,4 +962,3 @@ func testDeleteInstance(t *testing.T, s iamd.Store) {
 		t.Fatalf("the re-created instance has the old roles: %v %+v", err, roles)
 	}
 }
-
