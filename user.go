@@ -293,6 +293,10 @@ type UserFilter struct {
 	WithGroups bool
 	// Where, when set, is a further condition (SCIM's filters); see ValidateWhere.
 	Where Where
+	// Prefix, when set, keeps the users whose login name or display name starts with it,
+	// or, when it holds an @, whose email does, ignoring case: a search as people type one. With NoTotal and the order of
+	// login names, the stores answer it at a cost that does not grow with the directory.
+	Prefix string
 	// NoTotal skips counting the matches, for listings paged by a cursor (a condition
 	// on the sort key) that show no total: the count of a broad search costs a walk of
 	// everything it matches. UserPage.Total is then 0.
@@ -481,7 +485,7 @@ func ChangedFields(cur, next *User) []string {
 // field optional, each a prefix (which the indexes of login names, emails and display
 // names serve at any size of directory), paged by login name after a cursor.
 type UserSearch struct {
-	Any         string // a prefix of the login name, the email or the display name
+	Any         string // a prefix of the login name or display name, or with an @ of the email
 	LoginName   string
 	Email       string
 	DisplayName string
@@ -504,10 +508,7 @@ func (s UserSearch) Filter(instanceID string) UserFilter {
 			where = append(where, Match{Field: m.field, Op: MatchSw, Value: m.prefix})
 		}
 	}
-	if v := strings.TrimSpace(s.Any); v != "" {
-		where = append(where, AnyOf{Match{Field: FieldLoginName, Op: MatchSw, Value: v},
-			Match{Field: FieldEmail, Op: MatchSw, Value: v}, Match{Field: FieldDisplayName, Op: MatchSw, Value: v}})
-	}
+	f.Prefix = strings.TrimSpace(s.Any)
 	if s.Role != "" {
 		where = append(where, HasRole{Roles: []string{s.Role}, ThroughGroups: true})
 	}

@@ -81,7 +81,7 @@ type Result struct {
 // server (up to its memory limit, returned to the OS only gradually) would otherwise
 // show in the peak RSS of every workload after them.
 var Names = []string{"baseline", "baseline-signed", "create", "get", "lookup", "list", "patch", "delete", "mixed",
-	"scim-get", "scim-list", "scim-lookup", "scim-contains", "create-password", "sign-in"}
+	"scim-get", "scim-list", "scim-lookup", "scim-contains", "search", "create-password", "sign-in"}
 
 // scimPageSize is the page the scim-list workload asks for: SCIM's default count.
 const scimPageSize = 100
@@ -287,6 +287,15 @@ func (r *runner) steps() map[string]step {
 		"scim-contains": func(ctx context.Context, c *client) (int, bool) {
 			filter := url.QueryEscape(`displayName co "User ` + strconv.Itoa(1+c.rng.IntN(999)) + `"`)
 			status, _, err := c.do(ctx, "GET", "/scim/v2/Users?count=20&filter="+filter, nil, bearer)
+			return expect(status, err, http.StatusOK)
+		},
+		// The console's search box as a person types in it: a prefix of a user's login name,
+		// from its first character to all of it, through the native API's search (a prefix
+		// of the login name, email or display name), a page of 20.
+		"search": func(ctx context.Context, c *client) (int, bool) {
+			login := r.known(c).LoginName
+			q := url.QueryEscape(login[:1+c.rng.IntN(len(login))])
+			status, _, err := c.do(ctx, "GET", "/iamd/v1/instances/"+inst+"/users?limit=20&q="+q, nil, bearer)
 			return expect(status, err, http.StatusOK)
 		},
 		"sign-in": func(ctx context.Context, c *client) (int, bool) {

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -181,6 +182,57 @@ func TestPrefixSearchesSeekIndexes(t *testing.T) {
 				if strings.HasPrefix(step, "SCAN u") || strings.HasSuffix(step, "(instance_id=?)") {
 					t.Errorf("%s: %q reads every user: %s", name, q, strings.Join(plan, "; "))
 				}
+			}
+		}
+	}
+}
+
+// A prefix search (UserFilter.Prefix) reads a bounded part of an index for each field:
+// a range where the prefix is rare, and the login order, which needs no sort, where it
+// is common.
+func TestPrefixSearchPlans(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "iamd.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.CreateInstance(ctx, &iamd.Instance{ID: "i", Name: "i"}, iamd.Event{InstanceID: "i"}); err != nil {
+		t.Fatal(err)
+	}
+	var users []iamd.User
+	for i := range 2500 {
+		users = append(users, iamd.User{ID: iamd.NewID(), InstanceID: "i", LoginName: fmt.Sprintf("user%05d", i), Status: iamd.UserActive,
+			Email: fmt.Sprintf("user%05d@example.com", i), DisplayName: fmt.Sprintf("User %d", i), Version: 1})
+	}
+	if err := s.ImportUsers(ctx, users, iamd.Event{InstanceID: "i"}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, prefix := range []string{"user", "user0001", "user00012@", "nobody"} {
+		var queries []string
+		s.SetStatementHook(func(q string) { queries = append(queries, q) })
+		_, err := s.ListUsers(ctx, iamd.UserSearch{Any: prefix, Limit: 20}.Filter("i"))
+		s.SetStatementHook(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range queries {
+			if !strings.Contains(q, "LIKE") {
+				continue // the users read by id
+			}
+			plan := strings.Join(queryPlan(t, raw, q, make([]any, strings.Count(q, "?"))...), "; ")
+			ordered := strings.Contains(q, "ORDER BY u.login_key")
+			switch {
+			case strings.Contains(plan, "SCAN u"), strings.Contains(plan, "TEMP B-TREE"):
+				t.Errorf("%q: %q reads every user or sorts: %s", prefix, q, plan)
+			case !ordered && strings.HasSuffix(plan, "(instance_id=?)"):
+				t.Errorf("%q: %q reads every user of the instance: %s", prefix, q, plan)
 			}
 		}
 	}

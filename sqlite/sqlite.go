@@ -24,7 +24,7 @@ import (
 var migrations embed.FS
 
 var dialect = sqlstore.Dialect{Name: "sqlite", Classify: classify, PrepareStatements: true, GroupCommit: true, CreatesKeepAnchors: true,
-	PrefixRanges: true}
+	PrefixRanges: true, NoIndex: "+"}
 
 func init() {
 	// Our DSNs are built here, but keep _pragma to one statement all the same.

@@ -39,6 +39,10 @@ type Dialect struct {
 	// LIKE (see matchSQL): for engines whose LIKE cannot seek an expression index and
 	// whose text compares in byte order.
 	PrefixRanges bool
+	// NoIndex is what, written before a column, keeps the engine from reading that
+	// column's index for a condition ("+" in SQLite), so that a search walks the login
+	// order instead; "" where the planner's statistics choose well (PostgreSQL).
+	NoIndex string
 	// NumberedParams rewrites '?' placeholders as $1, $2, … (PostgreSQL).
 	NumberedParams bool
 	// Classify tells which constraint, if any, err reports as broken, and its name or

@@ -492,6 +492,20 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 		where = append(where, "NOT EXISTS (SELECT 1 FROM group_members m WHERE m.instance_id = u.instance_id AND m.group_id = ? AND m.user_id = u.id)")
 		args = append(args, f.ExcludedGroupID)
 	}
+	if f.Prefix != "" && (!f.NoTotal || len(f.Sort) != 1 || f.Sort[0] != (iamd.UserSort{Key: iamd.SortByLoginName})) {
+		// Counted or in another order, a prefix search is the condition it stands for.
+		any := iamd.AnyOf{iamd.Match{Field: iamd.FieldLoginName, Op: iamd.MatchSw, Value: f.Prefix},
+			iamd.Match{Field: iamd.FieldDisplayName, Op: iamd.MatchSw, Value: f.Prefix}}
+		if strings.Contains(f.Prefix, "@") {
+			any = append(any, iamd.Match{Field: iamd.FieldEmail, Op: iamd.MatchSw, Value: f.Prefix})
+		}
+		if f.Where != nil {
+			f.Where = iamd.AllOf{f.Where, any}
+		} else {
+			f.Where = any
+		}
+		f.Prefix = ""
+	}
 	if f.Where != nil {
 		if err := iamd.ValidateWhere(f.Where); err != nil {
 			return nil, err
@@ -552,6 +566,9 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 			return nil, err
 		}
 		return page, nil
+	}
+	if f.Prefix != "" {
+		return db.searchUsers(ctx, f, cond, args, limit)
 	}
 	countQuery := `SELECT count(*) FROM users u WHERE ` + cond
 	whole := len(where) == 1

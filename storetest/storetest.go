@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 		{"GroupGrants", testGroupGrants},
 		{"BatchReads", testBatchReads},
 		{"DeleteInstance", testDeleteInstance},
+		{"PrefixSearch", testPrefixSearch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
