@@ -33,7 +33,7 @@ const (
 )
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	check *openapitest.Validator
 	logs  *logtest.Capture
@@ -45,7 +45,7 @@ type env struct {
 	secrets []string
 }
 
-func start(t *testing.T, store iamd.Store) *env {
+func start(t testing.TB, store iamd.Store) *env {
 	core := facetest.Start(t, store, account.BootstrapConfig{DefaultInstance: "team-a",
 		AdminPassword: adminPassword, AdminAPIToken: adminToken})
 	logs, logger, acct := core.Logs, core.Logger, core.Accounts
@@ -68,7 +68,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) object(t *testing.T) map[string]any {
+func (r response) object(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
