@@ -115,4 +115,6 @@ type SessionAdmin interface {
 	ListSessions(ctx context.Context, instanceID, userID string) ([]Session, error)
 	// ExpireSessions signs a user out everywhere (USER_WRITE, covering the user).
 	ExpireSessions(ctx context.Context, instanceID, userID string) (int, error)
+	// RevokeSession ends one of a user's sessions (USER_WRITE, covering the user).
+	RevokeSession(ctx context.Context, instanceID, userID, sessionID string) error
 }

@@ -54,6 +54,7 @@ const (
 	ActionSignOut         = "sign_out"
 	ActionSessionRefresh  = "session.refresh"
 	ActionSessionsExpire  = "sessions.expire"
+	ActionSessionRevoke   = "session.revoke"
 	ActionUserTag         = "user.tags.put"
 	ActionUserUntag       = "user.tags.delete"
 	ActionUserLock        = "user.lock"

@@ -415,6 +415,24 @@ func (s *Service) ListSessions(ctx context.Context, instanceID, userID string) (
 	return s.store.ListSessions(ctx, instanceID, userID, s.clock())
 }
 
+// RevokeSession ends one session of a user (USER_WRITE, covering the user), at once on
+// every replica. A session of another user or instance is no such session.
+func (s *Service) RevokeSession(ctx context.Context, instanceID, userID, sessionID string) error {
+	p, err := s.authorizeOn(ctx, instanceID, userID, iamd.PrivilegeUserWrite)
+	if err != nil {
+		return err
+	}
+	sess, err := s.store.GetSession(ctx, sessionID)
+	if err == nil && (sess.InstanceID != instanceID || sess.UserID != userID || sess.RevokedAt != nil) {
+		err = iamd.Errorf(iamd.ENOTFOUND, "The user has no session %q.", sessionID)
+	}
+	if err != nil {
+		return err
+	}
+	now := s.clock()
+	return s.store.RevokeSession(ctx, sessionID, now, s.event(ctx, p, instanceID, iamd.ActionSessionRevoke, "user", userID, now))
+}
+
 // ExpireSessions signs a user out everywhere (USER_WRITE, covering the user): every
 // session it holds stops working at once, on every replica. It tells how many there were.
 func (s *Service) ExpireSessions(ctx context.Context, instanceID, userID string) (int, error) {

@@ -39,6 +39,7 @@ func (f *Face) registerAdmin(route func(pattern string, h http.HandlerFunc)) {
 	route("GET /v1/instances/{instance_id}/users/{user_id}/privileges", f.userPrivileges)
 	route("GET /v1/instances/{instance_id}/users/{user_id}/sessions", f.listSessions)
 	route("DELETE /v1/instances/{instance_id}/users/{user_id}/sessions", f.expireSessions)
+	route("DELETE /v1/instances/{instance_id}/users/{user_id}/sessions/{session_id}", f.revokeSession)
 	route("GET /v1/instances/{instance_id}/users/{user_id}/access-keys", f.listUserAccessKeys)
 	route("POST /v1/instances/{instance_id}/users/{user_id}/access-keys", f.createUserAccessKey)
 	route("DELETE /v1/instances/{instance_id}/access-keys/{access_key}", f.revokeInstanceAccessKey)
@@ -527,6 +528,14 @@ func (f *Face) expireSessions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
+}
+
+func (f *Face) revokeSession(w http.ResponseWriter, r *http.Request) {
+	if err := f.acct.RevokeSession(r.Context(), r.PathValue("instance_id"), r.PathValue("user_id"), r.PathValue("session_id")); err != nil {
+		f.WriteError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (f *Face) listUserAccessKeys(w http.ResponseWriter, r *http.Request) {

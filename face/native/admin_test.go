@@ -96,8 +96,9 @@ func TestAdministrationAPIUsers(t *testing.T) {
 		if u["temporary_password"] != true {
 			t.Fatalf("after a temporary reset: %+v", u)
 		}
-		if tok := e.want(e.signIn("user-robert", "the reset password 42", nil), 200).object(t); tok["password_change_required"] != true {
-			t.Fatalf("sign-in after a temporary reset: %+v", tok)
+		firstSignIn := e.want(e.signIn("user-robert", "the reset password 42", nil), 200).object(t)
+		if firstSignIn["password_change_required"] != true {
+			t.Fatalf("sign-in after a temporary reset: %+v", firstSignIn)
 		}
 		for range 5 {
 			e.want(e.signIn("user-robert", "not the password", nil), 401)
@@ -108,9 +109,28 @@ func TestAdministrationAPIUsers(t *testing.T) {
 		if u := e.want(e.do("POST", bob+"/unlock", adminToken, nil), 200).object(t); u["locked"] != false || u["password_failed_count"].(float64) != 0 {
 			t.Fatalf("after unlock: %+v", u)
 		}
+		second := e.want(e.signIn("user-robert", "the reset password 42", nil), 200).object(t)["token"].(string)
 		sessions := e.want(e.do("GET", bob+"/sessions", adminToken, nil), 200).object(t)["sessions"].([]any)
-		if len(sessions) != 1 {
+		if len(sessions) != 2 {
 			t.Fatalf("sessions %+v", sessions)
+		}
+		// One session ends by its id: its token stops working, the other one goes on.
+		e.want(e.do("DELETE", bob+"/sessions/nosuch", adminToken, nil), 404)
+		for _, s := range sessions {
+			e.want(e.do("DELETE", bob+"/sessions/"+s.(map[string]any)["id"].(string), adminToken, nil), 204)
+			break
+		}
+		if n := len(e.want(e.do("GET", bob+"/sessions", adminToken, nil), 200).object(t)["sessions"].([]any)); n != 1 {
+			t.Fatalf("%d sessions after revoking one", n)
+		}
+		working := 0
+		for _, tok := range []string{firstSignIn["token"].(string), second} {
+			if e.do("GET", "/iamd/v1/me", tok, nil).status == 200 {
+				working++
+			}
+		}
+		if working != 1 {
+			t.Fatalf("%d of the two tokens work after one session was revoked", working)
 		}
 		if n := e.want(e.do("DELETE", bob+"/sessions", adminToken, nil), 200).object(t)["revoked"].(float64); n != 1 {
 			t.Fatalf("revoked %v sessions", n)
