@@ -25,6 +25,7 @@ func TestCreatesAuthorizeBeforeReadingTheBody(t *testing.T) {
 				{"/ncloud", "POST", "/api/v1/users/bulk", `{"params":[{"loginId":"bad-body@example.com","foo":1}]}`, gatewayDenied},
 				{"/vikingcloud", "PUT", "/user-service/v1/user", `{"userKey":{"username":"bad-body","authenticator":"local"},"isSsoUser":true}`, forbidden},
 				{"/ece", "POST", "/api/v1/users", `{"user_name":"bad body!"}`, forbidden},
+				{"/iamd", "POST", "/v1/instances/" + inst + "/users", `{"login_name":"bad-body","status":"asleep","roles":"x"}`, forbidden},
 			} {
 				if r := viewer.send(c.method, c.face, c.path, c.body); !c.refused(r) {
 					t.Errorf("%s %s%s by a viewer: %s, want the caller refused", c.method, c.face, c.path, r)

@@ -297,6 +297,21 @@ var acts = []act{
 	{"scim", "delete", func(c caller, u *iamd.User, pw string) reply {
 		return c.send("DELETE", "/scim/v2", "/Users/"+u.ID, "")
 	}, forbidden},
+	{"native", "change profile", func(c caller, u *iamd.User, pw string) reply {
+		return c.send("PATCH", "/iamd", "/v1/instances/"+inst+"/users/"+u.ID, fmt.Sprintf(`{"version":%d,"department":"Changed"}`, u.Version))
+	}, forbidden},
+	{"native", "set password", func(c caller, u *iamd.User, pw string) reply {
+		return c.send("PUT", "/iamd", "/v1/instances/"+inst+"/users/"+u.ID+"/password", `{"password":"`+pw+`"}`)
+	}, forbidden},
+	{"native", "reset MFA", func(c caller, u *iamd.User, pw string) reply {
+		return c.send("DELETE", "/iamd", "/v1/instances/"+inst+"/users/"+u.ID+"/mfa", "")
+	}, forbidden},
+	{"native", "sign out everywhere", func(c caller, u *iamd.User, pw string) reply {
+		return c.send("DELETE", "/iamd", "/v1/instances/"+inst+"/users/"+u.ID+"/sessions", "")
+	}, forbidden},
+	{"native", "delete", func(c caller, u *iamd.User, pw string) reply {
+		return c.send("DELETE", "/iamd", "/v1/instances/"+inst+"/users/"+u.ID, "")
+	}, forbidden},
 	{"vikingcloud", "change profile", func(c caller, u *iamd.User, pw string) reply {
 		return c.send("POST", "/vikingcloud", "/user-service/v1/user", vk(u, `,"firstName":"Changed"`))
 	}, forbidden},
@@ -394,6 +409,11 @@ func TestNoCallerClimbsThroughAnyFace(t *testing.T) {
 				},
 				func() reply {
 					return helper.send("POST", "/vikingcloud", "/user-service/v1/user", vk(helper.user, `,"privileges":[{"name":"ROLE_WRITE"}]`))
+				},
+				func() reply {
+					self := e.current(helper.user)
+					return helper.send("PATCH", "/iamd", "/v1/instances/"+inst+"/users/"+self.ID,
+						fmt.Sprintf(`{"version":%d,"roles":["iamd_admin"]}`, self.Version))
 				},
 			} {
 				if r := try(); r.status != http.StatusForbidden {
