@@ -10,6 +10,7 @@ import (
 
 	"iamd"
 	"iamd/sqlite"
+	"iamd/sqlstore"
 )
 
 // Every search criterion that compares for equality (VikingCloud's firstName, lastName,
@@ -18,20 +19,7 @@ import (
 // users of the instance. (The substring criteria scan; docs/benchmarks.md says why.)
 func TestEqualityCriteriaSeekAnIndex(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "iamd.db")
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.CreateInstance(ctx, &iamd.Instance{ID: "i", Name: "i"}, iamd.Event{InstanceID: "i"}); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	s, raw := planStore(t)
 	for _, field := range []string{iamd.FieldGivenName, iamd.FieldFamilyName, iamd.FieldLoginName, iamd.FieldEmail, iamd.FieldDisplayName, iamd.FieldOrganization} {
 		var queries []string
 		s.SetStatementHook(func(q string) { queries = append(queries, q) })
@@ -142,20 +130,7 @@ func queryPlan(t *testing.T, raw *sql.DB, q string, args ...any) []string {
 // of the three, however large the instance: no statement reads every user.
 func TestPrefixSearchesSeekIndexes(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "iamd.db")
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.CreateInstance(ctx, &iamd.Instance{ID: "i", Name: "i"}, iamd.Event{InstanceID: "i"}); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	s, raw := planStore(t)
 	prefix := func(field string) iamd.Where { return iamd.Match{Field: field, Op: iamd.MatchSw, Value: "jo"} }
 	searches := map[string]iamd.Where{
 		"login name": prefix(iamd.FieldLoginName),
@@ -192,15 +167,7 @@ func TestPrefixSearchesSeekIndexes(t *testing.T) {
 // is common.
 func TestPrefixSearchPlans(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "iamd.db")
-	s, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.CreateInstance(ctx, &iamd.Instance{ID: "i", Name: "i"}, iamd.Event{InstanceID: "i"}); err != nil {
-		t.Fatal(err)
-	}
+	s, raw := planStore(t)
 	var users []iamd.User
 	for i := range 2500 {
 		users = append(users, iamd.User{ID: iamd.NewID(), InstanceID: "i", LoginName: fmt.Sprintf("user%05d", i), Status: iamd.UserActive,
@@ -209,11 +176,6 @@ func TestPrefixSearchPlans(t *testing.T) {
 	if err := s.ImportUsers(ctx, users, iamd.Event{InstanceID: "i"}); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
 	for _, prefix := range []string{"user", "user0001", "user00012@", "nobody"} {
 		var queries []string
 		s.SetStatementHook(func(q string) { queries = append(queries, q) })
@@ -236,4 +198,26 @@ func TestPrefixSearchPlans(t *testing.T) {
 			}
 		}
 	}
+}
+
+// planStore opens a store with an instance "i", and the same file on a connection of its
+// own for EXPLAIN QUERY PLAN.
+func planStore(t *testing.T) (*sqlstore.DB, *sql.DB) {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "iamd.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.CreateInstance(ctx, &iamd.Instance{ID: "i", Name: "i"}, iamd.Event{InstanceID: "i"}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return s, raw
 }

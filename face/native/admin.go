@@ -539,34 +539,11 @@ func (f *Face) revokeSession(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Face) listUserAccessKeys(w http.ResponseWriter, r *http.Request) {
-	keys, err := f.acct.ListAccessKeys(r.Context(), r.PathValue("instance_id"), r.PathValue("user_id"))
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	out := make([]accessKeyItem, 0, len(keys))
-	for i := range keys {
-		out = append(out, toAccessKey(&keys[i]))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"access_keys": out})
+	f.writeAccessKeys(w, r, r.PathValue("instance_id"), r.PathValue("user_id"))
 }
 
-// createUserAccessKey issues an access key pair to the user of the path; its secret is
-// in this answer only.
 func (f *Face) createUserAccessKey(w http.ResponseWriter, r *http.Request) {
-	opts, err := credentialOptions(r)
-	var k *iamd.AccessKey
-	var secret string
-	if err == nil {
-		k, secret, err = f.acct.CreateAccessKey(r.Context(), r.PathValue("instance_id"), r.PathValue("user_id"), opts)
-	}
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	item := toAccessKey(k)
-	item.SecretKey = secret
-	writeJSON(w, http.StatusCreated, item)
+	f.issueAccessKey(w, r, r.PathValue("instance_id"), r.PathValue("user_id"))
 }
 
 // revokeInstanceAccessKey revokes a key of the instance, whoever holds it.
@@ -606,16 +583,7 @@ func hasAccessKey(keys []iamd.AccessKey, id string) bool {
 }
 
 func (f *Face) listUserAPITokens(w http.ResponseWriter, r *http.Request) {
-	toks, err := f.acct.ListAPITokens(r.Context(), r.PathValue("instance_id"), r.PathValue("user_id"))
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	out := make([]apiTokenItem, 0, len(toks))
-	for i := range toks {
-		out = append(out, toAPIToken(&toks[i]))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"api_tokens": out})
+	f.writeAPITokens(w, r, r.PathValue("instance_id"), r.PathValue("user_id"))
 }
 
 func (f *Face) revokeUserAPIToken(w http.ResponseWriter, r *http.Request) {

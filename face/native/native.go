@@ -301,9 +301,15 @@ func toAccessKey(k *iamd.AccessKey) accessKeyItem {
 		ExpiresAt: optTime(k.ExpiresAt), LastUsedAt: optTime(k.LastUsedAt)}
 }
 
+// listAccessKeys, createAccessKey and listAPITokens act for the caller on its own
+// credentials; the administration API's routes do the same for the user of their path.
 func (f *Face) listAccessKeys(w http.ResponseWriter, r *http.Request) {
 	p := iamd.PrincipalFromContext(r.Context())
-	keys, err := f.acct.ListAccessKeys(r.Context(), p.InstanceID, p.UserID)
+	f.writeAccessKeys(w, r, p.InstanceID, p.UserID)
+}
+
+func (f *Face) writeAccessKeys(w http.ResponseWriter, r *http.Request, instanceID, userID string) {
+	keys, err := f.acct.ListAccessKeys(r.Context(), instanceID, userID)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
@@ -317,11 +323,16 @@ func (f *Face) listAccessKeys(w http.ResponseWriter, r *http.Request) {
 
 func (f *Face) createAccessKey(w http.ResponseWriter, r *http.Request) {
 	p := iamd.PrincipalFromContext(r.Context())
+	f.issueAccessKey(w, r, p.InstanceID, p.UserID)
+}
+
+// issueAccessKey creates a key pair for a user; its secret is in this answer only.
+func (f *Face) issueAccessKey(w http.ResponseWriter, r *http.Request, instanceID, userID string) {
 	opts, err := credentialOptions(r)
 	var k *iamd.AccessKey
 	var secret string
 	if err == nil {
-		k, secret, err = f.acct.CreateAccessKey(r.Context(), p.InstanceID, p.UserID, opts)
+		k, secret, err = f.acct.CreateAccessKey(r.Context(), instanceID, userID, opts)
 	}
 	if err != nil {
 		f.WriteError(w, r, err)
@@ -357,7 +368,11 @@ func toAPIToken(t *iamd.APIToken) apiTokenItem {
 
 func (f *Face) listAPITokens(w http.ResponseWriter, r *http.Request) {
 	p := iamd.PrincipalFromContext(r.Context())
-	toks, err := f.acct.ListAPITokens(r.Context(), p.InstanceID, p.UserID)
+	f.writeAPITokens(w, r, p.InstanceID, p.UserID)
+}
+
+func (f *Face) writeAPITokens(w http.ResponseWriter, r *http.Request, instanceID, userID string) {
+	toks, err := f.acct.ListAPITokens(r.Context(), instanceID, userID)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
