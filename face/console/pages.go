@@ -298,6 +298,8 @@ func (f *Face) userAction(w http.ResponseWriter, r *http.Request, s *visit) {
 		var n int
 		n, err = f.acct.ExpireSessions(ctx, inst, id)
 		notice = strconv.Itoa(n) + " sessions ended."
+	case "revoke-session":
+		err, notice = f.acct.RevokeSession(ctx, inst, id, r.PostFormValue("session_id")), "Session ended."
 	case "revoke-key":
 		err, notice = f.acct.RevokeAccessKey(ctx, inst, r.PostFormValue("access_key")), "Access key revoked."
 	case "create-key":

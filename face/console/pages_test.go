@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +125,27 @@ func TestTemporaryPasswordAndMFASignIn(t *testing.T) {
 		csrf = hiddenCSRF.FindStringSubmatch(page)[1]
 		if resp, _ := post(t, c, e.base+"/console/instances/team-a/users/"+u.ID+"/unlock", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("a viewer's unlock answered %d", resp.StatusCode)
+		}
+		// The administrator sees carol's session and ends it: her cookie opens nothing more.
+		adminClient := browserClient(t)
+		adminCSRF := e.signIn(adminClient)
+		_, page = get(t, adminClient, e.base+"/console/instances/team-a/users/"+u.ID)
+		m := regexp.MustCompile(`name="session_id" value="([^"]+)"`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("carol's page lists no session:\n%s", page)
+		}
+		if resp, _ := post(t, adminClient, e.base+"/console/instances/team-a/users/"+u.ID+"/revoke-session",
+			url.Values{"csrf": {adminCSRF}, "session_id": {m[1]}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("ending carol's session answered %d", resp.StatusCode)
+		}
+		if resp, _ := get(t, c, e.base+"/console/instances/team-a/users"); resp.Header.Get("Location") != "/console/sign-in" {
+			t.Fatalf("carol's ended session still opens pages: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if resp := signIn("a chosen passphrase of hers", code(time.Now().Add(30*time.Second))); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("the same one-time code signed in twice: %d", resp.StatusCode)
+		}
+		if resp := signIn("a chosen passphrase of hers", code(time.Now().Add(60*time.Second))); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a code two steps ahead signed in: %d", resp.StatusCode)
 		}
 	})
 }
