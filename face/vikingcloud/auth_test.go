@@ -70,7 +70,7 @@ func TestEachTokenInEachPlace(t *testing.T) {
 			"an API token of another user":   {[]string{"Authorization", "Bearer " + access, "x-auth-token", adminToken}, mixed},
 			"a good token and a bad one":     {[]string{"Authorization", "Bearer " + id, "x-jwt-assertion", "iamds_forged"}, inJWT},
 			"a bad token and a good one":     {[]string{"Authorization", "Bearer " + id + "x", "x-jwt-assertion", access}, inAuth},
-			"an altered ID token":            {[]string{"x-jwt-assertion", id[:len(id)-2] + "AA"}, inJWT},
+			"an altered ID token":            {[]string{"x-jwt-assertion", alterSignature(id)}, inJWT},
 			"an ID token under another kind": {[]string{"Authorization", "Token " + id}, inAuth},
 			"the refresh token (Bearer)":     {[]string{"Authorization", "Bearer " + refresh}, inAuth},
 			"the refresh token (assertion)":  {[]string{"x-jwt-assertion", refresh}, inJWT},
