@@ -15,8 +15,15 @@ const (
 	EUNAUTHENTICATED = "unauthenticated" // no or bad credentials
 	EFORBIDDEN       = "forbidden"       // authenticated but lacks the privilege
 	ETOOLARGE        = "too_large"       // request or batch over a limit
-	EINTERNAL        = "internal"        // anything unexpected; the message is never shown to clients
+	// EUNAVAILABLE is a store that cannot be reached for now (its primary is down or
+	// being replaced): the request changed nothing and may be sent again shortly.
+	EUNAVAILABLE = "unavailable"
+	EINTERNAL    = "internal" // anything unexpected; the message is never shown to clients
 )
+
+// RetryAfterSeconds is what faces tell a client to wait before it sends a request
+// refused with EUNAVAILABLE again (HTTP's Retry-After).
+const RetryAfterSeconds = 2
 
 // Error is the domain error. Field holds the canonical field name (one of the
 // Field* constants) so that each face can translate it to its own wire name. Rule,

@@ -8,6 +8,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -66,6 +67,24 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 }
 
 var _ = stdlib.GetDefaultDriver // registers the "pgx" database/sql driver
+
+func init() { sqlstore.RegisterUnreachable(unreachable) }
+
+// unreachable tells PostgreSQL's errors of a server that cannot serve iamd for now: no
+// connection could be made, the server is shutting down or starting (57P01–57P03), the
+// connection broke (08…), or the server is a standby that a failover has not promoted
+// yet, or a demoted primary (25006, a write to a read-only transaction).
+func unreachable(err error) bool {
+	var connect *pgconn.ConnectError
+	if errors.As(err, &connect) || pgconn.Timeout(err) {
+		return true
+	}
+	var e *pgconn.PgError
+	if !errors.As(err, &e) {
+		return false
+	}
+	return strings.HasPrefix(e.Code, "08") || strings.HasPrefix(e.Code, "57P") || e.Code == "25006"
+}
 
 func classify(err error) (sqlstore.Violation, string) {
 	var e *pgconn.PgError

@@ -3,6 +3,9 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
+
+	"iamd"
 )
 
 // Face is one vendor API adapter. Faces satisfy it without importing this package.
@@ -17,6 +20,16 @@ type Face interface {
 	// WriteError answers err (a domain error) in the face's own wire shape. The server
 	// uses it for what it rejects before the face runs, such as an oversized body.
 	WriteError(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// Unavailable reports whether err is a store that cannot be reached for now, and then
+// sets Retry-After on w: faces answer it with 503 in their own shape.
+func Unavailable(w http.ResponseWriter, err error) bool {
+	if iamd.ErrorCode(err) != iamd.EUNAVAILABLE {
+		return false
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(iamd.RetryAfterSeconds))
+	return true
 }
 
 // LogInternalError is how faces log an error they answer as internal: at error level,

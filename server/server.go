@@ -253,8 +253,11 @@ func writeError(f Face, w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	status := http.StatusInternalServerError
-	if iamd.ErrorCode(err) == iamd.ETOOLARGE {
+	switch {
+	case iamd.ErrorCode(err) == iamd.ETOOLARGE:
 		status = http.StatusRequestEntityTooLarge
+	case Unavailable(w, err):
+		status = http.StatusServiceUnavailable
 	}
 	writePlainJSON(w, status, fmt.Sprintf(`{"error":%q}`, iamd.ErrorMessage(err)))
 }

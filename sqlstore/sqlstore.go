@@ -6,8 +6,11 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -312,7 +315,34 @@ func internal(op string, err error) error {
 	if iamd.ErrorCode(err) != iamd.EINTERNAL {
 		return err // already a domain error
 	}
+	if Unreachable(err) {
+		return &iamd.Error{Code: iamd.EUNAVAILABLE, Message: "The directory's database cannot be reached right now; try again shortly."}
+	}
 	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+// unreachableChecks tell an engine's errors of a database that cannot be reached.
+var unreachableChecks []func(error) bool
+
+// RegisterUnreachable adds an engine's test for errors that mean its server cannot be
+// reached, or will not take writes, for now (a failover under way).
+func RegisterUnreachable(check func(error) bool) {
+	unreachableChecks = append(unreachableChecks, check)
+}
+
+// Unreachable reports whether err means the database cannot be reached for now: the
+// connection was refused, reset or closed, or an engine says so.
+func Unreachable(err error) bool {
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	for _, check := range unreachableChecks {
+		if check(err) {
+			return true
+		}
+	}
+	return false
 }
 
 // placeholders returns "?, ?, …" for n values.

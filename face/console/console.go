@@ -295,12 +295,15 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case iamd.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
+	case iamd.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
 
 // WriteError answers err as a page; internal errors are logged and shown generically.
 func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	server.Unavailable(w, err)
 	status := statusOf(err)
 	msg := iamd.ErrorMessage(err)
 	if status == http.StatusInternalServerError {

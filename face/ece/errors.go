@@ -29,6 +29,7 @@ const (
 	CodeMalformed            = "root.malformed_request"
 	CodeTooLarge             = "root.request_too_large"
 	CodeInternal             = "root.internal_error"
+	CodeUnavailable          = "root.service_unavailable"
 	CodeUserNotFound         = "user.not_found"
 	CodeUserNameInvalid      = "user.user_name.invalid"
 	CodeUserNameConflict     = "user.user_name.conflict"
@@ -75,6 +76,7 @@ var selfServiceFields = map[string]string{
 
 // WriteError answers err in ECE's error shape.
 func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	server.Unavailable(w, err)
 	status, item := f.errorItem(r, err)
 	w.Header().Set("x-cloud-error-codes", item.Code)
 	writeJSON(w, status, errorBody{Errors: []errorItem{item}})
@@ -148,6 +150,9 @@ func (f *Face) errorItem(r *http.Request, err error) (int, errorItem) {
 	case iamd.ETOOLARGE:
 		item.Code = CodeTooLarge
 		return http.StatusRequestEntityTooLarge, item
+	case iamd.EUNAVAILABLE:
+		item.Code = CodeUnavailable
+		return http.StatusServiceUnavailable, item
 	}
 	server.LogInternalError(f.log, r, err)
 	return http.StatusInternalServerError, errorItem{Code: CodeInternal, Message: "Internal error."}

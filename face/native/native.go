@@ -449,6 +449,9 @@ func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusConflict
 	case iamd.ETOOLARGE:
 		status = http.StatusRequestEntityTooLarge
+	case iamd.EUNAVAILABLE:
+		server.Unavailable(w, err)
+		status = http.StatusServiceUnavailable
 	default:
 		server.LogInternalError(f.log, r, err)
 		detail = errorDetail{Code: iamd.EINTERNAL, Message: "Internal error."}

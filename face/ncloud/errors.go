@@ -167,6 +167,9 @@ func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, http.StatusUnauthorized, gatewayError{gatewayDetail{"200", "Authentication Failed", msg}})
 	case iamd.EFORBIDDEN:
 		writeJSON(w, http.StatusUnauthorized, gatewayError{gatewayDetail{"210", "Permission Denied", msg}})
+	case iamd.EUNAVAILABLE:
+		server.Unavailable(w, err)
+		writeJSON(w, http.StatusServiceUnavailable, apiError{http.StatusServiceUnavailable, msg})
 	default:
 		server.LogInternalError(f.log, r, err)
 		writeJSON(w, http.StatusInternalServerError, apiError{http.StatusInternalServerError, "Internal error."})

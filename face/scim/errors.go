@@ -49,6 +49,7 @@ func newError(status int, scimType, detail string) error {
 
 // WriteError answers err in SCIM's error shape.
 func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	server.Unavailable(w, err)
 	status, scimType, detail := f.translate(r, err)
 	writeJSON(w, status, errorBody{Schemas: []string{SchemaError}, Status: strconv.Itoa(status), ScimType: scimType, Detail: detail})
 }
@@ -98,6 +99,8 @@ func (f *Face) translate(r *http.Request, err error) (int, string, string) {
 		return http.StatusForbidden, "", detail
 	case iamd.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge, "", detail
+	case iamd.EUNAVAILABLE:
+		return http.StatusServiceUnavailable, "", detail
 	}
 	server.LogInternalError(f.log, r, err)
 	return http.StatusInternalServerError, "", "Internal error."

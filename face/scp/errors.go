@@ -36,6 +36,7 @@ const (
 	CodeUnsupportedVersion = "UnsupportedApiVersion"
 	CodeNotModifiable      = "UserNotModifiable"
 	CodeInternal           = "InternalError"
+	CodeUnavailable        = "ServiceUnavailable"
 )
 
 // wireFields translates canonical field names to SCP's; several are spelled alike.
@@ -75,6 +76,7 @@ func invalid(field, detail string) error {
 
 // WriteError answers err in SCP's error shape.
 func (f *Face) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	server.Unavailable(w, err)
 	item := f.errorItem(r, err)
 	writeJSON(w, item.Status, errorBody{Errors: []errorItem{item}})
 }
@@ -114,6 +116,8 @@ func (f *Face) errorItem(r *http.Request, err error) errorItem {
 			item.Status, item.Code = http.StatusForbidden, CodeForbidden
 		case iamd.ETOOLARGE:
 			item.Status, item.Code = http.StatusRequestEntityTooLarge, CodePayloadTooLarge
+		case iamd.EUNAVAILABLE:
+			item.Status, item.Code = http.StatusServiceUnavailable, CodeUnavailable
 		default:
 			server.LogInternalError(f.log, r, err)
 			item = errorItem{Status: http.StatusInternalServerError, Code: CodeInternal, Detail: "Internal error."}

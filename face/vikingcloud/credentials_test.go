@@ -183,4 +183,3 @@ func alterSignature(token string) string {
 	}
 	return token[:i] + string(c) + token[i+1:]
 }
-

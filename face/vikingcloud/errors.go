@@ -94,7 +94,9 @@ func (f *Face) writeErrorIn(w http.ResponseWriter, r *http.Request, err error, n
 	}
 	status := map[string]int{iamd.EINVALID: http.StatusBadRequest, iamd.ECONFLICT: http.StatusConflict,
 		iamd.ENOTFOUND: http.StatusNotFound, iamd.EUNAUTHENTICATED: http.StatusUnauthorized,
-		iamd.EFORBIDDEN: http.StatusForbidden, iamd.ETOOLARGE: http.StatusRequestEntityTooLarge}[iamd.ErrorCode(err)]
+		iamd.EFORBIDDEN: http.StatusForbidden, iamd.ETOOLARGE: http.StatusRequestEntityTooLarge,
+		iamd.EUNAVAILABLE: http.StatusServiceUnavailable}[iamd.ErrorCode(err)]
+	server.Unavailable(w, err)
 	if status == 0 {
 		server.LogInternalError(f.log, r, err)
 		status, msg = http.StatusInternalServerError, "Internal error."

@@ -1,0 +1,163 @@
+package crossface_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"iamd/internal/pgtest"
+	"iamd/postgres"
+)
+
+// socketProxy stands between iamd and PostgreSQL's unix socket, so that a test can take
+// the database away (as a primary's loss does) and give it back (as a promotion does).
+type socketProxy struct {
+	t         *testing.T
+	dir, real string
+	mu        sync.Mutex
+	ln        net.Listener
+	conns     []net.Conn
+}
+
+func newSocketProxy(t *testing.T, realSocket string) *socketProxy {
+	// A short directory: unix socket paths are limited to about 100 bytes.
+	dir, err := os.MkdirTemp("", "pgp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	p := &socketProxy{t: t, dir: dir, real: realSocket}
+	p.up()
+	t.Cleanup(p.down)
+	return p
+}
+
+func (p *socketProxy) up() {
+	ln, err := net.Listen("unix", filepath.Join(p.dir, ".s.PGSQL.5432"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			backend, err := net.Dial("unix", p.real)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, backend)
+			p.mu.Unlock()
+			go func() { io.Copy(backend, c); backend.Close() }()
+			go func() { io.Copy(c, backend); c.Close() }()
+		}
+	}()
+}
+
+// down closes the socket and every connection through it: connects are refused and
+// queries on open connections fail, at once.
+func (p *socketProxy) down() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// While the database cannot be reached, every face answers a clean 503 in its own
+// shape with Retry-After, and /readyz says not ready; once it is back, requests are
+// served again without a restart.
+func TestEveryFaceAnswers503WhileTheDatabaseIsAway(t *testing.T) {
+	dbURL, err := url.Parse(pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := dbURL.Query()
+	proxy := newSocketProxy(t, filepath.Join(q.Get("host"), ".s.PGSQL.5432"))
+	q.Set("host", proxy.dir)
+	dbURL.RawQuery = q.Encode()
+	store, err := postgres.Open(context.Background(), dbURL.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	e := start(t, store)
+	admin := caller{e: e, token: adminToken, key: adminKey, secret: adminSecret}
+	u := e.newUser("reachable")
+	reads := []struct{ face, path string }{
+		{"/scp", "/v1/users/" + u.user.ID + "?instance_id=" + inst},
+		{"/ncloud", "/api/v1/users/" + ncloudID(u.user)},
+		{"/ece", "/api/v1/users/" + u.user.LoginName},
+		{"/scim/v2", "/Users/" + u.user.ID},
+		{"/vikingcloud", "/user-service/v1/user/local/" + u.user.LoginName},
+		{"/iamd", "/v1/instances/" + inst + "/users/" + u.user.ID},
+	}
+	ready := func() int {
+		resp, err := http.Get(e.base + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, r := range reads {
+		if got := admin.send("GET", r.face, r.path, ""); got.status != 200 {
+			t.Fatalf("GET %s%s before: %s", r.face, r.path, got)
+		}
+	}
+
+	proxy.down()
+	for _, r := range reads {
+		start := time.Now()
+		got := admin.send("GET", r.face, r.path, "")
+		if got.status != http.StatusServiceUnavailable || got.header.Get("Retry-After") == "" {
+			t.Errorf("GET %s%s with the database away: %s (Retry-After %q)", r.face, r.path, got, got.header.Get("Retry-After"))
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Errorf("GET %s%s took %s to fail", r.face, r.path, time.Since(start))
+		}
+		if strings.Contains(got.raw, "sqlstore") || strings.Contains(got.raw, "dial") {
+			t.Errorf("GET %s%s tells the store's error: %s", r.face, r.path, got.raw)
+		}
+	}
+	if s := ready(); s != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with the database away: %d", s)
+	}
+
+	proxy.up()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, r := range reads {
+		for {
+			got := admin.send("GET", r.face, r.path, "")
+			if got.status == 200 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s%s after the database came back: %s", r.face, r.path, got)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if s := ready(); s != http.StatusOK {
+		t.Errorf("/readyz after the database came back: %d", s)
+	}
+}
