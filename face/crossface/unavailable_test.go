@@ -161,3 +161,49 @@ func TestEveryFaceAnswers503WhileTheDatabaseIsAway(t *testing.T) {
 		t.Errorf("/readyz after the database came back: %d", s)
 	}
 }
+
+// With a multi-host URL (libpq's, which pgx reads), iamd finds the server that takes
+// writes, and after a failover — the first host gone, the second promoted — its pool
+// drops the dead connections and reaches the new primary by itself.
+func TestMultiHostURLFollowsAFailover(t *testing.T) {
+	dbURL, err := url.Parse(pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := dbURL.Query()
+	real := filepath.Join(q.Get("host"), ".s.PGSQL.5432")
+	primary, standby := newSocketProxy(t, real), newSocketProxy(t, real)
+	standby.down() // not reachable until promoted
+	q.Set("host", primary.dir+","+standby.dir)
+	q.Set("target_session_attrs", "read-write")
+	dbURL.RawQuery = q.Encode()
+	store, err := postgres.Open(context.Background(), dbURL.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	e := start(t, store)
+	admin := caller{e: e, token: adminToken, key: adminKey, secret: adminSecret}
+	u := e.newUser("failover")
+	path := "/v1/instances/" + inst + "/users/" + u.user.ID
+	if got := admin.send("GET", "/iamd", path, ""); got.status != 200 {
+		t.Fatalf("before the failover: %s", got)
+	}
+	primary.down()
+	standby.up()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := admin.send("GET", "/iamd", path, "")
+		if got.status == 200 {
+			break
+		}
+		if got.status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			t.Fatalf("during the failover: %s", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Writes reach the new primary too.
+	if got := admin.send("PATCH", "/iamd", path, `{"version":1,"department":"After the failover"}`); got.status != 200 {
+		t.Fatalf("a write after the failover: %s", got)
+	}
+}
