@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -47,12 +49,23 @@ var dialect = sqlstore.Dialect{
 	},
 }
 
-// Open connects to the database at url (postgres://…) and brings its schema up to date.
+// DefaultConnectTimeout bounds each attempt to connect to a host when the URL sets no
+// connect_timeout: a primary whose machine is gone answers nothing, and without a bound
+// a request would wait for the kernel to give up on it (minutes), where it should get a
+// 503 and the pool should go on to the next host of a multi-host URL.
+const DefaultConnectTimeout = 5 * time.Second
+
+// Open connects to the database at url (postgres://…, libpq's multi-host form too) and
+// brings its schema up to date.
 func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
-	db, err := sql.Open("pgx", url)
+	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(DefaultMaxConns)
 	db.SetMaxIdleConns(DefaultMaxConns)
 	if err := db.PingContext(ctx); err != nil {
