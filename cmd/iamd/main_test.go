@@ -50,6 +50,30 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// awaitReady waits until the server at addr answers /readyz, failing the test if serve
+// stops first (its error on stopped) or the deadline passes.
+func awaitReady(t *testing.T, addr string, stopped <-chan error, log *syncBuffer, deadline time.Time) {
+	t.Helper()
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		select {
+		case err := <-stopped:
+			t.Fatalf("serve at %s stopped: %v\n%s", addr, err, log.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve at %s did not become ready:\n%s", addr, log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // serveFor runs "iamd serve" until the returned stop is called.
 func serveFor(t *testing.T, args ...string) (addr string, stderr *syncBuffer, stop func()) {
 	t.Helper()
@@ -58,25 +82,7 @@ func serveFor(t *testing.T, args ...string) (addr string, stderr *syncBuffer, st
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, append([]string{"serve", "--addr", addr}, args...), &bytes.Buffer{}, stderr) }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped: %v\n%s", err, stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not become ready:\n%s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	awaitReady(t, addr, done, stderr, time.Now().Add(30*time.Second))
 	return addr, stderr, func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -46,24 +46,7 @@ func TestReplicasStartTogether(t *testing.T) {
 	close(start)
 	deadline := time.Now().Add(60 * time.Second)
 	for i, addr := range addrs {
-		for {
-			resp, err := http.Get("http://" + addr + "/readyz")
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					break
-				}
-			}
-			select {
-			case err := <-errs:
-				t.Fatalf("a replica stopped while starting: %v\n%s", err, logs[i].String())
-			default:
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("replica %d did not become ready:\n%s", i, logs[i].String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		awaitReady(t, addr, errs, logs[i], deadline)
 	}
 	// Each serves the one administrator, with the one token.
 	for _, addr := range addrs {

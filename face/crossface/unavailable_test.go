@@ -83,24 +83,52 @@ func (p *socketProxy) down() {
 	p.conns = nil
 }
 
+// proxiedDatabase is a fresh PostgreSQL database that iamd reaches only through proxies.
+type proxiedDatabase struct {
+	t      *testing.T
+	url    *url.URL
+	socket string // the server's own socket
+}
+
+func newProxiedDatabase(t *testing.T) *proxiedDatabase {
+	u, err := url.Parse(pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &proxiedDatabase{t: t, url: u, socket: filepath.Join(u.Query().Get("host"), ".s.PGSQL.5432")}
+}
+
+func (d *proxiedDatabase) proxy() *socketProxy { return newSocketProxy(d.t, d.socket) }
+
+// start serves every face on a store whose URL lists the proxies as its hosts, in order,
+// with params besides.
+func (d *proxiedDatabase) start(params url.Values, hosts ...*socketProxy) *env {
+	u := *d.url
+	q := u.Query()
+	var dirs []string
+	for _, h := range hosts {
+		dirs = append(dirs, h.dir)
+	}
+	q.Set("host", strings.Join(dirs, ","))
+	for k, v := range params {
+		q[k] = v
+	}
+	u.RawQuery = q.Encode()
+	store, err := postgres.Open(context.Background(), u.String())
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.t.Cleanup(func() { store.Close() })
+	return start(d.t, store)
+}
+
 // While the database cannot be reached, every face answers a clean 503 in its own
 // shape with Retry-After, and /readyz says not ready; once it is back, requests are
 // served again without a restart.
 func TestEveryFaceAnswers503WhileTheDatabaseIsAway(t *testing.T) {
-	dbURL, err := url.Parse(pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := dbURL.Query()
-	proxy := newSocketProxy(t, filepath.Join(q.Get("host"), ".s.PGSQL.5432"))
-	q.Set("host", proxy.dir)
-	dbURL.RawQuery = q.Encode()
-	store, err := postgres.Open(context.Background(), dbURL.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	e := start(t, store)
+	db := newProxiedDatabase(t)
+	proxy := db.proxy()
+	e := db.start(nil, proxy)
 	admin := caller{e: e, token: adminToken, key: adminKey, secret: adminSecret}
 	u := e.newUser("reachable")
 	reads := []struct{ face, path string }{
@@ -166,23 +194,10 @@ func TestEveryFaceAnswers503WhileTheDatabaseIsAway(t *testing.T) {
 // writes, and after a failover — the first host gone, the second promoted — its pool
 // drops the dead connections and reaches the new primary by itself.
 func TestMultiHostURLFollowsAFailover(t *testing.T) {
-	dbURL, err := url.Parse(pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := dbURL.Query()
-	real := filepath.Join(q.Get("host"), ".s.PGSQL.5432")
-	primary, standby := newSocketProxy(t, real), newSocketProxy(t, real)
+	db := newProxiedDatabase(t)
+	primary, standby := db.proxy(), db.proxy()
 	standby.down() // not reachable until promoted
-	q.Set("host", primary.dir+","+standby.dir)
-	q.Set("target_session_attrs", "read-write")
-	dbURL.RawQuery = q.Encode()
-	store, err := postgres.Open(context.Background(), dbURL.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	e := start(t, store)
+	e := db.start(url.Values{"target_session_attrs": {"read-write"}}, primary, standby)
 	admin := caller{e: e, token: adminToken, key: adminKey, secret: adminSecret}
 	u := e.newUser("failover")
 	path := "/v1/instances/" + inst + "/users/" + u.user.ID
