@@ -52,6 +52,8 @@ type GroupUpdate struct {
 
 // GroupFilter selects groups of one instance.
 type GroupFilter struct {
+	// MayLag lets the store answer from a standby that may lag (see UserFilter.MayLag).
+	MayLag     bool
 	InstanceID string
 	Name       string // exact match, case-insensitive
 	ID         string // exact match

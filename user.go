@@ -297,6 +297,10 @@ type UserFilter struct {
 	// or, when it holds an @, whose email does, ignoring case: a search as people type one. With NoTotal and the order of
 	// login names, the stores answer it at a cost that does not grow with the directory.
 	Prefix string
+	// MayLag lets the store answer from a standby that may lag the primary (see
+	// sqlstore.DB.ReadStandby): the core sets it for listings and searches, never for a
+	// look-up by login name or id, which a client makes to read its own write.
+	MayLag bool
 	// NoTotal skips counting the matches, for listings paged by a cursor (a condition
 	// on the sort key) that show no total: the count of a broad search costs a walk of
 	// everything it matches. UserPage.Total is then 0.

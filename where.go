@@ -103,6 +103,22 @@ var FilterFields = map[string]FieldKind{
 	FieldLockedUntil: KindTime,
 }
 
+// LooksUpOne reports whether w singles out a user by a unique key — its id, login name
+// or external id, compared for equality — at its top level: a look-up, not a search.
+func LooksUpOne(w Where) bool {
+	switch w := w.(type) {
+	case Match:
+		return w.Op == MatchEq && (w.Field == FieldID || w.Field == FieldLoginName || w.Field == FieldExternalID)
+	case AllOf:
+		for _, c := range w {
+			if LooksUpOne(c) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // MaxWhereTerms bounds how many Matches and Presents one Where may hold.
 const MaxWhereTerms = 100
 

@@ -169,6 +169,7 @@ func (s *Service) ListGroups(ctx context.Context, f iamd.GroupFilter) (*iamd.Gro
 	if _, err := s.requireInstance(ctx, f.InstanceID); err != nil {
 		return nil, err
 	}
+	f.MayLag = f.Name == "" && f.ID == "" && f.ExternalID == "" // look-ups read one's own writes
 	return s.store.ListGroups(ctx, f)
 }
 

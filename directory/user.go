@@ -177,6 +177,9 @@ func (s *Service) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserP
 	if _, err := s.requireInstance(ctx, f.InstanceID); err != nil {
 		return nil, err
 	}
+	// A listing or a search may be a moment behind; a look-up of one user is how a
+	// client reads what it just wrote (SCIM's userName eq before and after a create).
+	f.MayLag = f.LoginName == "" && !iamd.LooksUpOne(f.Where)
 	return s.store.ListUsers(ctx, f)
 }
 

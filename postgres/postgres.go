@@ -58,6 +58,23 @@ const DefaultConnectTimeout = 5 * time.Second
 // Open connects to the database at url (postgres://…, libpq's multi-host form too) and
 // brings its schema up to date.
 func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
+	db, err := openPool(url)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if err := sqlstore.Migrate(ctx, db, dialect, migrations, "migrations"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return sqlstore.New(db, db, dialect), nil
+}
+
+// openPool opens a pool of connections to url, with the connect timeout's default.
+func openPool(url string) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -68,15 +85,19 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(DefaultMaxConns)
 	db.SetMaxIdleConns(DefaultMaxConns)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("postgres: %w", err)
+	return db, nil
+}
+
+// ReadStandby sends store's listings and searches that may lag to the standby (or pool
+// of standbys) at url; the rest stays on the primary. A standby that cannot be reached
+// makes those listings answer EUNAVAILABLE, as the primary would.
+func ReadStandby(store *sqlstore.DB, url string) error {
+	pool, err := openPool(url)
+	if err != nil {
+		return err
 	}
-	if err := sqlstore.Migrate(ctx, db, dialect, migrations, "migrations"); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("postgres: %w", err)
-	}
-	return sqlstore.New(db, db, dialect), nil
+	store.ReadStandby(pool)
+	return nil
 }
 
 var _ = stdlib.GetDefaultDriver // registers the "pgx" database/sql driver

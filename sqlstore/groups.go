@@ -278,10 +278,11 @@ func (db *DB) ListGroups(ctx context.Context, f iamd.GroupFilter) (*iamd.GroupPa
 		limit = iamd.DefaultPageSize
 	}
 	page := &iamd.GroupPage{Groups: []iamd.Group{}}
-	if err := db.queryRow(ctx, db.read, `SELECT count(*) FROM groups g WHERE `+cond, args...).Scan(&page.Total); err != nil {
+	pool := db.readFor(f.MayLag)
+	if err := db.queryRow(ctx, pool, `SELECT count(*) FROM groups g WHERE `+cond, args...).Scan(&page.Total); err != nil {
 		return nil, internal("count groups", err)
 	}
-	rows, err := db.query(ctx, db.read, `SELECT `+groupColumns+` FROM groups g WHERE `+cond+
+	rows, err := db.query(ctx, pool, `SELECT `+groupColumns+` FROM groups g WHERE `+cond+
 		` ORDER BY g.name_key, g.id LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
 	if err != nil {
 		return nil, internal("list groups", err)

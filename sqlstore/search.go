@@ -39,7 +39,7 @@ var searchFields = []searchField{{column: "u.login_key", login: true}, {column: 
 func (db *DB) searchUsers(ctx context.Context, f iamd.UserFilter, cond string, args []any, limit int) (*iamd.UserPage, error) {
 	page := &iamd.UserPage{Users: []iamd.User{}}
 	view := db.begin(ctx)
-	err := db.inSnapshot(ctx, func(tx *txn) error {
+	err := db.inSnapshotOn(ctx, db.readFor(f.MayLag), func(tx *txn) error {
 		type hit struct{ id, key string }
 		var hits []hit
 		read := func(query string, qargs ...any) error {

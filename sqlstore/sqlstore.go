@@ -78,6 +78,7 @@ type Dialect struct {
 type DB struct {
 	write   *sql.DB
 	read    *sql.DB
+	standby *sql.DB // reads that may lag, when set (ReadStandby)
 	dialect Dialect
 	// Prepared statements, per pool, when the dialect asks for them.
 	writeStmts, readStmts *statements
@@ -144,6 +145,19 @@ func New(write, read *sql.DB, d Dialect) *DB {
 	return db
 }
 
+// ReadStandby sends the listings and searches that may lag (UserFilter.MayLag,
+// GroupFilter.MayLag) to pool: a standby, or a pool of them. Everything else, and every
+// write, stays on the primary.
+func (db *DB) ReadStandby(pool *sql.DB) { db.standby = pool }
+
+// readFor returns the pool a read may use: the standby when it may lag and there is one.
+func (db *DB) readFor(mayLag bool) *sql.DB {
+	if mayLag && db.standby != nil {
+		return db.standby
+	}
+	return db.read
+}
+
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
@@ -163,6 +177,9 @@ func (db *DB) Close() error {
 	err = errors.Join(err, db.cache.close(), db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
+	}
+	if db.standby != nil {
+		err = errors.Join(err, db.standby.Close())
 	}
 	return err
 }
@@ -205,12 +222,21 @@ type txn struct {
 
 // inSnapshot runs fn in a read-only transaction whose statements all see one snapshot.
 func (db *DB) inSnapshot(ctx context.Context, fn func(tx *txn) error) error {
-	tx, err := db.read.BeginTx(ctx, db.dialect.Snapshot)
+	return db.inSnapshotOn(ctx, db.read, fn)
+}
+
+// inSnapshotOn is inSnapshot on pool.
+func (db *DB) inSnapshotOn(ctx context.Context, pool *sql.DB, fn func(tx *txn) error) error {
+	tx, err := pool.BeginTx(ctx, db.dialect.Snapshot)
 	if err != nil {
 		return internal("begin", err)
 	}
 	defer tx.Rollback() // nothing to commit
-	return fn(&txn{Tx: tx, stmts: db.readStmts})
+	stmts := db.readStmts
+	if pool != db.read {
+		stmts = nil // prepared on the read pool only
+	}
+	return fn(&txn{Tx: tx, stmts: stmts})
 }
 
 // inTx runs fn in a write transaction and commits if it returns nil. With group commit
@@ -264,10 +290,12 @@ func (db *DB) prepared(ctx context.Context, q querier, query string) *sql.Stmt {
 			return q.StmtContext(ctx, stmt)
 		}
 	case *sql.DB:
-		if q == db.write {
+		switch q {
+		case db.write:
 			return db.writeStmts.get(query)
+		case db.read:
+			return db.readStmts.get(query)
 		}
-		return db.readStmts.get(query)
 	}
 	return nil
 }

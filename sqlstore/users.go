@@ -581,7 +581,7 @@ func (db *DB) ListUsers(ctx context.Context, f iamd.UserFilter) (*iamd.UserPage,
 	view := db.begin(ctx)
 	// The total and the page come from one snapshot, so the page sits where the total
 	// says it does even while other requests write.
-	err := db.inSnapshot(ctx, func(tx *txn) error {
+	err := db.inSnapshotOn(ctx, db.readFor(f.MayLag), func(tx *txn) error {
 		var reorders int64
 		offset, n, backwards := f.Offset, limit, false
 		if !f.NoTotal {

@@ -24,7 +24,9 @@ import (
 	"iamd/face/scim"
 	"iamd/face/scp"
 	"iamd/face/vikingcloud"
+	"iamd/postgres"
 	"iamd/server"
+	"iamd/sqlstore"
 )
 
 // faceAddrs collects --face-addr NAME=HOST:PORT; its environment twin takes a
@@ -72,6 +74,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		memoryLimit     = fs.String("memory-limit", "auto", "soft limit on the Go heap in MiB, as GOMEMLIMIT sets it: auto (48 MiB plus twice the password hasher's working memory; GOMEMLIMIT wins if set), none, or a number")
 		debugAddr       = fs.String("debug-addr", "", "serve Go's runtime profiles (/debug/pprof/) on this address; keep it on loopback")
 		sessionTTL      = fs.Duration("session-ttl", account.DefaultSessionTTL, "how long a session token from a sign-in lasts before it must be refreshed")
+		readURL         = fs.String("database-read-url", "", "postgres://… of a standby (or a pool of them) for listings and searches, which may lag the primary by the standby's replay delay; never for sign-in, authorization, uniqueness or look-ups")
 		eventRetention  = fs.Duration("event-retention", 0, "delete audit events older than this, checked hourly (0: keep everything; at least 1h)")
 	)
 	st.register(fs)
@@ -110,9 +113,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("--api-version-policy must be enforce or warn, got %q", *versionPolicy)
 	}
 
+	if *readURL != "" && !st.usesPostgres() {
+		return fmt.Errorf("--database-read-url needs --database-url postgres://… (SQLite has no standbys)")
+	}
 	store, err := st.open(ctx)
 	if err != nil {
 		return err
+	}
+	if *readURL != "" {
+		if err := postgres.ReadStandby(store.(*sqlstore.DB), *readURL); err != nil {
+			store.Close()
+			return fmt.Errorf("--database-read-url: %w", err)
+		}
 	}
 	defer store.Close()
 	masterKeyEnv := os.Getenv("IAMD_MASTER_KEY")

@@ -15,6 +15,7 @@ import (
 
 	"iamd/internal/pgtest"
 	"iamd/postgres"
+	"iamd/sqlstore"
 )
 
 // socketProxy stands between iamd and PostgreSQL's unix socket, so that a test can take
@@ -220,5 +221,61 @@ func TestMultiHostURLFollowsAFailover(t *testing.T) {
 	// Writes reach the new primary too.
 	if got := admin.send("PATCH", "/iamd", path, `{"version":1,"department":"After the failover"}`); got.status != 200 {
 		t.Fatalf("a write after the failover: %s", got)
+	}
+}
+
+// With a standby for reads that may lag, listings and searches go to it, and nothing
+// else does: with the standby away, listings answer 503 while sign-in, look-ups by id
+// or login name, and writes are served by the primary.
+func TestStandbyServesOnlyListings(t *testing.T) {
+	db := newProxiedDatabase(t)
+	primary, standby := db.proxy(), db.proxy()
+	e := db.start(nil, primary)
+	standbyURL := *db.url
+	q := standbyURL.Query()
+	q.Set("host", standby.dir)
+	standbyURL.RawQuery = q.Encode()
+	if err := postgres.ReadStandby(e.store.(*sqlstore.DB), standbyURL.String()); err != nil {
+		t.Fatal(err)
+	}
+	admin := caller{e: e, token: adminToken, key: adminKey, secret: adminSecret}
+	u := e.newUser("standby")
+	listings := []struct{ face, path string }{
+		{"/iamd", "/v1/instances/" + inst + "/users?q=standby"},
+		{"/scim/v2", "/Users?startIndex=1&count=10"},
+		{"/scp", "/v1/users?instance_id=" + inst},
+		{"/iamd", "/v1/instances/" + inst + "/groups"},
+	}
+	lookups := []struct{ method, face, path, body string }{
+		{"GET", "/iamd", "/v1/instances/" + inst + "/users/" + u.user.ID, ""},
+		{"GET", "/scim/v2", "/Users?filter=" + url.QueryEscape(`userName eq "`+u.user.LoginName+`"`), ""},
+		{"GET", "/iamd", "/v1/me", ""},
+		{"PATCH", "/iamd", "/v1/instances/" + inst + "/users/" + u.user.ID, `{"version":1,"department":"Primary"}`},
+	}
+	for _, l := range listings {
+		if got := admin.send("GET", l.face, l.path, ""); got.status != 200 {
+			t.Fatalf("GET %s%s: %s", l.face, l.path, got)
+		}
+	}
+	standby.down()
+	for _, l := range listings {
+		if got := admin.send("GET", l.face, l.path, ""); got.status != http.StatusServiceUnavailable {
+			t.Errorf("GET %s%s with the standby away: %s", l.face, l.path, got)
+		}
+	}
+	for _, l := range lookups {
+		if got := admin.send(l.method, l.face, l.path, l.body); got.status != 200 {
+			t.Errorf("%s %s%s with the standby away: %s", l.method, l.face, l.path, got)
+		}
+	}
+	standby.up()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, l := range listings {
+		for got := admin.send("GET", l.face, l.path, ""); got.status != 200; got = admin.send("GET", l.face, l.path, "") {
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s%s with the standby back: %s", l.face, l.path, got)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 }
