@@ -81,6 +81,9 @@ func (m GroupMembers) Empty() bool { return len(m.Users)+len(m.Groups)+len(m.Eit
 
 // GroupChange is everything one request changes about a group, made at once.
 type GroupChange struct {
+	// Version, when not 0, is the version the change was made from as the request's
+	// body says; a group that has moved on refuses it (ECONFLICT naming FieldVersion).
+	Version int64
 	GroupUpdate
 	Add, Remove GroupMembers
 	// Members, when set, makes the members exactly these (Add and Remove are then unused).

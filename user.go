@@ -341,6 +341,10 @@ type UserRef struct {
 // transaction, one audit event. Nil and empty fields change nothing.
 type UserChange struct {
 	UserUpdate
+	// Version, when not 0, is the version the change was made from as the request's
+	// body says (UserRef.Version says it when the request names it before its body is
+	// read): a user that has moved on refuses it, ECONFLICT naming FieldVersion.
+	Version int64
 	// LoginName renames the user; the new name must be free in the instance.
 	LoginName *string
 	// Password sets a new password, held to the instance's policy.

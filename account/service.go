@@ -419,11 +419,17 @@ func (s *Service) ListInstanceAPITokens(ctx context.Context, instanceID string) 
 
 // RevokeAccessKey deletes a key: its owner may, and so may a holder of USER_WRITE.
 func (s *Service) RevokeAccessKey(ctx context.Context, instanceID, id string) error {
+	return s.RevokeUserAccessKey(ctx, instanceID, "", id)
+}
+
+// RevokeUserAccessKey is RevokeAccessKey of a key userID holds: a key of another user
+// is no such key. "" stands for any user of the instance.
+func (s *Service) RevokeUserAccessKey(ctx context.Context, instanceID, userID, id string) error {
 	if iamd.PrincipalFromContext(ctx) == nil {
 		return iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
 	}
 	k, err := s.store.GetAccessKey(ctx, id)
-	if iamd.ErrorCode(err) == iamd.ENOTFOUND || (err == nil && k.InstanceID != instanceID) {
+	if iamd.ErrorCode(err) == iamd.ENOTFOUND || (err == nil && (k.InstanceID != instanceID || userID != "" && k.UserID != userID)) {
 		return iamd.Errorf(iamd.ENOTFOUND, "No access key %q.", id)
 	} else if err != nil {
 		return err
@@ -439,6 +445,22 @@ func (s *Service) RevokeAccessKey(ctx context.Context, instanceID, id string) er
 // RevokeAPIToken deletes a token: its owner may, and so may a holder of USER_WRITE who
 // covers the owner.
 func (s *Service) RevokeAPIToken(ctx context.Context, instanceID, id string) error {
+	return s.RevokeAPITokens(ctx, instanceID, []string{id})
+}
+
+// RevokeUserAPIToken is RevokeAPIToken of a token userID holds: a token of another
+// user is no such token.
+func (s *Service) RevokeUserAPIToken(ctx context.Context, instanceID, userID, id string) error {
+	if iamd.PrincipalFromContext(ctx) == nil {
+		return iamd.Errorf(iamd.EUNAUTHENTICATED, "Authentication required.")
+	}
+	t, err := s.store.GetAPIToken(ctx, instanceID, id)
+	if err == nil && t.UserID != userID {
+		err = iamd.Errorf(iamd.ENOTFOUND, "No API token %q.", id)
+	}
+	if err != nil {
+		return err
+	}
 	return s.RevokeAPITokens(ctx, instanceID, []string{id})
 }
 

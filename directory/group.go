@@ -189,9 +189,8 @@ func (s *Service) ChangeGroup(ctx context.Context, instanceID, id string, versio
 		if err != nil {
 			return nil, err
 		}
-		if version != 0 && cur.Version != version {
-			return nil, &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldVersion,
-				Message: "The group has changed since the version this change was made from."}
+		if err := checkGroupVersion(version, cur); err != nil {
+			return nil, err
 		}
 		change, err := edit(cur)
 		if err != nil {
@@ -199,6 +198,9 @@ func (s *Service) ChangeGroup(ctx context.Context, instanceID, id string, versio
 		}
 		if change == nil {
 			return cur, nil
+		}
+		if err := checkGroupVersion(change.Version, cur); err != nil {
+			return nil, err
 		}
 		// Who may change the members is decided before the members named are looked at.
 		membersChange := change.Members != nil || !change.Add.Empty() || !change.Remove.Empty()
@@ -258,7 +260,7 @@ func (s *Service) ChangeGroup(ctx context.Context, instanceID, id string, versio
 		w.Group = &next
 		w.Event = s.event(ctx, p, instanceID, groupAction(fieldsChange, w), "group", id)
 		err = s.store.UpdateGroup(ctx, w)
-		if isVersionConflict(err) && version == 0 && attempt < maxUpdateAttempts {
+		if isVersionConflict(err) && version == 0 && change.Version == 0 && attempt < maxUpdateAttempts {
 			continue
 		}
 		if err != nil {
@@ -317,9 +319,8 @@ func (s *Service) DeleteGroup(ctx context.Context, instanceID, id string, versio
 		if err := s.authorizeGroupGrants(ctx, p, instanceID, id); err != nil {
 			return err
 		}
-		if version != 0 && cur.Version != version {
-			return &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldVersion,
-				Message: "The group has changed since the version this change was made from."}
+		if err := checkGroupVersion(version, cur); err != nil {
+			return err
 		}
 		// Deleted at the version authorized: a group that gained roles meanwhile is
 		// authorized again.
@@ -355,4 +356,14 @@ func (s *Service) GroupMembersOf(ctx context.Context, instanceID string, groupID
 		return map[string]iamd.GroupMemberList{}, nil
 	}
 	return s.store.GroupMembersOf(ctx, instanceID, groupIDs)
+}
+
+// checkGroupVersion refuses a change made from another version of the group than cur's
+// (version 0: from whatever it is now).
+func checkGroupVersion(version int64, cur *iamd.Group) error {
+	if version != 0 && cur.Version != version {
+		return &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldVersion,
+			Message: "The group has changed since the version this change was made from."}
+	}
+	return nil
 }

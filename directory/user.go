@@ -253,6 +253,11 @@ func (s *Service) changeUser(ctx context.Context, p *iamd.Principal, instanceID 
 		if err != nil {
 			return nil, err
 		}
+		if change != nil {
+			if err := checkVersion(iamd.UserRef{Version: change.Version}, cur); err != nil {
+				return nil, err
+			}
+		}
 		w, next, err := s.prepareChange(ctx, p, cur, change, self)
 		if err != nil {
 			return nil, err
@@ -261,7 +266,7 @@ func (s *Service) changeUser(ctx context.Context, p *iamd.Principal, instanceID 
 			return cur, nil
 		}
 		err = s.store.UpdateUser(ctx, *w)
-		if isVersionConflict(err) && ref.Version == 0 && attempt < maxUpdateAttempts {
+		if isVersionConflict(err) && ref.Version == 0 && change.Version == 0 && attempt < maxUpdateAttempts {
 			continue
 		}
 		if err != nil {

@@ -392,33 +392,35 @@ func versionField(obj wire.Object) (int64, error) {
 }
 
 func (f *Face) patchUser(w http.ResponseWriter, r *http.Request) {
-	// The body is read inside the edit, after the core has authorized the caller.
-	var version int64
+	// The body is read inside the edit, after the core has authorized the caller, and
+	// once: the core holds the change to the version the body names.
+	var change *iamd.UserChange
 	u, err := f.dir.ChangeUser(r.Context(), r.PathValue("instance_id"), iamd.UserRef{ID: r.PathValue("user_id")},
-		func(cur *iamd.User) (*iamd.UserChange, error) {
+		func(*iamd.User) (*iamd.UserChange, error) {
+			if change != nil {
+				return change, nil
+			}
 			obj, err := wire.ReadObject(r, changeFields)
 			if err != nil {
 				return nil, err
 			}
-			if version, err = versionField(obj); err != nil {
+			version, err := versionField(obj)
+			if err != nil {
 				return nil, err
-			}
-			if version != cur.Version {
-				return nil, &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldVersion,
-					Message: "The user has changed since version " + strconv.FormatInt(version, 10) + "; it is at version " + strconv.FormatInt(cur.Version, 10) + "."}
 			}
 			upd, err := readUpdate(obj)
 			if err != nil {
 				return nil, err
 			}
-			change := &iamd.UserChange{UserUpdate: upd}
+			c := &iamd.UserChange{UserUpdate: upd, Version: version}
 			login, err := obj.String(iamd.FieldLoginName)
 			if err != nil {
 				return nil, err
 			}
 			if login.Set {
-				change.LoginName = &login.Value
+				c.LoginName = &login.Value
 			}
+			change = c
 			return change, nil
 		})
 	if err != nil {
@@ -555,50 +557,22 @@ func (f *Face) revokeInstanceAccessKey(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// revokeUserAccessKey revokes a key of the user in the path: a key of another user is
-// no such key here.
-func (f *Face) revokeUserAccessKey(w http.ResponseWriter, r *http.Request) {
-	inst, user, id := r.PathValue("instance_id"), r.PathValue("user_id"), r.PathValue("access_key")
-	keys, err := f.acct.ListAccessKeys(r.Context(), inst, user)
-	if err == nil && !hasAccessKey(keys, id) {
-		err = iamd.Errorf(iamd.ENOTFOUND, "The user has no access key %q.", id)
-	}
-	if err == nil {
-		err = f.acct.RevokeAccessKey(r.Context(), inst, id)
-	}
-	if err != nil {
-		f.WriteError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func hasAccessKey(keys []iamd.AccessKey, id string) bool {
-	for _, k := range keys {
-		if k.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
 func (f *Face) listUserAPITokens(w http.ResponseWriter, r *http.Request) {
 	f.writeAPITokens(w, r, r.PathValue("instance_id"), r.PathValue("user_id"))
 }
 
+// revokeUserAccessKey and revokeUserAPIToken revoke a credential of the user in the
+// path: one of another user is no such credential.
+func (f *Face) revokeUserAccessKey(w http.ResponseWriter, r *http.Request) {
+	f.answerDone(w, r, f.acct.RevokeUserAccessKey(r.Context(), r.PathValue("instance_id"), r.PathValue("user_id"), r.PathValue("access_key")))
+}
+
 func (f *Face) revokeUserAPIToken(w http.ResponseWriter, r *http.Request) {
-	inst, user, id := r.PathValue("instance_id"), r.PathValue("user_id"), r.PathValue("token_id")
-	toks, err := f.acct.ListAPITokens(r.Context(), inst, user)
-	found := false
-	for _, t := range toks {
-		found = found || t.ID == id
-	}
-	if err == nil && !found {
-		err = iamd.Errorf(iamd.ENOTFOUND, "The user has no API token %q.", id)
-	}
-	if err == nil {
-		err = f.acct.RevokeAPIToken(r.Context(), inst, id)
-	}
+	f.answerDone(w, r, f.acct.RevokeUserAPIToken(r.Context(), r.PathValue("instance_id"), r.PathValue("user_id"), r.PathValue("token_id")))
+}
+
+// answerDone answers 204 for a change that returns nothing, or its error.
+func (f *Face) answerDone(w http.ResponseWriter, r *http.Request, err error) {
 	if err != nil {
 		f.WriteError(w, r, err)
 		return

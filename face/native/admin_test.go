@@ -315,6 +315,11 @@ func TestInstancesGroupsAndRoles(t *testing.T) {
 		if list := e.do("GET", keyPath, adminToken, nil); strings.Contains(string(list.body), secret) || !strings.Contains(string(list.body), key["access_key"].(string)) {
 			t.Fatalf("key list %s", list.body)
 		}
+		// Through another user's path the key is no such key, and stays.
+		e.want(e.do("DELETE", "/iamd/v1/instances/team-b/users/"+u["id"].(string)+"/access-keys/"+key["access_key"].(string), adminToken, nil), 404)
+		if list := e.do("GET", keyPath, adminToken, nil); !strings.Contains(string(list.body), key["access_key"].(string)) {
+			t.Fatalf("a refused revoke removed the key: %s", list.body)
+		}
 		e.want(e.do("DELETE", "/iamd/v1/instances/team-b/access-keys/"+key["access_key"].(string), adminToken, nil), 204)
 
 		// Deleting an instance takes all of it; the administrator's own is not its to delete.

@@ -424,8 +424,12 @@ func (f *Face) listRoles(w http.ResponseWriter, r *http.Request) {
 // patchGroup changes a group from the version it was read at: its name, description,
 // external id, and members added or removed.
 func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
+	var change *iamd.GroupChange // read once, after the core authorized the caller
 	g, err := f.dir.ChangeGroup(r.Context(), r.PathValue("instance_id"), r.PathValue("group_id"), 0,
-		func(cur *iamd.Group) (*iamd.GroupChange, error) {
+		func(*iamd.Group) (*iamd.GroupChange, error) {
+			if change != nil {
+				return change, nil
+			}
 			obj, err := wire.ReadObject(r, []string{iamd.FieldVersion, iamd.FieldName, iamd.FieldDescription, iamd.FieldExternalID,
 				"add_user_ids", "remove_user_ids", "add_group_ids", "remove_group_ids"})
 			if err != nil {
@@ -435,11 +439,7 @@ func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return nil, err
 			}
-			if version != cur.Version {
-				return nil, &iamd.Error{Code: iamd.ECONFLICT, Field: iamd.FieldVersion,
-					Message: "The group has changed since version " + strconv.FormatInt(version, 10) + "."}
-			}
-			var c iamd.GroupChange
+			c := iamd.GroupChange{Version: version}
 			for field, dst := range map[string]**string{iamd.FieldName: &c.Name, iamd.FieldDescription: &c.Description,
 				iamd.FieldExternalID: &c.ExternalID} {
 				s, err := obj.String(field)
@@ -457,7 +457,8 @@ func (f *Face) patchGroup(w http.ResponseWriter, r *http.Request) {
 					return nil, err
 				}
 			}
-			return &c, nil
+			change = &c
+			return change, nil
 		})
 	if err != nil {
 		f.WriteError(w, r, err)
