@@ -103,4 +103,6 @@ type Administration interface {
 	EventService
 	ActorLogins
 	SetAccountPolicy(ctx context.Context, instanceID string, p AccountPolicy) error
+	// GroupWithMembers returns a group and its direct members (GROUP_READ).
+	GroupWithMembers(ctx context.Context, instanceID, id string) (*Group, GroupMemberList, error)
 }

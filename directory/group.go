@@ -358,6 +358,19 @@ func (s *Service) GroupMembersOf(ctx context.Context, instanceID string, groupID
 	return s.store.GroupMembersOf(ctx, instanceID, groupIDs)
 }
 
+// GroupWithMembers returns a group and its direct members, as a group's page shows it.
+func (s *Service) GroupWithMembers(ctx context.Context, instanceID, id string) (*iamd.Group, iamd.GroupMemberList, error) {
+	g, err := s.GetGroup(ctx, instanceID, id)
+	if err != nil {
+		return nil, iamd.GroupMemberList{}, err
+	}
+	members, err := s.GroupMembersOf(ctx, instanceID, []string{id})
+	if err != nil {
+		return nil, iamd.GroupMemberList{}, err
+	}
+	return g, members[id], nil
+}
+
 // checkGroupVersion refuses a change made from another version of the group than cur's
 // (version 0: from whatever it is now).
 func checkGroupVersion(version int64, cur *iamd.Group) error {

@@ -319,8 +319,11 @@ func (f *Face) userAction(w http.ResponseWriter, r *http.Request, s *visit) {
 			Notice: "Access key created. Copy its secret now: it is not shown again.", Data: d})
 		return
 	case "delete":
-		version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
-		if err = f.dir.DeleteUser(ctx, inst, iamd.UserRef{ID: id, Version: version}); err == nil {
+		// Deleted only at the version the page showed.
+		version, perr := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+		if perr != nil || version < 1 {
+			err = iamd.Invalid(iamd.FieldVersion, "The form carries no version; reload the page.")
+		} else if err = f.dir.DeleteUser(ctx, inst, iamd.UserRef{ID: id, Version: version}); err == nil {
 			f.back(w, r, f.instancePath(inst, "/users"), "User deleted.")
 			return
 		}
@@ -362,16 +365,12 @@ type groupData struct {
 
 func (f *Face) groupPage(w http.ResponseWriter, r *http.Request, s *visit) {
 	inst, id := r.PathValue("instance_id"), r.PathValue("group_id")
-	g, err := f.dir.GetGroup(r.Context(), inst, id)
-	var members map[string]iamd.GroupMemberList
-	if err == nil {
-		members, err = f.dir.GroupMembersOf(r.Context(), inst, []string{id})
-	}
+	g, members, err := f.dir.GroupWithMembers(r.Context(), inst, id)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
-	f.show(w, r, s, inst, "group", g.Name, groupData{Group: g, Members: members[id]})
+	f.show(w, r, s, inst, "group", g.Name, groupData{Group: g, Members: members})
 }
 
 func (f *Face) rolesPage(w http.ResponseWriter, r *http.Request, s *visit) {

@@ -368,20 +368,16 @@ func (f *Face) createGroup(w http.ResponseWriter, r *http.Request) {
 
 func (f *Face) getGroup(w http.ResponseWriter, r *http.Request) {
 	inst, id := r.PathValue("instance_id"), r.PathValue("group_id")
-	g, err := f.dir.GetGroup(r.Context(), inst, id)
-	var members map[string]iamd.GroupMemberList
-	if err == nil {
-		members, err = f.dir.GroupMembersOf(r.Context(), inst, []string{id})
-	}
+	g, members, err := f.dir.GroupWithMembers(r.Context(), inst, id)
 	if err != nil {
 		f.WriteError(w, r, err)
 		return
 	}
 	list := []memberRef{}
-	for _, u := range members[id].Users {
+	for _, u := range members.Users {
 		list = append(list, memberRef{Kind: "user", ID: u.ID, LoginName: u.LoginName, Name: u.DisplayName})
 	}
-	for _, sub := range members[id].Groups {
+	for _, sub := range members.Groups {
 		list = append(list, memberRef{Kind: "group", ID: sub.ID, Name: sub.Name})
 	}
 	body := toGroupBody(g)
