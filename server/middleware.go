@@ -80,7 +80,9 @@ func (s *Server) wrap(mux *http.ServeMux, faceOf func(path string) Face) http.Ha
 		if face != nil {
 			origin.Face = face.Name()
 		}
-		ctx := context.WithValue(iamd.NewContextWithOrigin(r.Context(), origin), infoKey{}, info)
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		ctx = context.WithValue(iamd.NewContextWithOrigin(ctx, origin), infoKey{}, info)
 		if s.cfg.RequestContext != nil {
 			ctx = s.cfg.RequestContext(ctx)
 		}

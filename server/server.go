@@ -23,6 +23,10 @@ import (
 // DefaultBodyLimit caps request bodies unless configured otherwise.
 const DefaultBodyLimit = 1 << 20
 
+// DefaultRequestTimeout is a request's deadline unless configured otherwise: well under
+// the listener's write timeout, so that the client hears the 503.
+const DefaultRequestTimeout = 30 * time.Second
+
 // Mount places a face under a path prefix of the main listener ("/scp").
 type Mount struct {
 	Prefix string
@@ -39,6 +43,9 @@ type Config struct {
 	BodyLimit int64 // 0 → DefaultBodyLimit
 	// ShutdownTimeout bounds how long in-flight requests may take to finish.
 	ShutdownTimeout time.Duration
+	// RequestTimeout is each request's deadline (0 → DefaultRequestTimeout): a store that
+	// stops answering costs a request this long at most, and it then gets a 503.
+	RequestTimeout time.Duration
 	// DebugAddr, when set, serves Go's runtime profiles (net/http/pprof) on a listener
 	// of their own, so that they are never reachable through a face's port.
 	DebugAddr string
@@ -75,6 +82,9 @@ type listener struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.BodyLimit <= 0 {
 		cfg.BodyLimit = DefaultBodyLimit
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
 	}
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 30 * time.Second

@@ -66,6 +66,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		versionPolicy   = fs.String("api-version-policy", scp.PolicyEnforce, "SCP API versions whose Not Before date has arrived: enforce (refuse with 400 UnsupportedApiVersion, as SCP does) or warn (serve them with Deprecation and Sunset headers)")
 		skew            = fs.Duration("signature-skew", account.DefaultSkew, "how far a signed request's timestamp may be from the server's clock")
 		shutdownTimeout = fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on SIGTERM")
+		requestTimeout  = fs.Duration("request-timeout", server.DefaultRequestTimeout, "a request's deadline: past it, a request waiting on the database gets a 503")
 		defaultInstance = fs.String("default-instance", "default", "the instance created on first start")
 		argonMemory     = fs.Uint("argon2-memory", uint(account.DefaultParams.Memory), "argon2id memory for new password hashes, KiB (OWASP: 19456)")
 		argonTime       = fs.Uint("argon2-time", uint(account.DefaultParams.Time), "argon2id passes for new password hashes")
@@ -197,6 +198,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		Logger:          logger,
 		BodyLimit:       *bodyLimit,
 		ShutdownTimeout: *shutdownTimeout,
+		RequestTimeout:  *requestTimeout,
 		DebugAddr:       *debugAddr,
 		RequestContext:  server.ReadScope(store),
 	})

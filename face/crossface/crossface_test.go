@@ -56,7 +56,10 @@ type env struct {
 }
 
 // start serves every face over store, as iamd serve mounts them.
-func start(t *testing.T, store iamd.Store) *env {
+func start(t *testing.T, store iamd.Store) *env { return startConfigured(t, store, server.Config{}) }
+
+// startConfigured is start with cfg's settings for the server besides the faces.
+func startConfigured(t *testing.T, store iamd.Store, cfg server.Config) *env {
 	core := facetest.Start(t, store, account.BootstrapConfig{DefaultInstance: inst, AdminPassword: adminPassword, AdminAPIToken: adminToken,
 		AdminAccessKey: adminKey, AdminSecretKey: adminSecret})
 	logger := core.Logger
@@ -90,7 +93,8 @@ func start(t *testing.T, store iamd.Store) *env {
 	mounts := []server.Mount{
 		{Prefix: "/scp", Face: scpFace}, {Prefix: "/iamd", Face: nativeFace}, {Prefix: "/ece", Face: eceFace},
 		{Prefix: "/scim/v2", Face: scimFace}, {Prefix: "/ncloud", Face: ncloudFace}, {Prefix: "/vikingcloud", Face: vikingFace}}
-	base := servertest.Serve(t, server.Config{RequestContext: server.ReadScope(store), Logger: logger, Ready: store.Ping, Mounts: mounts})["main"]
+	cfg.RequestContext, cfg.Logger, cfg.Ready, cfg.Mounts = server.ReadScope(store), logger, store.Ping, mounts
+	base := servertest.Serve(t, cfg)["main"]
 	admin, err := core.Accounts.AuthenticateToken(context.Background(), adminToken)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package crossface_test
 
 import (
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -10,11 +9,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"iamd/internal/pgtest"
 	"iamd/postgres"
+	"iamd/server"
 	"iamd/sqlstore"
 )
 
@@ -26,6 +27,7 @@ type socketProxy struct {
 	mu        sync.Mutex
 	ln        net.Listener
 	conns     []net.Conn
+	stalled   atomic.Bool // bytes vanish and connects hang, as across a partition
 }
 
 func newSocketProxy(t *testing.T, realSocket string) *socketProxy {
@@ -55,6 +57,12 @@ func (p *socketProxy) up() {
 			if err != nil {
 				return
 			}
+			if p.stalled.Load() {
+				p.mu.Lock()
+				p.conns = append(p.conns, c) // held open, never answered
+				p.mu.Unlock()
+				continue
+			}
 			backend, err := net.Dial("unix", p.real)
 			if err != nil {
 				c.Close()
@@ -63,10 +71,37 @@ func (p *socketProxy) up() {
 			p.mu.Lock()
 			p.conns = append(p.conns, c, backend)
 			p.mu.Unlock()
-			go func() { io.Copy(backend, c); backend.Close() }()
-			go func() { io.Copy(c, backend); c.Close() }()
+			go p.pipe(backend, c)
+			go p.pipe(c, backend)
 		}
 	}()
+}
+
+func (p *socketProxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !p.stalled.Load() {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	dst.Close()
+}
+
+// stall keeps every connection open but lets nothing through, so that queries and
+// connects wait instead of failing: a network partition, or a server that hangs.
+func (p *socketProxy) stall() { p.stalled.Store(true) }
+
+// heal ends a stall: the held connections are closed and new ones go through.
+func (p *socketProxy) heal() {
+	p.down()
+	p.stalled.Store(false)
+	p.up()
 }
 
 // down closes the socket and every connection through it: connects are refused and
@@ -104,6 +139,10 @@ func (d *proxiedDatabase) proxy() *socketProxy { return newSocketProxy(d.t, d.so
 // start serves every face on a store whose URL lists the proxies as its hosts, in order,
 // with params besides.
 func (d *proxiedDatabase) start(params url.Values, hosts ...*socketProxy) *env {
+	return d.startConfigured(params, server.Config{}, hosts...)
+}
+
+func (d *proxiedDatabase) startConfigured(params url.Values, cfg server.Config, hosts ...*socketProxy) *env {
 	u := *d.url
 	q := u.Query()
 	var dirs []string
@@ -120,7 +159,7 @@ func (d *proxiedDatabase) start(params url.Values, hosts ...*socketProxy) *env {
 		d.t.Fatal(err)
 	}
 	d.t.Cleanup(func() { store.Close() })
-	return start(d.t, store)
+	return startConfigured(d.t, store, cfg)
 }
 
 // While the database cannot be reached, every face answers a clean 503 in its own
@@ -274,6 +313,54 @@ func TestStandbyServesOnlyListings(t *testing.T) {
 		for got := admin.send("GET", l.face, l.path, ""); got.status != 200; got = admin.send("GET", l.face, l.path, "") {
 			if time.Now().After(deadline) {
 				t.Fatalf("GET %s%s with the standby back: %s", l.face, l.path, got)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// A database that stops answering without closing anything (a partition, a hung
+// server) costs a request its deadline at most: then every face answers 503 with
+// Retry-After, and once the database answers again so does iamd.
+func TestARequestNeverWaitsPastItsDeadline(t *testing.T) {
+	db := newProxiedDatabase(t)
+	proxy := db.proxy()
+	const deadline = 2 * time.Second
+	e := db.startConfigured(nil, server.Config{RequestTimeout: deadline}, proxy)
+	admin := caller{e: e, token: adminToken, key: adminKey, secret: adminSecret}
+	u := e.newUser("partitioned")
+	reads := []struct{ face, path string }{
+		{"/scp", "/v1/users/" + u.user.ID + "?instance_id=" + inst},
+		{"/ncloud", "/api/v1/users/" + ncloudID(u.user)},
+		{"/ece", "/api/v1/users/" + u.user.LoginName},
+		{"/scim/v2", "/Users/" + u.user.ID},
+		{"/vikingcloud", "/user-service/v1/user/local/" + u.user.LoginName},
+		{"/iamd", "/v1/instances/" + inst + "/users/" + u.user.ID},
+	}
+	proxy.stall()
+	var wg sync.WaitGroup
+	for _, r := range reads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			got := admin.send("GET", r.face, r.path, "")
+			took := time.Since(start)
+			if got.status != http.StatusServiceUnavailable || got.header.Get("Retry-After") == "" {
+				t.Errorf("GET %s%s with the database hung: %s (Retry-After %q)", r.face, r.path, got, got.header.Get("Retry-After"))
+			}
+			if took > deadline+2*time.Second {
+				t.Errorf("GET %s%s answered after %s; the deadline is %s", r.face, r.path, took, deadline)
+			}
+		}()
+	}
+	wg.Wait()
+	proxy.heal()
+	for _, r := range reads {
+		until := time.Now().Add(10 * time.Second)
+		for got := admin.send("GET", r.face, r.path, ""); got.status != 200; got = admin.send("GET", r.face, r.path, "") {
+			if time.Now().After(until) {
+				t.Fatalf("GET %s%s once the database answers again: %s", r.face, r.path, got)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
