@@ -107,10 +107,12 @@ func init() { sqlstore.RegisterUnreachable(unreachable) }
 // unreachable tells PostgreSQL's errors of a server that cannot serve iamd for now: no
 // connection could be made, the server is shutting down or starting (57P01–57P03), the
 // connection broke (08…), or the server is a standby that a failover has not promoted
-// yet, or a demoted primary (25006, a write to a read-only transaction).
+// yet, or a demoted primary (25006, a write to a read-only transaction). A connection
+// that broke under an earlier statement of the transaction fails the next one, commit
+// included, before sending it (pgconn.ErrConnClosed).
 func unreachable(err error) bool {
 	var connect *pgconn.ConnectError
-	if errors.As(err, &connect) || pgconn.Timeout(err) {
+	if errors.As(err, &connect) || pgconn.Timeout(err) || errors.Is(err, pgconn.ErrConnClosed) {
 		return true
 	}
 	var e *pgconn.PgError
