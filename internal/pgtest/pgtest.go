@@ -95,9 +95,15 @@ func (s *server) exec(ctx context.Context, sql string) error {
 	return err
 }
 
-func findBin() (string, error) {
+// BinDir finds the directory of PostgreSQL's server binaries (initdb, pg_ctl, postgres):
+// IAMD_PG_BIN, then PATH, then the Debian and Homebrew locations.
+func BinDir() (string, error) {
 	candidates := []string{os.Getenv("IAMD_PG_BIN")}
 	if p, err := exec.LookPath("pg_ctl"); err == nil {
+		// A pg_ctl on PATH may be a link to the versioned directory that holds the rest.
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
 		candidates = append(candidates, filepath.Dir(p))
 	}
 	for _, v := range []string{"17", "16", "15", "14"} {
@@ -115,7 +121,7 @@ func findBin() (string, error) {
 }
 
 func start() (*server, error) {
-	bin, err := findBin()
+	bin, err := BinDir()
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +133,7 @@ func start() (*server, error) {
 	s := &server{bin: bin, dir: dir}
 	// initdb refuses to run as root; run the server as the postgres account then.
 	if os.Geteuid() == 0 {
-		cred, err := postgresCredential()
+		cred, err := PostgresCredential()
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err
@@ -179,7 +185,9 @@ func (s *server) run(name string, args ...string) ([]byte, error) {
 	return cmd.CombinedOutput()
 }
 
-func postgresCredential() (*syscall.Credential, error) {
+// PostgresCredential is the postgres account's, for running a server as root: initdb and
+// postgres refuse to run as root.
+func PostgresCredential() (*syscall.Credential, error) {
 	u, err := user.Lookup("postgres")
 	if err != nil {
 		return nil, fmt.Errorf("running as root needs a postgres account to run the server as: %w", err)
