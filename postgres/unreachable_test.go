@@ -9,8 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// The errors a failover brings are told apart from the ones a retry cannot cure; the
-// HA test (scripts/ha-test) met each of the first kind under load.
+// The errors a failover brings are told apart from the ones a retry cannot cure. The
+// first was met at commit under scripts/ha-test's load.
 func TestUnreachableTellsAFailoverFromAFault(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -21,7 +21,7 @@ func TestUnreachableTellsAFailoverFromAFault(t *testing.T) {
 		{"admin shutdown", &pgconn.PgError{Code: "57P01"}, true},
 		{"connection failure", &pgconn.PgError{Code: "08006"}, true},
 		{"a write reaching a standby", &pgconn.PgError{Code: "25006"}, true},
-		{"deadline", context.DeadlineExceeded, false}, // sqlstore.Unreachable sees it as a net.Error
+		{"deadline", context.DeadlineExceeded, false}, // sqlstore.Unreachable tells it for every engine
 		{"unique violation", &pgconn.PgError{Code: "23505"}, false},
 		{"syntax error", &pgconn.PgError{Code: "42601"}, false},
 		{"anything else", errors.New("boom"), false},

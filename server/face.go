@@ -37,7 +37,7 @@ func Unavailable(w http.ResponseWriter, err error) bool {
 // debug. The request line itself is logged by the server, with client_gone.
 func LogInternalError(log *slog.Logger, r *http.Request, err error) {
 	level := slog.LevelError
-	if r.Context().Err() != nil {
+	if ClientGone(r.Context()) {
 		level = slog.LevelDebug
 	}
 	log.Log(r.Context(), level, "internal error", "method", r.Method, "path", r.URL.Path, "err", err)

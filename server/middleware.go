@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -51,6 +52,7 @@ func (s *Server) wrap(mux *http.ServeMux, faceOf func(path string) Face) http.Ha
 	limit := s.cfg.BodyLimit
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		client := r.Context() // done only when the client goes away
 		info := &requestInfo{}
 		rec := &recorder{ResponseWriter: w}
 		face := faceOf(r.URL.Path)
@@ -69,7 +71,7 @@ func (s *Server) wrap(mux *http.ServeMux, faceOf func(path string) Face) http.Ha
 					writeError(face, rec, r, fmt.Errorf("panic: %v", p))
 				}
 			}
-			s.observe(faceName, info.route, r, rec, time.Since(start))
+			s.observe(faceName, info.route, r, client.Err() != nil, rec, time.Since(start))
 		}()
 
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -80,7 +82,7 @@ func (s *Server) wrap(mux *http.ServeMux, faceOf func(path string) Face) http.Ha
 		if face != nil {
 			origin.Face = face.Name()
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		ctx, cancel := context.WithTimeoutCause(r.Context(), s.cfg.RequestTimeout, errDeadline)
 		defer cancel()
 		ctx = context.WithValue(iamd.NewContextWithOrigin(ctx, origin), infoKey{}, info)
 		if s.cfg.RequestContext != nil {
@@ -101,7 +103,7 @@ func (s *Server) wrap(mux *http.ServeMux, faceOf func(path string) Face) http.Ha
 
 // observe records metrics and the request log line. Only the path is logged: query
 // strings and headers can carry credentials.
-func (s *Server) observe(face, route string, r *http.Request, rec *recorder, elapsed time.Duration) {
+func (s *Server) observe(face, route string, r *http.Request, gone bool, rec *recorder, elapsed time.Duration) {
 	if route == "" {
 		route = "unmatched"
 	}
@@ -113,7 +115,6 @@ func (s *Server) observe(face, route string, r *http.Request, rec *recorder, ela
 	level := slog.LevelInfo
 	// A client that went away mid-request cancels the work under it; what the handler
 	// answers then reaches nobody and is no server fault.
-	gone := r.Context().Err() != nil
 	if status >= 500 && !gone {
 		level = slog.LevelError
 	}
@@ -128,4 +129,14 @@ func (s *Server) observe(face, route string, r *http.Request, rec *recorder, ela
 		slog.Duration("duration", elapsed),
 		slog.String("remote", iamd.SourceFromContext(r.Context())),
 	)
+}
+
+// errDeadline is the cause of a request context's end when the request timeout passed.
+var errDeadline = errors.New("the request timeout passed")
+
+// ClientGone reports whether the client of the request ctx belongs to went away, as
+// opposed to the request's deadline passing: work cut short by a departed client is no
+// server fault, while a deadline is (the store did not answer in time).
+func ClientGone(ctx context.Context) bool {
+	return ctx.Err() != nil && !errors.Is(context.Cause(ctx), errDeadline)
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"iamd"
+	"iamd/internal/servertest"
 	"iamd/server"
 )
 
@@ -347,6 +348,34 @@ func TestRequestContextReachesTheFaces(t *testing.T) {
 	for _, url := range []string{"http://" + r.addrs["main"] + "/echo/scope", "http://" + r.addrs["echo"] + "/scope"} {
 		if code, body := get(t, url); code != 200 || body != "scoped" {
 			t.Errorf("GET %s: %d %q, want the derived context", url, code, body)
+		}
+	}
+}
+
+// A request whose deadline passes is the server's failure, logged at error level, and
+// not mistaken for a client that went away; the client hears the answer.
+func TestPassedDeadlineIsAnError(t *testing.T) {
+	logs := &logBuffer{}
+	face := echoFace{started: make(chan struct{}), release: make(chan struct{})}
+	addrs := servertest.Serve(t, server.Config{
+		Mounts:         []server.Mount{{Prefix: "/echo", Face: face}},
+		Logger:         slog.New(slog.NewJSONHandler(logs, nil)),
+		RequestTimeout: 200 * time.Millisecond,
+	})
+	start := time.Now()
+	code, _ := get(t, addrs["main"]+"/echo/wait-for-cancel")
+	if code != http.StatusInternalServerError || time.Since(start) > 5*time.Second {
+		t.Fatalf("a request past its deadline: %d after %s", code, time.Since(start))
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), `"msg":"request"`); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the request was not logged:\n%s", logs.String())
+		}
+	}
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, `"msg":"request"`) &&
+			(!strings.Contains(line, `"level":"ERROR"`) || !strings.Contains(line, `"client_gone":false`)) {
+			t.Errorf("a request past its deadline logged as: %s", line)
 		}
 	}
 }

@@ -60,7 +60,7 @@ func (c *committer) submit(ctx context.Context, fn func(tx *txn) error) error {
 		return errClosed
 	case <-ctx.Done():
 		c.waiting.Add(-1)
-		return ctx.Err()
+		return internal("wait for the batch", ctx.Err())
 	}
 	// Once taken, a job is always answered: its writes may commit even if its caller has
 	// gone, as they would had the caller's commit been the one in flight.
@@ -121,7 +121,7 @@ func (c *committer) commit(batch []*commitJob) {
 	broken := error(nil) // the transaction itself failed: nothing in it commits
 	for i, j := range batch {
 		if err := j.ctx.Err(); err != nil {
-			results[i] = err
+			results[i] = internal("wait for the batch", err)
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT batched"); err != nil {

@@ -359,10 +359,11 @@ func RegisterUnreachable(check func(error) bool) {
 }
 
 // Unreachable reports whether err means the database cannot be reached for now: the
-// connection was refused, reset or closed, or an engine says so.
+// connection was refused, reset or closed, the request's deadline passed waiting for
+// it, or an engine says so.
 func Unreachable(err error) bool {
 	var netErr net.Error
-	if errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return true
 	}
 	for _, check := range unreachableChecks {

@@ -11,6 +11,7 @@ import (
 
 	"iamd"
 	"iamd/face/wire"
+	"iamd/server"
 )
 
 // The roles ECE knows; a user's other core roles are neither shown nor touched here.
@@ -130,7 +131,7 @@ func (f *Face) actors(r *http.Request, users ...*iamd.User) map[string]string {
 	logins, err := f.dir.ActorLogins(r.Context(), users[0].InstanceID, ids)
 	if err != nil {
 		level := slog.LevelWarn
-		if r.Context().Err() != nil {
+		if server.ClientGone(r.Context()) {
 			level = slog.LevelDebug
 		}
 		f.log.Log(r.Context(), level, "ece: the actors of audit stamps are shown by user id: their user names could not be read",
