@@ -9,14 +9,11 @@ package pgtest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +22,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"iamd/internal/pgbin"
 )
 
 var (
@@ -95,33 +94,8 @@ func (s *server) exec(ctx context.Context, sql string) error {
 	return err
 }
 
-// BinDir finds the directory of PostgreSQL's server binaries (initdb, pg_ctl, postgres):
-// IAMD_PG_BIN, then PATH, then the Debian and Homebrew locations.
-func BinDir() (string, error) {
-	candidates := []string{os.Getenv("IAMD_PG_BIN")}
-	if p, err := exec.LookPath("pg_ctl"); err == nil {
-		// A pg_ctl on PATH may be a link to the versioned directory that holds the rest.
-		if real, err := filepath.EvalSymlinks(p); err == nil {
-			p = real
-		}
-		candidates = append(candidates, filepath.Dir(p))
-	}
-	for _, v := range []string{"17", "16", "15", "14"} {
-		candidates = append(candidates, "/usr/lib/postgresql/"+v+"/bin", "/opt/homebrew/opt/postgresql@"+v+"/bin")
-	}
-	for _, dir := range candidates {
-		if dir == "" {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(dir, "initdb")); err == nil {
-			return dir, nil
-		}
-	}
-	return "", errors.New("initdb not found (install PostgreSQL or set IAMD_PG_BIN)")
-}
-
 func start() (*server, error) {
-	bin, err := BinDir()
+	bin, err := pgbin.Dir()
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +107,7 @@ func start() (*server, error) {
 	s := &server{bin: bin, dir: dir}
 	// initdb refuses to run as root; run the server as the postgres account then.
 	if os.Geteuid() == 0 {
-		cred, err := PostgresCredential()
+		cred, err := pgbin.Credential()
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err
@@ -183,22 +157,4 @@ func (s *server) run(name string, args ...string) ([]byte, error) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
 	}
 	return cmd.CombinedOutput()
-}
-
-// PostgresCredential is the postgres account's, for running a server as root: initdb and
-// postgres refuse to run as root.
-func PostgresCredential() (*syscall.Credential, error) {
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		return nil, fmt.Errorf("running as root needs a postgres account to run the server as: %w", err)
-	}
-	uid, err := strconv.ParseUint(u.Uid, 10, 32)
-	if err != nil {
-		return nil, err
-	}
-	gid, err := strconv.ParseUint(u.Gid, 10, 32)
-	if err != nil {
-		return nil, err
-	}
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -72,7 +73,7 @@ func freePorts(n int) ([]int, error) {
 }
 
 // The Patroni settings under test are the ones docs/deploy.md recommends, with the
-// loop shortened so that a run takes a minute: synchronous replication, no promotion
+// loop shortened so that a run takes half a minute: synchronous replication, no promotion
 // of a standby further behind than 1 MiB, and failover (not a restart in place) when
 // the primary's postmaster dies.
 func patroniConfig(c *cluster, n *node, etcdPort int) map[string]any {
@@ -145,7 +146,7 @@ func (c *cluster) start(ctx context.Context, logf func(string, ...any)) error {
 	}
 	clientURL := fmt.Sprintf("http://127.0.0.1:%d", etcdClient)
 	peerURL := fmt.Sprintf("http://127.0.0.1:%d", etcdPeer)
-	c.etcd, err = startProcess("etcd", filepath.Join(c.dir, "etcd.log"), c.cred, cleanEnv(),
+	c.etcd, err = startProcess("etcd", etcdDir, filepath.Join(c.dir, "etcd.log"), c.cred, cleanEnv(),
 		"etcd", "--name", "ha", "--data-dir", filepath.Join(etcdDir, "data"),
 		"--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
 		"--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
@@ -155,7 +156,7 @@ func (c *cluster) start(ctx context.Context, logf func(string, ...any)) error {
 	}
 	if err := poll(ctx, 30*time.Second, func() error {
 		if c.etcd.exited() {
-			return errStop{fmt.Errorf("etcd exited:\n%s", c.etcd.tail(20))}
+			return stopError{fmt.Errorf("etcd exited:\n%s", c.etcd.tail(20))}
 		}
 		var h struct{ Health string }
 		if err := getJSON(clientURL+"/health", &h); err != nil {
@@ -207,7 +208,7 @@ func (c *cluster) start(ctx context.Context, logf func(string, ...any)) error {
 func (c *cluster) startPatroni(ctx context.Context, nodes []*node, want int) error {
 	for _, n := range nodes {
 		var err error
-		n.patroni, err = startProcess("patroni "+n.name, filepath.Join(n.dir, "patroni.log"), c.cred,
+		n.patroni, err = startProcess("patroni "+n.name, n.dir, filepath.Join(n.dir, "patroni.log"), c.cred,
 			cleanEnv("HOME="+n.dir, "LC_ALL=C.UTF-8"), "patroni", filepath.Join(n.dir, "patroni.yml"))
 		if err != nil {
 			return err
@@ -216,7 +217,7 @@ func (c *cluster) startPatroni(ctx context.Context, nodes []*node, want int) err
 	err := poll(ctx, 3*time.Minute, func() error {
 		for _, n := range c.nodes {
 			if n.patroni != nil && n.patroni.exited() {
-				return errStop{fmt.Errorf("patroni %s exited:\n%s", n.name, n.patroni.tail(30))}
+				return stopError{fmt.Errorf("patroni %s exited:\n%s", n.name, n.patroni.tail(30))}
 			}
 		}
 		members, err := c.members()
@@ -326,31 +327,37 @@ func (n *node) postmasterPID() (int, error) {
 	return strconv.Atoi(strings.TrimSpace(first))
 }
 
-// stop stops Patroni (which stops its PostgreSQL), makes sure no postmaster outlives it,
-// and stops etcd.
+// stop stops Patroni (which stops its PostgreSQL) on every node at once, makes sure no
+// postmaster outlives it, and stops etcd.
 func (c *cluster) stop() {
+	var wg sync.WaitGroup
 	for _, n := range c.nodes {
-		n.patroni.stop(syscall.SIGTERM, 30*time.Second)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.patroni.stop(syscall.SIGTERM, 30*time.Second)
+		}()
 	}
-	if c.cred == nil && os.Geteuid() == 0 {
-		return
-	}
+	wg.Wait()
 	for _, n := range c.nodes {
 		data := filepath.Join(n.dir, "data")
 		if _, err := os.Stat(filepath.Join(data, "postmaster.pid")); err != nil {
 			continue
 		}
 		cmd := exec.Command(filepath.Join(c.bin, "pg_ctl"), "stop", "-D", data, "-m", "immediate", "-w")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
+		cmd.Dir = n.dir
+		if c.cred != nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
+		}
 		cmd.Run()
 	}
 	c.etcd.stop(syscall.SIGTERM, 10*time.Second)
 }
 
-// errStop ends a poll at once.
-type errStop struct{ error }
+// stopError ends a poll at once.
+type stopError struct{ error }
 
-// poll calls check until it succeeds, returns errStop, or timeout passes.
+// poll calls check until it succeeds, returns stopError, or timeout passes.
 func poll(ctx context.Context, timeout time.Duration, check func() error) error {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -358,7 +365,7 @@ func poll(ctx context.Context, timeout time.Duration, check func() error) error 
 		if err == nil {
 			return nil
 		}
-		var stop errStop
+		var stop stopError
 		if errors.As(err, &stop) {
 			return stop.error
 		}

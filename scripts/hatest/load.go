@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,11 +43,9 @@ func (r reply) String() string {
 	return fmt.Sprintf("%d %s", r.status, bytes.TrimSpace(r.body))
 }
 
-var apiClient = &http.Client{
-	// Longer than the replicas' --request-timeout: a reply later than that is a hang.
-	Timeout:   30 * time.Second,
-	Transport: &http.Transport{MaxIdleConnsPerHost: 64},
-}
+// apiClient's timeout is set past the replicas' --request-timeout, so that a reply later
+// than that is seen (and reported) rather than cut off.
+var apiClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
 func (rp *replica) send(method, path, token string, body any) reply {
 	var in io.Reader
@@ -108,24 +108,29 @@ type ack struct {
 	start, end time.Time
 }
 
-// failure is a create that was not acknowledged.
+// failure is a request of the load that was not served.
 type failure struct {
-	replica int
-	reply   reply
+	what     string // "a create through", "a SCIM read through"
+	replica  int
+	reply    reply
+	badShape string // what is wrong with the error's body, if anything
 }
 
-// load is creates driven through every replica by several writers each.
+// load is creates driven through every replica by several writers each, and a SCIM
+// reader on each replica, whose refusals must come in SCIM's own error shape.
 type load struct {
 	replicas []*replica
+	timeout  time.Duration // the replicas' request timeout
 	stop     atomic.Bool
 	wg       sync.WaitGroup
 
 	mu       sync.Mutex
 	acks     []ack
 	failures []failure
+	slow     []string // requests answered past the request timeout
 }
 
-func (l *load) start(writersPerReplica int) {
+func (l *load) start(writersPerReplica int, readable []string) {
 	for ri, rp := range l.replicas {
 		for w := range writersPerReplica {
 			l.wg.Add(1)
@@ -133,6 +138,49 @@ func (l *load) start(writersPerReplica int) {
 				defer l.wg.Done()
 				l.write(ri, rp, w)
 			}()
+		}
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			l.readSCIM(ri, rp, readable)
+		}()
+	}
+}
+
+// record notes r's lateness and, unless served, its failure.
+func (l *load) record(what string, ri int, r reply, served bool, badShape string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if took := r.end.Sub(r.start); r.err == nil && took > l.timeout+time.Second {
+		l.slow = append(l.slow, fmt.Sprintf("%s %s took %s", what, l.replicas[ri].name, took.Round(time.Millisecond)))
+	}
+	if !served {
+		l.failures = append(l.failures, failure{what: what, replica: ri, reply: r, badShape: badShape})
+	}
+}
+
+// readSCIM reads users through the SCIM face; a refusal must be SCIM's error
+// (RFC 7644 §3.12) saying 503.
+func (l *load) readSCIM(ri int, rp *replica, ids []string) {
+	for i := 0; !l.stop.Load(); i++ {
+		r := rp.send("GET", "/scim/v2/Users/"+ids[i%len(ids)], adminToken, nil)
+		served := r.err == nil && r.status == http.StatusOK
+		badShape := ""
+		if !served && r.err == nil {
+			var e struct {
+				Schemas []string `json:"schemas"`
+				Status  string   `json:"status"`
+			}
+			if json.Unmarshal(r.body, &e) != nil || len(e.Schemas) != 1 ||
+				e.Schemas[0] != "urn:ietf:params:scim:api:messages:2.0:Error" || e.Status != strconv.Itoa(r.status) {
+				badShape = fmt.Sprintf("the refusal is not SCIM's error shape: %s", r)
+			}
+		}
+		l.record("a SCIM read through", ri, r, served, badShape)
+		if !served {
+			time.Sleep(250 * time.Millisecond)
+		} else {
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 }
@@ -142,15 +190,14 @@ func (l *load) write(ri int, rp *replica, w int) {
 		login := fmt.Sprintf("ha-r%d-w%d-%06d", ri, w, seq)
 		r := rp.send("POST", usersPath(), adminToken, map[string]string{"login_name": login, "display_name": "Failover " + login})
 		var u user
-		if r.err == nil && r.status == http.StatusCreated && json.Unmarshal(r.body, &u) == nil && u.ID != "" {
+		served := r.err == nil && r.status == http.StatusCreated && json.Unmarshal(r.body, &u) == nil && u.ID != ""
+		l.record("a create through", ri, r, served, "")
+		if served {
 			l.mu.Lock()
 			l.acks = append(l.acks, ack{id: u.ID, login: login, replica: ri, start: r.start, end: r.end})
 			l.mu.Unlock()
 			continue
 		}
-		l.mu.Lock()
-		l.failures = append(l.failures, failure{replica: ri, reply: r})
-		l.mu.Unlock()
 		// A client backs off on 503; a short pause rather than the whole Retry-After
 		// keeps the measured resumption close to the real one.
 		time.Sleep(250 * time.Millisecond)
@@ -185,9 +232,10 @@ func (l *load) ackedSince(t time.Time) (n int, first []time.Time) {
 	return n, first
 }
 
-// verify looks every acknowledged user up by id, through the replicas in turn, and
-// returns how many were found and the problems met on the way.
-func (l *load) verify() (found int, lost []string, problems []string) {
+// verify looks every acknowledged user up by id, through the other replica than the
+// one that created it (or any that still runs), and returns how many were found, the
+// logins of those the directory says it does not have, and the problems met on the way.
+func (l *load) verify(ctx context.Context) (found int, lost []string, problems []string) {
 	var mu sync.Mutex
 	work := make(chan ack)
 	var wg sync.WaitGroup
@@ -196,14 +244,7 @@ func (l *load) verify() (found int, lost []string, problems []string) {
 		go func() {
 			defer wg.Done()
 			for a := range work {
-				rp := l.replicas[(a.replica+1)%len(l.replicas)] // the other replica than the one that created it
-				var r reply
-				for attempt := 0; attempt < 20; attempt++ {
-					if r = rp.send("GET", usersPath()+"/"+a.id, adminToken, nil); r.err == nil && r.status != http.StatusServiceUnavailable {
-						break
-					}
-					time.Sleep(500 * time.Millisecond)
-				}
+				r, rp := l.lookUp(ctx, a)
 				var u user
 				mu.Lock()
 				switch {
@@ -212,16 +253,41 @@ func (l *load) verify() (found int, lost []string, problems []string) {
 				case r.err == nil && r.status == http.StatusNotFound:
 					lost = append(lost, a.login)
 				default:
-					problems = append(problems, fmt.Sprintf("look-up of acknowledged %s on %s: %s", a.login, rp.name, r))
+					problems = append(problems, fmt.Sprintf("look-up of acknowledged %s on %s: %s", a.login, rp, r))
 				}
 				mu.Unlock()
 			}
 		}()
 	}
 	for _, a := range l.acks {
+		if ctx.Err() != nil {
+			break
+		}
 		work <- a
 	}
 	close(work)
 	wg.Wait()
+	if ctx.Err() != nil {
+		problems = append(problems, "the look-ups were interrupted")
+	}
 	return found, lost, problems
+}
+
+// lookUp reads a's user, retrying a refused read a few times, through a replica that
+// still runs.
+func (l *load) lookUp(ctx context.Context, a ack) (reply, string) {
+	r := reply{err: fmt.Errorf("no replica runs")}
+	name := "no replica"
+	for attempt := 0; attempt < 10 && ctx.Err() == nil; attempt++ {
+		rp := l.replicas[(a.replica+1+attempt)%len(l.replicas)]
+		if rp.proc.exited() {
+			continue
+		}
+		r, name = rp.send("GET", usersPath()+"/"+a.id, adminToken, nil), rp.name
+		if r.err == nil && r.status != http.StatusServiceUnavailable {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return r, name
 }

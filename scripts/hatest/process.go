@@ -18,14 +18,16 @@ type process struct {
 	done chan struct{} // closed when the process has exited
 }
 
-func startProcess(name, logPath string, cred *syscall.Credential, env []string, argv ...string) (*process, error) {
+// startProcess runs argv in dir, as cred's account when cred is set: in a directory of
+// its own, since the caller's may be closed to that account.
+func startProcess(name, dir, logPath string, cred *syscall.Credential, env []string, argv ...string) (*process, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.Env = env
+	cmd.Dir, cmd.Env = dir, env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
@@ -76,12 +78,14 @@ func (p *process) tail(n int) string {
 	return string(bytes.Join(lines, []byte("\n")))
 }
 
-// cleanEnv is the environment without any IAMD_ or PG variable of the caller's, so
-// that nothing of the shell's leaks into the cluster or the replicas.
+// cleanEnv is the environment without the caller's variables that iamd, libpq, Patroni
+// or etcd read settings from, so that nothing of the shell's leaks into the cluster or
+// the replicas.
 func cleanEnv(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "IAMD_") || strings.HasPrefix(kv, "PG") {
+		if strings.HasPrefix(kv, "IAMD_") || strings.HasPrefix(kv, "PG") ||
+			strings.HasPrefix(kv, "PATRONI_") || strings.HasPrefix(kv, "ETCD_") || strings.HasPrefix(kv, "ETCDCTL_") {
 			continue
 		}
 		env = append(env, kv)

@@ -10,6 +10,7 @@ import (
 type accounts struct {
 	replicas []*replica
 	tokens   []string // tokens[i] was signed in on replicas[i]
+	userIDs  []string // the users signed in
 	lockee   string   // id of the user with wrong sign-ins
 }
 
@@ -32,9 +33,11 @@ func (a *accounts) signIn(rp *replica, login, password string) reply {
 func (a *accounts) prepare() error {
 	for i, rp := range a.replicas {
 		login := fmt.Sprintf("ha-session-%d", i)
-		if _, err := a.createUser(rp, login); err != nil {
+		id, err := a.createUser(rp, login)
+		if err != nil {
 			return fmt.Errorf("create %s: %w", login, err)
 		}
+		a.userIDs = append(a.userIDs, id)
 		var tok struct{ Token string }
 		if err := rp.decode(a.signIn(rp, login, userPassword), http.StatusOK, &tok); err != nil {
 			return fmt.Errorf("sign in %s: %w", login, err)
