@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iamd"
 	"io"
 	"net/http"
 	"strconv"
@@ -230,6 +231,12 @@ func (b *bulkRun) record(i int, op bulkOp, rec *bulkRecorder) {
 
 // run performs one operation through the face's handlers.
 func (b *bulkRun) run(i int) {
+	if b.r.Context().Err() != nil {
+		// The request's deadline passed: the operations not yet run are refused without
+		// running, rather than each spending a password hash only to fail at the store.
+		b.fail(i, iamd.Errorf(iamd.EUNAVAILABLE, "The bulk request ran out of time before this operation; send it again."))
+		return
+	}
 	op := b.ops[i]
 	method := strings.ToUpper(op.Method)
 	path := b.substitute(op.Path)

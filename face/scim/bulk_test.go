@@ -5,8 +5,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"iamd/face/scim"
+	"iamd/server"
 	"iamd/storetest"
 )
 
@@ -134,5 +136,53 @@ func TestRFC7644_3_7_4_BulkLimits(t *testing.T) {
 		if !strings.Contains(r.body["detail"].(string), "maxPayloadSize (4096)") {
 			t.Fatalf("413: %s", r.raw)
 		}
+	}
+}
+
+// A bulk request that outlives the server's request deadline answers what ran, and
+// refuses the operations it did not reach with 503 instead of running them: each
+// created user is one the response reports, and the rest can be sent again.
+func TestBulkPastTheDeadline(t *testing.T) {
+	e := startServer(t, storetest.Engines[0].Open(t), time.Now, server.Config{RequestTimeout: 150 * time.Millisecond})
+	total := func() int {
+		r := e.do("GET", "/Users?count=0", adminToken, "")
+		n, _ := r.body["totalResults"].(float64)
+		return int(n)
+	}
+	before := total()
+	var ops []string
+	for i := range 1000 { // the most a bulk request may hold: far longer than the deadline in all
+		ops = append(ops, fmt.Sprintf(`{"method":"POST","path":"/Users","bulkId":"u%d","data":{"schemas":["%s"],"userName":"late%d","password":"Bulk-Deadline-%d!x"}}`,
+			i, scim.SchemaUser, i, i))
+	}
+	r := e.do("POST", "/Bulk", adminToken, `{`+bulkSchema+`,"Operations":[`+strings.Join(ops, ",")+`]}`)
+	if r.status != 200 {
+		t.Fatalf("bulk: %d %s", r.status, r.raw)
+	}
+	created, refused := 0, 0
+	for i, op := range bulkOps(r) {
+		switch op["status"] {
+		case "201":
+			if refused > 0 {
+				t.Errorf("operation %d ran after one was refused for time: %v", i, op)
+			}
+			created++
+		case "503":
+			// The one in flight when the deadline passed fails at the store; the rest
+			// are refused before running (run, each would spend its password hash and
+			// then fail at the store, in the store's words).
+			if detail := fmt.Sprint(op["response"]); refused > 0 && !strings.Contains(detail, "ran out of time") {
+				t.Errorf("operation %d was run past the deadline: %v", i, op)
+			}
+			refused++
+		default:
+			t.Errorf("operation %d: %v", i, op)
+		}
+	}
+	if refused == 0 {
+		t.Fatalf("no operation was refused: the deadline did not reach the bulk request (%d created)", created)
+	}
+	if got := total() - before; got != created {
+		t.Errorf("%d users were created; the response reports %d", got, created)
 	}
 }

@@ -46,6 +46,11 @@ func start(t testing.TB, store iamd.Store, configure ...func(*scim.Config)) *env
 
 // startAt is start with the core reading time from now.
 func startAt(t testing.TB, store iamd.Store, now func() time.Time, configure ...func(*scim.Config)) *env {
+	return startServer(t, store, now, server.Config{}, configure...)
+}
+
+// startServer is startAt with srv's server settings besides the face.
+func startServer(t testing.TB, store iamd.Store, now func() time.Time, srv server.Config, configure ...func(*scim.Config)) *env {
 	core := facetest.StartWithClock(t, store, account.BootstrapConfig{DefaultInstance: "tenant", AdminAPIToken: adminToken}, now)
 	logs, logger := core.Logs, core.Logger
 	cfg := scim.Config{Directory: core.Directory, Accounts: core.Accounts, Instance: core.Boot.InstanceID, Logger: logger}
@@ -56,7 +61,8 @@ func startAt(t testing.TB, store iamd.Store, now func() time.Time, configure ...
 	if err != nil {
 		t.Fatal(err)
 	}
-	urls := servertest.Serve(t, server.Config{RequestContext: server.ReadScope(store), Mounts: []server.Mount{{Prefix: "/scim/v2", Face: face}}, Logger: logger, Ready: store.Ping})
+	srv.RequestContext, srv.Mounts, srv.Logger, srv.Ready = server.ReadScope(store), []server.Mount{{Prefix: "/scim/v2", Face: face}}, logger, store.Ping
+	urls := servertest.Serve(t, srv)
 	e := &env{t: t, base: urls["main"] + "/scim/v2", store: store, secrets: []string{adminToken},
 		check: openapitest.New(t, scim.OpenAPIDocument(), urls["main"]+"/scim/v2", "Error")}
 	t.Cleanup(func() { logs.CheckNoSecrets(t, e.secrets...) })
