@@ -13,11 +13,28 @@ import (
 	"testing"
 	"time"
 
+	"iamd"
 	"iamd/internal/pgtest"
 	"iamd/postgres"
 	"iamd/server"
 	"iamd/sqlstore"
 )
+
+// faceRead is a GET of one face, under its prefix.
+type faceRead struct{ face, path string }
+
+// readsOfEveryFace reads u through every face (the send of caller checks each answer,
+// errors included, against that face's OpenAPI document).
+func readsOfEveryFace(u *iamd.User) []faceRead {
+	return []faceRead{
+		{"/scp", "/v1/users/" + u.ID + "?instance_id=" + inst},
+		{"/ncloud", "/api/v1/users/" + ncloudID(u)},
+		{"/ece", "/api/v1/users/" + u.LoginName},
+		{"/scim/v2", "/Users/" + u.ID},
+		{"/vikingcloud", "/user-service/v1/user/local/" + u.LoginName},
+		{"/iamd", "/v1/instances/" + inst + "/users/" + u.ID},
+	}
+}
 
 // socketProxy stands between iamd and PostgreSQL's unix socket, so that a test can take
 // the database away (as a primary's loss does) and give it back (as a promotion does).
@@ -171,14 +188,7 @@ func TestEveryFaceAnswers503WhileTheDatabaseIsAway(t *testing.T) {
 	e := db.start(nil, proxy)
 	admin := caller{e: e, token: adminToken, key: adminKey, secret: adminSecret}
 	u := e.newUser("reachable")
-	reads := []struct{ face, path string }{
-		{"/scp", "/v1/users/" + u.user.ID + "?instance_id=" + inst},
-		{"/ncloud", "/api/v1/users/" + ncloudID(u.user)},
-		{"/ece", "/api/v1/users/" + u.user.LoginName},
-		{"/scim/v2", "/Users/" + u.user.ID},
-		{"/vikingcloud", "/user-service/v1/user/local/" + u.user.LoginName},
-		{"/iamd", "/v1/instances/" + inst + "/users/" + u.user.ID},
-	}
+	reads := readsOfEveryFace(u.user)
 	ready := func() int {
 		resp, err := http.Get(e.base + "/readyz")
 		if err != nil {
@@ -329,14 +339,7 @@ func TestARequestNeverWaitsPastItsDeadline(t *testing.T) {
 	e := db.startConfigured(nil, server.Config{RequestTimeout: deadline}, proxy)
 	admin := caller{e: e, token: adminToken, key: adminKey, secret: adminSecret}
 	u := e.newUser("partitioned")
-	reads := []struct{ face, path string }{
-		{"/scp", "/v1/users/" + u.user.ID + "?instance_id=" + inst},
-		{"/ncloud", "/api/v1/users/" + ncloudID(u.user)},
-		{"/ece", "/api/v1/users/" + u.user.LoginName},
-		{"/scim/v2", "/Users/" + u.user.ID},
-		{"/vikingcloud", "/user-service/v1/user/local/" + u.user.LoginName},
-		{"/iamd", "/v1/instances/" + inst + "/users/" + u.user.ID},
-	}
+	reads := readsOfEveryFace(u.user)
 	proxy.stall()
 	var wg sync.WaitGroup
 	for _, r := range reads {
