@@ -317,6 +317,30 @@ func (c *cluster) createDatabase(ctx context.Context, name string) error {
 	return err
 }
 
+// replayLag reports, from the leader, each standby's replay lag as PostgreSQL measures
+// it (pg_stat_replication): how far behind reads on that standby are.
+func (c *cluster) replayLag(ctx context.Context, leader *node) (string, error) {
+	conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", leader.pgPort))
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(ctx, `SELECT application_name, sync_state, coalesce(replay_lag::text, 'none')
+		FROM pg_stat_replication ORDER BY application_name`)
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	for rows.Next() {
+		var name, state, lag string
+		if err := rows.Scan(&name, &state, &lag); err != nil {
+			return "", err
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s) %s", name, state, lag))
+	}
+	return strings.Join(parts, ", "), rows.Err()
+}
+
 // postmasterPID reads the node's postmaster.pid.
 func (n *node) postmasterPID() (int, error) {
 	data, err := os.ReadFile(filepath.Join(n.dir, "data", "postmaster.pid"))

@@ -168,6 +168,9 @@ func (h *harness) run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if lag, err := h.cluster.replayLag(ctx, old); err == nil {
+		h.logf("replay lag under load: %s", lag)
+	}
 	pid, err := old.postmasterPID()
 	if err != nil {
 		return err
