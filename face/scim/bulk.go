@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iamd"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"iamd"
 )
 
 // Bulk limits (RFC 7644 §3.7.4), advertised in ServiceProviderConfig.

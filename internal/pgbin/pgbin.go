@@ -14,9 +14,13 @@ import (
 )
 
 // Dir finds the directory of PostgreSQL's server binaries (initdb, pg_ctl, postgres):
-// IAMD_PG_BIN, then PATH, then the Debian and Homebrew locations.
-func Dir() (string, error) {
+// IAMD_PG_BIN, then the Debian and Homebrew locations of the major versions in prefer,
+// then PATH, then those locations of any supported version.
+func Dir(prefer ...string) (string, error) {
 	candidates := []string{os.Getenv("IAMD_PG_BIN")}
+	for _, v := range prefer {
+		candidates = append(candidates, "/usr/lib/postgresql/"+v+"/bin", "/opt/homebrew/opt/postgresql@"+v+"/bin")
+	}
 	if p, err := exec.LookPath("pg_ctl"); err == nil {
 		// A pg_ctl on PATH may be a link to the versioned directory that holds the rest.
 		if real, err := filepath.EvalSymlinks(p); err == nil {

@@ -103,7 +103,7 @@ func (h *harness) problem(format string, args ...any) {
 }
 
 func (h *harness) run(ctx context.Context) (err error) {
-	bin, err := serverBinaries()
+	bin, err := pgbin.Dir("15") // the version the cluster is specified for
 	if err != nil {
 		return err
 	}
@@ -147,10 +147,10 @@ func (h *harness) run(ctx context.Context) (err error) {
 	l := &load{replicas: h.replicas, timeout: h.requestTimeout}
 	l.start(h.writers, acct.userIDs)
 	h.loadStarted = true
-	killed := time.Time{}
+	killed, settled := time.Time{}, false
 	defer func() {
 		l.halt()
-		if err != nil && h.acknowledged == 0 {
+		if err != nil && !settled {
 			// A step failed: still say what was acknowledged and whether it is there.
 			h.settle(ctx, l, killed)
 		}
@@ -238,6 +238,7 @@ func (h *harness) run(ctx context.Context) (err error) {
 		}
 	}
 	h.settle(ctx, l, killed)
+	settled = true
 	h.problems = append(h.problems, acct.check()...)
 	h.logf("checked %d users, the sessions, the lockout count and a sign-out across replicas", h.acknowledged)
 	// Not a check, a figure for docs/deploy.md: the old primary comes back as a replica
@@ -303,18 +304,6 @@ func (h *harness) settle(ctx context.Context, l *load, killed time.Time) {
 
 // minAcknowledged is the fewest acknowledged creates a run may count as a pass.
 const minAcknowledged = 1000
-
-// serverBinaries finds PostgreSQL 15's server binaries, the version the cluster is
-// specified for: IAMD_PG_BIN, then Debian's postgresql-15, then any other found.
-func serverBinaries() (string, error) {
-	if dir := os.Getenv("IAMD_PG_BIN"); dir != "" {
-		return dir, nil
-	}
-	if _, err := os.Stat("/usr/lib/postgresql/15/bin/pg_ctl"); err == nil {
-		return "/usr/lib/postgresql/15/bin", nil
-	}
-	return pgbin.Dir()
-}
 
 // readinessWatch polls each replica's /readyz and adds up how long it answered 503.
 type readinessWatch struct {
